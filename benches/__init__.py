@@ -1,0 +1,1 @@
+"""Performance scripts that print figures; never timed tests."""

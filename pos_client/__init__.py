@@ -1,0 +1,1 @@
+"""Kasir cashier app: offline-first till (domain, store, sync, scanner, printing, ui)."""

@@ -1,0 +1,1 @@
+"""Code both the till and the server import: wire schemas and pure money rules."""

@@ -1,0 +1,159 @@
+"""Sales, refunds, voids, shifts, cash moves and stock moves as the till sends them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from uuid import UUID
+
+from pydantic import Field, model_validator
+
+from shared.models.common import BasisPoints, Quantity, Rupiah, SignedRupiah, WireModel
+
+
+class PaymentMethod(StrEnum):
+    """How a customer paid."""
+
+    CASH = "cash"
+    QRIS = "qris"
+
+
+class SaleLineIn(WireModel):
+    """One line of a sale, with the price and tax rule at the moment it was rung up."""
+
+    id: UUID
+    product_id: int
+    sku: str = Field(default="", max_length=64)
+    name: str = Field(default="", max_length=200)
+    quantity: Quantity
+    unit_price: Rupiah
+    discount: Rupiah = Field(default=0, description="Line discount in rupiah (already rounded).")
+    tax_rate_bp: BasisPoints = 0
+    tax_inclusive: bool = True
+    tax: Rupiah = Field(description="Tax on this line as the till computed it.")
+    total: Rupiah = Field(description="What the customer pays for this line.")
+
+
+class PaymentIn(WireModel):
+    """One tender of a sale. ``amount`` is what it covers; cash change is separate."""
+
+    id: UUID
+    method: PaymentMethod
+    amount: Rupiah
+    tendered: Rupiah | None = Field(default=None, description="Cash handed over.")
+    change: Rupiah = 0
+    reference: str | None = Field(default=None, max_length=64, description="Tripay reference.")
+    order_id: str | None = Field(default=None, max_length=64, description="QRIS order id.")
+
+
+class SaleIn(WireModel):
+    """A completed sale, totals included so the server can check them."""
+
+    id: UUID
+    receipt_number: str = Field(min_length=3, max_length=40)
+    shift_id: UUID | None = None
+    cashier_id: int
+    created_at: datetime
+    lines: list[SaleLineIn] = Field(min_length=1, max_length=500)
+    order_discount: Rupiah = 0
+    voucher_code: str | None = Field(default=None, max_length=32)
+    subtotal: Rupiah
+    discount_total: Rupiah
+    tax_total: Rupiah
+    total: Rupiah
+    payments: list[PaymentIn] = Field(min_length=1, max_length=10)
+
+    @model_validator(mode="after")
+    def _unique_line_ids(self) -> SaleIn:
+        ids = [line.id for line in self.lines]
+        if len(set(ids)) != len(ids):
+            raise ValueError("line ids must be unique within a sale")
+        return self
+
+
+class RefundLineIn(WireModel):
+    """How many units of one sale line go back, and the money for them."""
+
+    id: UUID
+    sale_line_id: UUID
+    quantity: Quantity
+    amount: Rupiah
+
+
+class RefundIn(WireModel):
+    """A full or partial refund of an earlier sale, approved by a manager's PIN."""
+
+    id: UUID
+    sale_id: UUID
+    shift_id: UUID | None = None
+    cashier_id: int
+    approved_by: int
+    reason: str = Field(default="", max_length=200)
+    created_at: datetime
+    lines: list[RefundLineIn] = Field(min_length=1, max_length=500)
+    total: Rupiah
+    method: PaymentMethod = PaymentMethod.CASH
+
+
+class VoidIn(WireModel):
+    """A whole sale cancelled (stock goes back), approved by a manager's PIN."""
+
+    sale_id: UUID
+    cashier_id: int
+    approved_by: int
+    reason: str = Field(default="", max_length=200)
+    created_at: datetime
+
+
+class ShiftOpenIn(WireModel):
+    """A cashier opens a shift with a cash float."""
+
+    id: UUID
+    user_id: int
+    opening_float: Rupiah
+    opened_at: datetime
+
+
+class ShiftCloseIn(WireModel):
+    """A shift closed with the cash counted in the drawer."""
+
+    id: UUID
+    user_id: int
+    counted_cash: Rupiah
+    expected_cash: SignedRupiah
+    closed_at: datetime
+
+
+class CashMoveIn(WireModel):
+    """Cash put in (positive) or taken out (negative) of the drawer during a shift."""
+
+    id: UUID
+    shift_id: UUID
+    user_id: int
+    amount: SignedRupiah
+    reason: str = Field(default="", max_length=200)
+    created_at: datetime
+
+
+class StockMoveKind(StrEnum):
+    """Why stock moved. On hand is the sum of all moves."""
+
+    SALE = "sale"
+    REFUND = "refund"
+    VOID = "void"
+    RECEIVE = "receive"
+    ADJUST = "adjust"
+    COUNT = "count"
+
+
+class StockMoveOut(WireModel):
+    """One signed movement of the stock ledger."""
+
+    id: UUID
+    product_id: int
+    store_id: int
+    kind: StockMoveKind
+    quantity: int
+    ref_id: str | None = None
+    note: str = ""
+    created_at: datetime

@@ -1,0 +1,1 @@
+"""Kasir sync server: catalog, stock ledger, exactly-once sales ingest, QRIS, reports."""

@@ -1,0 +1,128 @@
+"""Who is calling: a user (manager API token or web session) or a terminal (device token).
+
+Routers declare what they need with the aliases at the bottom; the checks live here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import select
+
+from shared.models import PROTOCOL_HEADER, PROTOCOL_VERSION, Role
+from sync_server.auth.models import ApiToken, Terminal, User
+from sync_server.core.database import DbDep, utcnow
+from sync_server.core.errors import AppError, Forbidden, Unauthorized
+from sync_server.core.security import token_hash
+
+bearer = HTTPBearer(auto_error=False, description="A manager API token or a device token.")
+
+
+@dataclass(frozen=True)
+class Principal:
+    """An authenticated caller: exactly one of ``user`` or ``terminal`` is set."""
+
+    user: User | None = None
+    terminal: Terminal | None = None
+
+    @property
+    def role(self) -> Role | None:
+        """The user's role, None for a terminal."""
+        return Role(self.user.role) if self.user else None
+
+
+SESSION_COOKIE = "kasir_session"
+
+
+def _token_from(request: Request, creds: HTTPAuthorizationCredentials | None) -> str | None:
+    if creds is not None and creds.scheme.lower() == "bearer":
+        return creds.credentials
+    return request.cookies.get(SESSION_COOKIE)
+
+
+def get_principal(
+    request: Request,
+    db: DbDep,
+    creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> Principal:
+    """Resolve the bearer token (or session cookie) to a user or a terminal, or refuse."""
+    token = _token_from(request, creds)
+    if not token:
+        raise Unauthorized("Sign in or send a bearer token.", code="missing_token")
+    digest = token_hash(token)
+    now = utcnow()
+    with db.session() as session:
+        terminal = session.scalar(select(Terminal).where(Terminal.token_hash == digest))
+        if terminal is not None:
+            if terminal.revoked_at is not None:
+                raise Unauthorized(
+                    "This terminal's access was revoked; ask a manager to enroll it again.",
+                    code="token_revoked",
+                )
+            session.expunge(terminal)
+            return Principal(terminal=terminal)
+        row = session.execute(
+            select(ApiToken, User)
+            .join(User, User.id == ApiToken.user_id)
+            .where(ApiToken.token_hash == digest)
+        ).first()
+        if row is None:
+            raise Unauthorized("The token is not valid.", code="invalid_token")
+        api_token, user = row
+        if api_token.revoked_at is not None or api_token.expires_at <= now:
+            raise Unauthorized(
+                "The token expired or was revoked; sign in again.", code="token_expired"
+            )
+        if not user.active:
+            raise Unauthorized("This user is deactivated.", code="user_inactive")
+        session.expunge(user)
+        return Principal(user=user)
+
+
+PrincipalDep = Annotated[Principal, Depends(get_principal)]
+
+
+def require_role(minimum: Role) -> object:
+    """A dependency that lets through users with at least ``minimum`` role."""
+
+    def _check(principal: PrincipalDep) -> User:
+        if principal.user is None:
+            raise Forbidden("A terminal may not do this; sign in as a user.", code="user_required")
+        if not Role(principal.user.role).at_least(minimum):
+            raise Forbidden(
+                f"This needs the {minimum.value} role or higher.",
+                code="role_required",
+                details={"required": minimum.value, "role": principal.user.role},
+            )
+        return principal.user
+
+    return Depends(_check)
+
+
+def check_protocol(request: Request) -> None:
+    """Refuse a till that speaks another protocol version, with an upgrade message."""
+    raw = request.headers.get(PROTOCOL_HEADER)
+    if raw is None or raw.strip() != str(PROTOCOL_VERSION):
+        raise AppError(
+            f"This till speaks sync protocol {raw or 'unknown'}, the server speaks "
+            f"{PROTOCOL_VERSION}. Update the Kasir app on this till.",
+            code="protocol_mismatch",
+            status_code=426,
+            details={"server_protocol": PROTOCOL_VERSION, "client_protocol": raw},
+        )
+
+
+def get_terminal(principal: PrincipalDep, _: Annotated[None, Depends(check_protocol)]) -> Terminal:
+    """The calling terminal; users are refused on terminal routes."""
+    if principal.terminal is None:
+        raise Forbidden("Only an enrolled terminal may call this.", code="terminal_required")
+    return principal.terminal
+
+
+TerminalDep = Annotated[Terminal, Depends(get_terminal)]
+ManagerDep = Annotated[User, require_role(Role.MANAGER)]
+SupervisorDep = Annotated[User, require_role(Role.SUPERVISOR)]
+AdminDep = Annotated[User, require_role(Role.ADMIN)]

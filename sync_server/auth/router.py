@@ -1,0 +1,5 @@
+"""HTTP routes for auth (thin: parse, authorise, call the service)."""
+
+from fastapi import APIRouter
+
+router = APIRouter(prefix="/api/v1", tags=["auth"])

@@ -1,0 +1,1 @@
+"""Products, categories, tax rates and vouchers."""

@@ -1,0 +1,1 @@
+"""Cross-cutting server pieces: settings, database, errors, security."""

@@ -1,0 +1,69 @@
+"""One typed settings object, read from the environment (prefix ``KASIR_``)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_SECRET = "change-me-in-production"  # noqa: S105 - the value production refuses
+
+
+class Settings(BaseSettings):
+    """Server configuration. Every field can be set as ``KASIR_<NAME>``."""
+
+    model_config = SettingsConfigDict(env_prefix="KASIR_", env_file=None, extra="ignore")
+
+    environment: Literal["development", "test", "production"] = "development"
+    data_dir: Path = Field(default=Path("data"), description="Folder for the embedded SQLite file.")
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL; default is a SQLite file in data_dir. "
+        "MySQL/MariaDB: mysql+pymysql://user:pass@host:3306/db",
+    )
+    reports_database_url: str | None = Field(
+        default=None, description="Read replica for reports; the main database when unset."
+    )
+    secret_key: str = DEFAULT_SECRET
+    store_timezone: str = "Asia/Jakarta"
+    max_body_bytes: int = 5 * 1024 * 1024
+    session_hours: int = 12
+    db_pool_size: int = 10
+    db_max_overflow: int = 20
+    run_migrations_on_start: bool = True
+    log_level: str = "INFO"
+
+    # Tripay (QRIS). The local sandbox is the development default.
+    tripay_base_url: str = "http://127.0.0.1:8765/api-sandbox/"
+    tripay_api_key: str = "DEV-sandbox-api-key"
+    tripay_private_key: str = "sandbox-private-key"
+    tripay_merchant_code: str = "T0001"
+    public_base_url: str = "http://127.0.0.1:8000"
+
+    @model_validator(mode="after")
+    def _refuse_default_secret_in_production(self) -> Settings:
+        if self.environment == "production":
+            if self.secret_key == DEFAULT_SECRET or len(self.secret_key) < 32:
+                raise ValueError(
+                    "KASIR_SECRET_KEY must be set to a random value of at least 32 characters "
+                    "in production"
+                )
+            if "sandbox" in self.tripay_private_key or "127.0.0.1" in self.tripay_base_url:
+                raise ValueError("production needs real Tripay keys and base URL")
+        return self
+
+    @property
+    def effective_database_url(self) -> str:
+        """The database URL, defaulting to ``<data_dir>/kasir.sqlite3``."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'kasir.sqlite3').resolve()}"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings, read once from the environment."""
+    return Settings()

@@ -1,0 +1,195 @@
+"""Engines, sessions and the declarative base (with a naming convention for MySQL's 64 chars).
+
+SQLite (the embedded default) runs in WAL mode with ``BEGIN IMMEDIATE`` so concurrent
+writers queue instead of failing; MySQL/MariaDB uses InnoDB under READ COMMITTED.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Annotated, Any, TypeVar
+
+from fastapi import Depends, Request
+from sqlalchemy import (
+    BigInteger,
+    DateTime,
+    Engine,
+    Integer,
+    MetaData,
+    TypeDecorator,
+    create_engine,
+    event,
+    text,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# BIGINT that is still an auto-increment INTEGER PRIMARY KEY on SQLite.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timezone-aware UTC datetime stored naive (MySQL DATETIME has no zone)."""
+
+    impl = DateTime(timezone=False)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are not allowed; use UTC-aware ones")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC)
+
+
+class Base(DeclarativeBase):
+    """Declarative base of every server table."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def utcnow() -> datetime:
+    """Now, timezone-aware, in UTC."""
+    return datetime.now(UTC)
+
+
+def _sqlite_on_connect(dbapi_conn: Any, _: Any) -> None:
+    # Take over transaction control from pysqlite so BEGIN IMMEDIATE and SAVEPOINT work.
+    dbapi_conn.isolation_level = None
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=FULL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA busy_timeout=30000")
+    cur.close()
+
+
+def _sqlite_on_begin(conn: Any) -> None:
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def make_engine(url: str, *, pool_size: int = 10, max_overflow: int = 20) -> Engine:
+    """Create an engine with the settings Kasir needs on SQLite or MySQL/MariaDB."""
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        event.listen(engine, "connect", _sqlite_on_connect)
+        event.listen(engine, "begin", _sqlite_on_begin)
+        return engine
+    return create_engine(
+        url,
+        pool_size=pool_size,
+        max_overflow=max_overflow,
+        pool_pre_ping=True,
+        pool_recycle=3600,
+        isolation_level="READ COMMITTED",
+        connect_args={"charset": "utf8mb4"} if url.startswith("mysql") else {},
+    )
+
+
+class Database:
+    """An engine and its session factory; the app holds one for writes, one for reports."""
+
+    def __init__(self, url: str, *, pool_size: int = 10, max_overflow: int = 20) -> None:
+        self.url = url
+        self.engine = make_engine(url, pool_size=pool_size, max_overflow=max_overflow)
+        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    @property
+    def is_sqlite(self) -> bool:
+        """True on the embedded SQLite default."""
+        return self.engine.dialect.name == "sqlite"
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A session that commits on success and rolls back on error."""
+        with self.sessions() as session, session.begin():
+            yield session
+
+    def dispose(self) -> None:
+        """Close every pooled connection."""
+        self.engine.dispose()
+
+
+T = TypeVar("T")
+
+_RETRYABLE_MYSQL = {1205, 1213}  # lock wait timeout, deadlock
+
+
+def is_retryable(exc: BaseException) -> bool:
+    """True for transient lock errors after which the whole transaction may be retried."""
+    if isinstance(exc, DBAPIError) and exc.orig is not None:
+        args = getattr(exc.orig, "args", ())
+        if args and args[0] in _RETRYABLE_MYSQL:
+            return True
+        if isinstance(exc, OperationalError) and "database is locked" in str(exc.orig):
+            return True
+    return False
+
+
+def run_in_transaction(db: Database, work: Callable[[Session], T], *, attempts: int = 6) -> T:
+    """Run ``work`` in one transaction, retrying it whole after a deadlock or lock timeout."""
+    for attempt in range(1, attempts + 1):
+        try:
+            with db.session() as session:
+                return work(session)
+        except DBAPIError as exc:
+            if attempt == attempts or not is_retryable(exc):
+                raise
+            time.sleep(random.uniform(0, 0.02 * 2**attempt))
+    raise AssertionError("unreachable")
+
+
+def get_db(request: Request) -> Database:
+    """The app's main database (dependency)."""
+    db: Database = request.app.state.db
+    return db
+
+
+def get_reports_db(request: Request) -> Database:
+    """The database reports read from: the replica when configured, else the main one."""
+    db: Database = request.app.state.reports_db
+    return db
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """A request-scoped session in one transaction (dependency)."""
+    db: Database = request.app.state.db
+    with db.session() as session:
+        yield session
+
+
+DbDep = Annotated[Database, Depends(get_db)]
+ReportsDbDep = Annotated[Database, Depends(get_reports_db)]
+SessionDep = Annotated[Session, Depends(get_session)]
+
+
+def next_change_numbers(session: Session, count: int = 1) -> int:
+    """Reserve ``count`` consecutive change numbers; returns the first.
+
+    The counter row stays locked until this transaction commits, so change numbers
+    become visible in the order they were handed out: a pull that saw number N has
+    seen every change below N. Call it as late as possible in a transaction.
+    """
+    if count <= 0:
+        raise ValueError("count must be positive")
+    session.execute(text("UPDATE change_counter SET value = value + :n WHERE id = 1"), {"n": count})
+    last = session.execute(text("SELECT value FROM change_counter WHERE id = 1")).scalar_one()
+    return int(last) - count + 1

@@ -1,0 +1,1 @@
+"""The stock ledger: signed movements and the on-hand they add up to."""

@@ -1,0 +1,223 @@
+"""Server fixtures: the app on SQLite and on MariaDB, and ready-made people and terminals.
+
+Every server test that takes ``db_url`` (directly or through ``app``/``client``) runs
+twice: on the embedded SQLite default and on the running MariaDB.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pymysql
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, text
+
+from shared.models import PROTOCOL_HEADER, PROTOCOL_VERSION, Role
+from sync_server.auth.models import ApiToken, Terminal, User
+from sync_server.core.config import Settings
+from sync_server.core.database import Base, Database, utcnow
+from sync_server.core.models import Store
+from sync_server.core.security import hash_secret, new_token, token_hash
+from sync_server.main import create_app
+from sync_server.migrate import upgrade
+from tests.conftest import MARIADB_URL_BASE, missing, worker_id
+
+TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
+
+
+def _mariadb_db_name() -> str:
+    return f"kasir_test_{worker_id()}"
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite file, copied for every test (fast and isolated)."""
+    path = tmp_path_factory.mktemp("tpl") / "template.sqlite3"
+    upgrade(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def mariadb_url() -> str:
+    """A migrated MariaDB database of this worker's own."""
+    name = _mariadb_db_name()
+    try:
+        conn = pymysql.connect(host="127.0.0.1", port=3306, user="root", password="")
+    except pymysql.MySQLError as exc:
+        missing(f"MariaDB on 127.0.0.1:3306 ({exc})")
+        raise
+    with conn.cursor() as cur:
+        cur.execute(f"DROP DATABASE IF EXISTS `{name}`")
+        cur.execute(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
+    conn.close()
+    url = f"{MARIADB_URL_BASE}/{name}"
+    upgrade(url)
+    return url
+
+
+def reset_mariadb(url: str) -> None:
+    """Empty every table and restart the change counter."""
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("SET FOREIGN_KEY_CHECKS=0"))
+        for table in reversed(Base.metadata.sorted_tables):
+            if table.name == "change_counter":
+                conn.execute(text("UPDATE change_counter SET value = 0"))
+            else:
+                conn.execute(text(f"DELETE FROM `{table.name}`"))
+        conn.execute(text("SET FOREIGN_KEY_CHECKS=1"))
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "mariadb"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty, migrated database: SQLite file, then MariaDB."""
+    if request.param == "sqlite":
+        template: Path = request.getfixturevalue("sqlite_template")
+        path = tmp_path / "kasir.sqlite3"
+        shutil.copy(template, path)
+        return f"sqlite:///{path}"
+    url: str = request.getfixturevalue("mariadb_url")
+    reset_mariadb(url)
+    return url
+
+
+def make_settings(db_url: str, **overrides: object) -> Settings:
+    """Test settings on ``db_url`` (no migrations at start: the fixture did them)."""
+    values: dict[str, object] = {
+        "environment": "test",
+        "database_url": db_url,
+        "secret_key": TEST_SECRET,
+        "run_migrations_on_start": False,
+    }
+    values.update(overrides)
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def app(db_url: str) -> Iterator[FastAPI]:
+    """The server app on the test database."""
+    application = create_app(make_settings(db_url))
+    yield application
+    application.state.db.dispose()
+
+
+@pytest.fixture
+def client(app: FastAPI) -> Iterator[TestClient]:
+    """An HTTP client for the app (no credentials)."""
+    with TestClient(app) as c:
+        yield c
+
+
+@pytest.fixture
+def db(app: FastAPI) -> Database:
+    """The app's database, for arranging and checking rows directly."""
+    database: Database = app.state.db
+    return database
+
+
+@dataclass
+class World:
+    """A store with a manager, two cashiers and two enrolled terminals, plus their tokens."""
+
+    store_id: int
+    other_store_id: int
+    manager_id: int
+    admin_id: int
+    cashier_ids: list[int]
+    manager_token: str
+    cashier_token: str
+    terminal_ids: list[int]
+    terminal_tokens: list[str]
+
+    def manager_headers(self) -> dict[str, str]:
+        """Headers of a signed-in manager."""
+        return {"Authorization": f"Bearer {self.manager_token}"}
+
+    def cashier_headers(self) -> dict[str, str]:
+        """Headers of a signed-in cashier (a user token, not a terminal)."""
+        return {"Authorization": f"Bearer {self.cashier_token}"}
+
+    def terminal_headers(self, index: int = 0) -> dict[str, str]:
+        """Headers of terminal ``index`` speaking the current protocol."""
+        return {
+            "Authorization": f"Bearer {self.terminal_tokens[index]}",
+            PROTOCOL_HEADER: str(PROTOCOL_VERSION),
+        }
+
+
+def _user(session: object, username: str, role: Role, store_id: int | None) -> User:
+    user = User(
+        username=username,
+        full_name=username.title(),
+        role=role.value,
+        store_id=store_id,
+        password_hash=hash_secret("password123"),
+        pin_hash=hash_secret("1234"),
+        active=True,
+    )
+    session.add(user)  # type: ignore[attr-defined]
+    session.flush()  # type: ignore[attr-defined]
+    return user
+
+
+def _api_token(session: object, user: User) -> str:
+    token = new_token()
+    from datetime import timedelta
+
+    session.add(  # type: ignore[attr-defined]
+        ApiToken(
+            token_hash=token_hash(token),
+            user_id=user.id,
+            kind="api",
+            expires_at=utcnow() + timedelta(hours=1),
+        )
+    )
+    return token
+
+
+def build_world(db: Database) -> World:
+    """Arrange a store, people and two enrolled terminals directly in the database."""
+    with db.session() as s:
+        store = Store(code="S01", name="Toko Maju Jaya", address="Jl. Merdeka 1, Bandung")
+        other = Store(code="S02", name="Toko Sebelah")
+        s.add_all([store, other])
+        s.flush()
+        manager = _user(s, "manager", Role.MANAGER, store.id)
+        admin = _user(s, "admin", Role.ADMIN, None)
+        cashiers = [_user(s, f"kasir{i}", Role.CASHIER, store.id) for i in (1, 2)]
+        terminal_tokens = [new_token(), new_token()]
+        terminals = [
+            Terminal(
+                store_id=store.id,
+                code=f"T0{i + 1}",
+                name=f"Kasir {i + 1}",
+                token_hash=token_hash(tok),
+                enrolled_at=utcnow(),
+            )
+            for i, tok in enumerate(terminal_tokens)
+        ]
+        s.add_all(terminals)
+        s.flush()
+        return World(
+            store_id=store.id,
+            other_store_id=other.id,
+            manager_id=manager.id,
+            admin_id=admin.id,
+            cashier_ids=[c.id for c in cashiers],
+            manager_token=_api_token(s, manager),
+            cashier_token=_api_token(s, cashiers[0]),
+            terminal_ids=[t.id for t in terminals],
+            terminal_tokens=terminal_tokens,
+        )
+
+
+@pytest.fixture
+def world(db: Database) -> World:
+    """A ready store with people and terminals (see :class:`World`)."""
+    return build_world(db)
