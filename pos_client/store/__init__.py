@@ -1,0 +1,1 @@
+"""The local SQLite store: catalog cache, sales, outbox, sync state."""
