@@ -6,6 +6,8 @@ Run: .venv/bin/python scripts/regen_initial_migration.py
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -35,7 +37,19 @@ def main() -> None:
     text = text.replace("    # ### end Alembic commands ###\n", "")
     marker = "\n\ndef downgrade() -> None:"
     text = text.replace(marker, SEED + marker, 1)
+    # Dropping a table drops its indexes; dropping them first fails on MySQL when a
+    # foreign key needs them, so the downgrade only drops tables.
+    head, _, down = text.partition(marker)
+    down = re.sub(
+        r"    with op.batch_alter_table\([^)]*\) as batch_op:\n(        batch_op.drop_index\(.*\)\n)+\n?",
+        "",
+        down,
+    )
+    text = head + marker + down
     target.write_text(text)
+    ruff = Path(sys.executable).parent / "ruff"
+    subprocess.run([str(ruff), "format", "-q", str(target)], check=False)
+    subprocess.run([str(ruff), "check", "-q", "--fix", str(target)], check=False)
     print(f"wrote {Path(target).name}")
 
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 11:43:09.451274
+Create Date: 2026-11-23 11:48:14.821978
 """
 
 from collections.abc import Sequence
@@ -591,86 +591,24 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("refund_lines", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_refund_lines_sale_line_id"))
-        batch_op.drop_index(batch_op.f("ix_refund_lines_refund_id"))
-
     op.drop_table("refund_lines")
-    with op.batch_alter_table("sale_payments", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_sale_payments_sale_id"))
-
     op.drop_table("sale_payments")
-    with op.batch_alter_table("sale_lines", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_sale_lines_sale_id"))
-        batch_op.drop_index(batch_op.f("ix_sale_lines_product_id"))
-
     op.drop_table("sale_lines")
-    with op.batch_alter_table("refunds", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_refunds_sale_id"))
-
     op.drop_table("refunds")
-    with op.batch_alter_table("cash_moves", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_cash_moves_shift_id"))
-
     op.drop_table("cash_moves")
-    with op.batch_alter_table("sync_events", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_sync_events_terminal_id"))
-
     op.drop_table("sync_events")
-    with op.batch_alter_table("stock_moves", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_stock_moves_ref_id"))
-        batch_op.drop_index("ix_stock_moves_product_store_created")
-
     op.drop_table("stock_moves")
-    with op.batch_alter_table("stock_levels", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_stock_levels_change_no"))
-
     op.drop_table("stock_levels")
-    with op.batch_alter_table("shifts", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_shifts_terminal_id"))
-
     op.drop_table("shifts")
-    with op.batch_alter_table("sales", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_sales_terminal_id"))
-        batch_op.drop_index("ix_sales_store_business_date")
-        batch_op.drop_index(batch_op.f("ix_sales_shift_id"))
-
     op.drop_table("sales")
-    with op.batch_alter_table("rejected_events", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_rejected_events_terminal_id"))
-
     op.drop_table("rejected_events")
     op.drop_table("enrollment_codes")
-    with op.batch_alter_table("api_tokens", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_api_tokens_user_id"))
-
     op.drop_table("api_tokens")
-    with op.batch_alter_table("users", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_users_change_no"))
-
     op.drop_table("users")
-    with op.batch_alter_table("terminals", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_terminals_store_id"))
-
     op.drop_table("terminals")
-    with op.batch_alter_table("products", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_products_change_no"))
-
     op.drop_table("products")
-    with op.batch_alter_table("vouchers", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_vouchers_change_no"))
-
     op.drop_table("vouchers")
-    with op.batch_alter_table("tax_rates", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_tax_rates_change_no"))
-
     op.drop_table("tax_rates")
-    with op.batch_alter_table("stores", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_stores_change_no"))
-
     op.drop_table("stores")
     op.drop_table("change_counter")
-    with op.batch_alter_table("categories", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_categories_change_no"))
-
     op.drop_table("categories")

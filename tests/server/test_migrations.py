@@ -1,0 +1,71 @@
+"""Migrations build the whole schema from empty on both databases, and match the models."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pymysql
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import create_engine, inspect, text
+
+from sync_server.migrate import downgrade, upgrade
+from sync_server.models import Base
+from tests.conftest import MARIADB_URL_BASE, missing, worker_id
+
+
+@pytest.fixture(params=["sqlite", "mariadb"])
+def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A database with no tables at all."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'empty.sqlite3'}"
+    name = f"kasir_mig_{worker_id()}"
+    try:
+        conn = pymysql.connect(host="127.0.0.1", user="root", password="")
+    except pymysql.MySQLError as exc:
+        missing(f"MariaDB ({exc})")
+        raise
+    with conn.cursor() as cur:
+        cur.execute(f"DROP DATABASE IF EXISTS `{name}`")
+        cur.execute(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
+    conn.close()
+    return f"{MARIADB_URL_BASE}/{name}"
+
+
+def _drift(url: str) -> list[object]:
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            ctx = MigrationContext.configure(conn, opts={"compare_type": True})
+            return list(compare_metadata(ctx, Base.metadata))
+    finally:
+        engine.dispose()
+
+
+def test_migrations_from_empty_match_the_models(empty_url: str) -> None:
+    upgrade(empty_url)
+    engine = create_engine(empty_url)
+    tables = set(inspect(engine).get_table_names())
+    with engine.connect() as conn:
+        counter = conn.execute(text("SELECT value FROM change_counter WHERE id = 1")).scalar()
+    engine.dispose()
+    assert set(Base.metadata.tables) <= tables
+    assert counter == 0
+    assert _drift(empty_url) == []
+
+
+def test_downgrade_to_empty_and_up_again(empty_url: str) -> None:
+    upgrade(empty_url)
+    downgrade(empty_url, "base")
+    engine = create_engine(empty_url)
+    assert set(inspect(engine).get_table_names()) <= {"alembic_version"}
+    engine.dispose()
+    upgrade(empty_url)
+    assert _drift(empty_url) == []
+
+
+def test_upgrade_twice_is_harmless(empty_url: str) -> None:
+    upgrade(empty_url)
+    upgrade(empty_url)
+    assert _drift(empty_url) == []
