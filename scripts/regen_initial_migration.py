@@ -41,7 +41,8 @@ def main() -> None:
     # foreign key needs them, so the downgrade only drops tables.
     head, _, down = text.partition(marker)
     down = re.sub(
-        r"    with op.batch_alter_table\([^)]*\) as batch_op:\n(        batch_op.drop_index\(.*\)\n)+\n?",
+        r"    with op.batch_alter_table\([^)]*\) as batch_op:\n"
+        r"(        batch_op.drop_index\(.*\)\n)+\n?",
         "",
         down,
     )
