@@ -6,6 +6,7 @@ twice: on the embedded SQLite default and on the running MariaDB.
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -31,7 +32,8 @@ TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
 
 
 def _mariadb_db_name() -> str:
-    return f"kasir_test_{worker_id()}"
+    # The pid keeps parallel pytest runs (and xdist workers) out of each other's way.
+    return f"kasir_test_{worker_id()}_{os.getpid()}"
 
 
 @pytest.fixture(scope="session")
@@ -43,8 +45,8 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def mariadb_url() -> str:
-    """A migrated MariaDB database of this worker's own."""
+def mariadb_url() -> Iterator[str]:
+    """A migrated MariaDB database of this process's own, dropped at the end."""
     name = _mariadb_db_name()
     try:
         conn = pymysql.connect(host="127.0.0.1", port=3306, user="root", password="")
@@ -57,7 +59,11 @@ def mariadb_url() -> str:
     conn.close()
     url = f"{MARIADB_URL_BASE}/{name}"
     upgrade(url)
-    return url
+    yield url
+    conn = pymysql.connect(host="127.0.0.1", port=3306, user="root", password="")
+    with conn.cursor() as cur:
+        cur.execute(f"DROP DATABASE IF EXISTS `{name}`")
+    conn.close()
 
 
 def reset_mariadb(url: str) -> None:

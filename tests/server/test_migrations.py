@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pymysql
@@ -20,7 +21,7 @@ def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """A database with no tables at all."""
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'empty.sqlite3'}"
-    name = f"kasir_mig_{worker_id()}"
+    name = f"kasir_mig_{worker_id()}_{os.getpid()}"
     try:
         conn = pymysql.connect(host="127.0.0.1", user="root", password="")
     except pymysql.MySQLError as exc:
