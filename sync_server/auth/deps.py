@@ -72,10 +72,10 @@ def get_principal(
         if row is None:
             raise Unauthorized("The token is not valid.", code="invalid_token")
         api_token, user = row
-        if api_token.revoked_at is not None or api_token.expires_at <= now:
-            raise Unauthorized(
-                "The token expired or was revoked; sign in again.", code="token_expired"
-            )
+        if api_token.revoked_at is not None:
+            raise Unauthorized("This token was signed out; sign in again.", code="token_revoked")
+        if api_token.expires_at <= now:
+            raise Unauthorized("The token expired; sign in again.", code="token_expired")
         if not user.active:
             raise Unauthorized("This user is deactivated.", code="user_inactive")
         session.expunge(user)
@@ -83,6 +83,17 @@ def get_principal(
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
+
+
+def get_token(
+    request: Request,
+    creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> str | None:
+    """The raw bearer token or session cookie of this request (to sign it out), if any."""
+    return _token_from(request, creds)
+
+
+TokenDep = Annotated[str | None, Depends(get_token)]
 
 
 def require_role(minimum: Role) -> object:
@@ -123,6 +134,7 @@ def get_terminal(principal: PrincipalDep, _: Annotated[None, Depends(check_proto
 
 
 TerminalDep = Annotated[Terminal, Depends(get_terminal)]
+UserDep = Annotated[User, require_role(Role.CASHIER)]
 ManagerDep = Annotated[User, require_role(Role.MANAGER)]
 SupervisorDep = Annotated[User, require_role(Role.SUPERVISOR)]
 AdminDep = Annotated[User, require_role(Role.ADMIN)]
