@@ -1,0 +1,1 @@
+"""Background sync: the httpx client for the sync protocol and the worker thread."""
