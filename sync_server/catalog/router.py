@@ -1,5 +1,362 @@
-"""HTTP routes for catalog (thin: parse, authorise, call the service)."""
+"""HTTP routes for the catalog (thin: parse, authorise, call the service).
 
-from fastapi import APIRouter
+Reads need a supervisor or higher, writes a manager or higher. Terminals get the
+catalog through sync pull, not through these routes.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, File, Query, UploadFile, status
+from fastapi.responses import Response
+
+from shared.models import (
+    CategoryIn,
+    CategoryOut,
+    ErrorResponse,
+    ImportResult,
+    ProductIn,
+    ProductOut,
+    ProductPatch,
+    StoreOut,
+    TaxRateIn,
+    TaxRateOut,
+    VoucherIn,
+    VoucherOut,
+)
+from sync_server.auth.deps import ManagerDep, SupervisorDep
+from sync_server.catalog import csv_io, service
+from sync_server.catalog.schemas import (
+    CategoryPatch,
+    ProductPage,
+    StorePatch,
+    TaxRatePatch,
+    VoucherPatch,
+)
+from sync_server.core.database import SessionDep
+from sync_server.core.errors import Invalid
 
 router = APIRouter(prefix="/api/v1", tags=["catalog"])
+
+
+def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
+    meaning = {
+        403: "The caller's role may not do this.",
+        404: "No such row.",
+        409: "A unique value (SKU, barcode, code, name) is already taken.",
+        422: "The input breaks a rule (bad barcode, unknown category...).",
+    }
+    return {code: {"model": ErrorResponse, "description": meaning[code]} for code in codes}
+
+
+PRODUCT_EXAMPLES = {
+    "indomie": {
+        "summary": "A product with an EAN-13 barcode",
+        "value": {
+            "sku": "MI-0001",
+            "barcode": "8990000010012",
+            "name": "Indomie Goreng 85g",
+            "category_id": 1,
+            "unit": "pcs",
+            "price": 3500,
+            "tax_rate_id": 1,
+            "low_stock_threshold": 24,
+        },
+    }
+}
+
+# --- categories -----------------------------------------------------------------
+
+
+@router.get("/categories", summary="List categories")
+def list_categories(session: SessionDep, _: SupervisorDep) -> list[CategoryOut]:
+    """Every category, active or not, by name."""
+    return service.list_categories(session)
+
+
+@router.post(
+    "/categories",
+    status_code=status.HTTP_201_CREATED,
+    summary="Create a category",
+    responses=_errors(403, 409, 422),
+)
+def create_category(
+    data: Annotated[CategoryIn, Body(examples=[{"name": "Minuman"}])],
+    session: SessionDep,
+    _: ManagerDep,
+) -> CategoryOut:
+    """Create a category; names are unique ignoring case."""
+    return service.create_category(session, data=data)
+
+
+@router.patch(
+    "/categories/{category_id}",
+    summary="Rename or (de)activate a category",
+    responses=_errors(403, 404, 409, 422),
+)
+def update_category(
+    category_id: int,
+    patch: Annotated[CategoryPatch, Body(examples=[{"name": "Minuman Dingin"}])],
+    session: SessionDep,
+    _: ManagerDep,
+) -> CategoryOut:
+    """Change a category's name or deactivate it (categories are never deleted)."""
+    return service.update_category(session, category_id=category_id, patch=patch)
+
+
+# --- tax rates ------------------------------------------------------------------
+
+
+@router.get("/tax-rates", summary="List tax rates")
+def list_tax_rates(session: SessionDep, _: SupervisorDep) -> list[TaxRateOut]:
+    """Every tax rate by code. Rates are basis points: PPN 11 % is 1100."""
+    return service.list_tax_rates(session)
+
+
+@router.post(
+    "/tax-rates",
+    status_code=status.HTTP_201_CREATED,
+    summary="Create a tax rate",
+    responses=_errors(403, 409, 422),
+)
+def create_tax_rate(
+    data: Annotated[
+        TaxRateIn,
+        Body(examples=[{"code": "PPN", "name": "PPN 11%", "rate_bp": 1100, "inclusive": True}]),
+    ],
+    session: SessionDep,
+    _: ManagerDep,
+) -> TaxRateOut:
+    """Create a tax class (code upper-cased); inclusive means prices already contain it."""
+    return service.create_tax_rate(session, data=data)
+
+
+@router.patch(
+    "/tax-rates/{tax_rate_id}",
+    summary="Edit a tax rate",
+    responses=_errors(403, 404, 409, 422),
+)
+def update_tax_rate(
+    tax_rate_id: int,
+    patch: Annotated[TaxRatePatch, Body(examples=[{"rate_bp": 1200}])],
+    session: SessionDep,
+    _: ManagerDep,
+) -> TaxRateOut:
+    """Change a tax rate; tills re-price its products after their next pull."""
+    return service.update_tax_rate(session, tax_rate_id=tax_rate_id, patch=patch)
+
+
+# --- products -------------------------------------------------------------------
+
+
+@router.get("/products", summary="List and search products")
+def list_products(
+    session: SessionDep,
+    _: SupervisorDep,
+    q: Annotated[
+        str | None,
+        Query(max_length=100, description="Part of the name, a SKU prefix or an exact barcode."),
+    ] = None,
+    category_id: int | None = None,
+    active: bool | None = None,
+    limit: Annotated[int, Query(ge=1, le=service.MAX_PAGE)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    after_id: Annotated[
+        int | None, Query(ge=0, description="Keyset paging: the last id of the previous page.")
+    ] = None,
+) -> ProductPage:
+    """A page of products ordered by id, with the total matching count."""
+    return service.list_products(
+        session,
+        q=q,
+        category_id=category_id,
+        active=active,
+        limit=limit,
+        offset=offset,
+        after_id=after_id,
+    )
+
+
+@router.get(
+    "/products/export.csv",
+    summary="Export every product as CSV",
+    response_class=Response,
+    responses={200: {"content": {"text/csv": {}}, "description": "The product CSV."}},
+)
+def export_products(session: SessionDep, _: ManagerDep) -> Response:
+    """The whole catalog in the import format; importing it back changes nothing."""
+    return Response(
+        content=csv_io.export_products_csv(session),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="products.csv"'},
+    )
+
+
+@router.post(
+    "/products/import",
+    summary="Import products from a CSV file",
+    responses=_errors(403, 409, 422),
+)
+async def import_products(
+    file: Annotated[
+        UploadFile,
+        File(
+            description="CSV (UTF-8) with the header "
+            "sku,barcode,name,category,unit,price,tax_code,active,low_stock_threshold"
+        ),
+    ],
+    db_session: SessionDep,
+    _: ManagerDep,
+) -> ImportResult:
+    """Upsert products by SKU. Good lines are imported; every bad line is listed with
+    its line number (the header is line 1) and all its problems."""
+    raw = await file.read()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise Invalid(
+            "The file is not UTF-8 text; save it as 'CSV UTF-8' and try again.",
+            code="bad_encoding",
+        ) from exc
+    return csv_io.import_products_csv(db_session, text=text)
+
+
+@router.get("/products/{product_id}", summary="Get a product", responses=_errors(403, 404))
+def get_product(product_id: int, session: SessionDep, _: SupervisorDep) -> ProductOut:
+    """One product by id."""
+    return service.get_product(session, product_id=product_id)
+
+
+@router.post(
+    "/products",
+    status_code=status.HTTP_201_CREATED,
+    summary="Create a product",
+    responses=_errors(403, 409, 422),
+)
+def create_product(
+    data: Annotated[ProductIn, Body(openapi_examples=PRODUCT_EXAMPLES)],
+    session: SessionDep,
+    _: ManagerDep,
+) -> ProductOut:
+    """Create a product. The barcode's check digit is verified (EAN-13, UPC-A, EAN-8);
+    SKU and barcode must be unique (409 `sku_taken` / `barcode_taken`)."""
+    return service.create_product(session, data=data)
+
+
+@router.patch(
+    "/products/{product_id}",
+    summary="Edit a product",
+    responses=_errors(403, 404, 409, 422),
+)
+def update_product(
+    product_id: int,
+    patch: Annotated[ProductPatch, Body(examples=[{"price": 3700}])],
+    session: SessionDep,
+    _: ManagerDep,
+) -> ProductOut:
+    """Change only the fields given; each real change gives the product a new change number."""
+    return service.update_product(session, product_id=product_id, patch=patch)
+
+
+@router.post(
+    "/products/{product_id}/deactivate",
+    summary="Take a product off sale",
+    responses=_errors(403, 404),
+)
+def deactivate_product(product_id: int, session: SessionDep, _: ManagerDep) -> ProductOut:
+    """Deactivate a product. Products are never deleted: past sales point at them."""
+    return service.deactivate_product(session, product_id=product_id)
+
+
+# --- vouchers -------------------------------------------------------------------
+
+
+@router.get("/vouchers", summary="List vouchers")
+def list_vouchers(session: SessionDep, _: SupervisorDep) -> list[VoucherOut]:
+    """Every voucher by code."""
+    return service.list_vouchers(session)
+
+
+@router.post(
+    "/vouchers",
+    status_code=status.HTTP_201_CREATED,
+    summary="Create a voucher",
+    responses=_errors(403, 409, 422),
+)
+def create_voucher(
+    data: Annotated[
+        VoucherIn,
+        Body(
+            examples=[
+                {
+                    "code": "HEMAT10",
+                    "kind": "percent",
+                    "value": 1000,
+                    "valid_from": "2025-01-01T00:00:00+07:00",
+                    "valid_until": "2025-02-01T00:00:00+07:00",
+                    "min_spend": 50000,
+                }
+            ]
+        ),
+    ],
+    session: SessionDep,
+    _: ManagerDep,
+) -> VoucherOut:
+    """Create a voucher: percent in basis points (1000 = 10 %) or a fixed rupiah amount."""
+    return service.create_voucher(session, data=data)
+
+
+@router.patch(
+    "/vouchers/{voucher_id}",
+    summary="Edit a voucher",
+    responses=_errors(403, 404, 409, 422),
+)
+def update_voucher(
+    voucher_id: int,
+    patch: Annotated[VoucherPatch, Body(examples=[{"active": False}])],
+    session: SessionDep,
+    _: ManagerDep,
+) -> VoucherOut:
+    """Change a voucher; the result is checked like a new voucher."""
+    return service.update_voucher(session, voucher_id=voucher_id, patch=patch)
+
+
+# --- stores ---------------------------------------------------------------------
+
+
+@router.get("/stores", summary="List stores")
+def list_stores(session: SessionDep, user: SupervisorDep) -> list[StoreOut]:
+    """All stores for an admin; the caller's own store for everyone else."""
+    return service.list_stores(session, user=user)
+
+
+@router.get("/stores/{store_id}", summary="Get a store", responses=_errors(403, 404))
+def get_store(store_id: int, session: SessionDep, user: SupervisorDep) -> StoreOut:
+    """A store with its receipt template."""
+    return service.get_store(session, store_id=store_id, user=user)
+
+
+@router.patch(
+    "/stores/{store_id}",
+    summary="Edit a store and its receipt",
+    responses=_errors(403, 404, 422),
+)
+def update_store(
+    store_id: int,
+    patch: Annotated[
+        StorePatch,
+        Body(
+            examples=[
+                {
+                    "receipt_header": "Toko Sumber Rejeki\nJl. Pemuda No. 12, Semarang",
+                    "receipt_footer": "Terima kasih, selamat belanja kembali!",
+                }
+            ]
+        ),
+    ],
+    session: SessionDep,
+    user: ManagerDep,
+) -> StoreOut:
+    """Edit the store's details and receipt header/footer (managers: their own store)."""
+    return service.update_store(session, store_id=store_id, patch=patch, user=user)

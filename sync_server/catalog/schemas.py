@@ -1,0 +1,71 @@
+"""Server-only catalog request/answer shapes the shared wire schemas do not cover.
+
+Partial edits (``*Patch``) and the product page. The till never sees these, so they
+live beside the catalog feature rather than in ``shared/models``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import Field
+
+from shared.models import BasisPoints, ProductOut, Rupiah, VoucherKind, WireModel
+
+
+class CategoryPatch(WireModel):
+    """A partial edit of a category: rename it or (de)activate it."""
+
+    name: str | None = Field(default=None, min_length=1, max_length=100)
+    active: bool | None = None
+
+
+class TaxRatePatch(WireModel):
+    """A partial edit of a tax rate."""
+
+    code: str | None = Field(default=None, min_length=1, max_length=20)
+    name: str | None = Field(default=None, min_length=1, max_length=100)
+    rate_bp: BasisPoints | None = None
+    inclusive: bool | None = None
+    active: bool | None = None
+
+
+class VoucherPatch(WireModel):
+    """A partial edit of a voucher; the merged result is checked like a new one."""
+
+    code: str | None = Field(default=None, min_length=1, max_length=32)
+    kind: VoucherKind | None = None
+    value: int | None = Field(default=None, ge=1)
+    valid_from: datetime | None = None
+    valid_until: datetime | None = None
+    min_spend: Rupiah | None = None
+    usage_limit: int | None = Field(default=None, ge=1)
+    active: bool | None = None
+
+
+class StorePatch(WireModel):
+    """Edit a store's details and its receipt template."""
+
+    name: str | None = Field(default=None, min_length=1, max_length=100)
+    address: str | None = Field(default=None, max_length=300)
+    npwp: str | None = Field(default=None, max_length=32, examples=["01.234.567.8-901.000"])
+    phone: str | None = Field(default=None, max_length=32)
+    receipt_header: str | None = Field(
+        default=None, max_length=2000, examples=["Toko Sumber Rejeki\nJl. Pemuda No. 12"]
+    )
+    receipt_footer: str | None = Field(
+        default=None, max_length=2000, examples=["Terima kasih atas kunjungan Anda"]
+    )
+    logo_text: str | None = Field(default=None, max_length=64)
+
+
+class ProductPage(WireModel):
+    """One page of products: page by ``offset``/``limit``, or by ``after_id`` (keyset)."""
+
+    items: list[ProductOut]
+    total: int = Field(description="Products matching the filters, over all pages.")
+    limit: int
+    offset: int
+    next_after_id: int | None = Field(
+        default=None, description="Pass as `after_id` for the next page (keyset paging)."
+    )

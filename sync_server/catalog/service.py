@@ -1,0 +1,554 @@
+"""Catalog logic: categories, tax rates, products, vouchers and stores.
+
+Every create or update stamps the changed rows with fresh change numbers (reserved
+late, just before the caller's commit) so tills pulling ``change_no > cursor`` see
+them. Nothing is ever deleted: rows are deactivated.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from shared.barcodes import barcode_error
+from shared.models import (
+    CategoryIn,
+    CategoryOut,
+    ProductIn,
+    ProductOut,
+    ProductPatch,
+    Role,
+    StoreOut,
+    TaxRateIn,
+    TaxRateOut,
+    VoucherIn,
+    VoucherKind,
+    VoucherOut,
+)
+from sync_server.auth.models import User
+from sync_server.catalog.models import Category, Product, TaxRate, Voucher
+from sync_server.catalog.schemas import (
+    CategoryPatch,
+    ProductPage,
+    StorePatch,
+    TaxRatePatch,
+    VoucherPatch,
+)
+from sync_server.core.database import next_change_numbers, utcnow
+from sync_server.core.errors import Conflict, Forbidden, Invalid, NotFound
+from sync_server.core.models import Store
+
+MAX_PAGE = 500
+"""Most products one list call returns."""
+
+
+class _Versioned(Protocol):
+    change_no: int
+
+
+def stamp_change_numbers(session: Session, rows: Sequence[_Versioned]) -> None:
+    """Give each row its own new change number, reserved in one call.
+
+    Call it after every other check of the transaction, just before it commits: the
+    change counter stays locked from here until the commit.
+    """
+    if not rows:
+        return
+    # No autoflush: the rows are written once, with their numbers, by the caller's flush.
+    with session.no_autoflush:
+        first = next_change_numbers(session, len(rows))
+    for offset, row in enumerate(rows):
+        row.change_no = first + offset
+
+
+def conflict_from_integrity_error(exc: IntegrityError) -> Conflict:
+    """Turn a unique-constraint violation into the 409 a person can act on."""
+    text = str(exc.orig).lower()
+    for needle, code, message in (
+        ("barcode", "barcode_taken", "That barcode is already used by another product."),
+        ("sku", "sku_taken", "That SKU is already used by another product."),
+        ("categories", "category_taken", "A category with that name already exists."),
+        ("tax_rates", "tax_code_taken", "A tax rate with that code already exists."),
+        ("vouchers", "voucher_code_taken", "A voucher with that code already exists."),
+    ):
+        if needle in text:
+            return Conflict(message, code=code)
+    return Conflict("The change clashes with what is stored.")
+
+
+def _flush(session: Session) -> None:
+    # The service checks come first; the unique constraints catch what a concurrent
+    # writer slipped in between check and insert.
+    try:
+        session.flush()
+    except IntegrityError as exc:
+        raise conflict_from_integrity_error(exc) from exc
+
+
+def _apply(row: object, changes: dict[str, Any]) -> bool:
+    """Set the attributes that differ; True when anything changed."""
+    changed = False
+    for key, value in changes.items():
+        if getattr(row, key) != value:
+            setattr(row, key, value)
+            changed = True
+    return changed
+
+
+# --- categories -----------------------------------------------------------------
+
+
+def _category_out(row: Category) -> CategoryOut:
+    return CategoryOut.model_validate(row, from_attributes=True)
+
+
+def _ensure_category_name_free(session: Session, *, name: str, exclude_id: int | None) -> None:
+    # Case-insensitive on both databases (MariaDB's collation is; SQLite's is not).
+    query = select(Category.id).where(func.lower(Category.name) == name.lower())
+    if exclude_id is not None:
+        query = query.where(Category.id != exclude_id)
+    if session.scalar(query) is not None:
+        raise Conflict(
+            f"A category named {name!r} already exists.",
+            code="category_taken",
+            details={"name": name},
+        )
+
+
+def list_categories(session: Session) -> list[CategoryOut]:
+    """Every category, active or not, by name."""
+    rows = session.scalars(select(Category).order_by(Category.name)).all()
+    return [_category_out(row) for row in rows]
+
+
+def create_category(session: Session, *, data: CategoryIn) -> CategoryOut:
+    """Create a category; its name must be unique (ignoring case)."""
+    name = data.name.strip()
+    if not name:
+        raise Invalid("The category name is empty.", details={"field": "name"})
+    _ensure_category_name_free(session, name=name, exclude_id=None)
+    row = Category(name=name, active=data.active)
+    session.add(row)
+    stamp_change_numbers(session, [row])
+    _flush(session)
+    return _category_out(row)
+
+
+def update_category(session: Session, *, category_id: int, patch: CategoryPatch) -> CategoryOut:
+    """Rename or (de)activate a category."""
+    row = session.get(Category, category_id, with_for_update=True)
+    if row is None:
+        raise NotFound(f"There is no category {category_id}.", details={"id": category_id})
+    changes = patch.model_dump(exclude_unset=True, exclude_none=True)
+    if "name" in changes:
+        changes["name"] = changes["name"].strip()
+        if not changes["name"]:
+            raise Invalid("The category name is empty.", details={"field": "name"})
+        _ensure_category_name_free(session, name=changes["name"], exclude_id=row.id)
+    if _apply(row, changes):
+        stamp_change_numbers(session, [row])
+        _flush(session)
+    return _category_out(row)
+
+
+# --- tax rates ------------------------------------------------------------------
+
+
+def _tax_rate_out(row: TaxRate) -> TaxRateOut:
+    return TaxRateOut.model_validate(row, from_attributes=True)
+
+
+def _ensure_tax_code_free(session: Session, *, code: str, exclude_id: int | None) -> None:
+    query = select(TaxRate.id).where(TaxRate.code == code)
+    if exclude_id is not None:
+        query = query.where(TaxRate.id != exclude_id)
+    if session.scalar(query) is not None:
+        raise Conflict(
+            f"A tax rate with code {code!r} already exists.",
+            code="tax_code_taken",
+            details={"code": code},
+        )
+
+
+def list_tax_rates(session: Session) -> list[TaxRateOut]:
+    """Every tax rate, active or not, by code."""
+    rows = session.scalars(select(TaxRate).order_by(TaxRate.code)).all()
+    return [_tax_rate_out(row) for row in rows]
+
+
+def create_tax_rate(session: Session, *, data: TaxRateIn) -> TaxRateOut:
+    """Create a tax rate. Codes are kept upper-case so CSV files can name them in any case."""
+    code = data.code.strip().upper()
+    _ensure_tax_code_free(session, code=code, exclude_id=None)
+    row = TaxRate(
+        code=code,
+        name=data.name.strip(),
+        rate_bp=data.rate_bp,
+        inclusive=data.inclusive,
+        active=data.active,
+    )
+    session.add(row)
+    stamp_change_numbers(session, [row])
+    _flush(session)
+    return _tax_rate_out(row)
+
+
+def update_tax_rate(session: Session, *, tax_rate_id: int, patch: TaxRatePatch) -> TaxRateOut:
+    """Edit a tax rate; products keep pointing at it, so tills re-price with the new rate."""
+    row = session.get(TaxRate, tax_rate_id, with_for_update=True)
+    if row is None:
+        raise NotFound(f"There is no tax rate {tax_rate_id}.", details={"id": tax_rate_id})
+    changes = patch.model_dump(exclude_unset=True, exclude_none=True)
+    if "code" in changes:
+        changes["code"] = changes["code"].strip().upper()
+        _ensure_tax_code_free(session, code=changes["code"], exclude_id=row.id)
+    if _apply(row, changes):
+        stamp_change_numbers(session, [row])
+        _flush(session)
+    return _tax_rate_out(row)
+
+
+# --- products -------------------------------------------------------------------
+
+
+def _product_out(row: Product) -> ProductOut:
+    return ProductOut.model_validate(row, from_attributes=True)
+
+
+def normalise_barcode(raw: str | None) -> str | None:
+    """Strip a barcode; empty means none. Raises 422 ``bad_barcode`` when it is invalid."""
+    if raw is None or not raw.strip():
+        return None
+    code = raw.strip()
+    problem = barcode_error(code)
+    if problem is not None:
+        raise Invalid(
+            f"Barcode {code}: {problem}.",
+            code="bad_barcode",
+            details={"field": "barcode", "barcode": code, "reason": problem},
+        )
+    return code
+
+
+def _check_references(
+    session: Session, *, category_id: int | None, tax_rate_id: int | None
+) -> None:
+    if category_id is not None and session.get(Category, category_id) is None:
+        raise Invalid(
+            f"There is no category {category_id}.",
+            code="unknown_category",
+            details={"field": "category_id", "id": category_id},
+        )
+    if tax_rate_id is not None and session.get(TaxRate, tax_rate_id) is None:
+        raise Invalid(
+            f"There is no tax rate {tax_rate_id}.",
+            code="unknown_tax_rate",
+            details={"field": "tax_rate_id", "id": tax_rate_id},
+        )
+
+
+def _ensure_unique(
+    session: Session, *, sku: str | None, barcode: str | None, exclude_id: int | None
+) -> None:
+    for column, value, code in (
+        (Product.sku, sku, "sku_taken"),
+        (Product.barcode, barcode, "barcode_taken"),
+    ):
+        if value is None:
+            continue
+        query = select(Product.id, Product.name).where(column == value)
+        if exclude_id is not None:
+            query = query.where(Product.id != exclude_id)
+        other = session.execute(query).first()
+        if other is not None:
+            field = column.key
+            raise Conflict(
+                f"The {field} {value} is already used by product {other.name!r}.",
+                code=code,
+                details={"field": field, "value": value, "product_id": other.id},
+            )
+
+
+def _search_filter(query: Select[Any], q: str) -> Select[Any]:
+    escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return query.where(
+        or_(
+            Product.name.ilike(f"%{escaped}%", escape="\\"),
+            Product.sku.ilike(f"{escaped}%", escape="\\"),
+            Product.barcode == q,
+        )
+    )
+
+
+def list_products(
+    session: Session,
+    *,
+    q: str | None = None,
+    category_id: int | None = None,
+    active: bool | None = None,
+    limit: int = 50,
+    offset: int = 0,
+    after_id: int | None = None,
+) -> ProductPage:
+    """A page of products by id, optionally searched by name, SKU prefix or exact barcode.
+
+    Page with ``offset`` or, for big catalogs, with ``after_id`` (the last id seen).
+    """
+    limit = max(1, min(limit, MAX_PAGE))
+    filtered: Select[Any] = select(Product)
+    if q and q.strip():
+        filtered = _search_filter(filtered, q.strip())
+    if category_id is not None:
+        filtered = filtered.where(Product.category_id == category_id)
+    if active is not None:
+        filtered = filtered.where(Product.active == active)
+    total = session.scalar(select(func.count()).select_from(filtered.subquery())) or 0
+    page = filtered.order_by(Product.id).limit(limit)
+    page = page.where(Product.id > after_id) if after_id is not None else page.offset(offset)
+    rows = session.scalars(page).all()
+    return ProductPage(
+        items=[_product_out(row) for row in rows],
+        total=total,
+        limit=limit,
+        offset=offset if after_id is None else 0,
+        next_after_id=rows[-1].id if len(rows) == limit else None,
+    )
+
+
+def _get_product_row(session: Session, product_id: int, *, for_update: bool = False) -> Product:
+    row = session.get(Product, product_id, with_for_update=for_update)
+    if row is None:
+        raise NotFound(f"There is no product {product_id}.", details={"id": product_id})
+    return row
+
+
+def get_product(session: Session, *, product_id: int) -> ProductOut:
+    """One product by id (404 when unknown)."""
+    return _product_out(_get_product_row(session, product_id))
+
+
+def create_product(session: Session, *, data: ProductIn) -> ProductOut:
+    """Create a product after checking its barcode, references and unique SKU/barcode."""
+    sku = data.sku.strip()
+    name = data.name.strip()
+    if not sku or not name:
+        raise Invalid("SKU and name may not be blank.", details={"fields": ["sku", "name"]})
+    barcode = normalise_barcode(data.barcode)
+    _check_references(session, category_id=data.category_id, tax_rate_id=data.tax_rate_id)
+    _ensure_unique(session, sku=sku, barcode=barcode, exclude_id=None)
+    row = Product(
+        sku=sku,
+        barcode=barcode,
+        name=name,
+        category_id=data.category_id,
+        unit=data.unit.strip() or "pcs",
+        price=data.price,
+        tax_rate_id=data.tax_rate_id,
+        active=data.active,
+        low_stock_threshold=data.low_stock_threshold,
+        updated_at=utcnow(),
+    )
+    session.add(row)
+    stamp_change_numbers(session, [row])
+    _flush(session)
+    return _product_out(row)
+
+
+def update_product(session: Session, *, product_id: int, patch: ProductPatch) -> ProductOut:
+    """Change the given fields of a product. ``barcode``, ``category_id`` and
+    ``tax_rate_id`` may be set to null explicitly to clear them."""
+    row = _get_product_row(session, product_id, for_update=True)
+    changes = patch.model_dump(exclude_unset=True)
+    nullable = {"barcode", "category_id", "tax_rate_id"}
+    not_nullable = sorted(k for k, v in changes.items() if v is None and k not in nullable)
+    if not_nullable:
+        raise Invalid(f"{not_nullable[0]} may not be null.", details={"fields": not_nullable})
+    for key in ("sku", "name", "unit"):
+        if key in changes:
+            changes[key] = changes[key].strip()
+            if not changes[key]:
+                raise Invalid(f"{key} may not be blank.", details={"field": key})
+    if "barcode" in changes:
+        changes["barcode"] = normalise_barcode(changes["barcode"])
+    _check_references(
+        session,
+        category_id=changes.get("category_id"),
+        tax_rate_id=changes.get("tax_rate_id"),
+    )
+    _ensure_unique(
+        session, sku=changes.get("sku"), barcode=changes.get("barcode"), exclude_id=row.id
+    )
+    if _apply(row, changes):
+        row.updated_at = utcnow()
+        stamp_change_numbers(session, [row])
+        _flush(session)
+    return _product_out(row)
+
+
+def deactivate_product(session: Session, *, product_id: int) -> ProductOut:
+    """Take a product off sale (never deleted: old sales still point at it)."""
+    return update_product(session, product_id=product_id, patch=ProductPatch(active=False))
+
+
+# --- vouchers -------------------------------------------------------------------
+
+
+def _voucher_out(row: Voucher) -> VoucherOut:
+    return VoucherOut.model_validate(row, from_attributes=True)
+
+
+def _check_voucher(
+    *, kind: str, value: int, valid_from: datetime | None, valid_until: datetime | None
+) -> None:
+    if kind == VoucherKind.PERCENT and value > 10_000:
+        raise Invalid(
+            "A percent voucher's value is in basis points (1000 = 10 %) and at most 10000.",
+            code="bad_voucher_value",
+            details={"field": "value", "value": value},
+        )
+    for field, moment in (("valid_from", valid_from), ("valid_until", valid_until)):
+        if moment is not None and moment.tzinfo is None:
+            raise Invalid(
+                f"{field} needs a timezone, e.g. 2025-01-01T00:00:00+07:00.",
+                code="naive_datetime",
+                details={"field": field},
+            )
+    if valid_from is not None and valid_until is not None and valid_from >= valid_until:
+        raise Invalid(
+            "valid_from must be before valid_until.",
+            code="bad_validity",
+            details={"valid_from": valid_from.isoformat(), "valid_until": valid_until.isoformat()},
+        )
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    return moment.astimezone(UTC) if moment is not None else None
+
+
+def _ensure_voucher_code_free(session: Session, *, code: str, exclude_id: int | None) -> None:
+    query = select(Voucher.id).where(Voucher.code == code)
+    if exclude_id is not None:
+        query = query.where(Voucher.id != exclude_id)
+    if session.scalar(query) is not None:
+        raise Conflict(
+            f"A voucher with code {code} already exists.",
+            code="voucher_code_taken",
+            details={"code": code},
+        )
+
+
+def list_vouchers(session: Session) -> list[VoucherOut]:
+    """Every voucher, active or not, by code."""
+    rows = session.scalars(select(Voucher).order_by(Voucher.code)).all()
+    return [_voucher_out(row) for row in rows]
+
+
+def create_voucher(session: Session, *, data: VoucherIn) -> VoucherOut:
+    """Create a voucher. Codes are kept upper-case: cashiers type them."""
+    code = data.code.strip().upper()
+    _check_voucher(
+        kind=data.kind, value=data.value, valid_from=data.valid_from, valid_until=data.valid_until
+    )
+    _ensure_voucher_code_free(session, code=code, exclude_id=None)
+    row = Voucher(
+        code=code,
+        kind=data.kind.value,
+        value=data.value,
+        valid_from=_utc(data.valid_from),
+        valid_until=_utc(data.valid_until),
+        min_spend=data.min_spend,
+        usage_limit=data.usage_limit,
+        used_count=0,
+        active=data.active,
+    )
+    session.add(row)
+    stamp_change_numbers(session, [row])
+    _flush(session)
+    return _voucher_out(row)
+
+
+def update_voucher(session: Session, *, voucher_id: int, patch: VoucherPatch) -> VoucherOut:
+    """Edit a voucher; the result must still be a valid voucher."""
+    row = session.get(Voucher, voucher_id, with_for_update=True)
+    if row is None:
+        raise NotFound(f"There is no voucher {voucher_id}.", details={"id": voucher_id})
+    changes = patch.model_dump(exclude_unset=True)
+    nullable = {"valid_from", "valid_until", "usage_limit"}
+    not_nullable = sorted(k for k, v in changes.items() if v is None and k not in nullable)
+    if not_nullable:
+        raise Invalid(f"{not_nullable[0]} may not be null.", details={"fields": not_nullable})
+    if "code" in changes:
+        changes["code"] = changes["code"].strip().upper()
+        _ensure_voucher_code_free(session, code=changes["code"], exclude_id=row.id)
+    if "kind" in changes:
+        changes["kind"] = VoucherKind(changes["kind"]).value
+    _check_voucher(
+        kind=changes.get("kind", row.kind),
+        value=changes.get("value", row.value),
+        valid_from=changes.get("valid_from", row.valid_from),
+        valid_until=changes.get("valid_until", row.valid_until),
+    )
+    for key in ("valid_from", "valid_until"):
+        if key in changes:
+            changes[key] = _utc(changes[key])
+    if _apply(row, changes):
+        stamp_change_numbers(session, [row])
+        _flush(session)
+    return _voucher_out(row)
+
+
+# --- stores ---------------------------------------------------------------------
+
+
+def _store_out(row: Store) -> StoreOut:
+    return StoreOut.model_validate(row, from_attributes=True)
+
+
+def _may_see_store(user: User, store_id: int) -> bool:
+    return Role(user.role) == Role.ADMIN or user.store_id == store_id
+
+
+def list_stores(session: Session, *, user: User) -> list[StoreOut]:
+    """The stores ``user`` may see: all for an admin, their own for everyone else."""
+    query = select(Store).order_by(Store.code)
+    if Role(user.role) != Role.ADMIN:
+        query = query.where(Store.id == user.store_id)
+    return [_store_out(row) for row in session.scalars(query).all()]
+
+
+def _get_store_row(session: Session, *, store_id: int, user: User, for_update: bool) -> Store:
+    row = session.get(Store, store_id, with_for_update=for_update)
+    if row is None:
+        raise NotFound(f"There is no store {store_id}.", details={"id": store_id})
+    if not _may_see_store(user, store_id):
+        raise Forbidden(
+            "You may only see and edit your own store.",
+            code="other_store",
+            details={"store_id": store_id},
+        )
+    return row
+
+
+def get_store(session: Session, *, store_id: int, user: User) -> StoreOut:
+    """One store with its receipt template (only an admin sees other stores)."""
+    return _store_out(_get_store_row(session, store_id=store_id, user=user, for_update=False))
+
+
+def update_store(session: Session, *, store_id: int, patch: StorePatch, user: User) -> StoreOut:
+    """Edit a store's details and receipt template; its tills get it on their next pull."""
+    row = _get_store_row(session, store_id=store_id, user=user, for_update=True)
+    changes = patch.model_dump(exclude_unset=True, exclude_none=True)
+    if "name" in changes:
+        changes["name"] = changes["name"].strip()
+        if not changes["name"]:
+            raise Invalid("The store name is empty.", details={"field": "name"})
+    if _apply(row, changes):
+        row.updated_at = utcnow()
+        stamp_change_numbers(session, [row])
+        _flush(session)
+    return _store_out(row)
