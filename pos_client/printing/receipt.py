@@ -1,0 +1,215 @@
+"""Receipt data and its plain-text layout at 32, 42 or 48 columns.
+
+:class:`ReceiptData` is pure data the services build from a stored sale; the header
+and footer come from the store's receipt template on the server (``StoreOut``).
+:func:`receipt_lines` is the one layout, shared by the plain text and the ESC/POS
+bytes, so what the screen previews is what the printer prints.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pos_client.printing.money import format_rupiah
+from shared.models import StoreOut
+
+ReceiptWidth = Literal[32, 42, 48]
+"""Characters per line: 32 for 58 mm paper, 42 or 48 for 80 mm paper."""
+
+WIDTHS: tuple[int, ...] = (32, 42, 48)
+
+REPRINT_MARK = "*** SALINAN / REPRINT ***"
+
+PAYMENT_LABELS = {"cash": "Tunai", "qris": "QRIS"}
+
+
+@dataclass(frozen=True)
+class ReceiptStore:
+    """The store's part of a receipt: who sold, and the template's header and footer."""
+
+    name: str
+    address: str = ""
+    npwp: str = ""
+    phone: str = ""
+    header: str = ""
+    footer: str = ""
+    logo_text: str = ""
+    timezone: str = "Asia/Jakarta"
+
+    @classmethod
+    def from_store_out(cls, store: StoreOut) -> ReceiptStore:
+        """Take the receipt template fields from the store as pulled from the server."""
+        return cls(
+            name=store.name,
+            address=store.address,
+            npwp=store.npwp,
+            phone=store.phone,
+            header=store.receipt_header,
+            footer=store.receipt_footer,
+            logo_text=store.logo_text,
+            timezone=store.timezone,
+        )
+
+
+@dataclass(frozen=True)
+class ReceiptLine:
+    """One line of the sale as printed: ``quantity × unit_price − discount = total``."""
+
+    name: str
+    quantity: int
+    unit_price: int
+    discount: int = 0
+    total: int = 0
+
+
+@dataclass(frozen=True)
+class ReceiptPayment:
+    """One tender: what it covered, cash handed over, and change given."""
+
+    method: str
+    amount: int
+    tendered: int | None = None
+    change: int = 0
+
+
+@dataclass(frozen=True)
+class ReceiptData:
+    """Everything printed on a receipt, in whole rupiah."""
+
+    store: ReceiptStore
+    receipt_number: str
+    created_at: datetime
+    cashier_name: str
+    lines: tuple[ReceiptLine, ...]
+    subtotal: int
+    discount_total: int
+    tax_total: int
+    tax_inclusive: bool
+    total: int
+    payments: tuple[ReceiptPayment, ...]
+    tax_label: str = "PPN"
+
+
+@dataclass(frozen=True)
+class Line:
+    """One printed line and how it is styled on an ESC/POS printer.
+
+    ``text`` is already laid out to the width (padded when centered); a ``big`` line
+    is printed double width and height, so it holds half as many characters.
+    """
+
+    text: str
+    align: Literal["left", "center"] = "left"
+    bold: bool = False
+    big: bool = False
+
+
+def _check_width(width: int) -> None:
+    if width not in WIDTHS:
+        raise ValueError(f"receipt width must be one of {WIDTHS}, not {width}")
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    out: list[str] = []
+    for paragraph in text.splitlines() or [""]:
+        out.extend(textwrap.wrap(paragraph, width) or [""])
+    return out
+
+
+def _centered(text: str, width: int, *, bold: bool = False, big: bool = False) -> list[Line]:
+    room = width // 2 if big else width
+    return [
+        Line(part.center(width).rstrip(), align="center", bold=bold, big=big)
+        for part in _wrap(text, room)
+        if part
+    ]
+
+
+def two_columns(left: str, right: str, width: int) -> list[str]:
+    """``left`` and ``right`` on one line of ``width``, wrapping ``left`` when they do not fit."""
+    if len(left) + 1 + len(right) <= width:
+        return [left + " " * (width - len(left) - len(right)) + right]
+    wrapped = _wrap(left, width)
+    last = wrapped[-1]
+    if len(last) + 1 + len(right) <= width:
+        return [*wrapped[:-1], last + " " * (width - len(last) - len(right)) + right]
+    return [*wrapped, *(part.rjust(width) for part in textwrap.wrap(right, width))]
+
+
+def _pairs(left: str, right: str, width: int, *, bold: bool = False) -> list[Line]:
+    return [Line(text, bold=bold) for text in two_columns(left, right, width)]
+
+
+def _local_time(moment: datetime, timezone: str) -> datetime:
+    if moment.tzinfo is None:
+        return moment
+    try:
+        return moment.astimezone(ZoneInfo(timezone))
+    except (ZoneInfoNotFoundError, ValueError):
+        return moment
+
+
+def receipt_lines(receipt: ReceiptData, *, width: int, reprint: bool = False) -> list[Line]:
+    """Lay the receipt out as styled lines, none longer than ``width`` characters."""
+    _check_width(width)
+    store = receipt.store
+    rule = Line("-" * width)
+    out: list[Line] = []
+    if store.logo_text:
+        out += _centered(store.logo_text, width, bold=True, big=True)
+    out += _centered(store.name, width, bold=True, big=not store.logo_text)
+    out += _centered(store.address, width)
+    if store.phone:
+        out += _centered(f"Telp. {store.phone}", width)
+    if store.npwp:
+        out += _centered(f"NPWP {store.npwp}", width)
+    out += _centered(store.header, width)
+    out.append(Line("=" * width))
+    if reprint:
+        out += _centered(REPRINT_MARK, width, bold=True)
+    when = _local_time(receipt.created_at, store.timezone)
+    out += _pairs("No.", receipt.receipt_number, width)
+    out += _pairs("Tanggal", when.strftime("%d/%m/%Y %H:%M"), width)
+    out += _pairs("Kasir", receipt.cashier_name, width)
+    out.append(rule)
+    for item in receipt.lines:
+        out += [Line(text) for text in _wrap(item.name, width)]
+        qty = f"  {item.quantity} x {format_rupiah(item.unit_price)}"
+        gross = item.quantity * item.unit_price
+        out += _pairs(qty, format_rupiah(gross), width)
+        if item.discount:
+            out += _pairs("  Diskon", format_rupiah(-item.discount), width)
+            out += _pairs("  Jumlah", format_rupiah(item.total), width)
+    out.append(rule)
+    out += _pairs("Subtotal", format_rupiah(receipt.subtotal), width)
+    if receipt.discount_total:
+        out += _pairs("Total diskon", format_rupiah(-receipt.discount_total), width)
+    if receipt.tax_total or not receipt.tax_inclusive:
+        label = f"{receipt.tax_label} (termasuk)" if receipt.tax_inclusive else receipt.tax_label
+        out += _pairs(label, format_rupiah(receipt.tax_total), width)
+    out += _pairs("TOTAL", format_rupiah(receipt.total), width, bold=True)
+    out.append(rule)
+    for payment in receipt.payments:
+        label = PAYMENT_LABELS.get(payment.method, payment.method.upper())
+        shown = payment.tendered if payment.tendered is not None else payment.amount
+        out += _pairs(label, format_rupiah(shown), width)
+        if payment.change:
+            out += _pairs("Kembali", format_rupiah(payment.change), width)
+    if store.footer:
+        out.append(rule)
+        out += _centered(store.footer, width)
+    if reprint:
+        out += _centered(REPRINT_MARK, width, bold=True)
+    return out
+
+
+def render_receipt(receipt: ReceiptData, *, width: int = 32, reprint: bool = False) -> str:
+    """The receipt as plain text, ``width`` (32, 42 or 48) characters per line at most.
+
+    A reprint carries ``*** SALINAN / REPRINT ***`` above and below the sale.
+    """
+    return "\n".join(line.text for line in receipt_lines(receipt, width=width, reprint=reprint))
