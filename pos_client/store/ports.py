@@ -1,8 +1,6 @@
-"""The seam between the sync worker and the local store.
+"""The port the sync worker is written against: what it may ask of the local store.
 
-The worker only ever talks to the store through :class:`SyncStore`, so it can be
-tested against an in-memory fake and the store can change its tables freely.
-Each worker thread opens its own store (its own SQLite connection).
+:class:`pos_client.store.LocalStore` implements it; the worker never sees SQL.
 """
 
 from __future__ import annotations
@@ -16,21 +14,21 @@ from uuid import UUID
 from shared.models import EventResult, OutboxEvent, PullResponse
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RejectedLocal:
-    """An outbox event the server rejected: kept on the till and shown to the manager."""
+    """An outbox event the server rejected: kept on the till and listed for the manager."""
 
     id: UUID
     type: str
     created_at: datetime
-    code: str
-    reason: str
+    code: str | None
+    reason: str | None
     payload: dict[str, Any]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LocalSyncStatus:
-    """What the store knows about sync: events waiting, rejected, last outcome, cursor."""
+    """What the UI shows about sync: events waiting, rejected, last success and error."""
 
     pending: int
     rejected: int
@@ -40,48 +38,48 @@ class LocalSyncStatus:
 
 
 class SyncStore(Protocol):
-    """What the sync worker needs from the local store."""
+    """The local store as the sync worker uses it (one instance per thread)."""
 
     def pending_events(self, limit: int) -> list[OutboxEvent]:
-        """Up to ``limit`` pending outbox events, oldest first (rejected ones excluded)."""
+        """Up to ``limit`` pending events, oldest first (rejected ones excluded)."""
         ...
 
     def pending_count(self) -> int:
-        """How many outbox events wait to be pushed (rejected ones excluded)."""
+        """How many events wait to be pushed."""
         ...
 
     def acknowledge(self, results: Sequence[EventResult]) -> None:
-        """In one transaction: delete applied/duplicate events by exact id; mark rejected."""
+        """In one transaction: delete applied/duplicate events, mark rejected ones."""
         ...
 
     def rejected_events(self) -> list[RejectedLocal]:
-        """Every event the server rejected, oldest first; never dropped."""
+        """Events the server rejected, oldest first."""
         ...
 
     def retry_rejected(self, event_id: UUID) -> None:
-        """Put a rejected event back in the pending queue."""
+        """Put a rejected event back in the queue."""
         ...
 
     def pull_cursor(self) -> int:
-        """The server change number the catalog cache is up to (0 when empty)."""
+        """The server change number the catalog cache is up to."""
         ...
 
     def apply_pull_page(self, page: PullResponse) -> None:
-        """In one transaction: upsert the page's rows and save its cursor."""
+        """In one transaction: upsert every row of ``page`` and save ``page.cursor``."""
         ...
 
     def record_sync_result(self, *, ok: bool, error: str | None, at: datetime) -> None:
-        """Remember the outcome of a sync round (last success, last error)."""
+        """Remember how the last sync went (success time, or the error)."""
         ...
 
     def sync_status(self) -> LocalSyncStatus:
-        """The store's view of sync health."""
+        """Counts and times for the UI's sync badge."""
         ...
 
     def device_token(self) -> str | None:
-        """The bearer token this till got at enrollment, or None before enrollment."""
+        """The bearer token from enrollment, or None before enrollment."""
         ...
 
     def close(self) -> None:
-        """Close the connection (called by the thread that opened it)."""
+        """Close this thread's connection."""
         ...

@@ -1,0 +1,415 @@
+"""The cart a cashier rings up: lines, line and order discounts, a voucher, and totals.
+
+Totals always come from :func:`shared.pricing.price_sale`, so the server (which prices the
+same lines with the same function) reaches the same rupiah. Discounts above the till's
+approval threshold raise :class:`ApprovalRequired` until a supervisor approves them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+from uuid import UUID
+
+from pos_client.domain.catalog import Product, Voucher
+from pos_client.domain.errors import ApprovalRequired, CartError
+from pos_client.domain.vouchers import check_voucher, voucher_amount
+from shared.ids import new_id
+from shared.models import VoucherKind
+from shared.pricing import BP_DENOMINATOR, LineInput, SaleTotals, percent_of, price_sale
+
+MAX_QUANTITY = 1_000_000
+
+
+class DiscountKind(StrEnum):
+    """A discount given in rupiah, or as a percentage (basis points) of what it discounts."""
+
+    RUPIAH = "rupiah"
+    PERCENT = "percent"
+
+
+@dataclass(frozen=True, slots=True)
+class Discount:
+    """A discount the cashier typed; ``approved_by`` is the supervisor who allowed it."""
+
+    kind: DiscountKind
+    value: int
+    approved_by: int | None = None
+
+    def __post_init__(self) -> None:
+        if isinstance(self.value, bool) or not isinstance(self.value, int) or self.value < 0:
+            raise CartError("A discount must be a whole, non-negative number.")
+        if self.kind is DiscountKind.PERCENT and self.value > BP_DENOMINATOR:
+            raise CartError("A discount cannot be more than 100%.")
+
+    @classmethod
+    def rupiah(cls, amount: int) -> Discount:
+        """``amount`` rupiah off."""
+        return cls(DiscountKind.RUPIAH, amount)
+
+    @classmethod
+    def percent(cls, basis_points: int) -> Discount:
+        """``basis_points`` off (1000 = 10 %), rounded half up by :func:`percent_of`."""
+        return cls(DiscountKind.PERCENT, basis_points)
+
+    def amount_of(self, base: int) -> int:
+        """The rupiah this discount takes off ``base``."""
+        if self.kind is DiscountKind.PERCENT:
+            return percent_of(base, self.value)
+        return self.value
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready form (for held carts)."""
+        return {"kind": self.kind.value, "value": self.value, "approved_by": self.approved_by}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Discount:
+        """Rebuild from :meth:`to_dict`."""
+        return cls(DiscountKind(data["kind"]), int(data["value"]), data.get("approved_by"))
+
+
+def needs_approval(amount: int, base: int, threshold_bp: int) -> bool:
+    """True when ``amount`` off ``base`` is more than ``threshold_bp`` of it."""
+    return amount * BP_DENOMINATOR > base * threshold_bp
+
+
+@dataclass(slots=True)
+class CartLine:
+    """One product in the cart; its id becomes the sale line's id."""
+
+    id: UUID
+    product: Product
+    quantity: int
+    discount: Discount | None = None
+
+    @property
+    def gross(self) -> int:
+        """Unit price times quantity, before any discount."""
+        return self.product.price * self.quantity
+
+    @property
+    def discount_amount(self) -> int:
+        """The line discount in rupiah."""
+        return self.discount.amount_of(self.gross) if self.discount else 0
+
+    @property
+    def net(self) -> int:
+        """The line after its own discount (before the order discount)."""
+        return self.gross - self.discount_amount
+
+    def pricing_input(self) -> LineInput:
+        """The line as :func:`shared.pricing.price_sale` takes it."""
+        return LineInput(
+            unit_price=self.product.price,
+            quantity=self.quantity,
+            discount=self.discount_amount,
+            tax_rate_bp=self.product.tax_rate_bp,
+            tax_inclusive=self.product.tax_inclusive,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class CartTotals:
+    """A priced cart. ``sale`` holds per-line figures in the cart's line order."""
+
+    sale: SaleTotals
+    manual_order_discount: int
+    voucher_discount: int
+    voucher_problem: str | None = None
+
+    @property
+    def order_discount(self) -> int:
+        """The order-level discount sent with the sale (manual plus voucher)."""
+        return self.manual_order_discount + self.voucher_discount
+
+    @property
+    def subtotal(self) -> int:
+        """Sum of unit price times quantity."""
+        return self.sale.subtotal
+
+    @property
+    def discount_total(self) -> int:
+        """All discounts: lines, order and voucher."""
+        return self.sale.discount_total
+
+    @property
+    def tax_total(self) -> int:
+        """PPN on the sale (contained or added)."""
+        return self.sale.tax_total
+
+    @property
+    def total(self) -> int:
+        """What the customer pays."""
+        return self.sale.total
+
+
+@dataclass(slots=True)
+class Cart:
+    """A sale being rung up. Mutating methods raise :class:`CartError` and change nothing."""
+
+    approval_threshold_bp: int = 1000
+    id: UUID = field(default_factory=new_id)
+    lines: list[CartLine] = field(default_factory=list)
+    order_discount: Discount | None = None
+    voucher: Voucher | None = None
+
+    # -- lines ---------------------------------------------------------------------------
+    @property
+    def is_empty(self) -> bool:
+        """True when nothing is rung up."""
+        return not self.lines
+
+    def line(self, line_id: UUID) -> CartLine:
+        """The line with ``line_id``, or :class:`CartError`."""
+        for line in self.lines:
+            if line.id == line_id:
+                return line
+        raise CartError("That line is no longer in the cart.")
+
+    def add(self, product: Product, quantity: int = 1) -> CartLine:
+        """Ring up ``quantity`` of ``product``; a second scan adds to an undiscounted line."""
+        if not product.active:
+            raise CartError(f"{product.name} is not for sale.")
+        _check_quantity(quantity)
+        for line in self.lines:
+            if line.product.id == product.id and line.discount is None:
+                _check_quantity(line.quantity + quantity)
+                line.quantity += quantity
+                return line
+        line = CartLine(id=new_id(), product=product, quantity=quantity)
+        self.lines.append(line)
+        return line
+
+    def change_quantity(self, line_id: UUID, quantity: int) -> CartLine:
+        """Set a line's quantity (use :meth:`remove` to take it out)."""
+        _check_quantity(quantity)
+        line = self.line(line_id)
+        discount = line.discount
+        if (
+            discount is not None
+            and discount.kind is DiscountKind.RUPIAH
+            and discount.value > line.product.price * quantity
+        ):
+            raise CartError("The line discount would be more than the line's price.")
+        line.quantity = quantity
+        return line
+
+    def remove(self, line_id: UUID) -> None:
+        """Take a line out of the cart."""
+        self.lines.remove(self.line(line_id))
+
+    # -- discounts -----------------------------------------------------------------------
+    def set_line_discount(self, line_id: UUID, discount: Discount | None) -> CartLine:
+        """Discount one line (None clears it).
+
+        Raises :class:`ApprovalRequired` when the discount is above the threshold and
+        ``discount.approved_by`` is not set.
+        """
+        line = self.line(line_id)
+        if discount is not None:
+            amount = discount.amount_of(line.gross)
+            if amount > line.gross:
+                raise CartError("A line discount cannot be more than the line's price.")
+            what = f"the discount on {line.product.name}"
+            self._require_approval(discount, amount, line.gross, what)
+        line.discount = discount
+        return line
+
+    def set_order_discount(self, discount: Discount | None) -> None:
+        """Discount the whole order, after line discounts (None clears it)."""
+        if discount is not None:
+            base = self.lines_net
+            amount = discount.amount_of(base)
+            if amount > base:
+                raise CartError("The order discount cannot be more than the sale.")
+            self._require_approval(discount, amount, base, "the order discount")
+        self.order_discount = discount
+
+    def _require_approval(self, discount: Discount, amount: int, base: int, what: str) -> None:
+        if discount.approved_by is None and needs_approval(
+            amount, base, self.approval_threshold_bp
+        ):
+            raise ApprovalRequired(
+                f"A supervisor must approve {what} (above {self.approval_threshold_bp / 100:g}%).",
+                amount=amount,
+                base=base,
+                threshold_bp=self.approval_threshold_bp,
+            )
+
+    def missing_approvals(self) -> list[ApprovalRequired]:
+        """Discounts that grew above the threshold (say, after a quantity change) unapproved."""
+        found: list[ApprovalRequired] = []
+        for line in self.lines:
+            if line.discount is not None:
+                try:
+                    self._require_approval(
+                        line.discount, line.discount_amount, line.gross, line.product.name
+                    )
+                except ApprovalRequired as exc:
+                    found.append(exc)
+        if self.order_discount is not None:
+            base = self.lines_net
+            try:
+                self._require_approval(
+                    self.order_discount,
+                    min(base, self.order_discount.amount_of(base)),
+                    base,
+                    "the order discount",
+                )
+            except ApprovalRequired as exc:
+                found.append(exc)
+        return found
+
+    # -- vouchers ------------------------------------------------------------------------
+    def apply_voucher(self, voucher: Voucher, now: datetime) -> int:
+        """Use ``voucher`` on this sale; returns the rupiah it takes off now.
+
+        Raises :class:`VoucherError` when it is inactive, outside its window, used up, or the
+        sale is below its minimum spend.
+        """
+        spend = self._voucher_base()
+        check_voucher(voucher, spend=spend, now=now)
+        self.voucher = voucher
+        return voucher_amount(voucher, spend)
+
+    def remove_voucher(self) -> None:
+        """Take the voucher off."""
+        self.voucher = None
+
+    def validate(self, now: datetime) -> None:
+        """Everything checkout needs: lines, approvals and a voucher still valid at ``now``."""
+        if self.is_empty:
+            raise CartError("The cart is empty.")
+        missing = self.missing_approvals()
+        if missing:
+            raise missing[0]
+        if self.voucher is not None:
+            check_voucher(self.voucher, spend=self._voucher_base(), now=now)
+
+    # -- totals --------------------------------------------------------------------------
+    @property
+    def lines_net(self) -> int:
+        """The sale after line discounts, before the order discount."""
+        return sum(line.net for line in self.lines)
+
+    def _manual_order_discount(self) -> int:
+        base = self.lines_net
+        if self.order_discount is None:
+            return 0
+        # Lines removed after the discount was set can shrink the base below it.
+        return min(base, self.order_discount.amount_of(base))
+
+    def _voucher_base(self) -> int:
+        return self.lines_net - self._manual_order_discount()
+
+    def totals(self) -> CartTotals:
+        """Price the cart with :func:`shared.pricing.price_sale` (the one money rule)."""
+        manual = self._manual_order_discount()
+        voucher_off = 0
+        problem: str | None = None
+        if self.voucher is not None:
+            spend = self.lines_net - manual
+            if spend < self.voucher.min_spend:
+                problem = (
+                    f"Voucher {self.voucher.code} needs a minimum spend of "
+                    f"Rp{self.voucher.min_spend:,}."
+                )
+            else:
+                voucher_off = voucher_amount(self.voucher, spend)
+        sale = price_sale([line.pricing_input() for line in self.lines], manual + voucher_off)
+        return CartTotals(
+            sale=sale,
+            manual_order_discount=manual,
+            voucher_discount=voucher_off,
+            voucher_problem=problem,
+        )
+
+    # -- held carts ----------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready form, so a cart can be held and resumed (even after a restart)."""
+        return {
+            "id": str(self.id),
+            "approval_threshold_bp": self.approval_threshold_bp,
+            "lines": [
+                {
+                    "id": str(line.id),
+                    "product": _product_to_dict(line.product),
+                    "quantity": line.quantity,
+                    "discount": line.discount.to_dict() if line.discount else None,
+                }
+                for line in self.lines
+            ],
+            "order_discount": self.order_discount.to_dict() if self.order_discount else None,
+            "voucher": _voucher_to_dict(self.voucher) if self.voucher else None,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Cart:
+        """Rebuild a cart from :meth:`to_dict`."""
+        return cls(
+            approval_threshold_bp=int(data["approval_threshold_bp"]),
+            id=UUID(data["id"]),
+            lines=[
+                CartLine(
+                    id=UUID(item["id"]),
+                    product=Product(**item["product"]),
+                    quantity=int(item["quantity"]),
+                    discount=Discount.from_dict(item["discount"]) if item["discount"] else None,
+                )
+                for item in data["lines"]
+            ],
+            order_discount=(
+                Discount.from_dict(data["order_discount"]) if data["order_discount"] else None
+            ),
+            voucher=_voucher_from_dict(data["voucher"]) if data["voucher"] else None,
+        )
+
+
+def _check_quantity(quantity: int) -> None:
+    if isinstance(quantity, bool) or not isinstance(quantity, int):
+        raise CartError("Quantity must be a whole number.")
+    if not 0 < quantity <= MAX_QUANTITY:
+        raise CartError(f"Quantity must be between 1 and {MAX_QUANTITY:,}.")
+
+
+def _product_to_dict(product: Product) -> dict[str, Any]:
+    return {
+        "id": product.id,
+        "sku": product.sku,
+        "name": product.name,
+        "price": product.price,
+        "barcode": product.barcode,
+        "unit": product.unit,
+        "category_id": product.category_id,
+        "tax_rate_bp": product.tax_rate_bp,
+        "tax_inclusive": product.tax_inclusive,
+        "active": product.active,
+    }
+
+
+def _voucher_to_dict(voucher: Voucher) -> dict[str, Any]:
+    return {
+        "code": voucher.code,
+        "kind": voucher.kind.value,
+        "value": voucher.value,
+        "valid_from": voucher.valid_from.isoformat() if voucher.valid_from else None,
+        "valid_until": voucher.valid_until.isoformat() if voucher.valid_until else None,
+        "min_spend": voucher.min_spend,
+        "usage_limit": voucher.usage_limit,
+        "used_count": voucher.used_count,
+        "active": voucher.active,
+    }
+
+
+def _voucher_from_dict(data: dict[str, Any]) -> Voucher:
+    return replace(
+        Voucher(code=data["code"], kind=VoucherKind(data["kind"]), value=int(data["value"])),
+        valid_from=datetime.fromisoformat(data["valid_from"]) if data["valid_from"] else None,
+        valid_until=datetime.fromisoformat(data["valid_until"]) if data["valid_until"] else None,
+        min_spend=int(data["min_spend"]),
+        usage_limit=data["usage_limit"],
+        used_count=int(data["used_count"]),
+        active=bool(data["active"]),
+    )

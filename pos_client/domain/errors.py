@@ -1,0 +1,58 @@
+"""Errors the till shows a cashier as a sentence: each carries a stable ``code``."""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """A rule of the shop said no. ``str(error)`` is a sentence for the cashier."""
+
+    code = "domain_error"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class CartError(DomainError):
+    """The cart cannot do that (unknown line, bad quantity, discount too big)."""
+
+    code = "cart_error"
+
+
+class VoucherError(DomainError):
+    """A voucher cannot be used on this sale now."""
+
+    code = "voucher_invalid"
+
+
+class PaymentError(DomainError):
+    """The tender does not pay the sale (too little cash, QRIS above the total...)."""
+
+    code = "payment_error"
+
+
+class RefundError(DomainError):
+    """The refund or void is not allowed (more than sold, sale already voided...)."""
+
+    code = "refund_error"
+
+
+class ApprovalRequired(DomainError):
+    """A discount is above the threshold: a supervisor's PIN must approve it.
+
+    ``amount`` is the discount asked for and ``base`` what it is taken from.
+    """
+
+    code = "approval_required"
+
+    def __init__(self, message: str, *, amount: int, base: int, threshold_bp: int) -> None:
+        super().__init__(message)
+        self.amount = amount
+        self.base = base
+        self.threshold_bp = threshold_bp
+
+
+class ShiftError(DomainError):
+    """The shift cannot do that (none open, one already open...)."""
+
+    code = "shift_error"

@@ -1,0 +1,110 @@
+"""Shift reports: X (mid-shift, changes nothing) and Z (at close, with counted cash)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from uuid import UUID
+
+from shared.models import PaymentMethod
+
+
+@dataclass(frozen=True, slots=True)
+class ShiftFigures:
+    """The sums of one shift as the store reads them; money counts where it moved.
+
+    ``sales_*`` are every sale rung up in the shift; ``voids_*`` the voids made in it (of
+    any sale) and ``refunds_*`` the refunds made in it. ``payments_by_method`` is what the
+    shift's sales took per method (cash net of change) minus what its voids gave back;
+    ``refunds_by_method`` what its refunds gave back; ``cash_out`` is a positive amount.
+    """
+
+    opening_float: int = 0
+    sales_count: int = 0
+    sales_subtotal: int = 0
+    discount_total: int = 0
+    tax_total: int = 0
+    sales_total: int = 0
+    refunds_count: int = 0
+    refunds_total: int = 0
+    voids_count: int = 0
+    voids_total: int = 0
+    payments_by_method: dict[str, int] = field(default_factory=dict)
+    refunds_by_method: dict[str, int] = field(default_factory=dict)
+    cash_in: int = 0
+    cash_out: int = 0
+
+
+def expected_cash(figures: ShiftFigures) -> int:
+    """Cash that should be in the drawer: float + cash sales − cash refunds + in − out."""
+    cash = PaymentMethod.CASH.value
+    return (
+        figures.opening_float
+        + figures.payments_by_method.get(cash, 0)
+        - figures.refunds_by_method.get(cash, 0)
+        + figures.cash_in
+        - figures.cash_out
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ShiftReport:
+    """An X or Z report. ``variance`` is counted − expected (Z only)."""
+
+    kind: str
+    shift_id: UUID
+    user_id: int
+    opened_at: datetime
+    generated_at: datetime
+    figures: ShiftFigures
+    expected_cash: int
+    closed_at: datetime | None = None
+    counted_cash: int | None = None
+
+    @property
+    def variance(self) -> int | None:
+        """Counted minus expected cash: negative means cash is missing."""
+        if self.counted_cash is None:
+            return None
+        return self.counted_cash - self.expected_cash
+
+    @property
+    def net_sales(self) -> int:
+        """Sales minus refunds and voids."""
+        return self.figures.sales_total - self.figures.refunds_total - self.figures.voids_total
+
+    @property
+    def net_by_method(self) -> dict[str, int]:
+        """Per payment method: taken by sales minus given back by refunds."""
+        methods = set(self.figures.payments_by_method) | set(self.figures.refunds_by_method)
+        return {
+            m: self.figures.payments_by_method.get(m, 0) - self.figures.refunds_by_method.get(m, 0)
+            for m in sorted(methods)
+        }
+
+
+def build_report(
+    kind: str,
+    *,
+    shift_id: UUID,
+    user_id: int,
+    opened_at: datetime,
+    generated_at: datetime,
+    figures: ShiftFigures,
+    closed_at: datetime | None = None,
+    counted_cash: int | None = None,
+) -> ShiftReport:
+    """An X report (``kind="X"``) or a Z report (``kind="Z"``, with counted cash)."""
+    if kind not in ("X", "Z"):
+        raise ValueError("a shift report is X or Z")
+    return ShiftReport(
+        kind=kind,
+        shift_id=shift_id,
+        user_id=user_id,
+        opened_at=opened_at,
+        generated_at=generated_at,
+        figures=figures,
+        expected_cash=expected_cash(figures),
+        closed_at=closed_at,
+        counted_cash=counted_cash,
+    )

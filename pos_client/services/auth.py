@@ -1,0 +1,123 @@
+"""Cashier PIN login offline, lockouts after wrong PINs, and supervisor/manager approvals."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from pos_client.config import ClientSettings
+from pos_client.domain.catalog import User
+from pos_client.services.clock import Clock, utc_now
+from pos_client.services.errors import AuthError, NotAllowed, NotLoggedIn, UserLocked, WrongPin
+from pos_client.store import LocalStore
+from shared.models import Role
+
+
+class AuthService:
+    """Who is at the till. PINs are checked against argon2id hashes pulled from the server.
+
+    ``pin_max_failures`` wrong PINs in a row lock that user on this till for
+    ``pin_lockout_seconds``, doubling with every later lockout (capped); a right PIN resets.
+    Lockouts are stored, so restarting the app does not lift them.
+    """
+
+    def __init__(
+        self,
+        store: LocalStore,
+        settings: ClientSettings | None = None,
+        *,
+        now: Clock = utc_now,
+        hasher: PasswordHasher | None = None,
+    ) -> None:
+        """Check PINs in ``store``; ``now`` is the clock lockouts are measured with."""
+        self.store = store
+        self.settings = settings or ClientSettings()
+        self.now = now
+        self.hasher = hasher or PasswordHasher()
+        self._current: User | None = None
+
+    def users(self) -> list[User]:
+        """Active users, for the login picker."""
+        return self.store.users()
+
+    @property
+    def current_user(self) -> User | None:
+        """The logged-in user, or None."""
+        return self._current
+
+    def require_user(self) -> User:
+        """The logged-in user, or :class:`NotLoggedIn`."""
+        if self._current is None:
+            raise NotLoggedIn("Please log in first.")
+        return self._current
+
+    def login(self, user_id: int, pin: str) -> User:
+        """Log ``user_id`` in with ``pin``; replaces the current user only on success.
+
+        Raises :class:`WrongPin`, :class:`UserLocked` or :class:`AuthError` (unknown,
+        inactive, or no PIN set on the server).
+        """
+        user = self._check_pin(user_id, pin)
+        self._current = user
+        return user
+
+    def switch_user(self, user_id: int, pin: str) -> User:
+        """Hand the till to another user (same checks as :meth:`login`)."""
+        return self.login(user_id, pin)
+
+    def logout(self) -> None:
+        """Nobody is logged in any more."""
+        self._current = None
+
+    def authorize(self, user_id: int, pin: str, min_role: Role) -> User:
+        """Approve an action with another user's PIN (a supervisor's or manager's).
+
+        The approver must have at least ``min_role``; wrong PINs count toward their lockout.
+        The logged-in user does not change.
+        """
+        user = self._check_pin(user_id, pin)
+        if not user.role.at_least(min_role):
+            raise NotAllowed(f"{user.full_name} cannot approve this; a {min_role.value} must.")
+        return user
+
+    def _check_pin(self, user_id: int, pin: str) -> User:
+        user = self.store.user(user_id)
+        if user is None or not user.active:
+            raise AuthError("That user cannot log in on this till.")
+        if not user.pin_hash:
+            raise AuthError(f"{user.full_name} has no PIN yet; ask a manager to set one.")
+        now = self.now()
+        failures, lockouts, locked_until = self.store.pin_lockout(user_id)
+        if locked_until is not None and now < locked_until:
+            seconds = int((locked_until - now).total_seconds() + 0.999)
+            raise UserLocked(
+                f"{user.full_name} is locked after too many wrong PINs; try again in {seconds} s.",
+                until=locked_until,
+            )
+        if self._pin_matches(user.pin_hash, pin):
+            if failures or lockouts or locked_until:
+                self.store.save_pin_lockout(user_id, failures=0, lockouts=0, locked_until=None)
+            return user
+        failures += 1
+        limit = self.settings.pin_max_failures
+        if failures >= limit:
+            lockouts += 1
+            delay = min(
+                self.settings.pin_lockout_seconds * 2 ** (lockouts - 1),
+                self.settings.pin_lockout_max_seconds,
+            )
+            until = now + timedelta(seconds=delay)
+            self.store.save_pin_lockout(user_id, failures=0, lockouts=lockouts, locked_until=until)
+            raise UserLocked(f"Wrong PIN. {user.full_name} is locked for {delay} s.", until=until)
+        self.store.save_pin_lockout(
+            user_id, failures=failures, lockouts=lockouts, locked_until=locked_until
+        )
+        raise WrongPin(f"Wrong PIN; {limit - failures} tries left.", attempts_left=limit - failures)
+
+    def _pin_matches(self, pin_hash: str, pin: str) -> bool:
+        try:
+            return bool(self.hasher.verify(pin_hash, pin))
+        except (VerificationError, InvalidHashError):
+            return False

@@ -1,0 +1,57 @@
+"""Errors of the till's services, each a sentence a cashier can read."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pos_client.domain.errors import DomainError
+
+
+class AuthError(DomainError):
+    """Login or approval refused."""
+
+    code = "auth_error"
+
+
+class NotLoggedIn(AuthError):
+    """Nobody is logged in on the till."""
+
+    code = "not_logged_in"
+
+
+class WrongPin(AuthError):
+    """The PIN did not match; ``attempts_left`` before the user is locked."""
+
+    code = "wrong_pin"
+
+    def __init__(self, message: str, *, attempts_left: int) -> None:
+        super().__init__(message)
+        self.attempts_left = attempts_left
+
+
+class UserLocked(AuthError):
+    """Too many wrong PINs: the user is locked on this till until ``until``."""
+
+    code = "user_locked"
+
+    def __init__(self, message: str, *, until: datetime) -> None:
+        super().__init__(message)
+        self.until = until
+
+
+class NotAllowed(AuthError):
+    """The user's role may not do that."""
+
+    code = "not_allowed"
+
+
+class InvalidBarcode(DomainError):
+    """A scanned code is malformed (wrong check digit, bad length...)."""
+
+    code = "invalid_barcode"
+
+
+class ProductNotFound(DomainError):
+    """No product in the catalog matches."""
+
+    code = "product_not_found"

@@ -1,0 +1,119 @@
+"""The connection under every LocalStore: pragmas, migrations, one write transaction helper."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlite_utils import Database
+
+from pos_client.store.migrations import migrate
+
+
+def to_db_time(moment: datetime) -> str:
+    """A timezone-aware moment as stored: ISO 8601 in UTC (sorts as text)."""
+    if moment.tzinfo is None:
+        raise ValueError("the till stores timezone-aware datetimes only")
+    return moment.astimezone(UTC).isoformat()
+
+
+def from_db_time(text: str | None) -> datetime | None:
+    """Read back :func:`to_db_time`."""
+    return datetime.fromisoformat(text) if text else None
+
+
+def dumps(value: Any) -> str:
+    """Compact JSON for payload columns."""
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+class StoreBase:
+    """Owns one SQLite connection (one per thread) wrapped in a sqlite-utils ``Database``.
+
+    WAL, ``synchronous=FULL`` and foreign keys are on; writes go through :meth:`_write`,
+    which takes the write lock up front (``BEGIN IMMEDIATE``) so two threads' writers never
+    deadlock on a lock upgrade.
+    """
+
+    def __init__(self, path: str | Path | None = None, *, busy_timeout_ms: int = 10_000) -> None:
+        """Open (creating and migrating if needed) the database at ``path``; None = in memory."""
+        target = ":memory:" if path is None else str(path)
+        if path is not None:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        # isolation_level=None: no hidden BEGINs; every transaction is explicit.
+        self.conn = sqlite3.connect(target, isolation_level=None, check_same_thread=True)
+        self.conn.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        if path is not None:
+            self.conn.execute("PRAGMA journal_mode=WAL")
+        self.conn.execute("PRAGMA synchronous=FULL")
+        self.conn.execute("PRAGMA foreign_keys=ON")
+        self.db = Database(self.conn, execute_plugins=False)
+        self.path = None if path is None else Path(path)
+        self.schema_version = migrate(self.conn)
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction: commits on success, rolls back on any exception."""
+        if self.conn.in_transaction:
+            raise RuntimeError("write transactions do not nest")
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.conn
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+
+    def _one(
+        self, sql: str, params: tuple[Any, ...] | dict[str, Any] = ()
+    ) -> dict[str, Any] | None:
+        """The first row of a query as a dict, or None."""
+        cursor = self.conn.execute(sql, params)
+        row = cursor.fetchone()
+        if row is None:
+            return None
+        return dict(zip([c[0] for c in cursor.description], row, strict=True))
+
+    def _all(self, sql: str, params: tuple[Any, ...] | dict[str, Any] = ()) -> list[dict[str, Any]]:
+        """Every row of a query as dicts."""
+        cursor = self.conn.execute(sql, params)
+        names = [c[0] for c in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+    def _scalar(self, sql: str, params: tuple[Any, ...] | dict[str, Any] = ()) -> Any:
+        row = self.conn.execute(sql, params).fetchone()
+        return None if row is None else row[0]
+
+    def _state(self, key: str) -> str | None:
+        value = self._scalar("SELECT value FROM sync_state WHERE key = ?", (key,))
+        return None if value is None else str(value)
+
+    def _set_state(self, key: str, value: str | None) -> None:
+        """Set one sync_state key; call inside :meth:`_write`."""
+        self.conn.execute(
+            "INSERT INTO sync_state (key, value) VALUES (?, ?) "
+            "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            (key, value),
+        )
+
+    def _insert_outbox(
+        self, event_id: str, event_type: str, created_at: datetime, payload: Any
+    ) -> None:
+        """Queue one event for the server; call inside :meth:`_write` with the rows it carries."""
+        self.conn.execute(
+            "INSERT INTO outbox (id, type, created_at, payload) VALUES (?, ?, ?, ?)",
+            (event_id, event_type, to_db_time(created_at), dumps(payload)),
+        )
+
+    def integrity_check(self) -> str:
+        """``PRAGMA integrity_check``: ``"ok"`` when the file is sound."""
+        return str(self._scalar("PRAGMA integrity_check"))
+
+    def close(self) -> None:
+        """Close this thread's connection."""
+        self.conn.close()

@@ -1,0 +1,337 @@
+"""Versioned schema of the till's database: a list of migrations and a tiny runner.
+
+Each migration runs once, in its own transaction, and bumps ``schema_version``. Add new
+migrations at the end of :data:`MIGRATIONS`; never edit one that has shipped.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Iterator
+
+Migration = Callable[[sqlite3.Connection], None]
+
+_V1 = """
+CREATE TABLE sync_state (
+    key TEXT PRIMARY KEY,
+    value TEXT
+);
+
+CREATE TABLE categories (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,
+    active INTEGER NOT NULL,
+    change_no INTEGER NOT NULL
+);
+
+CREATE TABLE tax_rates (
+    id INTEGER PRIMARY KEY,
+    code TEXT NOT NULL,
+    name TEXT NOT NULL,
+    rate_bp INTEGER NOT NULL,
+    inclusive INTEGER NOT NULL,
+    active INTEGER NOT NULL,
+    change_no INTEGER NOT NULL
+);
+
+CREATE TABLE products (
+    id INTEGER PRIMARY KEY,
+    sku TEXT NOT NULL,
+    barcode TEXT,
+    name TEXT NOT NULL,
+    category_id INTEGER,
+    unit TEXT NOT NULL,
+    price INTEGER NOT NULL,
+    tax_rate_id INTEGER,
+    active INTEGER NOT NULL,
+    low_stock_threshold INTEGER NOT NULL DEFAULT 0,
+    change_no INTEGER NOT NULL,
+    updated_at TEXT
+);
+CREATE INDEX products_barcode ON products(barcode);
+CREATE INDEX products_sku ON products(sku);
+
+CREATE VIRTUAL TABLE products_fts USING fts5(
+    name, sku,
+    content='products', content_rowid='id',
+    tokenize='unicode61 remove_diacritics 2',
+    prefix='2'
+);
+CREATE TRIGGER products_fts_insert AFTER INSERT ON products BEGIN
+    INSERT INTO products_fts(rowid, name, sku) VALUES (new.id, new.name, new.sku);
+END;
+CREATE TRIGGER products_fts_delete AFTER DELETE ON products BEGIN
+    INSERT INTO products_fts(products_fts, rowid, name, sku)
+    VALUES ('delete', old.id, old.name, old.sku);
+END;
+CREATE TRIGGER products_fts_update AFTER UPDATE OF name, sku ON products
+WHEN old.name IS NOT new.name OR old.sku IS NOT new.sku BEGIN
+    INSERT INTO products_fts(products_fts, rowid, name, sku)
+    VALUES ('delete', old.id, old.name, old.sku);
+    INSERT INTO products_fts(rowid, name, sku) VALUES (new.id, new.name, new.sku);
+END;
+
+CREATE TABLE vouchers (
+    id INTEGER PRIMARY KEY,
+    code TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    value INTEGER NOT NULL,
+    valid_from TEXT,
+    valid_until TEXT,
+    min_spend INTEGER NOT NULL,
+    usage_limit INTEGER,
+    used_count INTEGER NOT NULL,
+    active INTEGER NOT NULL,
+    change_no INTEGER NOT NULL
+);
+CREATE INDEX vouchers_code ON vouchers(code);
+
+CREATE TABLE users (
+    id INTEGER PRIMARY KEY,
+    username TEXT NOT NULL,
+    full_name TEXT NOT NULL,
+    role TEXT NOT NULL,
+    store_id INTEGER,
+    pin_hash TEXT,
+    active INTEGER NOT NULL,
+    change_no INTEGER NOT NULL
+);
+
+CREATE TABLE stores (
+    id INTEGER PRIMARY KEY,
+    code TEXT NOT NULL,
+    name TEXT NOT NULL,
+    address TEXT NOT NULL,
+    npwp TEXT NOT NULL,
+    phone TEXT NOT NULL,
+    timezone TEXT NOT NULL,
+    receipt_header TEXT NOT NULL,
+    receipt_footer TEXT NOT NULL,
+    logo_text TEXT NOT NULL,
+    change_no INTEGER NOT NULL
+);
+
+CREATE TABLE stock_levels (
+    product_id INTEGER NOT NULL,
+    store_id INTEGER NOT NULL,
+    on_hand INTEGER NOT NULL,
+    change_no INTEGER NOT NULL,
+    PRIMARY KEY (product_id, store_id)
+) WITHOUT ROWID;
+
+CREATE TABLE outbox (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    type TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'rejected')),
+    reject_code TEXT,
+    reject_reason TEXT,
+    attempts INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX outbox_status ON outbox(status, seq);
+
+CREATE TABLE shifts (
+    id TEXT PRIMARY KEY,
+    user_id INTEGER NOT NULL,
+    opening_float INTEGER NOT NULL,
+    opened_at TEXT NOT NULL,
+    closed_at TEXT,
+    closed_by INTEGER,
+    counted_cash INTEGER,
+    expected_cash INTEGER,
+    open_event_id TEXT NOT NULL,
+    close_event_id TEXT
+);
+-- At most one open shift per till: every open row has the same indexed value.
+CREATE UNIQUE INDEX shifts_one_open ON shifts((closed_at IS NULL)) WHERE closed_at IS NULL;
+
+CREATE TABLE sales (
+    id TEXT PRIMARY KEY,
+    receipt_number TEXT NOT NULL UNIQUE,
+    shift_id TEXT REFERENCES shifts(id),
+    cashier_id INTEGER NOT NULL,
+    created_at TEXT NOT NULL,
+    order_discount INTEGER NOT NULL,
+    voucher_code TEXT,
+    subtotal INTEGER NOT NULL,
+    discount_total INTEGER NOT NULL,
+    tax_total INTEGER NOT NULL,
+    total INTEGER NOT NULL,
+    status TEXT NOT NULL DEFAULT 'completed' CHECK (status IN ('completed', 'voided')),
+    event_id TEXT NOT NULL
+);
+CREATE INDEX sales_shift ON sales(shift_id);
+CREATE INDEX sales_created ON sales(created_at);
+
+CREATE TABLE sale_lines (
+    id TEXT PRIMARY KEY,
+    sale_id TEXT NOT NULL REFERENCES sales(id),
+    line_no INTEGER NOT NULL,
+    product_id INTEGER NOT NULL,
+    sku TEXT NOT NULL,
+    name TEXT NOT NULL,
+    quantity INTEGER NOT NULL CHECK (quantity > 0),
+    unit_price INTEGER NOT NULL,
+    discount INTEGER NOT NULL,
+    order_discount INTEGER NOT NULL,
+    tax_rate_bp INTEGER NOT NULL,
+    tax_inclusive INTEGER NOT NULL,
+    tax INTEGER NOT NULL,
+    total INTEGER NOT NULL
+);
+CREATE INDEX sale_lines_sale ON sale_lines(sale_id);
+
+CREATE TABLE payments (
+    id TEXT PRIMARY KEY,
+    sale_id TEXT NOT NULL REFERENCES sales(id),
+    method TEXT NOT NULL,
+    amount INTEGER NOT NULL,
+    tendered INTEGER,
+    change INTEGER NOT NULL,
+    reference TEXT,
+    order_id TEXT
+);
+CREATE INDEX payments_sale ON payments(sale_id);
+
+CREATE TABLE refunds (
+    id TEXT PRIMARY KEY,
+    sale_id TEXT NOT NULL REFERENCES sales(id),
+    shift_id TEXT REFERENCES shifts(id),
+    cashier_id INTEGER NOT NULL,
+    approved_by INTEGER NOT NULL,
+    reason TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    total INTEGER NOT NULL,
+    method TEXT NOT NULL,
+    event_id TEXT NOT NULL
+);
+CREATE INDEX refunds_sale ON refunds(sale_id);
+CREATE INDEX refunds_shift ON refunds(shift_id);
+
+CREATE TABLE refund_lines (
+    id TEXT PRIMARY KEY,
+    refund_id TEXT NOT NULL REFERENCES refunds(id),
+    sale_line_id TEXT NOT NULL REFERENCES sale_lines(id),
+    quantity INTEGER NOT NULL CHECK (quantity > 0),
+    amount INTEGER NOT NULL
+);
+CREATE INDEX refund_lines_refund ON refund_lines(refund_id);
+CREATE INDEX refund_lines_sale_line ON refund_lines(sale_line_id);
+
+CREATE TABLE voids (
+    sale_id TEXT PRIMARY KEY REFERENCES sales(id),
+    shift_id TEXT REFERENCES shifts(id),
+    cashier_id INTEGER NOT NULL,
+    approved_by INTEGER NOT NULL,
+    reason TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    event_id TEXT NOT NULL
+);
+CREATE INDEX voids_shift ON voids(shift_id);
+
+CREATE TABLE cash_moves (
+    id TEXT PRIMARY KEY,
+    shift_id TEXT NOT NULL REFERENCES shifts(id),
+    user_id INTEGER NOT NULL,
+    amount INTEGER NOT NULL,
+    reason TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    event_id TEXT NOT NULL
+);
+CREATE INDEX cash_moves_shift ON cash_moves(shift_id);
+
+-- Stock moved on this till whose event the server has not acknowledged yet.
+CREATE TABLE stock_moves (
+    id TEXT PRIMARY KEY,
+    product_id INTEGER NOT NULL,
+    quantity INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    ref_id TEXT NOT NULL,
+    event_id TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE INDEX stock_moves_product ON stock_moves(product_id);
+CREATE INDEX stock_moves_event ON stock_moves(event_id);
+
+CREATE TABLE held_carts (
+    id TEXT PRIMARY KEY,
+    label TEXT NOT NULL,
+    cashier_id INTEGER NOT NULL,
+    created_at TEXT NOT NULL,
+    payload TEXT NOT NULL
+);
+
+CREATE TABLE receipt_sequences (
+    terminal_code TEXT NOT NULL,
+    day TEXT NOT NULL,
+    last_seq INTEGER NOT NULL,
+    PRIMARY KEY (terminal_code, day)
+) WITHOUT ROWID;
+
+CREATE TABLE pin_lockouts (
+    user_id INTEGER PRIMARY KEY,
+    failures INTEGER NOT NULL,
+    lockouts INTEGER NOT NULL,
+    locked_until TEXT
+);
+"""
+
+
+def statements(script: str) -> Iterator[str]:
+    """Split a SQL script into complete statements (trigger bodies stay whole)."""
+    pending: list[str] = []
+    for line in script.splitlines():
+        if not pending and (not line.strip() or line.strip().startswith("--")):
+            continue
+        pending.append(line)
+        text = "\n".join(pending)
+        if sqlite3.complete_statement(text):
+            yield text
+            pending = []
+    if "".join(pending).strip():
+        raise ValueError("migration script ends in an incomplete statement")
+
+
+def _v1_initial(conn: sqlite3.Connection) -> None:
+    for statement in statements(_V1):
+        conn.execute(statement)
+
+
+MIGRATIONS: list[Migration] = [_v1_initial]
+"""Every schema change in order; version N is ``MIGRATIONS[N - 1]``."""
+
+
+def schema_version(conn: sqlite3.Connection) -> int:
+    """The version the database is at (0 for a new file)."""
+    conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+    row = conn.execute("SELECT max(version) FROM schema_version").fetchone()
+    return int(row[0] or 0)
+
+
+def migrate(conn: sqlite3.Connection, migrations: list[Migration] | None = None) -> int:
+    """Bring the database up to date, one transaction per migration; returns the version.
+
+    ``conn`` must be in autocommit mode (``isolation_level=None``). The version is re-read
+    inside each write transaction, so two connections opening a new file at once are safe.
+    """
+    steps = MIGRATIONS if migrations is None else migrations
+    while True:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            version = schema_version(conn)
+            if version > len(steps):
+                raise RuntimeError(
+                    f"database schema {version} is newer than this app ({len(steps)}); "
+                    "update the app"
+                )
+            if version == len(steps):
+                conn.execute("COMMIT")
+                return version
+            steps[version](conn)
+            conn.execute("INSERT INTO schema_version (version) VALUES (?)", (version + 1,))
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")

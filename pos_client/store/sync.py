@@ -1,0 +1,339 @@
+"""The :class:`~pos_client.store.ports.SyncStore` side of the store: outbox, pull, status."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from pos_client.store.base import StoreBase, from_db_time, to_db_time
+from pos_client.store.ports import LocalSyncStatus, RejectedLocal
+from shared.models import EventResult, EventStatus, OutboxEvent, PullResponse
+
+_BATCH = 5000
+
+
+@dataclass(frozen=True, slots=True)
+class TerminalIdentity:
+    """Who this till is after enrollment."""
+
+    terminal_id: int | None
+    terminal_code: str | None
+    store_id: int | None
+
+
+def _upsert_sql(table: str, columns: Sequence[str], key: str = "id") -> str:
+    keys = [k.strip() for k in key.split(",")]
+    updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in keys)
+    marks = ", ".join("?" for _ in columns)
+    return (
+        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks}) "  # noqa: S608
+        f"ON CONFLICT({key}) DO UPDATE SET {updates}"
+    )
+
+
+def _batches(rows: Iterable[tuple[Any, ...]]) -> Iterable[list[tuple[Any, ...]]]:
+    batch: list[tuple[Any, ...]] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) >= _BATCH:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _opt_time(moment: datetime | None) -> str | None:
+    return None if moment is None else to_db_time(moment)
+
+
+_PRODUCT_COLS = (
+    "id",
+    "sku",
+    "barcode",
+    "name",
+    "category_id",
+    "unit",
+    "price",
+    "tax_rate_id",
+    "active",
+    "low_stock_threshold",
+    "change_no",
+    "updated_at",
+)
+_VOUCHER_COLS = (
+    "id",
+    "code",
+    "kind",
+    "value",
+    "valid_from",
+    "valid_until",
+    "min_spend",
+    "usage_limit",
+    "used_count",
+    "active",
+    "change_no",
+)
+_USER_COLS = ("id", "username", "full_name", "role", "store_id", "pin_hash", "active", "change_no")
+_STORE_COLS = (
+    "id",
+    "code",
+    "name",
+    "address",
+    "npwp",
+    "phone",
+    "timezone",
+    "receipt_header",
+    "receipt_footer",
+    "logo_text",
+    "change_no",
+)
+_UPSERT_PRODUCT = _upsert_sql("products", _PRODUCT_COLS)
+_UPSERT_CATEGORY = _upsert_sql("categories", ("id", "name", "active", "change_no"))
+_UPSERT_TAX = _upsert_sql(
+    "tax_rates", ("id", "code", "name", "rate_bp", "inclusive", "active", "change_no")
+)
+_UPSERT_VOUCHER = _upsert_sql("vouchers", _VOUCHER_COLS)
+_UPSERT_USER = _upsert_sql("users", _USER_COLS)
+_UPSERT_STORE = _upsert_sql("stores", _STORE_COLS)
+_UPSERT_STOCK = _upsert_sql(
+    "stock_levels", ("product_id", "store_id", "on_hand", "change_no"), key="product_id, store_id"
+)
+
+
+class SyncMixin(StoreBase):
+    """Outbox queue, pull pages and sync bookkeeping for the sync worker."""
+
+    # -- push side -----------------------------------------------------------------------
+    def pending_events(self, limit: int) -> list[OutboxEvent]:
+        """Up to ``limit`` pending events, oldest first; rejected events never block them."""
+        rows = self.conn.execute(
+            "SELECT id, type, created_at, payload FROM outbox "
+            "WHERE status = 'pending' ORDER BY seq LIMIT ?",
+            (limit,),
+        ).fetchall()
+        return [
+            OutboxEvent(
+                id=UUID(row[0]),
+                type=row[1],
+                created_at=datetime.fromisoformat(row[2]),
+                payload=json.loads(row[3]),
+            )
+            for row in rows
+        ]
+
+    def pending_count(self) -> int:
+        """How many events wait to be pushed (rejected ones not counted)."""
+        return int(self._scalar("SELECT count(*) FROM outbox WHERE status = 'pending'"))
+
+    def acknowledge(self, results: Sequence[EventResult]) -> None:
+        """Apply the server's answers in one transaction.
+
+        ``applied`` and ``duplicate`` delete the outbox row with exactly that id (and the
+        local stock moves it carried, now part of the server's levels); ``rejected`` keeps
+        the row, marked with the code and reason, out of the queue. Unknown ids are ignored.
+        """
+        done = [
+            (str(r.id),)
+            for r in results
+            if r.status in (EventStatus.APPLIED, EventStatus.DUPLICATE)
+        ]
+        rejected = [
+            (r.code or "rejected", r.reason or "", str(r.id))
+            for r in results
+            if r.status is EventStatus.REJECTED
+        ]
+        with self._write() as conn:
+            conn.executemany("DELETE FROM outbox WHERE id = ?", done)
+            conn.executemany("DELETE FROM stock_moves WHERE event_id = ?", done)
+            conn.executemany(
+                "UPDATE outbox SET status = 'rejected', reject_code = ?, reject_reason = ?, "
+                "attempts = attempts + 1 WHERE id = ?",
+                rejected,
+            )
+
+    def rejected_events(self) -> list[RejectedLocal]:
+        """Events the server rejected, oldest first, kept for the manager to see."""
+        rows = self.conn.execute(
+            "SELECT id, type, created_at, reject_code, reject_reason, payload FROM outbox "
+            "WHERE status = 'rejected' ORDER BY seq"
+        ).fetchall()
+        return [
+            RejectedLocal(
+                id=UUID(row[0]),
+                type=row[1],
+                created_at=datetime.fromisoformat(row[2]),
+                code=row[3],
+                reason=row[4],
+                payload=json.loads(row[5]),
+            )
+            for row in rows
+        ]
+
+    def retry_rejected(self, event_id: UUID) -> None:
+        """Queue a rejected event again (it keeps its place: oldest first).
+
+        Raises :class:`LookupError` when no rejected event has that id.
+        """
+        with self._write() as conn:
+            cursor = conn.execute(
+                "UPDATE outbox SET status = 'pending', reject_code = NULL, reject_reason = NULL "
+                "WHERE id = ? AND status = 'rejected'",
+                (str(event_id),),
+            )
+            if cursor.rowcount != 1:
+                raise LookupError(f"no rejected event {event_id}")
+
+    # -- pull side -----------------------------------------------------------------------
+    def pull_cursor(self) -> int:
+        """The server change number the cache holds everything up to (0 at first start)."""
+        value = self._state("cursor")
+        return int(value) if value is not None else 0
+
+    def apply_pull_page(self, page: PullResponse) -> None:
+        """Upsert every row of ``page`` and save ``page.cursor``, in one transaction."""
+        with self._write() as conn:
+            conn.executemany(
+                _UPSERT_CATEGORY, [(c.id, c.name, c.active, c.change_no) for c in page.categories]
+            )
+            conn.executemany(
+                _UPSERT_TAX,
+                [
+                    (t.id, t.code, t.name, t.rate_bp, t.inclusive, t.active, t.change_no)
+                    for t in page.tax_rates
+                ],
+            )
+            for batch in _batches(
+                (
+                    p.id,
+                    p.sku,
+                    p.barcode,
+                    p.name,
+                    p.category_id,
+                    p.unit,
+                    p.price,
+                    p.tax_rate_id,
+                    p.active,
+                    p.low_stock_threshold,
+                    p.change_no,
+                    _opt_time(p.updated_at),
+                )
+                for p in page.products
+            ):
+                conn.executemany(_UPSERT_PRODUCT, batch)
+            conn.executemany(
+                _UPSERT_VOUCHER,
+                [
+                    (
+                        v.id,
+                        v.code,
+                        v.kind.value,
+                        v.value,
+                        _opt_time(v.valid_from),
+                        _opt_time(v.valid_until),
+                        v.min_spend,
+                        v.usage_limit,
+                        v.used_count,
+                        v.active,
+                        v.change_no,
+                    )
+                    for v in page.vouchers
+                ],
+            )
+            conn.executemany(
+                _UPSERT_USER,
+                [
+                    (
+                        u.id,
+                        u.username,
+                        u.full_name,
+                        u.role.value,
+                        u.store_id,
+                        u.pin_hash,
+                        u.active,
+                        u.change_no,
+                    )
+                    for u in page.users
+                ],
+            )
+            conn.executemany(
+                _UPSERT_STORE,
+                [
+                    (
+                        s.id,
+                        s.code,
+                        s.name,
+                        s.address,
+                        s.npwp,
+                        s.phone,
+                        s.timezone,
+                        s.receipt_header,
+                        s.receipt_footer,
+                        s.logo_text,
+                        s.change_no,
+                    )
+                    for s in page.stores
+                ],
+            )
+            for batch in _batches(
+                (s.product_id, s.store_id, s.on_hand, s.change_no) for s in page.stock
+            ):
+                conn.executemany(_UPSERT_STOCK, batch)
+            self._set_state("cursor", str(page.cursor))
+
+    # -- status --------------------------------------------------------------------------
+    def record_sync_result(self, *, ok: bool, error: str | None, at: datetime) -> None:
+        """Remember the last sync: success clears the error, failure keeps the last success."""
+        with self._write():
+            if ok:
+                self._set_state("last_success_at", to_db_time(at))
+                self._set_state("last_error", None)
+            else:
+                self._set_state("last_error", error or "sync failed")
+                self._set_state("last_error_at", to_db_time(at))
+
+    def sync_status(self) -> LocalSyncStatus:
+        """Events waiting and rejected, last success, last error and the pull cursor."""
+        counts = dict(
+            self.conn.execute("SELECT status, count(*) FROM outbox GROUP BY status").fetchall()
+        )
+        return LocalSyncStatus(
+            pending=int(counts.get("pending", 0)),
+            rejected=int(counts.get("rejected", 0)),
+            last_success_at=from_db_time(self._state("last_success_at")),
+            last_error=self._state("last_error"),
+            cursor=self.pull_cursor(),
+        )
+
+    # -- enrollment ----------------------------------------------------------------------
+    def device_token(self) -> str | None:
+        """The bearer token this till got at enrollment, or None."""
+        return self._state("device_token")
+
+    def save_enrollment(
+        self, *, device_token: str, terminal_id: int, terminal_code: str, store_id: int
+    ) -> None:
+        """Remember the enrollment answer (token, terminal and store) in one transaction."""
+        with self._write():
+            self._set_state("device_token", device_token)
+            self._set_state("terminal_id", str(terminal_id))
+            self._set_state("terminal_code", terminal_code)
+            self._set_state("store_id", str(store_id))
+
+    def forget_device_token(self) -> None:
+        """Drop the device token (after the server said it was revoked)."""
+        with self._write():
+            self._set_state("device_token", None)
+
+    def terminal_identity(self) -> TerminalIdentity:
+        """Terminal id, code and store id saved at enrollment (None before)."""
+        terminal_id = self._state("terminal_id")
+        store_id = self._state("store_id")
+        return TerminalIdentity(
+            terminal_id=int(terminal_id) if terminal_id else None,
+            terminal_code=self._state("terminal_code"),
+            store_id=int(store_id) if store_id else None,
+        )
