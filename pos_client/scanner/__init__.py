@@ -1,0 +1,1 @@
+"""Barcode input: camera frames to codes, and the keyboard-wedge buffer."""
