@@ -1,5 +1,71 @@
-"""HTTP routes for stock (thin: parse, authorise, call the service)."""
+"""HTTP routes for stock (thin: parse, authorise, call the service).
 
-from fastapi import APIRouter
+Supervisors receive goods, count shelves and read levels and history; adjustments,
+which change stock without goods moving, need a manager. Everyone acts on their own
+store; an admin names one.
+"""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from shared.models import StockMoveOut
+from sync_server.auth.deps import ManagerDep, SupervisorDep
+from sync_server.core.database import DbDep, SessionDep
+from sync_server.stock import service
+from sync_server.stock.schemas import (
+    AdjustIn,
+    CountIn,
+    ReceiveIn,
+    StockChangeOut,
+    StockLevelRow,
+)
 
 router = APIRouter(prefix="/api/v1", tags=["stock"])
+
+
+@router.post("/stock/receive", summary="Goods received into the store")
+def receive(body: ReceiveIn, user: SupervisorDep, db: DbDep) -> StockChangeOut:
+    """Add received quantities to on hand, one ``receive`` move per line."""
+    return service.receive_stock(db, user=user, body=body)
+
+
+@router.post("/stock/adjust", summary="Correct on hand with a reason")
+def adjust(body: AdjustIn, user: ManagerDep, db: DbDep) -> StockChangeOut:
+    """Signed corrections (breakage, theft, found goods); a reason is required."""
+    return service.adjust_stock(db, user=user, body=body)
+
+
+@router.post("/stock/count", summary="Stock take: on hand becomes what was counted")
+def count(body: CountIn, user: SupervisorDep, db: DbDep) -> StockChangeOut:
+    """Write ``counted - on hand`` per product as a ``count`` move."""
+    return service.count_stock(db, user=user, body=body)
+
+
+@router.get("/stock/levels", summary="On hand per product, negative and low stock flagged")
+def levels(
+    user: SupervisorDep,
+    session: SessionDep,
+    store_id: int | None = None,
+    only: Annotated[service.LevelFilter | None, Query(description="negative or low")] = None,
+    limit: Annotated[int, Query(ge=1, le=5000)] = 1000,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> list[StockLevelRow]:
+    """Levels of a store (default: yours), optionally only the negative or low ones."""
+    return service.store_levels(
+        session, user=user, store_id=store_id, only=only, limit=limit, offset=offset
+    )
+
+
+@router.get("/stock/moves", summary="The stock ledger, newest first")
+def moves(
+    user: SupervisorDep,
+    session: SessionDep,
+    product_id: int | None = None,
+    store_id: int | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+) -> list[StockMoveOut]:
+    """Movements of a store (default: yours), optionally of one product."""
+    return service.store_moves(
+        session, user=user, store_id=store_id, product_id=product_id, limit=limit
+    )

@@ -1,0 +1,442 @@
+"""The stock ledger: every change of on hand is a signed move, written by one function.
+
+:func:`apply_stock_moves` is the one way stock changes, for sales ingest and for the
+manager's receive, adjust and count alike. It appends the moves, adds their sum to
+``stock_levels`` with an upsert per product (in product order, so two writers lock
+rows in the same order and merge without lost updates), and stamps each touched level
+with a fresh change number reserved last, just before the caller commits.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal, cast
+from uuid import UUID
+
+from sqlalchemy import Insert, Table, and_, func, or_, select
+from sqlalchemy.dialects import mysql, sqlite
+from sqlalchemy.orm import Session
+
+from shared.ids import new_id
+from shared.models import Role, StockMoveKind, StockMoveOut
+from sync_server.auth.models import User
+from sync_server.catalog.models import Product
+from sync_server.core.database import Database, next_change_numbers, run_in_transaction, utcnow
+from sync_server.core.errors import Forbidden, Invalid, NotFound
+from sync_server.core.models import Store
+from sync_server.stock.models import StockLevel, StockMove
+from sync_server.stock.schemas import (
+    AdjustIn,
+    CountIn,
+    ReceiveIn,
+    StockChangeOut,
+    StockLevelRow,
+)
+
+MOVES = cast(Table, StockMove.__table__)
+LEVELS = cast(Table, StockLevel.__table__)
+
+LevelFilter = Literal["negative", "low"]
+
+
+@dataclass(frozen=True, slots=True)
+class NewStockMove:
+    """A movement about to be written: positive adds to on hand, negative takes away."""
+
+    id: UUID
+    product_id: int
+    kind: StockMoveKind
+    quantity: int
+    created_at: datetime
+    ref_id: str | None = None
+    terminal_id: int | None = None
+    user_id: int | None = None
+    note: str = ""
+
+
+def stock_move_rows(*, store_id: int, moves: Iterable[NewStockMove]) -> list[dict[str, Any]]:
+    """The ``stock_moves`` rows for ``moves`` in ``store_id``, ready for a bulk insert."""
+    return [
+        {
+            "id": m.id,
+            "store_id": store_id,
+            "product_id": m.product_id,
+            "kind": m.kind.value,
+            "quantity": m.quantity,
+            "ref_id": m.ref_id,
+            "terminal_id": m.terminal_id,
+            "user_id": m.user_id,
+            "note": m.note,
+            "created_at": m.created_at,
+        }
+        for m in moves
+    ]
+
+
+def net_quantities(moves: Iterable[NewStockMove]) -> dict[int, int]:
+    """Sum of the moves per product."""
+    deltas: dict[int, int] = defaultdict(int)
+    for move in moves:
+        deltas[move.product_id] += move.quantity
+    return dict(deltas)
+
+
+def apply_stock_moves(session: Session, *, store_id: int, moves: Sequence[NewStockMove]) -> None:
+    """Write ``moves`` to the ledger and bring the store's on hand up to date.
+
+    Reserves change numbers, so call it last in the transaction (nothing but the
+    commit should follow). Negative stock is allowed: it is flagged, never refused.
+    """
+    if not moves:
+        return
+    session.execute(MOVES.insert(), stock_move_rows(store_id=store_id, moves=moves))
+    update_stock_levels(session, store_id=store_id, deltas=net_quantities(moves))
+
+
+def update_stock_levels(session: Session, *, store_id: int, deltas: Mapping[int, int]) -> None:
+    """Add ``deltas`` (product id to signed quantity) to on hand, then stamp change numbers.
+
+    The half of :func:`apply_stock_moves` that touches ``stock_levels``, for a caller
+    that has already written the moves themselves (ingest writes them with the sale).
+    """
+    if not deltas:
+        return
+    now = utcnow()
+    products = sorted(deltas)
+    dialect = session.get_bind().dialect.name
+    session.execute(
+        _level_upsert(dialect, "add"),
+        [
+            {
+                "store_id": store_id,
+                "product_id": pid,
+                "on_hand": deltas[pid],
+                "change_no": 0,
+                "updated_at": now,
+            }
+            for pid in products
+        ],
+    )
+    # The rows are locked by now; the change counter is the last lock taken.
+    first = next_change_numbers(session, len(products))
+    session.execute(
+        _level_upsert(dialect, "stamp"),
+        [
+            {
+                "store_id": store_id,
+                "product_id": pid,
+                "on_hand": 0,
+                "change_no": first + i,
+                "updated_at": now,
+            }
+            for i, pid in enumerate(products)
+        ],
+    )
+
+
+_UPSERTS: dict[tuple[str, str], Insert] = {}
+
+
+def _level_upsert(dialect: str, mode: Literal["add", "stamp"]) -> Insert:
+    """``INSERT ... ON DUPLICATE KEY / ON CONFLICT`` adding on hand or setting change_no."""
+    key = (dialect, mode)
+    stmt = _UPSERTS.get(key)
+    if stmt is not None:
+        return stmt
+    if dialect in ("mysql", "mariadb"):
+        my = mysql.insert(LEVELS)
+        if mode == "add":
+            stmt = my.on_duplicate_key_update(
+                on_hand=LEVELS.c.on_hand + my.inserted.on_hand, updated_at=my.inserted.updated_at
+            )
+        else:
+            stmt = my.on_duplicate_key_update(change_no=my.inserted.change_no)
+    elif dialect == "sqlite":
+        lite = sqlite.insert(LEVELS)
+        if mode == "add":
+            stmt = lite.on_conflict_do_update(
+                index_elements=[LEVELS.c.store_id, LEVELS.c.product_id],
+                set_={
+                    "on_hand": LEVELS.c.on_hand + lite.excluded.on_hand,
+                    "updated_at": lite.excluded.updated_at,
+                },
+            )
+        else:
+            stmt = lite.on_conflict_do_update(
+                index_elements=[LEVELS.c.store_id, LEVELS.c.product_id],
+                set_={"change_no": lite.excluded.change_no},
+            )
+    else:  # pragma: no cover - only SQLite and MySQL/MariaDB are supported
+        raise NotImplementedError(f"no stock upsert for {dialect}")
+    _UPSERTS[key] = stmt
+    return stmt
+
+
+# --- the manager's stock API -------------------------------------------------------------
+
+
+def resolve_store(session: Session, *, user: User, store_id: int | None) -> int:
+    """The store a user acts on: their own by default; only an admin may name another."""
+    if store_id is None:
+        if user.store_id is None:
+            raise Invalid("Name the store (store_id).", code="store_required")
+        store_id = user.store_id
+    elif user.store_id is not None and store_id != user.store_id and user.role != Role.ADMIN:
+        raise Forbidden(
+            "You can only manage stock of your own store.",
+            code="other_store",
+            details={"store_id": store_id, "your_store_id": user.store_id},
+        )
+    if session.get(Store, store_id) is None:
+        raise NotFound(f"Store {store_id} does not exist.", code="unknown_store")
+    return store_id
+
+
+def _check_products(session: Session, product_ids: Iterable[int]) -> None:
+    wanted = set(product_ids)
+    found = set(session.scalars(select(Product.id).where(Product.id.in_(wanted))))
+    missing = sorted(wanted - found)
+    if missing:
+        raise Invalid(
+            f"Unknown product(s): {', '.join(map(str, missing))}.",
+            code="unknown_product",
+            details={"product_ids": missing},
+        )
+
+
+def _change(session: Session, *, store_id: int, moves: list[NewStockMove]) -> StockChangeOut:
+    apply_stock_moves(session, store_id=store_id, moves=moves)
+    levels = list_levels(
+        session, store_id=store_id, product_ids=sorted({m.product_id for m in moves})
+    )
+    return StockChangeOut(
+        moves=[
+            StockMoveOut(
+                id=m.id,
+                product_id=m.product_id,
+                store_id=store_id,
+                kind=m.kind,
+                quantity=m.quantity,
+                ref_id=m.ref_id,
+                note=m.note,
+                created_at=m.created_at,
+            )
+            for m in moves
+        ],
+        levels=levels,
+    )
+
+
+def receive_stock(db: Database, *, user: User, body: ReceiveIn) -> StockChangeOut:
+    """Goods arrived: one positive ``receive`` move per line."""
+    return run_in_transaction(db, lambda session: _receive(session, user=user, body=body))
+
+
+def _receive(session: Session, *, user: User, body: ReceiveIn) -> StockChangeOut:
+    store_id = resolve_store(session, user=user, store_id=body.store_id)
+    _check_products(session, (line.product_id for line in body.lines))
+    now = utcnow()
+    moves = [
+        NewStockMove(
+            id=new_id(),
+            product_id=line.product_id,
+            kind=StockMoveKind.RECEIVE,
+            quantity=line.quantity,
+            created_at=now,
+            user_id=user.id,
+            note=body.note,
+        )
+        for line in body.lines
+    ]
+    return _change(session, store_id=store_id, moves=moves)
+
+
+def adjust_stock(db: Database, *, user: User, body: AdjustIn) -> StockChangeOut:
+    """Signed corrections with a reason (breakage, theft, found goods)."""
+    return run_in_transaction(db, lambda session: _adjust(session, user=user, body=body))
+
+
+def _adjust(session: Session, *, user: User, body: AdjustIn) -> StockChangeOut:
+    store_id = resolve_store(session, user=user, store_id=body.store_id)
+    _check_products(session, (line.product_id for line in body.lines))
+    if any(line.quantity == 0 for line in body.lines):
+        raise Invalid("An adjustment of zero changes nothing.", code="zero_adjustment")
+    now = utcnow()
+    moves = [
+        NewStockMove(
+            id=new_id(),
+            product_id=line.product_id,
+            kind=StockMoveKind.ADJUST,
+            quantity=line.quantity,
+            created_at=now,
+            user_id=user.id,
+            note=body.reason,
+        )
+        for line in body.lines
+    ]
+    return _change(session, store_id=store_id, moves=moves)
+
+
+def count_stock(db: Database, *, user: User, body: CountIn) -> StockChangeOut:
+    """A stock take: write ``counted - on hand`` for each product, read under a row lock.
+
+    The levels are created if missing and locked (``SELECT ... FOR UPDATE``) before on
+    hand is read, so a sale ingested at the same moment lands before or after the count,
+    never inside it.
+    """
+    return run_in_transaction(db, lambda session: _count(session, user=user, body=body))
+
+
+def _count(session: Session, *, user: User, body: CountIn) -> StockChangeOut:
+    store_id = resolve_store(session, user=user, store_id=body.store_id)
+    product_ids = [line.product_id for line in body.lines]
+    if len(set(product_ids)) != len(product_ids):
+        raise Invalid("Count each product once per stock take.", code="duplicate_product")
+    _check_products(session, product_ids)
+    now = utcnow()
+    dialect = session.get_bind().dialect.name
+    # Make sure every level row exists (a no-op add), in product order, then lock them.
+    session.execute(
+        _level_upsert(dialect, "add"),
+        [
+            {
+                "store_id": store_id,
+                "product_id": pid,
+                "on_hand": 0,
+                "change_no": 0,
+                "updated_at": now,
+            }
+            for pid in sorted(product_ids)
+        ],
+    )
+    on_hand = dict(
+        session.execute(
+            select(LEVELS.c.product_id, LEVELS.c.on_hand)
+            .where(LEVELS.c.store_id == store_id, LEVELS.c.product_id.in_(product_ids))
+            .order_by(LEVELS.c.product_id)
+            .with_for_update()
+        )
+    )
+    moves = [
+        NewStockMove(
+            id=new_id(),
+            product_id=line.product_id,
+            kind=StockMoveKind.COUNT,
+            quantity=line.counted - int(on_hand[line.product_id]),
+            created_at=now,
+            user_id=user.id,
+            note=body.note or f"counted {line.counted}",
+        )
+        for line in body.lines
+    ]
+    return _change(session, store_id=store_id, moves=moves)
+
+
+def list_levels(
+    session: Session,
+    *,
+    store_id: int,
+    only: LevelFilter | None = None,
+    product_ids: Sequence[int] | None = None,
+    limit: int = 1000,
+    offset: int = 0,
+) -> list[StockLevelRow]:
+    """On hand per product of a store, flagging negative and low stock.
+
+    Active products without a level count as zero on hand; inactive ones show only
+    while they still have a level. ``only`` keeps the negative or the low ones
+    (low: on hand at or below the product's threshold).
+    """
+    on_hand = func.coalesce(LEVELS.c.on_hand, 0)
+    stmt = (
+        select(
+            Product.id,
+            Product.sku,
+            Product.name,
+            Product.low_stock_threshold,
+            on_hand.label("on_hand"),
+        )
+        .select_from(Product)
+        .outerjoin(LEVELS, and_(LEVELS.c.product_id == Product.id, LEVELS.c.store_id == store_id))
+        .order_by(Product.id)
+        .limit(limit)
+        .offset(offset)
+    )
+    if product_ids is not None:
+        stmt = stmt.where(Product.id.in_(product_ids))
+    else:
+        stmt = stmt.where(or_(Product.active.is_(True), LEVELS.c.on_hand.is_not(None)))
+    if only == "negative":
+        stmt = stmt.where(on_hand < 0)
+    elif only == "low":
+        stmt = stmt.where(on_hand <= Product.low_stock_threshold)
+    return [
+        StockLevelRow(
+            product_id=pid,
+            store_id=store_id,
+            sku=sku,
+            name=name,
+            on_hand=int(qty),
+            low_stock_threshold=threshold,
+            negative=qty < 0,
+            low=qty <= threshold,
+        )
+        for pid, sku, name, threshold, qty in session.execute(stmt)
+    ]
+
+
+def list_moves(
+    session: Session,
+    *,
+    store_id: int,
+    product_id: int | None = None,
+    limit: int = 200,
+) -> list[StockMoveOut]:
+    """A store's ledger, newest first, optionally for one product."""
+    stmt = select(StockMove).where(StockMove.store_id == store_id)
+    if product_id is not None:
+        stmt = stmt.where(StockMove.product_id == product_id)
+    stmt = stmt.order_by(StockMove.created_at.desc(), StockMove.id.desc()).limit(limit)
+    return [
+        StockMoveOut(
+            id=m.id,
+            product_id=m.product_id,
+            store_id=m.store_id,
+            kind=StockMoveKind(m.kind),
+            quantity=m.quantity,
+            ref_id=m.ref_id,
+            note=m.note,
+            created_at=m.created_at,
+        )
+        for m in session.scalars(stmt)
+    ]
+
+
+def store_levels(
+    session: Session,
+    *,
+    user: User,
+    store_id: int | None,
+    only: LevelFilter | None = None,
+    limit: int = 1000,
+    offset: int = 0,
+) -> list[StockLevelRow]:
+    """:func:`list_levels` of the store ``user`` may see (their own unless an admin)."""
+    store = resolve_store(session, user=user, store_id=store_id)
+    return list_levels(session, store_id=store, only=only, limit=limit, offset=offset)
+
+
+def store_moves(
+    session: Session,
+    *,
+    user: User,
+    store_id: int | None,
+    product_id: int | None = None,
+    limit: int = 200,
+) -> list[StockMoveOut]:
+    """:func:`list_moves` of the store ``user`` may see (their own unless an admin)."""
+    store = resolve_store(session, user=user, store_id=store_id)
+    return list_moves(session, store_id=store, product_id=product_id, limit=limit)
