@@ -1,0 +1,237 @@
+"""Fixtures for the till's core: a seeded local store, a settable clock, logged-in services."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from argon2 import PasswordHasher
+
+from pos_client.config import ClientSettings
+from pos_client.services import (
+    AuthService,
+    CatalogService,
+    CheckoutService,
+    RefundService,
+    ShiftService,
+)
+from pos_client.store import LocalStore
+from shared.barcodes import make_ean13
+from shared.models import (
+    CategoryOut,
+    ProductOut,
+    PullResponse,
+    Role,
+    StockLevelOut,
+    StoreOut,
+    TaxRateOut,
+    UserOut,
+    VoucherKind,
+    VoucherOut,
+)
+
+# Cheap argon2id parameters: the same algorithm the server uses, fast enough for tests.
+FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+
+CASHIER, SUPERVISOR, MANAGER, ADMIN = 1, 2, 3, 4
+PINS = {CASHIER: "1111", SUPERVISOR: "2222", MANAGER: "3333", ADMIN: "4444"}
+STORE_ID = 7
+
+INDOMIE = make_ean13("899999900001")
+TEH = make_ean13("899999900002")
+BERAS = make_ean13("899999900003")
+ROKOK = make_ean13("899999900004")
+
+
+class FakeClock:
+    """A clock tests move by hand."""
+
+    def __init__(self, start: datetime) -> None:
+        self.moment = start
+
+    def __call__(self) -> datetime:
+        return self.moment
+
+    def advance(self, **delta: float) -> None:
+        self.moment += timedelta(**delta)
+
+
+def seed_page(*, cursor: int = 100) -> PullResponse:
+    """A small catalog as the server would send it in one pull page."""
+    return PullResponse(
+        cursor=cursor,
+        has_more=False,
+        remaining=0,
+        categories=[CategoryOut(id=1, name="Sembako", change_no=1)],
+        tax_rates=[
+            TaxRateOut(id=1, code="PPN", name="PPN 11%", rate_bp=1100, inclusive=True, change_no=2),
+            TaxRateOut(
+                id=2, code="PPNX", name="PPN 11% excl", rate_bp=1100, inclusive=False, change_no=3
+            ),
+        ],
+        products=[
+            ProductOut(
+                id=1,
+                sku="IDM-001",
+                barcode=INDOMIE,
+                name="Indomie Goreng 85g",
+                category_id=1,
+                price=3500,
+                tax_rate_id=1,
+                change_no=10,
+            ),
+            ProductOut(
+                id=2,
+                sku="TEH-001",
+                barcode=TEH,
+                name="Teh Botol Sosro 450ml",
+                price=5000,
+                tax_rate_id=1,
+                change_no=11,
+            ),
+            ProductOut(
+                id=3,
+                sku="BRS-005",
+                barcode=BERAS,
+                name="Beras Pandan Wangi 5kg",
+                price=72500,
+                tax_rate_id=2,
+                change_no=12,
+            ),
+            ProductOut(
+                id=4,
+                sku="RKK-001",
+                barcode=ROKOK,
+                name="Rokok Kretek 12",
+                price=25000,
+                active=False,
+                change_no=13,
+            ),
+            ProductOut(
+                id=5, sku="GULA-1KG", barcode=None, name="Gula Pasir 1kg", price=17000, change_no=14
+            ),
+        ],
+        users=[
+            UserOut(
+                id=uid,
+                username=role.value,
+                full_name=f"Ibu {role.value.title()}",
+                role=role,
+                store_id=STORE_ID,
+                pin_hash=FAST_HASHER.hash(PINS[uid]),
+                change_no=20 + uid,
+            )
+            for uid, role in [
+                (CASHIER, Role.CASHIER),
+                (SUPERVISOR, Role.SUPERVISOR),
+                (MANAGER, Role.MANAGER),
+                (ADMIN, Role.ADMIN),
+            ]
+        ],
+        stores=[
+            StoreOut(
+                id=STORE_ID,
+                code="JKT1",
+                name="Toko Maju",
+                address="Jl. Sudirman 1",
+                npwp="01.234.567.8-901.000",
+                timezone="Asia/Jakarta",
+                change_no=30,
+            )
+        ],
+        vouchers=[
+            VoucherOut(
+                id=1,
+                code="HEMAT10",
+                kind=VoucherKind.PERCENT,
+                value=1000,
+                min_spend=20000,
+                change_no=40,
+                valid_from=datetime(2025, 1, 1, tzinfo=UTC),
+                valid_until=datetime(2025, 12, 31, tzinfo=UTC),
+            ),
+            VoucherOut(id=2, code="POTONG5RB", kind=VoucherKind.FIXED, value=5000, change_no=41),
+            VoucherOut(
+                id=3,
+                code="HABIS",
+                kind=VoucherKind.FIXED,
+                value=1000,
+                usage_limit=1,
+                used_count=1,
+                change_no=42,
+            ),
+        ],
+        stock=[
+            StockLevelOut(product_id=1, store_id=STORE_ID, on_hand=100, change_no=50),
+            StockLevelOut(product_id=2, store_id=STORE_ID, on_hand=24, change_no=51),
+        ],
+    )
+
+
+def seed(store: LocalStore) -> LocalStore:
+    """Enroll ``store`` as terminal T01 of store 7 and load the small catalog."""
+    store.save_enrollment(
+        device_token="tok-test", terminal_id=1, terminal_code="T01", store_id=STORE_ID
+    )
+    store.apply_pull_page(seed_page())
+    return store
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    """15 June 2025, 10:00 in Jakarta."""
+    return FakeClock(datetime(2025, 6, 15, 3, 0, tzinfo=UTC))
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> ClientSettings:
+    """Settings pointing at a temporary data folder."""
+    return ClientSettings(data_dir=tmp_path, terminal_code="T01")
+
+
+@pytest.fixture
+def store() -> Iterator[LocalStore]:
+    """An in-memory store with the small catalog."""
+    s = seed(LocalStore.memory())
+    yield s
+    s.close()
+
+
+@dataclass
+class Till:
+    """All services wired as the UI will wire them."""
+
+    store: LocalStore
+    clock: FakeClock
+    auth: AuthService
+    catalog: CatalogService
+    checkout: CheckoutService
+    refunds: RefundService
+    shifts: ShiftService
+
+
+def make_till(store: LocalStore, settings: ClientSettings, clock: FakeClock) -> Till:
+    """Services over ``store`` sharing ``clock``."""
+    auth = AuthService(store, settings, now=clock, hasher=FAST_HASHER)
+    catalog = CatalogService(store)
+    return Till(
+        store=store,
+        clock=clock,
+        auth=auth,
+        catalog=catalog,
+        checkout=CheckoutService(store, auth, settings, catalog=catalog, now=clock),
+        refunds=RefundService(store, auth, settings, now=clock),
+        shifts=ShiftService(store, auth, now=clock),
+    )
+
+
+@pytest.fixture
+def till(store: LocalStore, settings: ClientSettings, clock: FakeClock) -> Till:
+    """A till with the cashier logged in and a shift open with a Rp200.000 float."""
+    t = make_till(store, settings, clock)
+    t.auth.login(CASHIER, PINS[CASHIER])
+    t.shifts.open(200_000)
+    return t

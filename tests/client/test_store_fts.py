@@ -1,0 +1,61 @@
+"""Search and barcode lookup stay right on a 100,000-product catalog (correctness only)."""
+
+from __future__ import annotations
+
+from pos_client.services import CatalogService
+from pos_client.store import LocalStore
+from shared.barcodes import make_ean13
+from shared.models import ProductOut, PullResponse
+
+WORDS = ["Indomie", "Teh", "Aqua", "Beras", "Gula", "Kopi", "Sabun", "Susu", "Roti", "Minyak"]
+N = 100_000
+PAGE = 5000
+
+
+def barcode(i: int) -> str:
+    return make_ean13(f"{899_000_000_000 + i:012d}")
+
+
+def test_search_and_lookup_at_100k_products() -> None:
+    store = LocalStore.memory()
+    for start in range(1, N + 1, PAGE):
+        store.apply_pull_page(
+            PullResponse(
+                cursor=start + PAGE - 1,
+                has_more=start + PAGE <= N,
+                remaining=max(0, N - start - PAGE + 1),
+                products=[
+                    ProductOut(
+                        id=i,
+                        sku=f"SKU-{i:06d}",
+                        barcode=barcode(i),
+                        name=f"{WORDS[i % 10]} Varian{i} {i % 7 + 1}00g",
+                        price=1000 + i,
+                        active=i % 1000 != 0,
+                        change_no=i,
+                    )
+                    for i in range(start, start + PAGE)
+                ],
+            )
+        )
+    assert store.product_count() == N and store.pull_cursor() == N
+    catalog = CatalogService(store)
+
+    assert [p.id for p in catalog.search("varian77777")] == [77_777]
+    assert [p.id for p in catalog.search("kopi varian12345")] == [12_345]
+    assert catalog.search("beras varian12345") == []  # every word must match
+    hits = catalog.search("varian1234", limit=50)
+    assert {p.id for p in hits} == {1234, *range(12_340, 12_350)}
+    assert all(p.name.startswith("Gula") for p in catalog.search("gula 300", limit=30))
+    offered = {p.id for p in catalog.search("varian5000", limit=50)}
+    assert 5000 not in offered and 50_001 in offered  # inactive products are not offered
+    assert [p.id for p in catalog.search("sku 099999")] == [99_999]
+    assert catalog.by_barcode(barcode(54_321)).id == 54_321
+    assert catalog.by_sku("SKU-000042").id == 42
+    assert store.integrity_check() == "ok"
+    assert (
+        store.conn.execute(
+            "INSERT INTO products_fts(products_fts, rank) VALUES ('integrity-check', 1)"
+        )
+        is not None
+    )  # raises if the index disagrees with the products table
