@@ -4,7 +4,16 @@ from sync_server.auth import models as auth_models
 from sync_server.catalog import models as catalog_models
 from sync_server.core import models as core_models
 from sync_server.core.database import Base
+from sync_server.payments import models as payments_models
 from sync_server.stock import models as stock_models
 from sync_server.sync import models as sync_models
 
-__all__ = ["Base", "auth_models", "catalog_models", "core_models", "stock_models", "sync_models"]
+__all__ = [
+    "Base",
+    "auth_models",
+    "catalog_models",
+    "core_models",
+    "payments_models",
+    "stock_models",
+    "sync_models",
+]

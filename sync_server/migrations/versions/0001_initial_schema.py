@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 11:48:14.821978
+Create Date: 2026-11-23 11:55:07.495623
 """
 
 from collections.abc import Sequence
@@ -252,6 +252,64 @@ def upgrade() -> None:
         sa.UniqueConstraint("code_hash", name=op.f("uq_enrollment_codes_code_hash")),
     )
     op.create_table(
+        "payment_orders",
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column("order_id", sa.String(length=64), nullable=False),
+        sa.Column("store_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column(
+            "terminal_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False
+        ),
+        sa.Column("amount", sa.BigInteger(), nullable=False),
+        sa.Column("items", sa.Text(), nullable=False),
+        sa.Column("customer_name", sa.String(length=100), nullable=False),
+        sa.Column("customer_email", sa.String(length=100), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("method", sa.String(length=16), nullable=True),
+        sa.Column("reference", sa.String(length=64), nullable=True),
+        sa.Column("qr_string", sa.Text(), nullable=True),
+        sa.Column("qr_url", sa.String(length=500), nullable=True),
+        sa.Column("checkout_url", sa.String(length=500), nullable=True),
+        sa.Column("fee_merchant", sa.BigInteger(), nullable=True),
+        sa.Column("fee_customer", sa.BigInteger(), nullable=True),
+        sa.Column("total_fee", sa.BigInteger(), nullable=True),
+        sa.Column("amount_received", sa.BigInteger(), nullable=True),
+        sa.Column("expires_at", sa.DateTime(), nullable=True),
+        sa.Column("paid_at", sa.DateTime(), nullable=True),
+        sa.Column("creating_token", sa.String(length=36), nullable=True),
+        sa.Column("creating_since", sa.DateTime(), nullable=True),
+        sa.Column("create_attempts", sa.Integer(), nullable=False),
+        sa.Column("create_uncertain", sa.Boolean(), nullable=False),
+        sa.Column("opened_at", sa.DateTime(), nullable=True),
+        sa.Column("last_error", sa.String(length=300), nullable=True),
+        sa.Column("last_checked_at", sa.DateTime(), nullable=True),
+        sa.Column("created_at", sa.DateTime(), nullable=False),
+        sa.Column("updated_at", sa.DateTime(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["store_id"], ["stores.id"], name=op.f("fk_payment_orders_store_id_stores")
+        ),
+        sa.ForeignKeyConstraint(
+            ["terminal_id"], ["terminals.id"], name=op.f("fk_payment_orders_terminal_id_terminals")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_payment_orders")),
+        sa.UniqueConstraint("order_id", name=op.f("uq_payment_orders_order_id")),
+        sa.UniqueConstraint("reference", name=op.f("uq_payment_orders_reference")),
+    )
+    with op.batch_alter_table("payment_orders", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_payment_orders_expires_at"), ["expires_at"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_payment_orders_status"), ["status"], unique=False)
+        batch_op.create_index(batch_op.f("ix_payment_orders_store_id"), ["store_id"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_payment_orders_terminal_id"), ["terminal_id"], unique=False
+        )
+
+    op.create_table(
         "rejected_events",
         sa.Column(
             "id",
@@ -466,6 +524,39 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_cash_moves_shift_id"), ["shift_id"], unique=False)
 
     op.create_table(
+        "payment_callbacks",
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            autoincrement=True,
+            nullable=False,
+        ),
+        sa.Column("received_at", sa.DateTime(), nullable=False),
+        sa.Column("event", sa.String(length=64), nullable=True),
+        sa.Column("signature_ok", sa.Boolean(), nullable=False),
+        sa.Column("reference", sa.String(length=64), nullable=True),
+        sa.Column("merchant_ref", sa.String(length=64), nullable=True),
+        sa.Column("status", sa.String(length=16), nullable=True),
+        sa.Column("order_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True),
+        sa.Column("outcome", sa.String(length=16), nullable=False),
+        sa.Column("reason", sa.String(length=64), nullable=True),
+        sa.Column("raw_body", sa.Text(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["order_id"],
+            ["payment_orders.id"],
+            name=op.f("fk_payment_callbacks_order_id_payment_orders"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_payment_callbacks")),
+    )
+    with op.batch_alter_table("payment_callbacks", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_payment_callbacks_order_id"), ["order_id"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_payment_callbacks_reference"), ["reference"], unique=False
+        )
+
+    op.create_table(
         "refunds",
         sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column("event_id", sa.Uuid(), nullable=False),
@@ -595,6 +686,7 @@ def downgrade() -> None:
     op.drop_table("sale_payments")
     op.drop_table("sale_lines")
     op.drop_table("refunds")
+    op.drop_table("payment_callbacks")
     op.drop_table("cash_moves")
     op.drop_table("sync_events")
     op.drop_table("stock_moves")
@@ -602,6 +694,7 @@ def downgrade() -> None:
     op.drop_table("shifts")
     op.drop_table("sales")
     op.drop_table("rejected_events")
+    op.drop_table("payment_orders")
     op.drop_table("enrollment_codes")
     op.drop_table("api_tokens")
     op.drop_table("users")
