@@ -60,9 +60,7 @@ class AuthRevoked(SyncError):
 class ServerRejected(SyncError):
     """The server refused the request (a 4xx other than 401/426) with its error code."""
 
-    def __init__(
-        self, message: str, *, status_code: int, code: str, details: Any = None
-    ) -> None:
+    def __init__(self, message: str, *, status_code: int, code: str, details: Any = None) -> None:
         super().__init__(message)
         self.status_code = status_code
         self.code = code

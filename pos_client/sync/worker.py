@@ -240,6 +240,8 @@ class SyncWorker:
                 log.exception("sync: cannot build the client")
                 self._stop_with(f"Sync cannot start: {exc}")
                 return
+            # Show what waits before the first round, which may hang on a dead network.
+            self._publish(self._snapshot(store, online=self.status().online))
             with client:
                 while not self._stopping.is_set():
                     self._wake.clear()

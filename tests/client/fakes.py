@@ -13,12 +13,12 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 import httpx
 
-from pos_client.store.ports import LocalSyncStatus, RejectedLocal
+from pos_client.store.ports import LocalSyncStatus, RejectedLocal, SyncStore
 from pos_client.sync.client import SyncClient
 from shared.ids import new_id
 from shared.models import (
@@ -179,6 +179,10 @@ class FakeSyncStore:
     def close(self) -> None:
         with self._lock:
             self.closed += 1
+
+
+if TYPE_CHECKING:
+    _conforms: SyncStore = FakeSyncStore()  # mypy checks the fake against the port
 
 
 def _error(status: int, code: str, message: str) -> httpx.Response:

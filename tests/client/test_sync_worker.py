@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import threading
+import time
 from datetime import UTC, datetime
 
 import pytest
@@ -227,8 +228,10 @@ def test_backoff_grows_with_full_jitter_capped_and_resets_after_success() -> Non
     assert rng.ranges[:6] == [(0, 1), (0, 2), (0, 4), (0, 8), (0, 10), (0, 10)]
     assert delays[:6] == [0.5, 1.0, 2.0, 4.0, 5.0, 5.0]
     assert delays[6:] == [5.0, 5.0]  # online again: the normal interval, no backoff
-    assert [r.online for r in reports[:7]] == [False] * 6 + [True]
-    assert reports[0].retry_in == 0.5 and reports[6].retry_in is None
+    assert reports[0].online is None and reports[0].pending == 1  # before the first round
+    rounds = reports[1:]
+    assert [r.online for r in rounds[:7]] == [False] * 6 + [True]
+    assert rounds[0].retry_in == 0.5 and rounds[6].retry_in is None
     assert server.applied and store.outbox_ids == []
     # After the success the failure count reset: the next failure starts small again.
     server.failures.append("connect")
@@ -258,37 +261,48 @@ def test_sleep_is_injectable_through_the_constructor() -> None:
     assert delays == [2.0, 4.0, 5.0]
 
 
+def wait_for(reports: list[SyncReport], check: object, seconds: float = 5.0) -> SyncReport:
+    """The first report (arriving from the worker thread) for which ``check`` is true."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        for report in list(reports):
+            if check(report):  # type: ignore[operator]
+                return report
+        time.sleep(0.005)
+    raise AssertionError(f"no such report in {reports}")
+
+
 def test_thread_opens_its_own_store_and_on_result_runs_in_it() -> None:
     store, server = FakeSyncStore(), FakeServer()
     store.add(make_event())
+    reports: list[SyncReport] = []
     threads: list[str] = []
-    done = threading.Event()
 
     def on_result(report: SyncReport) -> None:
         threads.append(threading.current_thread().name)
-        done.set()
+        reports.append(report)
 
     worker = SyncWorker(store.factory, server.client, on_result=on_result, interval=60)
     worker.start()
-    assert done.wait(5)
+    first = wait_for(reports, lambda r: True)
+    assert first.pending == 1 and first.online is None  # shown before the network answers
+    wait_for(reports, lambda r: r.pushed == 1)
     worker.stop()
-    assert store.opened_in == ["kasir-sync"] and threads[0] == "kasir-sync"
+    assert store.opened_in == ["kasir-sync"] and set(threads) == {"kasir-sync"}
     assert store.closed == 1 and not worker.running
-    assert worker.status().pending == 0
+    assert worker.status().pending == 0 and worker.status().online is True
 
 
 def test_sync_now_wakes_the_sleeping_worker() -> None:
     store, server = FakeSyncStore(), FakeServer()
-    rounds = threading.Semaphore(0)
-    worker = SyncWorker(
-        store.factory, server.client, on_result=lambda r: rounds.release(), interval=3600
-    )
+    reports: list[SyncReport] = []
+    worker = SyncWorker(store.factory, server.client, on_result=reports.append, interval=3600)
     worker.start()
-    assert rounds.acquire(timeout=5)
+    wait_for(reports, lambda r: r.online is True)  # first round done; now asleep for an hour
     event = make_event()
     store.add(event)
     worker.sync_now()
-    assert rounds.acquire(timeout=5)
+    wait_for(reports, lambda r: r.pushed == 1)
     worker.stop()
     assert event.id in server.applied and store.outbox_ids == []
 
