@@ -196,8 +196,9 @@ def tripay_items(items: Sequence[OrderItem], amount: int, *, label: str) -> list
 class TripayClient:
     """A synchronous Tripay client over an injected ``httpx.Client``.
 
-    The payment channel list is cached for ``channel_cache_seconds``; everything else
-    goes to Tripay every time.
+    ``timeout`` overrides the injected client's timeouts per call; ``from_settings``
+    builds a client with 15 s (5 s to connect). The payment channel list is cached
+    for ``channel_cache_seconds``; everything else goes to Tripay every time.
     """
 
     def __init__(
@@ -208,7 +209,7 @@ class TripayClient:
         api_key: str,
         private_key: str,
         merchant_code: str,
-        timeout: httpx.Timeout | float = DEFAULT_TIMEOUT,
+        timeout: httpx.Timeout | float | None = None,
         channel_cache_seconds: float = CHANNEL_CACHE_SECONDS,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -246,6 +247,8 @@ class TripayClient:
     ) -> dict[str, Any]:
         """One call; returns the whole answer when ``success`` is true, else raises."""
         url = self.base_url + path
+        # Without a timeout of our own, the injected client's timeouts apply.
+        extra: dict[str, Any] = {} if self.timeout is None else {"timeout": self.timeout}
         try:
             response = self.http.request(
                 method,
@@ -253,7 +256,7 @@ class TripayClient:
                 params=params,
                 json=json,
                 headers={"Authorization": f"Bearer {self.api_key}", "Accept": "application/json"},
-                timeout=self.timeout,
+                **extra,
             )
         except httpx.TimeoutException as exc:
             log.warning("tripay %s %s timed out: %s", method, path, exc)
