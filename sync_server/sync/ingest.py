@@ -972,6 +972,29 @@ def _record_rejections(
         session.execute(_rejected_upsert(session.get_bind().dialect.name), rows)
 
 
+def _drop_applied_meanwhile(
+    session: Session,
+    parsed: Sequence[ParsedEvent],
+    results: list[EventResult | None],
+    rejections: dict[int, Rejection],
+    indexes: Sequence[int],
+) -> None:
+    """Turn a refusal into ``duplicate`` when another server applied that event meanwhile.
+
+    Under READ COMMITTED each query sees the latest commits, so a sale committed by a
+    concurrent push of the same batch can be missed by our duplicate check and then
+    seen by the receipt check a moment later. Whatever we saw was committed before this
+    query runs, so asking again now tells the two apart.
+    """
+    if not indexes:
+        return
+    ids = {parsed[i].event.id: i for i in indexes}
+    for event_id in session.scalars(select(SYNC_EVENTS.c.id).where(SYNC_EVENTS.c.id.in_(ids))):
+        index = ids[event_id]
+        del rejections[index]
+        results[index] = EventResult(id=event_id, status=EventStatus.DUPLICATE)
+
+
 def ingest_batch(
     session: Session,
     *,
@@ -988,6 +1011,7 @@ def ingest_batch(
     ctx = BatchContext.load(session, terminal=terminal, parsed=parsed)
     results: list[EventResult | None] = [None] * len(parsed)
     rejections: dict[int, Rejection] = {}
+    refused_by_checks: list[int] = []
     plans: list[EventPlan] = []
     for index, item in enumerate(parsed):
         event = item.event
@@ -1003,6 +1027,7 @@ def ingest_batch(
                 plan_event(ctx, plan, item.payload)
             except Rejection as refused:
                 rejections[index] = refused
+                refused_by_checks.append(index)
             else:
                 plans.append(plan)
 
@@ -1014,6 +1039,7 @@ def ingest_batch(
         written = plans
     for plan in written:
         results[plan.index] = EventResult(id=plan.event.id, status=EventStatus.APPLIED)
+    _drop_applied_meanwhile(session, parsed, results, rejections, refused_by_checks)
     for index, rejection in rejections.items():
         results[index] = EventResult(
             id=parsed[index].event.id,
