@@ -84,6 +84,9 @@ class LedgerMixin(StoreBase):
         network. Returns the sale as sent to the server (with its receipt number).
         """
         event_id = str(new_id())
+        # Validate and serialise before taking the write lock; only the number is missing.
+        unnumbered = draft.to_wire("PENDING")
+        payload = unnumbered.model_dump(mode="json")
         with self._write() as conn:
             seq = conn.execute(
                 "INSERT INTO receipt_sequences (terminal_code, day, last_seq) VALUES (?, ?, 1) "
@@ -91,7 +94,9 @@ class LedgerMixin(StoreBase):
                 "RETURNING last_seq",
                 (terminal_code, day.isoformat()),
             ).fetchone()[0]
-            sale = draft.to_wire(format_receipt_number(terminal_code, day, seq))
+            number = format_receipt_number(terminal_code, day, seq)
+            sale = unnumbered.model_copy(update={"receipt_number": number})
+            payload["receipt_number"] = number
             sale_id = str(sale.id)
             created = to_db_time(sale.created_at)
             conn.execute(
@@ -163,9 +168,7 @@ class LedgerMixin(StoreBase):
                 event_id=event_id,
                 created=created,
             )
-            self._insert_outbox(
-                event_id, EventType.SALE, sale.created_at, sale.model_dump(mode="json")
-            )
+            self._insert_outbox(event_id, EventType.SALE, sale.created_at, payload)
         return sale
 
     def _insert_stock_moves(

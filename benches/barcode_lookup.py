@@ -1,0 +1,111 @@
+"""Barcode scan to cart line on a 100,000-product catalog (no UI).
+
+Loads the catalog the way a new terminal does (pull pages of 5,000 through
+``LocalStore.apply_pull_page``; that time is printed too), then times
+``CheckoutService.scan`` (check digit, lookup, tax rate, cart line) for random barcodes.
+Goal: p99 < 5 ms. Run: ``.venv/bin/python -m benches.barcode_lookup [--scans 20000]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import tempfile
+import time
+from pathlib import Path
+
+from pos_client.config import ClientSettings
+from pos_client.services import AuthService, CheckoutService
+from pos_client.store import LocalStore
+from shared.barcodes import make_ean13
+from shared.models import ProductOut, PullResponse, TaxRateOut
+
+N = 100_000
+PAGE = 5000
+WORDS = ["Indomie", "Teh", "Aqua", "Beras", "Gula", "Kopi", "Sabun", "Susu", "Roti", "Minyak"]
+
+
+def percentile(samples: list[float], q: float) -> float:
+    """The ``q`` quantile (0..1) of ``samples``, nearest rank."""
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def barcode(i: int) -> str:
+    """The EAN-13 of product ``i``."""
+    return make_ean13(f"{899_000_000_000 + i:012d}")
+
+
+def pages() -> list[PullResponse]:
+    """100k products as the server would page them."""
+    out = []
+    for start in range(1, N + 1, PAGE):
+        out.append(
+            PullResponse(
+                cursor=start + PAGE - 1,
+                has_more=start + PAGE <= N,
+                remaining=max(0, N - start - PAGE + 1),
+                tax_rates=[TaxRateOut(id=1, code="PPN", name="PPN", rate_bp=1100, change_no=0)],
+                products=[
+                    ProductOut(
+                        id=i,
+                        sku=f"SKU-{i:06d}",
+                        barcode=barcode(i),
+                        name=f"{WORDS[i % 10]} Varian {i} {i % 7 + 1}00g",
+                        price=1000 + i % 50_000,
+                        tax_rate_id=1,
+                        change_no=i,
+                    )
+                    for i in range(start, start + PAGE)
+                ],
+            )
+        )
+    return out
+
+
+def main() -> None:
+    """Measure and print."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--scans", type=int, default=20_000)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(dir=Path.cwd()) as folder:
+        store = LocalStore(Path(folder) / "till.sqlite3")
+        t0 = time.perf_counter()
+        catalog = pages()
+        built = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        for page in catalog:
+            store.apply_pull_page(page)
+        applied = time.perf_counter() - t0
+        settings = ClientSettings(data_dir=Path(folder))
+        checkout = CheckoutService(store, AuthService(store, settings), settings)
+        rng = random.Random(1)
+        codes = [barcode(rng.randint(1, N)) for _ in range(args.scans)]
+        for code in codes[:500]:  # warm the page cache like a till that has been running
+            checkout.catalog.by_barcode(code)
+        samples: list[float] = []
+        for n, code in enumerate(codes):
+            if n % 40 == 0:
+                checkout.new_cart()
+            t0 = time.perf_counter()
+            checkout.scan(code)
+            samples.append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        hits = store.search_products("kopi varian 12")
+        search = time.perf_counter() - t0
+        store.close()
+
+    print(f"catalog: {N:,} products in {N // PAGE} pull pages of {PAGE:,}")
+    print(f"  building the page objects (pydantic): {built:6.2f} s")
+    print(f"  LocalStore.apply_pull_page, all pages: {applied:6.2f} s (FTS kept in sync)")
+    print(
+        f"barcode scan to cart line, {args.scans:,} scans: "
+        f"p50 {percentile(samples, 0.5) * 1e3:.3f} ms   "
+        f"p99 {percentile(samples, 0.99) * 1e3:.3f} ms   "
+        f"max {max(samples) * 1e3:.3f} ms   (goal p99 < 5 ms)"
+    )
+    print(f"name search 'kopi varian 12': {len(hits)} hits in {search * 1e3:.2f} ms")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,152 @@
+"""Durable checkout commit vs one fsynced single-row SQLite commit, in the same run.
+
+Both databases live in the same temporary folder, in WAL mode with synchronous=FULL, and
+the two measurements are interleaved so they see the same disk. Prints p50/p99 and the
+ratio (goal: checkout p99 <= 2x the single-row commit p99). Run:
+``.venv/bin/python -m benches.checkout_commit [--n 500]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sqlite3
+import statistics
+import tempfile
+import time
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from argon2 import PasswordHasher
+
+from pos_client.config import ClientSettings
+from pos_client.domain import Cart, CashTender, build_sale_draft, settle
+from pos_client.services import AuthService, CheckoutService, ShiftService
+from pos_client.store import LocalStore
+from shared.models import ProductOut, PullResponse, Role, TaxRateOut, UserOut
+
+
+def percentile(samples: list[float], q: float) -> float:
+    """The ``q`` quantile (0..1) of ``samples``, nearest rank."""
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def seeded_store(path: Path, hasher: PasswordHasher) -> LocalStore:
+    """A till database with 1,000 products, PPN 11 % and one cashier (PIN 1111)."""
+    store = LocalStore(path)
+    store.apply_pull_page(
+        PullResponse(
+            cursor=1,
+            has_more=False,
+            remaining=0,
+            tax_rates=[TaxRateOut(id=1, code="PPN", name="PPN", rate_bp=1100, change_no=1)],
+            products=[
+                ProductOut(
+                    id=i,
+                    sku=f"SKU-{i:05d}",
+                    name=f"Barang {i}",
+                    price=1000 + 17 * i,
+                    tax_rate_id=1,
+                    change_no=i,
+                )
+                for i in range(1, 1001)
+            ],
+            users=[
+                UserOut(
+                    id=1,
+                    username="kasir",
+                    full_name="Kasir",
+                    role=Role.CASHIER,
+                    pin_hash=hasher.hash("1111"),
+                )
+            ],
+        )
+    )
+    return store
+
+
+def main() -> None:
+    """Measure and print."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--n", type=int, default=500, help="commits of each kind")
+    parser.add_argument("--lines", type=int, default=5, help="lines per sale")
+    args = parser.parse_args()
+    hasher = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+
+    with tempfile.TemporaryDirectory(dir=Path.cwd()) as folder:
+        store = seeded_store(Path(folder) / "till.sqlite3", hasher)
+        settings = ClientSettings(data_dir=Path(folder))
+        auth = AuthService(store, settings, hasher=hasher)
+        auth.login(1, "1111")
+        ShiftService(store, auth).open(100_000)
+        checkout = CheckoutService(store, auth, settings)
+
+        baseline = sqlite3.connect(Path(folder) / "baseline.sqlite3", isolation_level=None)
+        baseline.execute("PRAGMA journal_mode=WAL")
+        baseline.execute("PRAGMA synchronous=FULL")
+        baseline.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL)")
+
+        shift = store.open_shift_row()
+        single: list[float] = []
+        commit: list[float] = []
+        full: list[float] = []
+        day = date.today()
+        for i in range(args.n):
+            # One fsynced single-row commit.
+            t0 = time.perf_counter()
+            baseline.execute("BEGIN")
+            baseline.execute("INSERT INTO t (v) VALUES (?)", (f"row {i}",))
+            baseline.execute("COMMIT")
+            single.append(time.perf_counter() - t0)
+
+            # The checkout commit alone: one transaction of sale, lines, payments, moves, outbox.
+            cart = Cart()
+            for k in range(args.lines):
+                product = store.product((i * 7 + k * 131) % 1000 + 1)
+                assert product is not None
+                cart.add(product, 1 + k % 3)
+            totals = cart.totals()
+            draft = build_sale_draft(
+                cart,
+                totals,
+                settle(totals.total, [CashTender(totals.total)]),
+                cashier_id=1,
+                shift_id=shift.id if shift else None,
+                created_at=datetime.now(UTC),
+            )
+            t0 = time.perf_counter()
+            store.record_sale(draft, terminal_code="T01", day=day)
+            commit.append(time.perf_counter() - t0)
+
+            # The whole service call: validation, pricing, tender and the commit.
+            for k in range(args.lines):
+                checkout.add_product((i * 11 + k * 97) % 1000 + 1, 1 + k % 3)
+            total = checkout.totals().total
+            t0 = time.perf_counter()
+            checkout.checkout_cash(total)
+            full.append(time.perf_counter() - t0)
+
+        baseline.close()
+        store.close()
+
+    def row(name: str, samples: list[float]) -> str:
+        return (
+            f"{name:<44} p50 {percentile(samples, 0.5) * 1e3:7.3f} ms   "
+            f"p99 {percentile(samples, 0.99) * 1e3:7.3f} ms   "
+            f"mean {statistics.fmean(samples) * 1e3:7.3f} ms"
+        )
+
+    print(f"{args.n} commits each, {args.lines} lines per sale, WAL + synchronous=FULL")
+    print(row("single-row commit (baseline)", single))
+    print(row("checkout commit (LocalStore.record_sale)", commit))
+    print(row("checkout_cash (service, incl. commit)", full))
+    for q, label in ((0.5, "p50"), (0.99, "p99")):
+        base = percentile(single, q)
+        print(
+            f"ratio {label}: record_sale {percentile(commit, q) / base:5.2f}x   "
+            f"checkout_cash {percentile(full, q) / base:5.2f}x   (goal <= 2x)"
+        )
+
+
+if __name__ == "__main__":
+    main()
