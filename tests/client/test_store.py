@@ -184,14 +184,15 @@ def test_acknowledge_semantics(till: Till) -> None:
     assert (status.pending, status.rejected) == (1, 1)
     # Newer events queue behind nothing: the rejected one never blocks.
     later = ring(till, TEH)
-    assert [e.payload.get("id") for e in store.pending_events(100)][-1] == str(later.id)
+    later_event = store.pending_events(100)[-1]
+    assert later_event.payload["id"] == str(later.id)
     # Stock moves of acknowledged events are dropped; the rejected sale's move stays.
     assert store.conn.execute("SELECT count(*) FROM stock_moves").fetchone()[0] == 2
     store.retry_rejected(rejected.id)
     assert [e.id for e in store.pending_events(100)] == [
         opened.id,
         rejected.id,
-        store.pending_events(100)[-1].id,
+        later_event.id,
     ]
     assert store.rejected_events() == []
     with pytest.raises(LookupError):
