@@ -318,7 +318,7 @@ def _count(session: Session, *, user: User, body: CountIn) -> StockChangeOut:
             .where(LEVELS.c.store_id == store_id, LEVELS.c.product_id.in_(product_ids))
             .order_by(LEVELS.c.product_id)
             .with_for_update()
-        )
+        ).all()
     )
     moves = [
         NewStockMove(
