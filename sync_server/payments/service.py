@@ -147,6 +147,12 @@ def gateway_error(exc: TripayError) -> PaymentGatewayError:
 # -- small helpers ------------------------------------------------------------------
 
 
+def _now() -> datetime:
+    # Whole seconds: MySQL DATETIME keeps none, so an answer made before the row is
+    # read back must not carry microseconds the stored row lacks.
+    return utcnow().replace(microsecond=0)
+
+
 def _items_json(items: list[OrderItemIn]) -> str:
     return json.dumps(
         [i.model_dump() for i in items], sort_keys=True, separators=(",", ":"), ensure_ascii=False
@@ -266,7 +272,7 @@ def create_order(
         if existing is not None:
             return same_or_conflict(existing), False
         store_name = session.scalar(select(Store.name).where(Store.id == store_id)) or "Kasir"
-        now = utcnow()
+        now = _now()
         order = PaymentOrder(
             order_id=order_id,
             store_id=store_id,
@@ -412,7 +418,7 @@ def _release_claim(db: Database, *, claimed: _Claimed, error: str, uncertain: bo
                 creating_since=None,
                 create_uncertain=uncertain,
                 last_error=error[:300],
-                updated_at=utcnow(),
+                updated_at=_now(),
             )
             .execution_options(synchronize_session=False)
         )
@@ -438,7 +444,7 @@ def _store_opened(
                 "Tripay answered with a different transaction for this order. Ask a manager.",
                 code="tripay_conflict",
             )
-        now = utcnow()
+        now = _now()
         order.reference = tx.reference
         order.method = method
         order.qr_string = tx.qr_string
@@ -489,7 +495,7 @@ def create_payment(
         got = run_in_transaction(
             db,
             lambda s, token=token: _claim(  # type: ignore[misc]
-                s, terminal_id=terminal_id, order_id=data.order_id, token=token, now=utcnow()
+                s, terminal_id=terminal_id, order_id=data.order_id, token=token, now=_now()
             ),
         )
         if isinstance(got, PaymentOrderOut):
@@ -556,7 +562,7 @@ def _apply_detail(session: Session, *, order_pk: int, tx: TripayTransaction) -> 
     order = session.get(PaymentOrder, order_pk, with_for_update=True, populate_existing=True)
     if order is None:
         return False
-    now = utcnow()
+    now = _now()
     order.last_checked_at = now
     if (
         tx.reference != order.reference
@@ -591,7 +597,7 @@ def _ask_tripay(db: Database, *, client: TripayClient, order_pk: int, reference:
         def touch(session: Session) -> None:
             order = session.get(PaymentOrder, order_pk)
             if order is not None:
-                order.last_checked_at = utcnow()
+                order.last_checked_at = _now()
 
         run_in_transaction(db, touch)
         return False
@@ -615,7 +621,7 @@ def get_status(
     """The order's status; asks Tripay first when the stored status is in doubt."""
     with db.session() as session:
         order = _terminal_order(session, terminal_id=terminal_id, order_id=order_id)
-        doubtful = _status_is_doubtful(order, utcnow())
+        doubtful = _status_is_doubtful(order, _now())
         pk, reference = order.id, order.reference
         out = order_out(order)
     if not doubtful or reference is None:
@@ -633,7 +639,7 @@ def settle_expired_orders(
     For a periodic job: settles orders whose callback never came. Returns how many
     orders changed status.
     """
-    now = now or utcnow()
+    now = now or _now()
     with db.session() as session:
         rows = session.execute(
             select(PaymentOrder.id, PaymentOrder.reference)
@@ -715,7 +721,7 @@ def _log_callback(
 ) -> None:
     session.add(
         PaymentCallback(
-            received_at=utcnow(),
+            received_at=_now(),
             event=(event or None) and event[:64],
             signature_ok=signature_ok,
             reference=body.reference if body else None,
@@ -843,7 +849,7 @@ def handle_callback(
                 422,
                 f"total_amount {body.total_amount} does not match the order's {order.amount}",
             )
-        now = utcnow()
+        now = _now()
         move = _apply_status(
             order, status=body.status, paid_at=body.paid_at, now=now, source="callback"
         )
