@@ -29,7 +29,7 @@ class Settings(BaseSettings):
     )
     secret_key: str = DEFAULT_SECRET
     store_timezone: str = "Asia/Jakarta"
-    max_body_bytes: int = 5 * 1024 * 1024
+    max_body_bytes: int = 16 * 1024 * 1024  # a 100k-product CSV; pushes have their own cap
     session_hours: int = 12
     db_pool_size: int = 10
     db_max_overflow: int = 20

@@ -17,7 +17,17 @@ def test_unknown_route_uses_error_shape(client: TestClient) -> None:
 
 
 def test_oversized_body_is_refused(client: TestClient) -> None:
-    resp = client.post("/api/v1/sync/push", content=b"x" * (6 * 1024 * 1024))
+    resp = client.post("/api/v1/auth/login", content=b"x" * (17 * 1024 * 1024))
+    assert resp.status_code == 413
+    assert resp.json()["error"]["code"] == "payload_too_large"
+
+
+def test_streamed_oversized_body_is_refused(client: TestClient) -> None:
+    def chunks():  # no Content-Length: the limit must hold while streaming
+        for _ in range(17):
+            yield b"x" * (1024 * 1024)
+
+    resp = client.post("/api/v1/auth/login", content=chunks())
     assert resp.status_code == 413
     assert resp.json()["error"]["code"] == "payload_too_large"
 
