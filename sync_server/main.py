@@ -12,6 +12,7 @@ from sqlalchemy import text
 from sync_server.core.config import Settings, get_settings
 from sync_server.core.database import Database
 from sync_server.core.errors import error_response, install_error_handlers
+from sync_server.core.metrics import install_metrics
 from sync_server.core.middleware import (
     BodySizeLimitMiddleware,
     RequestIdFilter,
@@ -81,6 +82,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestIdMiddleware)
+    install_metrics(app)
     _include_routers(app)
 
     @app.get("/health", tags=["operations"], summary="The process is up")

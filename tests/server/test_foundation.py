@@ -35,3 +35,14 @@ def test_streamed_oversized_body_is_refused(client: TestClient) -> None:
 def test_request_id_is_echoed(client: TestClient) -> None:
     resp = client.get("/health", headers={"X-Request-ID": "abc123"})
     assert resp.headers["x-request-id"] == "abc123"
+
+
+def test_metrics_time_requests_by_route(client: TestClient) -> None:
+    client.get("/health")
+    client.get("/api/v1/nope")
+    text = client.get("/metrics").text
+    assert (
+        'kasir_http_request_duration_seconds_count{method="GET",route="/health",status="200"}'
+        in text
+    )
+    assert 'route="unmatched",status="404"' in text
