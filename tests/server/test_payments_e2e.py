@@ -1,0 +1,223 @@
+"""End to end over real HTTP: the server and the Tripay sandbox each under uvicorn.
+
+till (httpx) → server → sandbox → simulated payment (the CLI) → signed callback over
+HTTP → the till's poll sees PAID. Runs on SQLite and on MariaDB.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+from fastapi import FastAPI
+from sqlalchemy import select
+
+from sync_server.core.database import Database, utcnow
+from sync_server.main import create_app
+from sync_server.payments import service
+from sync_server.payments.models import PaymentCallback, PaymentOrder
+from sync_server.payments.tripay import TripayClient
+from sync_server.tripay_sandbox import create_sandbox_app
+from sync_server.tripay_sandbox.app import SandboxState
+from sync_server.tripay_sandbox.cli import main as sandbox_cli
+from sync_server.tripay_sandbox.qris import crc_is_valid
+from tests.server.conftest import World, make_settings
+
+API_KEY = "DEV-e2e-api-key"
+PRIVATE_KEY = "e2e-private-key"
+MERCHANT = "T0099"
+
+
+class LiveServer:
+    """An ASGI app under uvicorn on 127.0.0.1, on a port bound before it starts."""
+
+    def __init__(self, app: FastAPI) -> None:
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+        self.app = app
+        self.server: uvicorn.Server | None = None
+        self.thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self.server = uvicorn.Server(uvicorn.Config(self.app, log_level="warning"))
+        self.thread = threading.Thread(
+            target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True
+        )
+        self.thread.start()
+        deadline = time.monotonic() + 10
+        while not self.server.started:
+            if time.monotonic() > deadline:
+                raise RuntimeError("uvicorn did not start")
+            time.sleep(0.02)
+
+    def stop(self) -> None:
+        if self.server is not None and self.thread is not None:
+            self.server.should_exit = True
+            self.thread.join(10)
+        self.sock.close()
+
+
+@pytest.fixture
+def sandbox_clock() -> list[float]:
+    return [time.time()]
+
+
+@pytest.fixture
+def sandbox(sandbox_clock: list[float]) -> Iterator[LiveServer]:
+    app = create_sandbox_app(
+        api_key=API_KEY,
+        private_key=PRIVATE_KEY,
+        merchant_code=MERCHANT,
+        callback_retry_interval=0.2,
+        callback_max_attempts=2,
+        clock=lambda: sandbox_clock[0],
+    )
+    live = LiveServer(app)
+    live.start()
+    yield live
+    app.state.sandbox.close()
+    live.stop()
+
+
+@pytest.fixture
+def server_socket() -> Iterator[LiveServer]:
+    """The server's address, reserved before the app exists (it is the callback URL)."""
+    placeholder = LiveServer(FastAPI())
+    yield placeholder
+    placeholder.stop()
+
+
+@pytest.fixture
+def app(db_url: str, sandbox: LiveServer, server_socket: LiveServer) -> Iterator[FastAPI]:
+    settings = make_settings(
+        db_url,
+        tripay_base_url=f"{sandbox.url}/api-sandbox/",
+        tripay_api_key=API_KEY,
+        tripay_private_key=PRIVATE_KEY,
+        tripay_merchant_code=MERCHANT,
+        public_base_url=server_socket.url,
+    )
+    application = create_app(settings)
+    yield application
+    application.state.db.dispose()
+
+
+@pytest.fixture
+def server(app: FastAPI, server_socket: LiveServer, world: World) -> LiveServer:
+    server_socket.app = app
+    server_socket.start()
+    return server_socket
+
+
+@pytest.fixture
+def till(server: LiveServer, world: World) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=server.url, headers=world.terminal_headers(), timeout=30) as c:
+        yield c
+
+
+def sandbox_state(live: LiveServer) -> SandboxState:
+    state: SandboxState = live.app.state.sandbox
+    return state
+
+
+def poll_until_final(till: httpx.Client, order_id: str, seconds: float = 10) -> dict[str, Any]:
+    deadline = time.monotonic() + seconds
+    while True:
+        answer = till.get("/api/v1/payment/get-status-payment", params={"order_id": order_id})
+        assert answer.status_code == 200, answer.text
+        order: dict[str, Any] = answer.json()
+        if order["final"] or time.monotonic() > deadline:
+            return order
+        time.sleep(0.1)
+
+
+def test_a_qris_payment_end_to_end(till: httpx.Client, sandbox: LiveServer, db: Database) -> None:
+    created = till.post(
+        "/api/v1/payment/create-transaction",
+        json={
+            "order_id": "T01-E2E-1",
+            "amount": 27500,
+            "items": [
+                {"sku": "899", "name": "Indomie Goreng", "price": 3500, "quantity": 5},
+                {"sku": "898", "name": "Teh Botol", "price": 5000, "quantity": 2},
+            ],
+        },
+    )
+    assert created.status_code == 201, created.text
+    qr = till.post("/api/v1/payment/create-payment", json={"order_id": "T01-E2E-1"})
+    assert qr.status_code == 200, qr.text
+    order = qr.json()
+    assert order["reference"].startswith("DEV-T")
+    assert crc_is_valid(order["qr_string"])
+    assert order["status"] == "UNPAID"
+    # The till's lines added up, so Tripay got them as they are.
+    tx = sandbox_state(sandbox).transactions[order["reference"]]
+    assert [i["name"] for i in tx.data["order_items"]] == ["Indomie Goreng", "Teh Botol"]
+
+    assert sandbox_cli(["pay", order["reference"], "--url", sandbox.url]) == 0
+    final = poll_until_final(till, "T01-E2E-1")
+    assert final["status"] == "PAID"
+    assert final["paid_at"] is not None
+    with db.session() as s:
+        logged = list(s.scalars(select(PaymentCallback)))
+        assert [(c.outcome, c.signature_ok) for c in logged] == [("processed", True)]
+    assert [a.success for a in tx.callbacks] == [True]
+
+
+def test_create_payment_is_idempotent_under_concurrent_http_calls(
+    till: httpx.Client, sandbox: LiveServer
+) -> None:
+    till.post("/api/v1/payment/create-transaction", json={"order_id": "T01-E2E-2", "amount": 5000})
+    answers: list[httpx.Response] = []
+
+    def call() -> None:
+        answers.append(till.post("/api/v1/payment/create-payment", json={"order_id": "T01-E2E-2"}))
+
+    threads = [threading.Thread(target=call) for _ in range(5)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert [a.status_code for a in answers] == [200] * 5
+    assert len({a.json()["reference"] for a in answers}) == 1
+    listed = httpx.get(
+        f"{sandbox.url}/api-sandbox/merchant/transactions",
+        params={"merchant_ref": "T01-E2E-2"},
+        headers={"Authorization": f"Bearer {API_KEY}"},
+    ).json()
+    assert len(listed["data"]) == 1
+
+
+def test_an_expired_order_is_settled_from_the_transaction_detail(
+    till: httpx.Client,
+    sandbox: LiveServer,
+    sandbox_clock: list[float],
+    app: FastAPI,
+    db: Database,
+) -> None:
+    till.post("/api/v1/payment/create-transaction", json={"order_id": "T01-E2E-3", "amount": 9000})
+    reference = till.post("/api/v1/payment/create-payment", json={"order_id": "T01-E2E-3"}).json()[
+        "reference"
+    ]
+    # The EXPIRED callback never arrives: only asking Tripay can settle the order.
+    sandbox_state(sandbox).http = httpx.Client(
+        transport=httpx.MockTransport(lambda r: httpx.Response(503))
+    )
+    sandbox_clock[0] += 20 * 60
+    tripay = TripayClient.from_settings(app.state.settings)
+    changed = service.settle_expired_orders(db, tripay, now=utcnow() + timedelta(minutes=20))
+    assert changed == 1
+    with db.session() as s:
+        order = s.scalar(select(PaymentOrder).where(PaymentOrder.reference == reference))
+        assert order is not None
+        assert order.status == "EXPIRED"
+    assert poll_until_final(till, "T01-E2E-3")["status"] == "EXPIRED"
