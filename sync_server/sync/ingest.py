@@ -24,7 +24,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import lru_cache
@@ -221,14 +221,30 @@ def _error_text(exc: ValidationError) -> str:
     return "; ".join(parts)
 
 
-def _has_huge_number(value: Any) -> bool:
-    if isinstance(value, int) and not isinstance(value, bool):
-        return abs(value) > MAX_AMOUNT
-    if isinstance(value, dict):
-        return any(_has_huge_number(v) for v in value.values())
-    if isinstance(value, list):
-        return any(_has_huge_number(v) for v in value)
-    return False
+def _numbers(payload: BaseModel) -> Iterator[int]:
+    """Every integer of a payload that reaches a query or a column."""
+    if isinstance(payload, SaleIn):
+        yield from (payload.cashier_id, payload.order_discount, payload.subtotal)
+        yield from (payload.discount_total, payload.tax_total, payload.total)
+        for line in payload.lines:
+            yield from (line.product_id, line.unit_price, line.discount, line.tax, line.total)
+        for pay in payload.payments:
+            yield from (pay.amount, pay.tendered or 0, pay.change)
+    elif isinstance(payload, RefundIn):
+        yield from (payload.cashier_id, payload.approved_by, payload.total)
+        yield from (line.amount for line in payload.lines)
+    elif isinstance(payload, VoidIn):
+        yield from (payload.cashier_id, payload.approved_by)
+    elif isinstance(payload, ShiftOpenIn):
+        yield from (payload.user_id, payload.opening_float)
+    elif isinstance(payload, ShiftCloseIn):
+        yield from (payload.user_id, payload.counted_cash, payload.expected_cash)
+    elif isinstance(payload, CashMoveIn):
+        yield from (payload.user_id, payload.amount)
+
+
+def _out_of_range(payload: BaseModel) -> bool:
+    return any(not -MAX_AMOUNT <= n <= MAX_AMOUNT for n in _numbers(payload))
 
 
 def _naive_datetime_field(model: BaseModel) -> str | None:
@@ -266,11 +282,6 @@ def parse_events(events: Sequence[OutboxEvent]) -> list[ParsedEvent]:
                 "invalid_payload", "created_at: the time must carry a UTC offset."
             )
             continue
-        if _has_huge_number(event.payload):
-            item.rejection = Rejection(
-                "invalid_payload", f"A number in the payload is larger than {MAX_AMOUNT}."
-            )
-            continue
         try:
             item.payload = PAYLOAD_SCHEMAS[item.kind].model_validate(event.payload)
         except ValidationError as exc:
@@ -281,6 +292,11 @@ def parse_events(events: Sequence[OutboxEvent]) -> list[ParsedEvent]:
             item.payload = None
             item.rejection = Rejection(
                 "invalid_payload", f"{naive}: the time must carry a UTC offset."
+            )
+        elif _out_of_range(item.payload):
+            item.payload = None
+            item.rejection = Rejection(
+                "invalid_payload", f"A number in the payload is beyond {MAX_AMOUNT}."
             )
     return parsed
 

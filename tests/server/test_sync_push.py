@@ -495,3 +495,16 @@ def test_who_may_push(client: TestClient, db: Database, world: World) -> None:
     assert revoked.status_code == 401
     assert revoked.json()["error"]["code"] == "token_revoked"
     assert row_counts(db)["sync_events"] == 0
+
+
+def test_numbers_beyond_any_column_are_refused(
+    client: TestClient, db: Database, world: World
+) -> None:
+    (product,) = add_products(db)
+    huge_id = _sale(world, [product])
+    huge_id["payload"]["lines"][0]["product_id"] = 10**20
+    huge_cashier = _sale(world, [product])
+    huge_cashier["payload"]["cashier_id"] = 2**70
+    results = _results(push(client, world.terminal_headers(0), [huge_id, huge_cashier]))
+    assert [(r["status"], r["code"]) for r in results] == [("rejected", "invalid_payload")] * 2
+    assert row_counts(db)["sales"] == 0
