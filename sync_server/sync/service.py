@@ -7,12 +7,21 @@ and the change feed in :mod:`sync_server.sync.pull`.
 from __future__ import annotations
 
 import logging
+from collections import Counter
 
 from sqlalchemy.exc import IntegrityError
 
-from shared.models import EventStatus, PullResponse, PushRequest, PushResponse
+from shared.models import (
+    EventResult,
+    EventStatus,
+    EventType,
+    PullResponse,
+    PushRequest,
+    PushResponse,
+)
 from sync_server.auth.models import Terminal
 from sync_server.core.database import Database, run_in_transaction, utcnow
+from sync_server.core.metrics import EVENTS_INGESTED, EVENTS_WAITING, SYNC_LAG
 from sync_server.sync.ingest import ingest_batch, parse_events
 from sync_server.sync.pull import pull_page
 
@@ -51,11 +60,32 @@ def push_events(db: Database, *, terminal: Terminal, request: PushRequest) -> Pu
                 raise
             log.info("push from terminal %s clashed (%s); retrying", terminal.code, exc.orig)
             continue
-        rejected = sum(1 for r in results if r.status is EventStatus.REJECTED)
-        if rejected:
-            log.info("terminal %s: %d of %d events rejected", terminal.code, rejected, len(results))
+        _observe(terminal, request, results)
         return PushResponse(results=results, server_time=utcnow())
     raise AssertionError("unreachable")
+
+
+_KNOWN_TYPES = {t.value for t in EventType}
+
+
+def _observe(terminal: Terminal, request: PushRequest, results: list[EventResult]) -> None:
+    """Metrics and a log line for a push: outcomes by type, lag, events still waiting."""
+    counts: Counter[tuple[str, str]] = Counter()
+    for event, result in zip(request.events, results, strict=True):
+        kind = event.type if event.type in _KNOWN_TYPES else "unknown"
+        counts[(kind, result.status.value)] += 1
+    for (kind, status), n in counts.items():
+        EVENTS_INGESTED.labels(type=kind, status=status).inc(n)
+    oldest = min(
+        (e.created_at for e in request.events if e.created_at.tzinfo is not None), default=None
+    )
+    if oldest is not None:
+        SYNC_LAG.labels(terminal=terminal.code).set(max(0.0, (utcnow() - oldest).total_seconds()))
+    if request.waiting is not None:
+        EVENTS_WAITING.labels(terminal=terminal.code).set(request.waiting)
+    rejected = sum(n for (_, status), n in counts.items() if status == EventStatus.REJECTED)
+    if rejected:
+        log.info("terminal %s: %d of %d events rejected", terminal.code, rejected, len(results))
 
 
 def pull_changes(db: Database, *, terminal: Terminal, cursor: int, limit: int) -> PullResponse:
