@@ -27,6 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from functools import partial
 from typing import Any, cast
 
 from prometheus_client import Counter
@@ -201,9 +202,7 @@ def _order_not_found(order_id: str) -> NotFound:
 def _terminal_order(session: Session, *, terminal_id: int, order_id: str) -> PaymentOrder:
     order = session.scalar(select(PaymentOrder).where(PaymentOrder.order_id == order_id))
     if order is None or order.terminal_id != terminal_id:
-        raise NotFound(
-            f"There is no payment order {order_id} for this till.", code="order_not_found"
-        )
+        raise _order_not_found(order_id)
     return order
 
 
@@ -350,9 +349,7 @@ def _claim(
         .execution_options(populate_existing=True)
     )
     if order is None or order.terminal_id != terminal_id:
-        raise NotFound(
-            f"There is no payment order {order_id} for this till.", code="order_not_found"
-        )
+        raise _order_not_found(order_id)
     if result.rowcount != 1:
         return order_out(order) if order.opened_at is not None else None
     claimed = _Claimed(
@@ -491,13 +488,14 @@ def create_payment(
         )
     deadline = time.monotonic() + wait_seconds
     while True:
-        token = str(uuid.uuid4())
-        got = run_in_transaction(
-            db,
-            lambda s, token=token: _claim(  # type: ignore[misc]
-                s, terminal_id=terminal_id, order_id=data.order_id, token=token, now=_now()
-            ),
+        claim = partial(
+            _claim,
+            terminal_id=terminal_id,
+            order_id=data.order_id,
+            token=str(uuid.uuid4()),
+            now=_now(),
         )
+        got = run_in_transaction(db, claim)
         if isinstance(got, PaymentOrderOut):
             return got
         if isinstance(got, _Claimed):
@@ -722,7 +720,7 @@ def _log_callback(
     session.add(
         PaymentCallback(
             received_at=_now(),
-            event=(event or None) and event[:64],
+            event=event[:64] if event else None,
             signature_ok=signature_ok,
             reference=body.reference if body else None,
             merchant_ref=body.merchant_ref if body else None,

@@ -6,11 +6,16 @@ HTTP → the till's poll sees PAID. Runs on SQLite and on MariaDB.
 
 from __future__ import annotations
 
+import json
+import os
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -23,7 +28,7 @@ from sync_server.core.database import Database, utcnow
 from sync_server.main import create_app
 from sync_server.payments import service
 from sync_server.payments.models import PaymentCallback, PaymentOrder
-from sync_server.payments.tripay import TripayClient
+from sync_server.payments.tripay import OrderItem, TripayClient, TripayError
 from sync_server.tripay_sandbox import create_sandbox_app
 from sync_server.tripay_sandbox.app import SandboxState
 from sync_server.tripay_sandbox.cli import main as sandbox_cli
@@ -221,3 +226,89 @@ def test_an_expired_order_is_settled_from_the_transaction_detail(
         assert order is not None
         assert order.status == "EXPIRED"
     assert poll_until_final(till, "T01-E2E-3")["status"] == "EXPIRED"
+
+
+def _env(**values: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KASIR_")}
+    env.update(values)
+    return env
+
+
+def test_the_sandbox_cli_serves_and_simulates(tmp_path: Path) -> None:
+    probe = socket.socket()
+    probe.bind(("127.0.0.1", 0))
+    port = probe.getsockname()[1]
+    probe.close()
+    url = f"http://127.0.0.1:{port}"
+    env = _env(
+        KASIR_TRIPAY_API_KEY=API_KEY,
+        KASIR_TRIPAY_PRIVATE_KEY=PRIVATE_KEY,
+        KASIR_TRIPAY_MERCHANT_CODE=MERCHANT,
+        KASIR_TRIPAY_BASE_URL=f"{url}/api-sandbox/",
+    )
+    cmd = [sys.executable, "-m", "sync_server.tripay_sandbox"]
+    proc = subprocess.Popen([*cmd, "serve", "--port", str(port)], env=env, cwd=tmp_path)
+    try:
+        tripay = TripayClient(
+            httpx.Client(timeout=5), base_url=f"{url}/api-sandbox/", api_key=API_KEY,
+            private_key=PRIVATE_KEY, merchant_code=MERCHANT,
+        )  # fmt: skip
+        deadline = time.monotonic() + 15
+        while True:
+            try:
+                tripay.payment_channels()
+                break
+            except TripayError:
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    raise
+                time.sleep(0.1)
+        tx = tripay.create_transaction(
+            method="QRIS", merchant_ref="CLI-1", amount=2000,
+            items=[OrderItem(name="Permen", price=500, quantity=4)],
+            customer_name="a", customer_email="a@example.com",
+            expired_time=int(time.time()) + 600,
+        )  # fmt: skip
+        # No --url: the address comes from KASIR_TRIPAY_BASE_URL like the server's.
+        paid = subprocess.run(
+            [*cmd, "pay", tx.reference], env=env, capture_output=True, text=True, timeout=30
+        )
+        assert paid.returncode == 0, paid.stderr
+        assert json.loads(paid.stdout)["data"]["status"] == "PAID"
+        assert tripay.check_status(reference=tx.reference).value == "PAID"
+        again = subprocess.run(
+            [*cmd, "fail", tx.reference], env=env, capture_output=True, text=True, timeout=30
+        )
+        assert again.returncode == 1
+        assert "needs UNPAID" in again.stdout
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def test_the_settle_command_settles_an_order_whose_callback_never_came(
+    till: httpx.Client, sandbox: LiveServer, sandbox_clock: list[float], db_url: str, db: Database
+) -> None:
+    till.post("/api/v1/payment/create-transaction", json={"order_id": "T01-E2E-4", "amount": 9000})
+    till.post("/api/v1/payment/create-payment", json={"order_id": "T01-E2E-4"})
+    sandbox_state(sandbox).http = httpx.Client(
+        transport=httpx.MockTransport(lambda r: httpx.Response(503))
+    )
+    sandbox_clock[0] += 20 * 60
+    env = _env(
+        KASIR_ENVIRONMENT="test",
+        KASIR_DATABASE_URL=db_url,
+        KASIR_TRIPAY_API_KEY=API_KEY,
+        KASIR_TRIPAY_PRIVATE_KEY=PRIVATE_KEY,
+        KASIR_TRIPAY_MERCHANT_CODE=MERCHANT,
+        KASIR_TRIPAY_BASE_URL=f"{sandbox.url}/api-sandbox/",
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "sync_server.payments", "settle", "--once"],
+        env=env, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "settled 1 order(s)" in done.stderr
+    with db.session() as s:
+        order = s.scalar(select(PaymentOrder).where(PaymentOrder.order_id == "T01-E2E-4"))
+        assert order is not None
+        assert order.status == "EXPIRED"
