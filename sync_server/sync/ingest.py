@@ -57,7 +57,7 @@ from shared.models import (
 from shared.pricing import LineInput, PricingError, price_sale, refund_amount
 from sync_server.auth.models import Terminal, User
 from sync_server.catalog.models import Product
-from sync_server.core.database import utcnow
+from sync_server.core.database import bulk_insert, utcnow
 from sync_server.core.models import Store
 from sync_server.stock.service import (
     MOVES,
@@ -857,7 +857,7 @@ def _write_all(session: Session, ctx: BatchContext, plans: Sequence[EventPlan]) 
     """The fast way: one bulk insert per table for the whole batch."""
     # Event ids in sorted order, so two servers given overlapping batches lock alike.
     events = sorted((_event_row(ctx, p.event) for p in plans), key=lambda r: r["id"])
-    session.execute(SYNC_EVENTS.insert(), events)
+    bulk_insert(session, SYNC_EVENTS, events)
     rows: dict[Table, list[dict[str, Any]]] = defaultdict(list)
     updates: dict[Update, list[dict[str, Any]]] = defaultdict(list)
     moves: list[NewStockMove] = []
@@ -869,8 +869,7 @@ def _write_all(session: Session, ctx: BatchContext, plans: Sequence[EventPlan]) 
         moves.extend(plan.moves)
     rows[MOVES] = stock_move_rows(store_id=ctx.store_id, moves=moves)
     for table in INSERT_ORDER:
-        if rows[table]:
-            session.execute(table.insert(), rows[table])
+        bulk_insert(session, table, rows[table])
     for stmt, params_list in updates.items():
         session.execute(stmt, params_list)
 
