@@ -1,0 +1,366 @@
+"""The Kivy app: wires the screens, the status bar, the sync worker, scanners and language.
+
+Scanning: a USB keyboard-wedge scanner "types" very fast and ends with Enter. The app
+catches every typed character at the window before any field sees it and feeds
+:class:`~pos_client.scanner.wedge.WedgeBuffer`; a burst ending in Enter is a scan and
+goes to the current screen's ``on_scan`` (the sale screen rings it up), so a scan never
+lands in a field. Characters that turn out to be typing are handed to the focused field
+a few milliseconds later (``WedgeBuffer.poll``). Camera codes come from a
+:class:`~pos_client.scanner.camera.CameraScanner` worker through ``Clock.schedule_once``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from datetime import datetime
+from typing import Any
+
+import httpx
+from argon2 import PasswordHasher
+from kivy.app import App
+from kivy.clock import Clock
+from kivy.core.window import Window
+from kivy.properties import ObjectProperty, StringProperty
+from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.screenmanager import NoTransition, ScreenManager
+from kivy.uix.textinput import TextInput
+
+from pos_client.config import ClientSettings
+from pos_client.domain.catalog import User
+from pos_client.printing.money import format_rupiah  # noqa: F401  (re-exported for kv)
+from pos_client.scanner.camera import (
+    PRODUCT_SYMBOLS,
+    RECEIPT_SYMBOLS,
+    BarcodeDecoder,
+    CameraScanner,
+    CameraUnavailable,
+    open_source,
+)
+from pos_client.scanner.wedge import WedgeBuffer
+from pos_client.services.checkout import CheckoutResult
+from pos_client.services.clock import Clock as NowClock
+from pos_client.services.clock import utc_now
+from pos_client.sync.worker import SyncReport, SyncWorker
+from pos_client.ui import i18n
+from pos_client.ui.i18n import tr
+from pos_client.ui.ports import QrisGateway
+from pos_client.ui.screens.firstrun import FirstRunScreen
+from pos_client.ui.screens.login import LoginScreen
+from pos_client.ui.screens.payment import PaymentScreen
+from pos_client.ui.screens.receipt import ReceiptScreen
+from pos_client.ui.screens.refund import RefundScreen
+from pos_client.ui.screens.sale import SaleScreen
+from pos_client.ui.screens.settings import SettingsScreen
+from pos_client.ui.screens.shift import ShiftScreen
+from pos_client.ui.screens.stock import StockScreen
+from pos_client.ui.sound import Beeper
+from pos_client.ui.till import Till
+from pos_client.ui.widgets import StatusBar
+from pos_client.ui.workers import on_ui
+
+log = logging.getLogger("kasir.ui")
+
+ENTER_KEYCODES = {13: "enter", 271: "numpadenter"}
+BACKSPACE = 8
+
+# Screens where a scan means something; elsewhere it is dropped with a note.
+SCAN_SCREENS = {"sale", "refund", "stock"}
+
+
+class KasirApp(App):
+    """The till. Construct with settings; tests inject a transport, a QRIS fake, a clock."""
+
+    lang = StringProperty(i18n.DEFAULT_LANGUAGE)
+    online = ObjectProperty(None, allownone=True)
+    title = "Kasir"
+
+    def __init__(
+        self,
+        settings: ClientSettings,
+        *,
+        transport: httpx.BaseTransport | None = None,
+        qris: QrisGateway | None = None,
+        start_sync: bool = True,
+        now: NowClock = utc_now,
+        hasher: PasswordHasher | None = None,
+        **kwargs: Any,
+    ) -> None:
+        """Open the till's store in ``settings.data_dir``; nothing shows until ``run()``."""
+        super().__init__(**kwargs)
+        self.settings = settings
+        self.till = Till.open(settings, qris=qris, transport=transport, now=now, hasher=hasher)
+        self.start_sync = start_sync
+        self.sync: SyncWorker | None = None
+        self.wedge = WedgeBuffer(time.monotonic)
+        self.camera: CameraScanner | None = None
+        self.beeper = Beeper()
+        self.scans: list[str] = []
+        self.status_bar: StatusBar | None = None
+        self.manager: ScreenManager | None = None
+        self.set_language(self.till.prefs.language)
+
+    # -- language ------------------------------------------------------------------------
+    def tr(self, key: str, _lang: str | None = None, **values: object) -> str:
+        """``tr`` for kv rules; passing ``app.lang`` makes the rule redraw on a switch."""
+        return tr(key, **values)
+
+    def set_language(self, code: str) -> None:
+        """Switch every screen to ``code`` ("id" or "en")."""
+        i18n.set_language(code)
+        self.lang = code
+        if self.manager is not None:
+            self.refresh_status()
+
+    # -- building ------------------------------------------------------------------------
+    def build(self) -> BoxLayout:
+        """Status bar on top, one screen below."""
+        root = BoxLayout(orientation="vertical")
+        self.status_bar = StatusBar()
+        self.manager = ScreenManager(transition=NoTransition())
+        for screen in (
+            FirstRunScreen(name="firstrun"),
+            LoginScreen(name="login"),
+            SaleScreen(name="sale"),
+            PaymentScreen(name="payment"),
+            ReceiptScreen(name="receipt"),
+            RefundScreen(name="refund"),
+            ShiftScreen(name="shift"),
+            StockScreen(name="stock"),
+            SettingsScreen(name="settings"),
+        ):
+            self.manager.add_widget(screen)
+        root.add_widget(self.status_bar)
+        root.add_widget(self.manager)
+        Window.bind(on_key_down=self._on_key_down, on_textinput=self._on_textinput)
+        Clock.schedule_interval(self._poll_wedge, 0.03)
+        self.refresh_status()
+        self.manager.current = "login" if self.till.enrolled() else "firstrun"
+        return root
+
+    def on_start(self) -> None:
+        """Start syncing once the window is up (enrolled tills only)."""
+        if self.till.enrolled():
+            self._start_sync()
+
+    def on_stop(self) -> None:
+        """Stop workers and close the store."""
+        self.stop_camera()
+        if self.sync is not None:
+            self.sync.stop(timeout=2)
+        Window.unbind(on_key_down=self._on_key_down, on_textinput=self._on_textinput)
+
+    # -- navigation ----------------------------------------------------------------------
+    def screen(self, name: str) -> Any:
+        """The screen called ``name``."""
+        assert self.manager is not None
+        return self.manager.get_screen(name)
+
+    @property
+    def current(self) -> str:
+        """The name of the screen showing."""
+        assert self.manager is not None
+        return str(self.manager.current)
+
+    def go(self, name: str) -> None:
+        """Show screen ``name`` (the camera only runs on the sale screen)."""
+        assert self.manager is not None
+        if name != "sale" and self.camera is not None and name not in SCAN_SCREENS:
+            self.stop_camera()
+        self.wedge.reset()
+        if self.manager.current == name:
+            self.manager.get_screen(name).on_pre_enter()
+        else:
+            self.manager.current = name
+        if self.camera is not None:
+            symbols = RECEIPT_SYMBOLS if name == "refund" else PRODUCT_SYMBOLS
+            self.camera.decoder = BarcodeDecoder(symbols)
+
+    def enrolled(self) -> None:
+        """First run finished: start syncing and ask for a PIN."""
+        self._start_sync()
+        self.go("login")
+
+    def logged_in(self, user: User) -> None:
+        """After a PIN: the sale screen, or the shift screen when no shift is open."""
+        self.refresh_status()
+        self.go("sale" if self.till.shifts.current() is not None else "shift")
+
+    def logout(self) -> None:
+        """Hand the till back to the login screen."""
+        self.stop_camera()
+        self.till.auth.logout()
+        self.refresh_status()
+        self.go("login")
+
+    def sale_done(self, result: CheckoutResult) -> None:
+        """Show the receipt and push the sale soon."""
+        receipt: ReceiptScreen = self.screen("receipt")
+        self.go("receipt")
+        receipt.show(result.sale, result.change)
+        self.sync_now()
+
+    def toast(self, text: str) -> None:
+        """A short note in the status bar."""
+        if self.status_bar is not None:
+            self.status_bar.message = text
+
+    # -- scanning ------------------------------------------------------------------------
+    def handle_scan(self, code: str) -> None:
+        """A scan from the USB scanner or the camera: to the current screen."""
+        code = code.strip()
+        if not code:
+            return
+        self.scans.append(code)
+        if self.current not in SCAN_SCREENS or self.till.auth.current_user is None:
+            self.toast(tr("scan_ignored"))
+            return
+        if self.screen(self.current).on_scan(code):
+            self.beeper.beep()
+
+    def _focused_field(self) -> TextInput | None:
+        if self.manager is None:
+            return None
+        for widget in Window.children[0].walk() if Window.children else []:
+            if isinstance(widget, TextInput) and widget.focus:
+                return widget
+        return None
+
+    def _deliver_typed(self, typed: str) -> None:
+        if not typed:
+            return
+        field = self._focused_field()
+        if field is not None:
+            field.insert_text(typed)
+
+    def _on_textinput(self, _window: Any, text: str) -> bool:
+        for char in text:
+            if len(char) == 1 and char.isprintable():
+                self.wedge.feed(char)
+        return True  # held back: typing reaches the field via _poll_wedge
+
+    def _on_key_down(
+        self, _window: Any, key: int, _scancode: int, _codepoint: str | None, modifiers: list[str]
+    ) -> bool:
+        if key in ENTER_KEYCODES:
+            code = self.wedge.feed(ENTER_KEYCODES[key])
+            if code is not None:
+                self.handle_scan(code)
+                return True
+            self._deliver_typed(self.wedge.take_typed())
+            return False  # the field's own Enter (on_text_validate)
+        if key == BACKSPACE or (modifiers and ("ctrl" in modifiers or "meta" in modifiers)):
+            # Edits apply after the characters typed before them.
+            self._deliver_typed(self.wedge.poll() + self.wedge.take_typed())
+        return False
+
+    def _poll_wedge(self, _dt: float) -> None:
+        self._deliver_typed(self.wedge.poll())
+
+    # -- camera --------------------------------------------------------------------------
+    def toggle_camera(self) -> None:
+        """Start or stop camera scanning (preview on the sale screen)."""
+        if self.camera is not None:
+            self.stop_camera()
+        else:
+            self.start_camera()
+
+    def start_camera(self, source: str | None = None) -> bool:
+        """Open the chosen camera (or ``source``); a plain message when there is none."""
+        spec = source if source is not None else self.till.prefs.camera_source
+        try:
+            frames = open_source(spec or os.environ.get("KASIR_CAMERA", "0"))
+        except CameraUnavailable as exc:
+            self.toast(tr("camera_none", reason=str(exc)))
+            self.screen("sale").message = tr("camera_none", reason=str(exc))
+            return False
+        sale: SaleScreen = self.screen("sale")
+        self.camera = CameraScanner(
+            frames,
+            on_code=on_ui(self.handle_scan),
+            on_preview=on_ui(sale.show_preview),
+            on_error=on_ui(self._camera_stopped),
+            stop_at_end=False,
+            idle_sleep=0.05,
+        )
+        self.camera.start()
+        sale.camera_on = True
+        return True
+
+    def stop_camera(self) -> None:
+        """Stop the camera worker."""
+        if self.camera is not None:
+            self.camera.stop()
+            self.camera = None
+        if self.manager is not None:
+            self.screen("sale").camera_on = False
+
+    def _camera_stopped(self, sentence: str) -> None:
+        self.stop_camera()
+        self.toast(tr("camera_none", reason=sentence))
+
+    # -- sync ----------------------------------------------------------------------------
+    def _start_sync(self) -> None:
+        if not self.start_sync or self.sync is not None:
+            return
+        self.sync = self.till.sync_worker(on_ui(self.show_sync))
+        self.sync.start()
+
+    def sync_now(self) -> None:
+        """Push now (after a sale) and refresh the waiting count."""
+        if self.sync is not None:
+            self.sync.sync_now()
+        self.refresh_status()
+
+    def show_sync(self, report: SyncReport) -> None:
+        """A report from the sync worker (already on the UI thread)."""
+        self.online = report.online
+        self._show_status(
+            online=report.online,
+            stopped=report.stopped,
+            pending=report.pending,
+            rejected=report.rejected,
+            last=report.last_success_at,
+        )
+        if report.stopped_reason:
+            self.toast(report.stopped_reason)
+        if self.current == "payment":
+            self.screen("payment").update_qris_availability()
+
+    def refresh_status(self) -> None:
+        """Re-read counts from the local store (sync worker not needed)."""
+        status = self.till.store.sync_status()
+        self._show_status(
+            online=self.online,
+            stopped=self.sync.status().stopped if self.sync else False,
+            pending=status.pending,
+            rejected=status.rejected,
+            last=status.last_success_at,
+        )
+
+    def _show_status(
+        self,
+        *,
+        online: bool | None,
+        stopped: bool,
+        pending: int,
+        rejected: int,
+        last: datetime | None,
+    ) -> None:
+        bar = self.status_bar
+        if bar is None:
+            return
+        if stopped:
+            bar.online_text = tr("sync_stopped")
+        elif online is None:
+            bar.online_text = tr("connecting") if self.sync is not None else tr("offline")
+        else:
+            bar.online_text = tr("online") if online else tr("offline")
+        bar.waiting_text = tr("waiting", n=pending)
+        bar.rejected_text = tr("rejected", n=rejected)
+        bar.last_sync_text = (
+            tr("last_sync", time=f"{last.astimezone():%H:%M}") if last else tr("never_synced")
+        )
+        user = self.till.auth.current_user
+        bar.user_text = user.full_name if user else ""

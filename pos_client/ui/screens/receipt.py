@@ -1,0 +1,77 @@
+"""The receipt after a sale: shown on screen, printed in a worker; failures never block."""
+
+from __future__ import annotations
+
+from kivy.properties import BooleanProperty, StringProperty
+
+from pos_client.printing.escpos import PrinterError, print_receipt
+from pos_client.printing.money import format_rupiah
+from pos_client.printing.receipt import ReceiptData, render_receipt
+from pos_client.ui.glue import build_receipt
+from pos_client.ui.i18n import tr
+from pos_client.ui.screens.base import KasirScreen, load_kv
+from pos_client.ui.workers import run_in_worker
+from shared.models import SaleIn
+
+load_kv("receipt")
+
+
+class ReceiptScreen(KasirScreen):
+    """The last sale's receipt, its change, print/reprint and a new sale."""
+
+    receipt_text = StringProperty("")
+    change_text = StringProperty("")
+    printing = BooleanProperty(False)
+    printed_once = BooleanProperty(False)
+
+    def __init__(self, **kwargs: object) -> None:
+        """No receipt yet."""
+        super().__init__(**kwargs)
+        self.receipt: ReceiptData | None = None
+
+    def show(self, sale: SaleIn, change: int) -> None:
+        """Lay out ``sale``'s receipt at the configured width and print it once."""
+        self.receipt = build_receipt(self.till.store, sale)
+        self.receipt_text = render_receipt(self.receipt, width=self.till.prefs.receipt_width)
+        self.change_text = tr("change_due", amount=format_rupiah(change))
+        self.printed_once = False
+        if self.till.prefs.printer() is not None:
+            self.print_receipt()
+
+    def refresh(self) -> None:
+        """Keep the message of the automatic print."""
+
+    def print_receipt(self) -> None:
+        """Send the receipt to the printer in a worker; the first print is the original."""
+        transport = self.till.prefs.printer()
+        receipt = self.receipt
+        if receipt is None:
+            return
+        if transport is None:
+            self.message = tr("no_printer")
+            return
+        reprint = self.printed_once
+        width = self.till.prefs.receipt_width
+        self.printing = True
+        self.message = tr("printing")
+
+        def done(_none: None) -> None:
+            self.printing = False
+            self.printed_once = True
+            self.message = tr("printed")
+
+        def failed(exc: Exception) -> None:
+            self.printing = False
+            reason = str(exc) if isinstance(exc, PrinterError) else repr(exc)
+            self.message = tr("print_failed", reason=reason)
+
+        run_in_worker(
+            lambda: print_receipt(transport, receipt, width=width, reprint=reprint),
+            done,
+            failed,
+            name="kasir-print",
+        )
+
+    def new_sale(self) -> None:
+        """Back to an empty cart."""
+        self.app.go("sale")

@@ -1,0 +1,122 @@
+"""The services the screens call, wired once for the UI thread (no Kivy here).
+
+The UI thread owns one :class:`LocalStore`; every worker opens its own (SQLite
+connections are never shared between threads), through :meth:`Till.open_store`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import httpx
+from argon2 import PasswordHasher
+
+from pos_client.config import ClientSettings
+from pos_client.services import (
+    AuthService,
+    CatalogService,
+    CheckoutService,
+    RefundService,
+    ShiftService,
+)
+from pos_client.services.clock import Clock, utc_now
+from pos_client.store import LocalStore
+from pos_client.sync.client import SyncClient
+from pos_client.sync.worker import SyncReport, SyncWorker
+from pos_client.ui.ports import QrisGateway
+from pos_client.ui.prefs import UiPrefs, load_prefs, save_prefs
+
+
+@dataclass
+class Till:
+    """Everything a screen may call: services over the UI thread's store, and prefs."""
+
+    settings: ClientSettings
+    store: LocalStore
+    auth: AuthService
+    catalog: CatalogService
+    checkout: CheckoutService
+    refunds: RefundService
+    shifts: ShiftService
+    prefs: UiPrefs
+    qris: QrisGateway | None = None
+    transport: httpx.BaseTransport | None = None
+    now: Clock = field(default=utc_now)
+
+    @classmethod
+    def open(
+        cls,
+        settings: ClientSettings,
+        *,
+        qris: QrisGateway | None = None,
+        transport: httpx.BaseTransport | None = None,
+        now: Clock = utc_now,
+        hasher: PasswordHasher | None = None,
+    ) -> Till:
+        """Open (and migrate) the store in ``settings.data_dir`` and wire the services."""
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        store = LocalStore.open(settings)
+        auth = AuthService(store, settings, now=now, hasher=hasher)
+        catalog = CatalogService(store)
+        return cls(
+            settings=settings,
+            store=store,
+            auth=auth,
+            catalog=catalog,
+            checkout=CheckoutService(store, auth, settings, catalog=catalog, now=now),
+            refunds=RefundService(store, auth, settings, now=now),
+            shifts=ShiftService(store, auth, now=now),
+            prefs=load_prefs(settings.data_dir),
+            qris=qris,
+            transport=transport,
+            now=now,
+        )
+
+    # -- threads and the network -------------------------------------------------------
+    def open_store(self) -> LocalStore:
+        """A new connection for a worker thread (call it in that thread)."""
+        return LocalStore.open(self.settings)
+
+    def http(self) -> httpx.Client:
+        """An HTTP client for the server (the injected transport in tests)."""
+        return httpx.Client(transport=self.transport, timeout=self.settings.http_timeout_seconds)
+
+    def server_url(self) -> str:
+        """The server this till talks to."""
+        return self.settings.server_url
+
+    def enrolled(self) -> bool:
+        """True once the till has a device token."""
+        return self.store.device_token() is not None
+
+    def sync_worker(self, on_result: Callable[[SyncReport], None]) -> SyncWorker:
+        """A sync worker whose store and client are made in its own thread."""
+        settings = self.settings
+
+        def client() -> SyncClient:
+            store = LocalStore.open(settings)
+            try:
+                token = store.device_token() or ""
+            finally:
+                store.close()
+            return SyncClient(self.http(), base_url=self.server_url(), token=token)
+
+        return SyncWorker(
+            self.open_store,
+            client,
+            on_result=on_result,
+            batch_size=settings.push_batch_size,
+            pull_limit=settings.pull_page_size,
+            interval=settings.sync_interval_seconds,
+        )
+
+    # -- preferences -------------------------------------------------------------------
+    def save_prefs(self, prefs: UiPrefs) -> None:
+        """Keep ``prefs`` for this device."""
+        save_prefs(self.settings.data_dir, prefs)
+        self.prefs = prefs
+
+    def close(self) -> None:
+        """Close the UI thread's store."""
+        self.store.close()

@@ -1,0 +1,72 @@
+"""Shared widgets: big buttons, fields, the numeric keypad, the status bar, a QR image.
+
+Layout lives in ``kv/common.kv`` and ``kv/statusbar.kv``; behaviour here.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import qrcode
+from kivy.core.image import Image as CoreImage
+from kivy.graphics.texture import Texture
+from kivy.lang import Builder
+from kivy.properties import StringProperty
+from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.gridlayout import GridLayout
+
+from pos_client.ui.paths import KV_DIR
+
+Builder.load_file(str(KV_DIR / "common.kv"))
+Builder.load_file(str(KV_DIR / "statusbar.kv"))
+
+
+class Keypad(GridLayout):
+    """Digits 0–9, 000, clear and backspace; edits its ``value`` string.
+
+    ``max_length`` keeps PINs and amounts sane.
+    """
+
+    value = StringProperty("")
+
+    def __init__(self, **kwargs: Any) -> None:
+        """A 4×3 grid of 48 dp+ keys (built in kv from ``keys``)."""
+        self.max_length = int(kwargs.pop("max_length", 12))
+        super().__init__(**kwargs)
+
+    def press(self, key: str) -> None:
+        """Apply one key: a digit, ``"000"``, ``"C"`` (clear) or ``"⌫"`` (backspace)."""
+        if key == "C":
+            self.value = ""
+        elif key == "⌫":
+            self.value = self.value[:-1]
+        elif key.isdigit():
+            if not self.value and key.startswith("0"):
+                return
+            self.value = (self.value + key)[: self.max_length]
+
+
+class StatusBar(BoxLayout):
+    """Online/offline, events waiting, last sync, rejected events, who is logged in, news."""
+
+    online_text = StringProperty("")
+    waiting_text = StringProperty("")
+    last_sync_text = StringProperty("")
+    rejected_text = StringProperty("")
+    user_text = StringProperty("")
+    message = StringProperty("")
+
+
+def qr_texture(data: str, *, box_size: int = 8, border: int = 2) -> Texture:
+    """A texture of the QR code for ``data`` drawn with the ``qrcode`` package."""
+    qr = qrcode.QRCode(box_size=box_size, border=border)
+    qr.add_data(data)
+    qr.make(fit=True)
+    image = qr.make_image(fill_color="black", back_color="white")
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    buffer.seek(0)
+    texture: Texture = CoreImage(buffer, ext="png").texture
+    texture.mag_filter = "nearest"
+    return texture
