@@ -99,6 +99,7 @@ class KasirApp(App):
         self.scans: list[str] = []
         self.status_bar: StatusBar | None = None
         self.manager: ScreenManager | None = None
+        self.pending_enroll_code: str | None = None
         self.set_language(self.till.prefs.language)
 
     # -- language ------------------------------------------------------------------------
@@ -114,6 +115,10 @@ class KasirApp(App):
             self.refresh_status()
 
     # -- building ------------------------------------------------------------------------
+    def load_kv(self, filename: str | None = None) -> bool:
+        """No app-wide kv file: each screen loads its own from ``ui/kv``."""
+        return True
+
     def build(self) -> BoxLayout:
         """Status bar on top, one screen below."""
         root = BoxLayout(orientation="vertical")
@@ -140,9 +145,14 @@ class KasirApp(App):
         return root
 
     def on_start(self) -> None:
-        """Start syncing once the window is up (enrolled tills only)."""
+        """Start syncing once the window is up; enroll at once with a code from the CLI."""
         if self.till.enrolled():
             self._start_sync()
+        elif self.pending_enroll_code:
+            first: FirstRunScreen = self.screen("firstrun")
+            first.ids.server.text = self.settings.server_url
+            first.ids.code.text = self.pending_enroll_code
+            first.start_enroll()
 
     def on_stop(self) -> None:
         """Stop workers and close the store."""
@@ -272,8 +282,9 @@ class KasirApp(App):
         try:
             frames = open_source(spec or os.environ.get("KASIR_CAMERA", "0"))
         except CameraUnavailable as exc:
-            self.toast(tr("camera_none", reason=str(exc)))
-            self.screen("sale").message = tr("camera_none", reason=str(exc))
+            log.info("camera: %s", exc)
+            self.toast(tr("camera_none"))
+            self.screen("sale").message = tr("camera_none")
             return False
         sale: SaleScreen = self.screen("sale")
         self.camera = CameraScanner(
@@ -297,8 +308,9 @@ class KasirApp(App):
             self.screen("sale").camera_on = False
 
     def _camera_stopped(self, sentence: str) -> None:
+        log.info("camera: %s", sentence)
         self.stop_camera()
-        self.toast(tr("camera_none", reason=sentence))
+        self.toast(tr("camera_none"))
 
     # -- sync ----------------------------------------------------------------------------
     def _start_sync(self) -> None:
@@ -357,6 +369,8 @@ class KasirApp(App):
             bar.online_text = tr("connecting") if self.sync is not None else tr("offline")
         else:
             bar.online_text = tr("online") if online else tr("offline")
+        bar.is_online = bool(online) and not stopped
+        bar.has_rejected = rejected > 0
         bar.waiting_text = tr("waiting", n=pending)
         bar.rejected_text = tr("rejected", n=rejected)
         bar.last_sync_text = (

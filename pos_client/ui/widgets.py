@@ -12,7 +12,8 @@ import qrcode
 from kivy.core.image import Image as CoreImage
 from kivy.graphics.texture import Texture
 from kivy.lang import Builder
-from kivy.properties import StringProperty
+from kivy.metrics import dp
+from kivy.properties import BooleanProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.gridlayout import GridLayout
 
@@ -48,7 +49,11 @@ class Keypad(GridLayout):
 
 
 class StatusBar(BoxLayout):
-    """Online/offline, events waiting, last sync, rejected events, who is logged in, news."""
+    """Online/offline, events waiting, last sync, rejected events, who is logged in, news.
+
+    One row on a wide screen; on a narrow (portrait) one the news and the user's name
+    move to a second row so nothing is squeezed off the edge.
+    """
 
     online_text = StringProperty("")
     waiting_text = StringProperty("")
@@ -56,6 +61,24 @@ class StatusBar(BoxLayout):
     rejected_text = StringProperty("")
     user_text = StringProperty("")
     message = StringProperty("")
+    is_online = BooleanProperty(False)
+    has_rejected = BooleanProperty(False)
+    wide = BooleanProperty(True)
+
+    def on_width(self, _instance: Any, width: float) -> None:
+        """Move the news and user labels between the rows as the width changes."""
+        wide = width >= dp(1000)
+        if wide == self.wide and self.ids.message.parent is not None:
+            return
+        self.wide = wide
+        message, user = self.ids.message, self.ids.user
+        for label in (message, user):
+            if label.parent is not None:
+                label.parent.remove_widget(label)
+        target = self.ids.row1 if wide else self.ids.row2
+        index = 1 if wide else 0  # in row 1: just before the sync button
+        target.add_widget(message, index=index)
+        target.add_widget(user, index=index)
 
 
 def qr_texture(data: str, *, box_size: int = 8, border: int = 2) -> Texture:

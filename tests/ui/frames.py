@@ -57,7 +57,7 @@ def camera_frame(
     lh, lw = label.shape[:2]
     factor = min(width * scale / lw, height * scale / lh)
     label = cv2.resize(label, (int(lw * factor), int(lh * factor)), interpolation=cv2.INTER_AREA)
-    frame = np.full((height, width, 3), 110, dtype=np.uint8)
+    frame: Frame = np.full((height, width, 3), 110, dtype=np.uint8)
     lh, lw = label.shape[:2]
     y, x = (height - lh) // 2, (width - lw) // 2
     frame[y : y + lh, x : x + lw] = label

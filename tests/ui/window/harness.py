@@ -16,6 +16,14 @@ from pathlib import Path
 assert os.environ.get("KIVY_HOME"), "run through tests/ui/test_window.py (sets KIVY_HOME)"
 
 import httpx  # noqa: E402
+from kivy.config import Config  # noqa: E402
+
+# The offscreen driver cannot resize its GL surface later: size the window up front.
+_width, _height = os.environ.get("KASIR_TEST_WINDOW", "1280x800").split("x")
+Config.set("graphics", "width", _width)
+Config.set("graphics", "height", _height)
+Config.set("graphics", "resizable", "1")
+
 from kivy.base import EventLoop  # noqa: E402
 from kivy.core.window import Window  # noqa: E402
 

@@ -161,7 +161,7 @@ def test_no_camera_is_a_plain_sentence(app: KasirApp, tmp_path: Path) -> None:
 def test_change_quantity_updates_rows_and_totals(app: KasirApp) -> None:
     sale = app.screen("sale")
     indomie = sale.rows()[0]
-    plus = [c for c in indomie.walk() if getattr(c, "text", None) == "+"][0]
+    plus = next(c for c in indomie.walk() if getattr(c, "text", None) == "+")
     press(plus)
     indomie = sale.rows()[0]
     assert indomie.quantity == "2"

@@ -1,0 +1,90 @@
+"""UI pieces that need no window: words in both languages, prefs, receipts, the CLI."""
+
+from __future__ import annotations
+
+import re
+import wave
+from pathlib import Path
+
+import pytest
+
+from pos_client import cli
+from pos_client.ui import i18n
+from pos_client.ui.glue import parse_rupiah
+from pos_client.ui.ports import FakeQrisGateway, QrisError, QrisGateway
+from pos_client.ui.prefs import UiPrefs, load_prefs, save_prefs
+from pos_client.ui.sound import make_beep
+
+
+def test_both_languages_have_the_same_words_and_placeholders() -> None:
+    ids, ens = i18n.STRINGS["id"], i18n.STRINGS["en"]
+    assert set(ids) == set(ens)
+    for key in ids:
+        assert set(re.findall(r"{(\w+)}", ids[key])) == set(re.findall(r"{(\w+)}", ens[key])), key
+
+
+def test_language_switch_and_default() -> None:
+    assert i18n.tr("pay") == "Bayar"
+    i18n.set_language("en")
+    try:
+        assert i18n.tr("waiting", n=3) == "3 waiting"
+    finally:
+        i18n.set_language("id")
+    with pytest.raises(ValueError):
+        i18n.set_language("fr")
+
+
+def test_parse_rupiah() -> None:
+    assert parse_rupiah("Rp 12.500") == 12500
+    assert parse_rupiah("200000") == 200000
+    assert parse_rupiah("") is None
+    assert parse_rupiah("-5") is None
+
+
+def test_prefs_round_trip_and_bad_values(tmp_path: Path) -> None:
+    assert load_prefs(tmp_path) == UiPrefs()
+    prefs = UiPrefs().with_changes(
+        printer_kind="network", printer_host="10.0.0.9", receipt_width=48
+    )
+    save_prefs(tmp_path, prefs)
+    assert load_prefs(tmp_path) == prefs
+    assert prefs.printer() is not None
+    assert UiPrefs().with_changes(receipt_width=40).receipt_width == 32
+    (tmp_path / "ui-settings.json").write_text("{not json")
+    assert load_prefs(tmp_path) == UiPrefs()
+
+
+def test_fake_qris_gateway_meets_the_port() -> None:
+    gateway: QrisGateway = FakeQrisGateway(polls_until_final=2)
+    started = gateway.start(10_000, [])
+    assert started.qr_string
+    assert gateway.poll(started.order_id) == "UNPAID"
+    assert gateway.poll(started.order_id) == "PAID"
+    with pytest.raises(QrisError):
+        FakeQrisGateway(fail_start="Server tidak menjawab.").start(1, [])
+
+
+def test_beep_is_a_short_2khz_tone(tmp_path: Path) -> None:
+    path = make_beep(tmp_path / "beep.wav")
+    with wave.open(str(path)) as sound:
+        assert sound.getframerate() == 22050
+        assert 0.05 < sound.getnframes() / sound.getframerate() < 0.3
+    shipped = Path(__file__).resolve().parents[2] / "assets" / "beep.wav"
+    assert shipped.exists()
+
+
+def test_cli_without_a_display_runs_the_demo(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    calls: list[list[str]] = []
+    monkeypatch.setattr(cli.subprocess, "call", lambda command: calls.append(command) or 0)
+    argv = ["--server", "http://127.0.0.1:8000", "--enroll-code", "ABCD-1234"]
+    assert cli.main([*argv, "--data-dir", str(tmp_path)]) == 0
+    assert "no display" in capsys.readouterr().out
+    assert calls[0][1:] == [
+        "-m", "pos_client.demo", "--server", "http://127.0.0.1:8000",
+        "--enroll-code", "ABCD-1234", "--data-dir", str(tmp_path),
+    ]  # fmt: skip
+    assert cli.has_display({"WAYLAND_DISPLAY": "wayland-0"})
