@@ -13,7 +13,7 @@ from kivy.core.image import Image as CoreImage
 from kivy.graphics.texture import Texture
 from kivy.lang import Builder
 from kivy.metrics import dp
-from kivy.properties import BooleanProperty, StringProperty
+from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.gridlayout import GridLayout
 
@@ -30,11 +30,9 @@ class Keypad(GridLayout):
     """
 
     value = StringProperty("")
-
-    def __init__(self, **kwargs: Any) -> None:
-        """A 4×3 grid of 48 dp+ keys (built in kv from ``keys``)."""
-        self.max_length = int(kwargs.pop("max_length", 12))
-        super().__init__(**kwargs)
+    max_length = NumericProperty(12)
+    leading_zero = BooleanProperty(False)
+    """True for PINs ("0427"); amounts never start with 0."""
 
     def press(self, key: str) -> None:
         """Apply one key: a digit, ``"000"``, ``"C"`` (clear) or ``"⌫"`` (backspace)."""
@@ -43,9 +41,9 @@ class Keypad(GridLayout):
         elif key == "⌫":
             self.value = self.value[:-1]
         elif key.isdigit():
-            if not self.value and key.startswith("0"):
+            if not self.value and key.startswith("0") and not self.leading_zero:
                 return
-            self.value = (self.value + key)[: self.max_length]
+            self.value = (self.value + key)[: int(self.max_length)]
 
 
 class StatusBar(BoxLayout):

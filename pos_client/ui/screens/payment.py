@@ -94,6 +94,10 @@ class PaymentScreen(KasirScreen):
             button.bind(on_release=lambda _b, a=amount: self.set_tendered(a))
             box.add_widget(button)
 
+    def quick_buttons(self) -> list[Any]:
+        """The quick-amount buttons, exact money first."""
+        return list(reversed(self.ids.quick.children))
+
     def on_keypad(self, _value: str) -> None:
         """The keypad changed the cash received."""
         self._recompute()

@@ -222,6 +222,9 @@ class SaleScreen(KasirScreen):
 
     def resume(self) -> None:
         """Pick a held cart to bring back."""
+        if not self.till.checkout.cart.is_empty:
+            self.message = tr("finish_cart_first")
+            return
         held = self.till.checkout.held()
         if not held:
             self.message = tr("held_none")
