@@ -66,14 +66,14 @@ class StatusBar(BoxLayout):
     def on_width(self, _instance: Any, width: float) -> None:
         """Move the news and user labels between the rows as the width changes."""
         wide = width >= dp(1000)
-        if wide == self.wide and self.ids.message.parent is not None:
-            return
-        self.wide = wide
         message, user = self.ids.message, self.ids.user
+        target = self.ids.row1 if wide else self.ids.row2
+        self.wide = wide
+        if message.parent is target:
+            return
         for label in (message, user):
             if label.parent is not None:
                 label.parent.remove_widget(label)
-        target = self.ids.row1 if wide else self.ids.row2
         index = 1 if wide else 0  # in row 1: just before the sync button
         target.add_widget(message, index=index)
         target.add_widget(user, index=index)

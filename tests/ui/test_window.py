@@ -65,6 +65,9 @@ def window_problem(kivy_home: str) -> str | None:
 @pytest.mark.parametrize("scenario", SCENARIOS)
 def test_scenario_in_a_window(scenario: str, tmp_path_factory: pytest.TempPathFactory) -> None:
     kivy_home = tmp_path_factory.mktemp("kivy-home")
+    # Size the first window before Kivy is imported: the offscreen driver cannot resize
+    # its GL surface later (Xvfb windows can, so portrait shots are exact under Xvfb).
+    (kivy_home / "config.ini").write_text("[graphics]\nwidth = 1280\nheight = 800\n")
     problem = window_problem(str(kivy_home))
     if problem is not None:
         missing(f"Xvfb display ({problem.strip().splitlines()[-1] if problem else ''})")
