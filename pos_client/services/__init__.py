@@ -14,6 +14,7 @@ from pos_client.services.errors import (
     UserLocked,
     WrongPin,
 )
+from pos_client.services.qris import QrisError, QrisGatewayAdapter, QrisService
 from pos_client.services.refunds import RefundService
 from pos_client.services.shifts import ShiftService
 
@@ -28,6 +29,9 @@ __all__ = [
     "NotAllowed",
     "NotLoggedIn",
     "ProductNotFound",
+    "QrisError",
+    "QrisGatewayAdapter",
+    "QrisService",
     "RefundService",
     "ShiftService",
     "UserLocked",

@@ -14,22 +14,22 @@ from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from shared.models import ErrorResponse
-from sync_server.auth.deps import ManagerDep, TerminalDep
-from sync_server.core.config import Settings
-from sync_server.core.database import DbDep
-from sync_server.payments import service
-from sync_server.payments.schemas import (
+from shared.models import (
     CALLBACK_EXAMPLE,
     CallbackAnswer,
     CreatePaymentIn,
     CreateTransactionIn,
+    ErrorResponse,
     OrderListOut,
     OrderStatus,
     PaymentChannelOut,
     PaymentOrderOut,
     TripayCallbackIn,
 )
+from sync_server.auth.deps import ManagerDep, TerminalDep
+from sync_server.core.config import Settings
+from sync_server.core.database import DbDep
+from sync_server.payments import service
 from sync_server.payments.tripay import TripayClient
 
 _client_lock = threading.Lock()

@@ -37,11 +37,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from shared.ids import new_id
-from sync_server.core.database import Database, run_in_transaction, utcnow
-from sync_server.core.errors import AppError, Conflict, Invalid, NotFound
-from sync_server.core.models import Store
-from sync_server.payments.models import PaymentCallback, PaymentOrder
-from sync_server.payments.schemas import (
+from shared.models import (
     CreatePaymentIn,
     CreateTransactionIn,
     OrderItemIn,
@@ -50,6 +46,10 @@ from sync_server.payments.schemas import (
     PaymentOrderOut,
     TripayCallbackIn,
 )
+from sync_server.core.database import Database, run_in_transaction, utcnow
+from sync_server.core.errors import AppError, Conflict, Invalid, NotFound
+from sync_server.core.models import Store
+from sync_server.payments.models import PaymentCallback, PaymentOrder
 from sync_server.payments.tripay import (
     OrderItem,
     TripayClient,

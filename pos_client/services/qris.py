@@ -1,0 +1,556 @@
+"""QRIS at the till: start a payment, draw its QR, poll until final, complete the sale.
+
+A QRIS payment cannot complete offline (tripay.md): the payer's bank must reach the
+QRIS switch and Tripay must confirm. So :class:`QrisService` only talks to the server
+(through :class:`~pos_client.sync.payments_client.PaymentsClient`) and writes nothing
+on the till until the server says PAID; then :meth:`QrisService.complete` records the
+sale through :meth:`CheckoutService.checkout` with a :class:`QrisPayment` (and cash
+for the rest of a split tender). When the server is unreachable or Tripay fails, a
+:class:`QrisError` carries a plain sentence in Bahasa Indonesia (``str(error)``) and
+in English (``error.text("en")``); the cart stays as it was and cash still works.
+
+Every method except :meth:`QrisService.complete` may block on the network and touches
+no local database, so a UI worker thread may call them; ``complete`` writes the sale
+and belongs on the thread that owns the checkout's store.
+"""
+
+from __future__ import annotations
+
+import io
+import itertools
+import random
+import re
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Literal
+
+import qrcode
+from qrcode.constants import ERROR_CORRECT_M
+
+from pos_client.domain.errors import DomainError
+from pos_client.domain.tender import CashTender, QrisPayment, Tender
+from pos_client.services.checkout import CheckoutResult, CheckoutService
+from pos_client.services.clock import Clock, utc_now
+from pos_client.sync.client import (
+    AuthRevoked,
+    Offline,
+    ProtocolMismatch,
+    ServerRejected,
+    SyncError,
+)
+from pos_client.sync.payments_client import PaymentGatewayError, PaymentsClient
+from pos_client.ui import ports as ui_ports
+from shared.ids import new_id
+from shared.models import (
+    CreatePaymentIn,
+    CreateTransactionIn,
+    OrderItemIn,
+    PaymentOrderOut,
+    QrisMethod,
+)
+
+Language = Literal["id", "en"]
+
+FINAL_STATUSES = frozenset({"PAID", "EXPIRED", "FAILED", "REFUND"})
+"""Statuses after which polling stops (the server's ``final``)."""
+
+# Polling: 1 s, 2 s, 4 s, then every 5 s; each delay shortened by up to 20 % at random
+# so tills that started together do not poll in step.
+POLL_FIRST_DELAY = 1.0
+POLL_MAX_DELAY = 5.0
+POLL_JITTER = 0.2
+EXPIRY_GRACE = timedelta(seconds=90)
+"""How long past ``expires_at`` the till keeps polling: the server settles an order near
+and after expiry by asking Tripay, so EXPIRED (or a last-second PAID) arrives."""
+
+DEFAULT_EXPIRY_MINUTES = 15
+_IN_PROGRESS_RETRIES = 3
+
+
+# -- errors -----------------------------------------------------------------------------
+
+
+class QrisError(DomainError):
+    """QRIS could not do what was asked. ``str()`` is Bahasa Indonesia; see :meth:`text`.
+
+    ``retryable`` says the same step may be tried again as it is; ``detail`` keeps the
+    technical reason for logs.
+    """
+
+    code = "qris_error"
+
+    def __init__(
+        self,
+        message_id: str,
+        message_en: str,
+        *,
+        retryable: bool = False,
+        detail: str | None = None,
+        code: str | None = None,
+    ) -> None:
+        super().__init__(message_id)
+        self.message_en = message_en
+        self.retryable = retryable
+        self.detail = detail
+        if code is not None:
+            self.code = code
+
+    def text(self, language: Language = "id") -> str:
+        """The sentence for the cashier in ``language`` (``id`` or ``en``)."""
+        return self.message if language == "id" else self.message_en
+
+
+class QrisOffline(QrisError):
+    """The server cannot be reached, so QRIS is refused; cash still works."""
+
+    code = "qris_offline"
+
+
+class QrisUnavailable(QrisError):
+    """The server is up but Tripay failed or refused; nothing was recorded."""
+
+    code = "qris_unavailable"
+
+
+class QrisNotPaid(QrisError):
+    """A sale was to be completed with a QRIS order that is not PAID."""
+
+    code = "qris_not_paid"
+
+
+def _offline(detail: str) -> QrisOffline:
+    return QrisOffline(
+        "QRIS perlu koneksi ke server, dan kasir sedang offline. Terima pembayaran tunai.",
+        "QRIS needs the server, and the till is offline. Take cash instead.",
+        retryable=True,
+        detail=detail,
+    )
+
+
+_TRIPAY_MESSAGES: dict[str, tuple[str, str]] = {
+    "tripay_timeout": (
+        "Layanan QRIS (Tripay) tidak menjawab tepat waktu. Coba lagi, atau terima tunai.",
+        "The QRIS service (Tripay) did not answer in time. Try again, or take cash.",
+    ),
+    "tripay_rejected": (
+        "Tripay menolak pembayaran QRIS ini. Terima tunai, atau hubungi manajer.",
+        "Tripay refused this QRIS payment. Take cash, or call the manager.",
+    ),
+}
+_TRIPAY_DEFAULT = (
+    "Layanan QRIS (Tripay) sedang bermasalah. Coba lagi sebentar lagi, atau terima tunai.",
+    "The QRIS service (Tripay) has a problem. Try again in a moment, or take cash.",
+)
+
+
+_NOT_PAID_WORDS: dict[str, tuple[str, str]] = {
+    "UNPAID": ("belum dibayar", "not paid yet"),
+    "EXPIRED": ("kedaluwarsa", "expired"),
+    "FAILED": ("gagal", "failed"),
+    "REFUND": ("sudah dikembalikan", "refunded"),
+}
+
+
+def _rupiah(amount: int) -> str:
+    return f"Rp{amount:,}".replace(",", ".")
+
+
+def _rejected(exc: ServerRejected) -> QrisError:
+    details = exc.details if isinstance(exc.details, dict) else {}
+    if exc.code == "amount_out_of_range":
+        low, high = _rupiah(details.get("minimum", 1000)), _rupiah(details.get("maximum", 0))
+        return QrisError(
+            f"QRIS hanya untuk {low} sampai {high}. Terima tunai, atau bagi pembayarannya.",
+            f"QRIS takes {low} to {high}. Take cash, or split the payment.",
+            detail=exc.message,
+            code=exc.code,
+        )
+    if exc.code == "payment_in_progress":
+        return QrisError(
+            "Kode QR masih dibuat. Coba lagi sebentar.",
+            "The QR code is still being made. Try again in a moment.",
+            retryable=True,
+            detail=exc.message,
+            code=exc.code,
+        )
+    return QrisError(
+        "Server menolak pembayaran QRIS ini. Terima tunai.",
+        f"The server refused this QRIS payment: {exc.message}",
+        detail=exc.message,
+        code=exc.code,
+    )
+
+
+def as_qris_error(exc: SyncError) -> QrisError:
+    """The cashier's sentence for a failure of the payments client."""
+    if isinstance(exc, Offline):
+        return _offline(exc.message)
+    if isinstance(exc, PaymentGatewayError):
+        message_id, message_en = _TRIPAY_MESSAGES.get(exc.code, _TRIPAY_DEFAULT)
+        return QrisUnavailable(
+            message_id,
+            message_en,
+            retryable=exc.retryable,
+            detail=f"{exc.code}: {exc.message} (Tripay: {exc.tripay_message})",
+            code=exc.code,
+        )
+    if isinstance(exc, AuthRevoked):
+        return QrisError(
+            "Kasir ini tidak lagi terdaftar di server, jadi QRIS tidak bisa dipakai. "
+            "Terima tunai dan hubungi manajer.",
+            "This till is no longer enrolled with the server, so QRIS cannot be used. "
+            "Take cash and call the manager.",
+            detail=exc.message,
+            code="auth_revoked",
+        )
+    if isinstance(exc, ProtocolMismatch):
+        return QrisError(
+            "Aplikasi kasir perlu diperbarui untuk memakai QRIS. Terima tunai.",
+            "The till app must be updated to use QRIS. Take cash.",
+            detail=exc.message,
+            code="protocol_mismatch",
+        )
+    if isinstance(exc, ServerRejected):
+        return _rejected(exc)
+    return QrisError(
+        "QRIS tidak bisa dipakai sekarang. Terima tunai.",
+        "QRIS cannot be used right now. Take cash.",
+        detail=exc.message,
+    )
+
+
+# -- polling and drawing ----------------------------------------------------------------
+
+
+def poll_delay(
+    attempt: int,
+    *,
+    rng: Callable[[], float] = random.random,
+    first: float = POLL_FIRST_DELAY,
+    cap: float = POLL_MAX_DELAY,
+    jitter: float = POLL_JITTER,
+) -> float:
+    """Seconds to wait before poll number ``attempt + 1``: 1, 2, 4, then 5 s, jittered.
+
+    The delay doubles from ``first`` up to ``cap`` and is then shortened by up to
+    ``jitter`` (a fraction) using ``rng()`` in [0, 1), so it never exceeds ``cap``.
+    """
+    base = min(cap, first * 2 ** min(attempt, 32))
+    return base * (1.0 - jitter * rng())
+
+
+def poll_delays(rng: Callable[[], float] = random.random) -> Iterator[float]:
+    """The endless sequence of :func:`poll_delay` values, from the first poll on."""
+    attempt = 0
+    while True:
+        yield poll_delay(attempt, rng=rng)
+        attempt += 1
+
+
+def qr_png(qr_string: str, *, box_size: int = 8, border: int = 4) -> bytes:
+    """The QR code of ``qr_string`` as PNG bytes (black on white, medium error correction)."""
+    qr = qrcode.QRCode(error_correction=ERROR_CORRECT_M, box_size=box_size, border=border)
+    qr.add_data(qr_string)
+    qr.make(fit=True)
+    out = io.BytesIO()
+    qr.make_image(fill_color="black", back_color="white").save(out, format="PNG")
+    return out.getvalue()
+
+
+# -- the service ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class QrisCharge:
+    """A QRIS payment waiting for the customer: show ``qr_string`` until ``expires_at``."""
+
+    order_id: str
+    amount: int
+    qr_string: str
+    qr_url: str | None
+    reference: str | None
+    expires_at: datetime
+
+
+def order_id_for(terminal_code: str) -> str:
+    """A new order id made on the till: the terminal code and a UUIDv7 (Tripay's merchant_ref)."""
+    prefix = re.sub(r"[^A-Za-z0-9]", "", terminal_code)[:16] or "K"
+    return f"{prefix}-{new_id().hex}"
+
+
+class QrisService:
+    """QRIS payments of one till: start, poll, cancel, and complete the sale.
+
+    ``sleep`` (default: a wait that :meth:`cancel` interrupts), ``rng`` (jitter),
+    ``monotonic`` and ``now`` are injectable so tests run without real time.
+    """
+
+    def __init__(
+        self,
+        client: PaymentsClient,
+        *,
+        terminal_code: str,
+        checkout: CheckoutService | None = None,
+        method: QrisMethod = "QRIS",
+        expires_in_minutes: int = DEFAULT_EXPIRY_MINUTES,
+        sleep: Callable[[float], None] | None = None,
+        rng: Callable[[], float] = random.random,
+        monotonic: Callable[[], float] = time.monotonic,
+        now: Clock = utc_now,
+    ) -> None:
+        """QRIS over ``client`` for the till ``terminal_code``; ``checkout`` completes sales."""
+        self.client = client
+        self.terminal_code = terminal_code
+        self.checkout = checkout
+        self.method: QrisMethod = method
+        self.expires_in_minutes = expires_in_minutes
+        self._sleep = sleep
+        self._rng = rng
+        self._monotonic = monotonic
+        self._now = now
+        self._lock = threading.Lock()
+        self._orders: dict[str, PaymentOrderOut] = {}
+        self._cancelled: dict[str, threading.Event] = {}
+        self._completed: set[str] = set()
+
+    # -- asking the server -------------------------------------------------------------
+    def _remember(self, order: PaymentOrderOut) -> PaymentOrderOut:
+        with self._lock:
+            self._orders[order.order_id] = order
+        return order
+
+    def available(self) -> bool:
+        """True when the server answers and Tripay offers an active QRIS channel now."""
+        try:
+            channels = self.client.channels()
+        except SyncError:
+            return False
+        return any(c.code == self.method and c.active for c in channels)
+
+    def start(self, amount: int, items: Sequence[OrderItemIn] = ()) -> QrisCharge:
+        """Create an order for ``amount`` rupiah and get its QR from Tripay via the server.
+
+        ``items`` are the cart lines shown to the payer (the server replaces them with
+        one line when they do not add up to ``amount``, as in a split tender). Raises
+        :class:`QrisError` (offline, Tripay down, amount out of range); the till's data
+        is untouched either way.
+        """
+        if amount <= 0:
+            raise QrisError(
+                "Jumlah QRIS harus lebih dari Rp0.", "A QRIS amount must be more than Rp0."
+            )
+        order_id = order_id_for(self.terminal_code)
+        try:
+            self.client.create_transaction(
+                CreateTransactionIn(order_id=order_id, amount=amount, items=list(items))
+            )
+            order = self._create_payment(order_id)
+        except SyncError as exc:
+            raise as_qris_error(exc) from exc
+        if not order.qr_string:
+            raise QrisUnavailable(*_TRIPAY_DEFAULT, retryable=True, detail="no qr_string")
+        self._remember(order)
+        expires_at = order.expires_at or self._now() + timedelta(minutes=self.expires_in_minutes)
+        return QrisCharge(
+            order_id=order.order_id,
+            amount=order.amount,
+            qr_string=order.qr_string,
+            qr_url=order.qr_url,
+            reference=order.reference,
+            expires_at=expires_at,
+        )
+
+    def _create_payment(self, order_id: str) -> PaymentOrderOut:
+        """create-payment, retried while another call for the same order is making the QR."""
+        request = CreatePaymentIn(
+            order_id=order_id, method=self.method, expires_in_minutes=self.expires_in_minutes
+        )
+        for attempt in range(_IN_PROGRESS_RETRIES + 1):
+            try:
+                return self.client.create_payment(request)
+            except ServerRejected as exc:
+                if exc.code != "payment_in_progress" or attempt == _IN_PROGRESS_RETRIES:
+                    raise
+            self._pause(order_id, poll_delay(attempt, rng=self._rng))
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def start_for_cart(self, amount: int | None = None) -> QrisCharge:
+        """Start QRIS for the checkout's cart: its total, or ``amount`` of it (a split)."""
+        checkout = self._require_checkout()
+        total = checkout.totals().total
+        items = [
+            OrderItemIn(
+                sku=line.product.sku[:64] or None,
+                name=line.product.name[:200],
+                price=line.product.price,
+                quantity=line.quantity,
+            )
+            for line in checkout.cart.lines
+        ]
+        return self.start(total if amount is None else amount, items)
+
+    def status(self, order_id: str) -> PaymentOrderOut:
+        """The order's status now (one poll); raises :class:`QrisError` when it cannot say."""
+        try:
+            order = self.client.status(order_id)
+        except SyncError as exc:
+            raise as_qris_error(exc) from exc
+        return self._remember(order)
+
+    # -- waiting -----------------------------------------------------------------------
+    def _event(self, order_id: str) -> threading.Event:
+        with self._lock:
+            return self._cancelled.setdefault(order_id, threading.Event())
+
+    def _pause(self, order_id: str, seconds: float) -> None:
+        if self._sleep is not None:
+            self._sleep(seconds)
+        else:
+            self._event(order_id).wait(seconds)
+
+    def cancelled(self, order_id: str) -> bool:
+        """True once :meth:`cancel` was called for ``order_id``."""
+        return self._event(order_id).is_set()
+
+    def _until_past_expiry(self, order_id: str) -> float:
+        """Seconds from now until a little past the order's expiry (as last seen)."""
+        known = self._orders.get(order_id)
+        if known is not None and known.expires_at is not None:
+            left = known.expires_at + EXPIRY_GRACE - self._now()
+        else:
+            left = timedelta(minutes=self.expires_in_minutes) + EXPIRY_GRACE
+        return max(0.0, left.total_seconds())
+
+    def wait(self, order_id: str, *, timeout: float | None = None) -> PaymentOrderOut:
+        """Poll with backoff until the order is final, cancelled, or time is up.
+
+        Returns the last order seen: ``final`` true for PAID, EXPIRED, FAILED (or
+        REFUND); UNPAID when cancelled or timed out. The default ``timeout`` is until
+        a little past the order's expiry. A poll that fails because the server is out
+        of reach is retried on the same schedule (the customer may pay meanwhile); if
+        no poll ever answered, the last such error is raised when time is up.
+        """
+        if timeout is None:
+            timeout = self._until_past_expiry(order_id)
+        deadline = self._monotonic() + timeout
+        last: PaymentOrderOut | None = None
+        error: QrisError | None = None
+        for attempt in itertools.count():
+            if self.cancelled(order_id):
+                break
+            try:
+                last = self.status(order_id)
+                error = None
+            except QrisError as exc:
+                if not exc.retryable:
+                    raise
+                error = exc
+            if last is not None and last.final:
+                return last
+            delay = poll_delay(attempt, rng=self._rng)
+            if self._monotonic() + delay > deadline:
+                break
+            self._pause(order_id, delay)
+        if last is None:
+            if error is not None:
+                raise error
+            last = self._orders.get(order_id) or self.status(order_id)
+        return last
+
+    def cancel(self, order_id: str) -> None:
+        """Stop waiting for ``order_id`` here. Nothing is sent: the order expires on the server."""
+        self._event(order_id).set()
+
+    # -- finishing the sale ------------------------------------------------------------
+    def _require_checkout(self) -> CheckoutService:
+        if self.checkout is None:
+            raise RuntimeError("this QrisService was made without a CheckoutService")
+        return self.checkout
+
+    def paid_tender(self, order_id: str) -> QrisPayment:
+        """The :class:`QrisPayment` of a PAID order (asks the server unless seen PAID)."""
+        order = self._orders.get(order_id)
+        if order is None or order.status != "PAID":
+            order = self.status(order_id)
+        if order.status != "PAID":
+            word_id, word_en = _NOT_PAID_WORDS.get(order.status, ("belum lunas", "not paid"))
+            raise QrisNotPaid(
+                f"Pembayaran QRIS {word_id}, jadi penjualan belum selesai. "
+                "Coba QRIS lagi, atau terima tunai.",
+                f"The QRIS payment is {word_en}, so the sale is not finished. "
+                "Try QRIS again, or take cash.",
+                detail=f"order {order.order_id} is {order.status}",
+            )
+        return QrisPayment(amount=order.amount, reference=order.reference, order_id=order.order_id)
+
+    def complete(
+        self, order_ids: str | Sequence[str], *, cash_tendered: int | None = None
+    ) -> CheckoutResult:
+        """Record the sale paid by the PAID QRIS order(s) and, for the rest, cash.
+
+        One local transaction through :meth:`CheckoutService.checkout`; a QRIS order is
+        used for at most one sale. Raises :class:`QrisNotPaid` (nothing written) when an
+        order is not PAID, and the checkout's own errors (say, cash short).
+        """
+        ids = [order_ids] if isinstance(order_ids, str) else list(order_ids)
+        checkout = self._require_checkout()
+        with self._lock:
+            used = [i for i in ids if i in self._completed]
+        if used or len(set(ids)) != len(ids):
+            raise QrisError(
+                "Pembayaran QRIS ini sudah dipakai untuk penjualan lain.",
+                "This QRIS payment was already used for another sale.",
+            )
+        tenders: list[Tender] = [self.paid_tender(i) for i in ids]
+        if cash_tendered is not None:
+            tenders.append(CashTender(cash_tendered))
+        result = checkout.checkout(tenders)
+        with self._lock:
+            self._completed.update(ids)
+        return result
+
+
+# -- the payment screen's port --------------------------------------------------------
+
+
+class QrisGatewayAdapter:
+    """The payment screen's :class:`pos_client.ui.ports.QrisGateway` over a :class:`QrisService`.
+
+    The screen polls on its own timer and writes the sale itself with the
+    :class:`QrisPayment` it builds, so this only translates shapes and errors
+    (into :class:`pos_client.ui.ports.QrisError` with the sentence in ``language``).
+    """
+
+    def __init__(self, service: QrisService, *, language: Language = "id") -> None:
+        """Serve the screen from ``service``; errors read in ``language``."""
+        self.service = service
+        self.language: Language = language
+
+    def start(self, amount: int, items: Sequence[ui_ports.QrisItem]) -> ui_ports.QrisStarted:
+        """Create the payment; :class:`pos_client.ui.ports.QrisError` when QRIS cannot."""
+        lines = [OrderItemIn(name=i.name[:200], price=i.price, quantity=i.quantity) for i in items]
+        try:
+            charge = self.service.start(amount, lines)
+        except QrisError as exc:
+            raise ui_ports.QrisError(exc.text(self.language)) from exc
+        return ui_ports.QrisStarted(
+            order_id=charge.order_id,
+            qr_string=charge.qr_string,
+            expires_at=charge.expires_at,
+            reference=charge.reference,
+        )
+
+    def poll(self, order_id: str) -> ui_ports.QrisStatus:
+        """One poll; a refunded order counts as FAILED for the sale being paid."""
+        try:
+            status = self.service.status(order_id).status
+        except QrisError as exc:
+            raise ui_ports.QrisError(exc.text(self.language)) from exc
+        return "FAILED" if status == "REFUND" else status
+
+    def cancel(self, order_id: str) -> None:
+        """Stop waiting locally (the order expires on the server)."""
+        self.service.cancel(order_id)

@@ -1,0 +1,235 @@
+"""QRIS end to end with real parts: till → server → Tripay sandbox → signed callback → till.
+
+The server (SQLite) and the local Tripay sandbox each run under uvicorn on 127.0.0.1;
+the server knows the sandbox's address and keys, and its ``public_base_url`` is its
+own address so the sandbox's callback reaches it over HTTP. The till is enrolled,
+downloads the catalog, rings up a cart, shows the QR, sees PAID by polling, records
+the sale and pushes it; the server's data then shows the payment as QRIS with the
+Tripay reference. The till fixtures (``till``, ``selling_till``) come from
+``tests/e2e/conftest.py``; this module supplies a ``live_server`` wired to the sandbox.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import uvicorn
+from fastapi import FastAPI
+from sqlalchemy import select
+
+from pos_client.services.qris import QrisOffline, QrisService, QrisUnavailable
+from pos_client.sync.payments_client import PaymentsClient
+from shared.models import PaymentMethod
+from sync_server.catalog.demo import demo_items, seed_demo
+from sync_server.main import create_app
+from sync_server.payments.models import PaymentCallback, PaymentOrder
+from sync_server.sync.models import Sale, SalePayment
+from sync_server.tripay_sandbox import create_sandbox_app
+from sync_server.tripay_sandbox.cli import simulate
+from sync_server.tripay_sandbox.qris import crc_is_valid
+from tests.e2e.conftest import LiveServer, Till, free_port
+from tests.server.conftest import make_settings
+
+API_KEY = "DEV-till-e2e-api-key"
+PRIVATE_KEY = "till-e2e-private-key"
+MERCHANT = "T0042"
+ITEMS = demo_items()
+
+
+class Sandbox:
+    """The Tripay sandbox app under uvicorn in a thread (it has no /health to wait on)."""
+
+    def __init__(self) -> None:
+        self.app = create_sandbox_app(
+            api_key=API_KEY,
+            private_key=PRIVATE_KEY,
+            merchant_code=MERCHANT,
+            callback_retry_interval=0.2,
+        )
+        self.url = f"http://127.0.0.1:{free_port()}"
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        """Serve until :meth:`stop`; returns once uvicorn listens."""
+        port = int(self.url.rsplit(":", 1)[1])
+        server = uvicorn.Server(
+            uvicorn.Config(self.app, host="127.0.0.1", port=port, log_level="warning")
+        )
+        thread = threading.Thread(target=server.run, name="uvicorn-sandbox", daemon=True)
+        thread.start()
+        self._server, self._thread = server, thread
+        deadline = time.monotonic() + 10
+        while not server.started:
+            if time.monotonic() > deadline or not thread.is_alive():
+                raise RuntimeError("the Tripay sandbox did not start")
+            time.sleep(0.02)
+
+    def stop(self) -> None:
+        """Stop serving (the port is released)."""
+        if self._server is not None and self._thread is not None:
+            self._server.should_exit = True
+            self._thread.join(10)
+        self._server = self._thread = None
+
+
+@pytest.fixture
+def sandbox() -> Iterator[Sandbox]:
+    """The local Tripay sandbox, retrying refused callbacks every 0.2 s."""
+    box = Sandbox()
+    box.start()
+    try:
+        yield box
+    finally:
+        box.stop()
+        box.app.state.sandbox.close()
+
+
+@pytest.fixture
+def live_server(sandbox: Sandbox, tmp_path: Path) -> Iterator[LiveServer]:
+    """The server on SQLite, talking to the sandbox, with the demo store seeded.
+
+    Its port is chosen first: ``public_base_url`` (the callback address Tripay is
+    given) must be the server's own address.
+    """
+    port = free_port()
+    settings = make_settings(
+        "",
+        database_url=None,
+        data_dir=tmp_path / "server",
+        run_migrations_on_start=True,
+        log_level="WARNING",
+        tripay_base_url=f"{sandbox.url}/api-sandbox/",
+        tripay_api_key=API_KEY,
+        tripay_private_key=PRIVATE_KEY,
+        tripay_merchant_code=MERCHANT,
+        public_base_url=f"http://127.0.0.1:{port}",
+    )
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    app: FastAPI = create_app(settings)
+    server = LiveServer(app, port)
+    server.start()
+    try:
+        seed_demo(server.db)
+        yield server
+    finally:
+        server.stop()
+        app.state.db.dispose()
+
+
+def qris_for(till: Till) -> QrisService:
+    """The till's QRIS service, as the app wires it: over the till's own HTTP client."""
+    client = PaymentsClient(till.http(), base_url=till.server.base_url, token=till.token)
+    terminal_code = till.store.terminal_identity().terminal_code or "T01"
+    return QrisService(client, terminal_code=terminal_code, checkout=till.checkout)
+
+
+def ring_up(till: Till) -> int:
+    """Three demo products; the cart's total."""
+    for item in ITEMS[:3]:
+        till.checkout.scan(item.barcode)
+    line = till.checkout.cart.lines[0]
+    till.checkout.change_quantity(line.id, 2)
+    return till.checkout.totals().total
+
+
+def test_a_cart_paid_by_qris_is_sold_synced_and_recorded_as_qris(
+    selling_till: Till, sandbox: Sandbox
+) -> None:
+    till, server = selling_till, selling_till.server
+    assert till.worker.run_once().pending == 0  # the shift reached the server
+    qris = qris_for(till)
+    assert qris.available()
+    total = ring_up(till)
+
+    charge = qris.start_for_cart()
+
+    assert charge.amount == total
+    assert charge.reference is not None and charge.reference.startswith("DEV-T")
+    assert crc_is_valid(charge.qr_string)  # an EMVCo payload the QR can carry
+    assert till.store.pending_count() == 0  # nothing written while the customer pays
+
+    # The customer pays a moment later, while the till is polling.
+    reference = charge.reference
+    payer = threading.Timer(0.3, lambda: simulate(reference, "pay", url=sandbox.url))
+    payer.start()
+    started = time.monotonic()
+    final = qris.wait(charge.order_id, timeout=20)
+    payer.join()
+
+    assert final.status == "PAID" and final.paid_at is not None
+    assert time.monotonic() - started < 10
+    result = qris.complete(charge.order_id)
+    [payment] = result.sale.payments
+    assert (payment.method, payment.amount) == (PaymentMethod.QRIS, total)
+    assert till.checkout.cart.is_empty
+
+    report = till.worker.run_once()
+
+    assert report.online is True and report.pushed == 1 and report.pending == 0
+    assert server.count(Sale, id=result.sale.id) == 1
+    with server.db.session() as session:
+        rows = list(
+            session.scalars(select(SalePayment).where(SalePayment.sale_id == result.sale.id))
+        )
+        order = session.scalar(select(PaymentOrder).where(PaymentOrder.order_id == charge.order_id))
+        callbacks = list(session.scalars(select(PaymentCallback)))
+    assert [(r.method, r.amount, r.reference, r.order_id) for r in rows] == [
+        ("qris", total, charge.reference, charge.order_id)
+    ]
+    assert order is not None
+    assert (order.status, order.reference, order.amount) == ("PAID", charge.reference, total)
+    assert [(c.outcome, c.signature_ok) for c in callbacks] == [("processed", True)]
+
+
+def test_split_qris_and_cash_and_refusals_when_tripay_or_the_server_is_gone(
+    selling_till: Till, sandbox: Sandbox
+) -> None:
+    till, server = selling_till, selling_till.server
+    qris = qris_for(till)
+    total = ring_up(till)
+    pending = till.store.pending_count()
+
+    # Tripay unreachable: the server answers 502 and the till records nothing.
+    sandbox.stop()
+    with pytest.raises(QrisUnavailable) as tripay_down:
+        qris.start_for_cart(5_000)
+    assert "tunai" in str(tripay_down.value)
+    assert till.store.pending_count() == pending and len(till.checkout.cart.lines) == 3
+
+    # Tripay back: part QRIS, the rest cash.
+    sandbox.start()
+    charge = qris.start_for_cart(5_000)
+    assert charge.reference is not None
+    simulate(charge.reference, "pay", url=sandbox.url)
+    assert qris.wait(charge.order_id, timeout=20).status == "PAID"
+    split = qris.complete(charge.order_id, cash_tendered=total - 5_000 + 1_000)
+    assert split.change == 1_000
+    assert {p.method: p.amount for p in split.sale.payments} == {
+        PaymentMethod.QRIS: 5_000,
+        PaymentMethod.CASH: total - 5_000,
+    }
+
+    # The server gone: QRIS is refused in plain words, cash still sells.
+    server.stop()
+    ring_up(till)
+    with pytest.raises(QrisOffline) as offline:
+        qris.start_for_cart()
+    assert "offline" in str(offline.value) and "offline" in offline.value.text("en")
+    cash = till.checkout.checkout_cash(till.checkout.totals().total)
+
+    server.start()
+    report = till.worker.run_once()
+    assert report.online is True and report.pending == 0
+    with server.db.session() as session:
+        methods = sorted(
+            (r.method, r.amount)
+            for r in session.scalars(
+                select(SalePayment).where(SalePayment.sale_id.in_([split.sale.id, cash.sale.id]))
+            )
+        )
+    assert methods == sorted([("qris", 5_000), ("cash", total - 5_000), ("cash", cash.sale.total)])
