@@ -62,8 +62,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     settings = ClientSettings(**overrides)  # type: ignore[arg-type]
 
     from pos_client.ui.app import KasirApp  # imports Kivy: after KIVY_NO_ARGS
+    from pos_client.ui.till import ServerQris
 
-    app = KasirApp(settings)
+    app = KasirApp(settings, qris=ServerQris(settings))
     if args.enroll_code and not app.till.enrolled():
         app.pending_enroll_code = args.enroll_code
     app.run()

@@ -6,8 +6,9 @@ connections are never shared between threads), through :meth:`Till.open_store`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Literal
 
 import httpx
 from argon2 import PasswordHasher
@@ -24,7 +25,7 @@ from pos_client.services.clock import Clock, utc_now
 from pos_client.store import LocalStore
 from pos_client.sync.client import SyncClient
 from pos_client.sync.worker import SyncReport, SyncWorker
-from pos_client.ui.ports import QrisGateway
+from pos_client.ui.ports import QrisGateway, QrisItem, QrisStarted, QrisStatus
 from pos_client.ui.prefs import UiPrefs, load_prefs, save_prefs
 
 
@@ -59,6 +60,7 @@ class Till:
         store = LocalStore.open(settings)
         auth = AuthService(store, settings, now=now, hasher=hasher)
         catalog = CatalogService(store)
+        prefs = load_prefs(settings.data_dir)
         return cls(
             settings=settings,
             store=store,
@@ -67,7 +69,7 @@ class Till:
             checkout=CheckoutService(store, auth, settings, catalog=catalog, now=now),
             refunds=RefundService(store, auth, settings, now=now),
             shifts=ShiftService(store, auth, now=now),
-            prefs=load_prefs(settings.data_dir),
+            prefs=prefs,
             qris=qris,
             transport=transport,
             now=now,
@@ -120,3 +122,63 @@ class Till:
     def close(self) -> None:
         """Close the UI thread's store."""
         self.store.close()
+
+
+class ServerQris:
+    """QRIS through this till's server: a :class:`QrisGateway` over the QRIS service.
+
+    The service is built on first use and again whenever the device token changes (a
+    re-enrolled till), with a store connection of the calling worker thread's own.
+    """
+
+    def __init__(
+        self, settings: ClientSettings, *, transport: httpx.BaseTransport | None = None
+    ) -> None:
+        """QRIS for the till configured by ``settings`` (errors in the till's language)."""
+        self.settings = settings
+        self.transport = transport
+        self._language: str | None = None
+        self._token: str | None = None
+        self._gateway: QrisGateway | None = None
+
+    def _current(self) -> QrisGateway:
+        from pos_client.services.qris import QrisGatewayAdapter, QrisService
+        from pos_client.sync.payments_client import PaymentsClient
+        from pos_client.ui.ports import QrisError
+
+        store = LocalStore.open(self.settings)
+        try:
+            token = store.device_token()
+            code = store.terminal_identity().terminal_code or ""
+        finally:
+            store.close()
+        language: Literal["id", "en"] = (
+            "en" if load_prefs(self.settings.data_dir).language == "en" else "id"
+        )
+        if not token:
+            raise QrisError(
+                "Kasir ini belum terdaftar di server; QRIS belum bisa dipakai."
+                if language == "id"
+                else "This till is not enrolled with a server yet; QRIS is unavailable."
+            )
+        if self._gateway is None or token != self._token or language != self._language:
+            http = httpx.Client(
+                transport=self.transport, timeout=self.settings.http_timeout_seconds
+            )
+            client = PaymentsClient(http, base_url=self.settings.server_url, token=token)
+            service = QrisService(client, terminal_code=code)
+            self._gateway = QrisGatewayAdapter(service, language=language)
+            self._token, self._language = token, language
+        return self._gateway
+
+    def start(self, amount: int, items: Sequence[QrisItem]) -> QrisStarted:
+        """Create a QRIS payment on the server (blocking: call from a worker)."""
+        return self._current().start(amount, items)
+
+    def poll(self, order_id: str) -> QrisStatus:
+        """The payment's status from the server."""
+        return self._current().poll(order_id)
+
+    def cancel(self, order_id: str) -> None:
+        """Stop waiting for the payment (it expires on the server)."""
+        self._current().cancel(order_id)
