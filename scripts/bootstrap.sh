@@ -13,6 +13,7 @@ dpkg -s xvfb >/dev/null 2>&1 || need_apt+=(xvfb xauth)
 dpkg -s libmtdev1 >/dev/null 2>&1 || need_apt+=(libmtdev1)
 dpkg -s chromium >/dev/null 2>&1 || need_apt+=(chromium)
 dpkg -s chromium-driver >/dev/null 2>&1 || need_apt+=(chromium-driver)
+command -v curl >/dev/null 2>&1 || need_apt+=(curl)
 command -v mariadbd >/dev/null 2>&1 || [ -x /usr/sbin/mariadbd ] || need_apt+=(mariadb-server)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "bootstrap: installing system packages: ${need_apt[*]}"
