@@ -140,9 +140,7 @@ def _free_port() -> int:
 
 @pytest.fixture
 def two_servers(db_url: str) -> Iterator[list[str]]:
-    """Two uvicorn processes of the app on the same MariaDB database."""
-    if db_url.startswith("sqlite"):
-        pytest.skip("two server processes share one database only on MariaDB")
+    """Two uvicorn processes of the app on the same database (MariaDB, or one SQLite file)."""
     env = {
         **os.environ,
         "KASIR_DATABASE_URL": db_url,
