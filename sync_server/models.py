@@ -5,6 +5,7 @@ from sync_server.catalog import models as catalog_models
 from sync_server.core import models as core_models
 from sync_server.core.database import Base
 from sync_server.payments import models as payments_models
+from sync_server.reports import models as reports_models
 from sync_server.stock import models as stock_models
 from sync_server.sync import models as sync_models
 
@@ -14,6 +15,7 @@ __all__ = [
     "catalog_models",
     "core_models",
     "payments_models",
+    "reports_models",
     "stock_models",
     "sync_models",
 ]

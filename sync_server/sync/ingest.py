@@ -59,6 +59,7 @@ from sync_server.auth.models import Terminal, User
 from sync_server.catalog.models import Product
 from sync_server.core.database import bulk_insert, utcnow
 from sync_server.core.models import Store
+from sync_server.reports.rollups import record_batch
 from sync_server.stock.service import (
     MOVES,
     NewStockMove,
@@ -1054,6 +1055,12 @@ def ingest_batch(
         written = plans
     for plan in written:
         results[plan.index] = EventResult(id=plan.event.id, status=EventStatus.APPLIED)
+    # Report rollups move in this same transaction, so they always equal the raw rows.
+    record_batch(
+        session,
+        rows=[plan.rows for plan in written],
+        voided_sale_ids=[p["b_id"] for plan in written for s, p in plan.updates if s is _VOID_SALE],
+    )
     _drop_applied_meanwhile(session, parsed, results, rejections, refused_by_checks)
     for index, rejection in rejections.items():
         results[index] = EventResult(

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 11:55:07.495623
+Create Date: 2026-11-23 12:31:20.316795
 """
 
 from collections.abc import Sequence
@@ -39,6 +39,59 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), autoincrement=False, nullable=False),
         sa.Column("value", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_change_counter")),
+    )
+    op.create_table(
+        "report_payment_totals",
+        sa.Column("store_id", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("grain", sa.String(length=1), nullable=False),
+        sa.Column("period", sa.Date(), nullable=False),
+        sa.Column("method", sa.String(length=16), nullable=False),
+        sa.Column("payments_count", sa.BigInteger(), nullable=False),
+        sa.Column("amount", sa.BigInteger(), nullable=False),
+        sa.Column("refunds_count", sa.BigInteger(), nullable=False),
+        sa.Column("refunds_amount", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint(
+            "store_id", "grain", "period", "method", name=op.f("pk_report_payment_totals")
+        ),
+    )
+    op.create_table(
+        "report_product_totals",
+        sa.Column("store_id", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("grain", sa.String(length=1), nullable=False),
+        sa.Column("period", sa.Date(), nullable=False),
+        sa.Column("product_id", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("quantity", sa.BigInteger(), nullable=False),
+        sa.Column("revenue", sa.BigInteger(), nullable=False),
+        sa.Column("refunded_quantity", sa.BigInteger(), nullable=False),
+        sa.Column("refunded_amount", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint(
+            "store_id", "grain", "period", "product_id", name=op.f("pk_report_product_totals")
+        ),
+    )
+    op.create_table(
+        "report_sales_totals",
+        sa.Column("store_id", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("grain", sa.String(length=1), nullable=False),
+        sa.Column("period", sa.Date(), nullable=False),
+        sa.Column("terminal_id", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("cashier_id", sa.Integer(), autoincrement=False, nullable=False),
+        sa.Column("sales_count", sa.BigInteger(), nullable=False),
+        sa.Column("gross", sa.BigInteger(), nullable=False),
+        sa.Column("discounts", sa.BigInteger(), nullable=False),
+        sa.Column("tax", sa.BigInteger(), nullable=False),
+        sa.Column("net", sa.BigInteger(), nullable=False),
+        sa.Column("refunds_count", sa.BigInteger(), nullable=False),
+        sa.Column("refunds_amount", sa.BigInteger(), nullable=False),
+        sa.Column("voids_count", sa.BigInteger(), nullable=False),
+        sa.Column("voids_amount", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint(
+            "store_id",
+            "grain",
+            "period",
+            "terminal_id",
+            "cashier_id",
+            name=op.f("pk_report_sales_totals"),
+        ),
     )
     op.create_table(
         "stores",
@@ -703,5 +756,8 @@ def downgrade() -> None:
     op.drop_table("vouchers")
     op.drop_table("tax_rates")
     op.drop_table("stores")
+    op.drop_table("report_sales_totals")
+    op.drop_table("report_product_totals")
+    op.drop_table("report_payment_totals")
     op.drop_table("change_counter")
     op.drop_table("categories")

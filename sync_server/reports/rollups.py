@@ -1,0 +1,439 @@
+"""Keeping the report rollups equal to the raw sales tables.
+
+:func:`record_batch` is called by ingest inside the transaction that writes a batch of
+sales, refunds and voids, so the rollups can never disagree with the rows they sum:
+either both commit or neither does. It adds one upsert per rollup table, with the
+batch's changes summed per key first and the keys sorted, so concurrent batches take
+row locks in the same order (no deadlocks between them).
+
+:func:`rebuild_rollups` recomputes everything from the raw rows (a one-shot repair,
+and the check the tests make against the incremental path).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date
+from typing import Any, cast
+
+from sqlalchemy import (
+    ColumnElement,
+    Insert,
+    Table,
+    case,
+    delete,
+    func,
+    insert,
+    literal,
+    select,
+    union_all,
+)
+from sqlalchemy.dialects import mysql, sqlite
+from sqlalchemy.orm import Session
+
+from sync_server.core.database import Database
+from sync_server.reports.models import (
+    GRAIN_DAY,
+    GRAIN_MONTH,
+    PaymentTotals,
+    ProductTotals,
+    SalesTotals,
+)
+from sync_server.sync.models import Refund, RefundLine, Sale, SaleLine, SalePayment
+
+
+def _table(model: type[Any]) -> Table:
+    return cast(Table, model.__table__)
+
+
+SALES_TOTALS = _table(SalesTotals)
+PRODUCT_TOTALS = _table(ProductTotals)
+PAYMENT_TOTALS = _table(PaymentTotals)
+ROLLUPS: tuple[Table, ...] = (SALES_TOTALS, PRODUCT_TOTALS, PAYMENT_TOTALS)
+"""Rollup tables, in the order every transaction writes them."""
+
+SALES = _table(Sale)
+SALE_LINES = _table(SaleLine)
+SALE_PAYMENTS = _table(SalePayment)
+REFUNDS = _table(Refund)
+REFUND_LINES = _table(RefundLine)
+
+SALES_VALUES = (
+    "sales_count",
+    "gross",
+    "discounts",
+    "tax",
+    "net",
+    "refunds_count",
+    "refunds_amount",
+    "voids_count",
+    "voids_amount",
+)
+PRODUCT_VALUES = ("quantity", "revenue", "refunded_quantity", "refunded_amount")
+PAYMENT_VALUES = ("payments_count", "amount", "refunds_count", "refunds_amount")
+
+VALUE_COLUMNS: dict[Table, tuple[str, ...]] = {
+    SALES_TOTALS: SALES_VALUES,
+    PRODUCT_TOTALS: PRODUCT_VALUES,
+    PAYMENT_TOTALS: PAYMENT_VALUES,
+}
+
+
+def key_columns(table: Table) -> tuple[str, ...]:
+    """The primary key columns of a rollup table, in order."""
+    return tuple(col.name for col in table.primary_key.columns)
+
+
+def periods(day: date) -> tuple[tuple[str, date], tuple[str, date]]:
+    """The (grain, period) pairs a business day adds to: the day and its month."""
+    return ((GRAIN_DAY, day), (GRAIN_MONTH, day.replace(day=1)))
+
+
+class RollupDeltas:
+    """Changes to the rollups, summed per key before they reach the database."""
+
+    def __init__(self) -> None:
+        self.changes: dict[Table, dict[tuple[Any, ...], list[int]]] = {
+            table: defaultdict(lambda t=table: [0] * len(VALUE_COLUMNS[t]))  # type: ignore[misc]
+            for table in ROLLUPS
+        }
+
+    def add(
+        self, table: Table, store_id: int, day: date, key: tuple[Any, ...], **values: int
+    ) -> None:
+        """Add ``values`` (by column name) at ``key`` on ``day`` and in its month."""
+        names = VALUE_COLUMNS[table]
+        for grain, period in periods(day):
+            row = self.changes[table][(store_id, grain, period, *key)]
+            for name, value in values.items():
+                row[names.index(name)] += value
+
+    def add_sale(self, sale: Mapping[str, Any], sign: int = 1) -> None:
+        """A sale's own figures (``sign=-1`` takes them back out, for a void)."""
+        self.add(
+            SALES_TOTALS,
+            sale["store_id"],
+            sale["business_date"],
+            (sale["terminal_id"], sale["cashier_id"]),
+            sales_count=sign,
+            gross=sign * sale["subtotal"],
+            discounts=sign * sale["discount_total"],
+            tax=sign * sale["tax_total"],
+            net=sign * sale["total"],
+            voids_count=1 if sign < 0 else 0,
+            voids_amount=sale["total"] if sign < 0 else 0,
+        )
+
+    def rows(self, table: Table) -> list[dict[str, Any]]:
+        """The summed changes of ``table`` as insert rows, sorted by key (lock order)."""
+        keys = key_columns(table)
+        names = VALUE_COLUMNS[table]
+        return [
+            dict(zip(keys, key, strict=True)) | dict(zip(names, values, strict=True))
+            for key, values in sorted(self.changes[table].items())
+            if any(values)
+        ]
+
+
+_UPSERTS: dict[tuple[str, str], Insert] = {}
+
+
+def _upsert(dialect: str, table: Table) -> Insert:
+    """``INSERT ... ON CONFLICT/DUPLICATE KEY`` adding the new values to the stored ones."""
+    cached = _UPSERTS.get((dialect, table.name))
+    if cached is not None:
+        return cached
+    names = VALUE_COLUMNS[table]
+    stmt: Insert
+    if dialect == "sqlite":
+        lite = sqlite.insert(table)
+        stmt = lite.on_conflict_do_update(
+            index_elements=list(key_columns(table)),
+            set_={n: table.c[n] + lite.excluded[n] for n in names},
+        )
+    else:
+        # VALUES(col), not bound values: PyMySQL's multi-row executemany needs that.
+        my = mysql.insert(table)
+        stmt = my.on_duplicate_key_update({n: table.c[n] + my.inserted[n] for n in names})
+    _UPSERTS[(dialect, table.name)] = stmt
+    return stmt
+
+
+def apply_deltas(session: Session, deltas: RollupDeltas) -> None:
+    """Add ``deltas`` to the stored rollups, one upsert per table, keys in sorted order."""
+    dialect = session.get_bind().dialect.name
+    for table in ROLLUPS:
+        rows = deltas.rows(table)
+        if rows:
+            session.execute(_upsert(dialect, table), rows)
+
+
+def _void_deltas(session: Session, deltas: RollupDeltas, sale_ids: Sequence[uuid.UUID]) -> None:
+    """Take voided sales back out of the figures; they are stored by now."""
+    ids = sorted(set(sale_ids))
+    sales = {
+        row.id: row._asdict()
+        for row in session.execute(
+            select(
+                SALES.c.id,
+                SALES.c.store_id,
+                SALES.c.business_date,
+                SALES.c.terminal_id,
+                SALES.c.cashier_id,
+                SALES.c.subtotal,
+                SALES.c.discount_total,
+                SALES.c.tax_total,
+                SALES.c.total,
+            ).where(SALES.c.id.in_(ids))
+        )
+    }
+    for sale in sales.values():
+        deltas.add_sale(sale, sign=-1)
+    for sale_id, product_id, qty, total in session.execute(
+        select(
+            SALE_LINES.c.sale_id, SALE_LINES.c.product_id, SALE_LINES.c.quantity, SALE_LINES.c.total
+        ).where(SALE_LINES.c.sale_id.in_(ids))
+    ):
+        sale = sales[sale_id]
+        deltas.add(
+            PRODUCT_TOTALS,
+            sale["store_id"],
+            sale["business_date"],
+            (product_id,),
+            quantity=-qty,
+            revenue=-total,
+        )
+    for sale_id, method, amount in session.execute(
+        select(SALE_PAYMENTS.c.sale_id, SALE_PAYMENTS.c.method, SALE_PAYMENTS.c.amount).where(
+            SALE_PAYMENTS.c.sale_id.in_(ids)
+        )
+    ):
+        sale = sales[sale_id]
+        deltas.add(
+            PAYMENT_TOTALS,
+            sale["store_id"],
+            sale["business_date"],
+            (method,),
+            payments_count=-1,
+            amount=-amount,
+        )
+
+
+def record_batch(
+    session: Session,
+    *,
+    rows: Iterable[Mapping[Table, Sequence[Mapping[str, Any]]]],
+    voided_sale_ids: Sequence[uuid.UUID] = (),
+) -> None:
+    """Bring the rollups up to date with what one ingest batch wrote (same transaction).
+
+    ``rows`` are the rows each applied event inserted, keyed by table (an event's
+    lines travel with their sale or refund); ``voided_sale_ids`` are the sales the batch
+    voided. Call it after the batch's rows are written.
+    """
+    deltas = RollupDeltas()
+    for event_rows in rows:
+        sales = {s["id"]: s for s in event_rows.get(SALES, ())}
+        for sale in sales.values():
+            deltas.add_sale(sale)
+        for line in event_rows.get(SALE_LINES, ()):
+            sale = sales[line["sale_id"]]
+            deltas.add(
+                PRODUCT_TOTALS,
+                sale["store_id"],
+                sale["business_date"],
+                (line["product_id"],),
+                quantity=line["quantity"],
+                revenue=line["total"],
+            )
+        for pay in event_rows.get(SALE_PAYMENTS, ()):
+            sale = sales[pay["sale_id"]]
+            deltas.add(
+                PAYMENT_TOTALS,
+                sale["store_id"],
+                sale["business_date"],
+                (pay["method"],),
+                payments_count=1,
+                amount=pay["amount"],
+            )
+        refunds = {r["id"]: r for r in event_rows.get(REFUNDS, ())}
+        for refund in refunds.values():
+            day = refund["business_date"]
+            deltas.add(
+                SALES_TOTALS,
+                refund["store_id"],
+                day,
+                (refund["terminal_id"], refund["cashier_id"]),
+                refunds_count=1,
+                refunds_amount=refund["total"],
+            )
+            deltas.add(
+                PAYMENT_TOTALS,
+                refund["store_id"],
+                day,
+                (refund["method"],),
+                refunds_count=1,
+                refunds_amount=refund["total"],
+            )
+        for line in event_rows.get(REFUND_LINES, ()):
+            refund = refunds[line["refund_id"]]
+            deltas.add(
+                PRODUCT_TOTALS,
+                refund["store_id"],
+                refund["business_date"],
+                (line["product_id"],),
+                refunded_quantity=line["quantity"],
+                refunded_amount=line["amount"],
+            )
+    if voided_sale_ids:
+        _void_deltas(session, deltas, voided_sale_ids)
+    apply_deltas(session, deltas)
+
+
+# --- rebuilding from the raw rows ----------------------------------------------------------
+
+
+def _month_start(session: Session, column: ColumnElement[Any]) -> ColumnElement[Any]:
+    if session.get_bind().dialect.name == "sqlite":
+        return func.date(column, "start of month")
+    return func.date_format(column, "%Y-%m-01")
+
+
+def _zero() -> ColumnElement[int]:
+    return literal(0)
+
+
+def _day_selects() -> dict[Table, Any]:
+    """For each rollup table, a SELECT of its 'D' rows straight from the raw tables."""
+    live = SALES.c.voided.is_(False)
+
+    def when_live(value: ColumnElement[Any]) -> ColumnElement[Any]:
+        return case((live, value), else_=0)
+
+    def when_voided(value: ColumnElement[Any]) -> ColumnElement[Any]:
+        return case((live, 0), else_=value)
+
+    sales_parts = union_all(
+        select(
+            SALES.c.store_id,
+            SALES.c.business_date.label("period"),
+            SALES.c.terminal_id,
+            SALES.c.cashier_id,
+            when_live(literal(1)).label("sales_count"),
+            when_live(SALES.c.subtotal).label("gross"),
+            when_live(SALES.c.discount_total).label("discounts"),
+            when_live(SALES.c.tax_total).label("tax"),
+            when_live(SALES.c.total).label("net"),
+            _zero().label("refunds_count"),
+            _zero().label("refunds_amount"),
+            when_voided(literal(1)).label("voids_count"),
+            when_voided(SALES.c.total).label("voids_amount"),
+        ),
+        select(
+            REFUNDS.c.store_id,
+            REFUNDS.c.business_date,
+            REFUNDS.c.terminal_id,
+            REFUNDS.c.cashier_id,
+            *(_zero() for _ in range(5)),
+            literal(1),
+            REFUNDS.c.total,
+            _zero(),
+            _zero(),
+        ),
+    ).subquery("parts")
+    product_parts = union_all(
+        select(
+            SALES.c.store_id,
+            SALES.c.business_date.label("period"),
+            SALE_LINES.c.product_id,
+            SALE_LINES.c.quantity.label("quantity"),
+            SALE_LINES.c.total.label("revenue"),
+            _zero().label("refunded_quantity"),
+            _zero().label("refunded_amount"),
+        )
+        .select_from(SALE_LINES.join(SALES, SALES.c.id == SALE_LINES.c.sale_id))
+        .where(live),
+        select(
+            REFUNDS.c.store_id,
+            REFUNDS.c.business_date,
+            REFUND_LINES.c.product_id,
+            _zero(),
+            _zero(),
+            REFUND_LINES.c.quantity,
+            REFUND_LINES.c.amount,
+        ).select_from(REFUND_LINES.join(REFUNDS, REFUNDS.c.id == REFUND_LINES.c.refund_id)),
+    ).subquery("parts")
+    payment_parts = union_all(
+        select(
+            SALES.c.store_id,
+            SALES.c.business_date.label("period"),
+            SALE_PAYMENTS.c.method,
+            literal(1).label("payments_count"),
+            SALE_PAYMENTS.c.amount.label("amount"),
+            _zero().label("refunds_count"),
+            _zero().label("refunds_amount"),
+        )
+        .select_from(SALE_PAYMENTS.join(SALES, SALES.c.id == SALE_PAYMENTS.c.sale_id))
+        .where(live),
+        select(
+            REFUNDS.c.store_id,
+            REFUNDS.c.business_date,
+            REFUNDS.c.method,
+            _zero(),
+            _zero(),
+            literal(1),
+            REFUNDS.c.total,
+        ),
+    ).subquery("parts")
+    selects: dict[Table, Any] = {}
+    for table, parts in (
+        (SALES_TOTALS, sales_parts),
+        (PRODUCT_TOTALS, product_parts),
+        (PAYMENT_TOTALS, payment_parts),
+    ):
+        keys = [parts.c[name] for name in key_columns(table) if name != "grain"]
+        selects[table] = select(
+            keys[0],
+            literal(GRAIN_DAY).label("grain"),
+            *keys[1:],
+            *(func.sum(parts.c[name]) for name in VALUE_COLUMNS[table]),
+        ).group_by(*keys)
+    return selects
+
+
+def rebuild_rollups(db: Database) -> None:
+    """Recompute every rollup row from the raw sales, refunds and voids, in one transaction.
+
+    A repair tool: run it while no till is pushing (a batch ingested meanwhile would
+    be counted twice or not at all, depending on timing).
+    """
+    with db.session() as session:
+        rebuild_in(session)
+
+
+def rebuild_in(session: Session) -> None:
+    """:func:`rebuild_rollups` inside the caller's transaction."""
+    for table in ROLLUPS:
+        session.execute(delete(table))
+    for table, day_rows in _day_selects().items():
+        keys = key_columns(table)
+        names = VALUE_COLUMNS[table]
+        session.execute(insert(table).from_select([*keys, *names], day_rows))
+        month = _month_start(session, table.c.period)
+        other_keys = [table.c[k] for k in keys if k not in ("store_id", "grain", "period")]
+        session.execute(
+            insert(table).from_select(
+                [*keys, *names],
+                select(
+                    table.c.store_id,
+                    literal(GRAIN_MONTH),
+                    month,
+                    *other_keys,
+                    *(func.sum(table.c[n]) for n in names),
+                )
+                .where(table.c.grain == GRAIN_DAY)
+                .group_by(table.c.store_id, month, *other_keys),
+            )
+        )

@@ -1,0 +1,680 @@
+"""Reports for managers: sales over time, products, payments, cashiers, terminals, stock,
+sync health, QRIS payments and the dashboard.
+
+Every function takes the database to read (the reports replica when one is configured:
+routers pass ``ReportsDbDep``) and keyword-only arguments, and returns wire schemas
+from :mod:`sync_server.reports.schemas`. Sales figures come from the rollup tables
+(:mod:`sync_server.reports.models`), so their cost depends on the length of the
+period, not on the number of sales. Days are the store's local business days; ``start``
+and ``end`` are both included.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from shared.models import Role
+from sync_server.auth.models import Terminal, User
+from sync_server.catalog.models import Product
+from sync_server.core.database import Database, utcnow
+from sync_server.core.errors import Forbidden, Invalid, NotFound
+from sync_server.core.models import Store
+from sync_server.payments.models import PaymentOrder
+from sync_server.reports.models import GRAIN_DAY, GRAIN_MONTH
+from sync_server.reports.rollups import (
+    PAYMENT_TOTALS,
+    PRODUCT_TOTALS,
+    SALES_TOTALS,
+    SALES_VALUES,
+)
+from sync_server.reports.schemas import (
+    AlertCounts,
+    CashierRow,
+    Dashboard,
+    DayFigures,
+    Granularity,
+    PaymentMethodRow,
+    PaymentOrderRow,
+    ProductRow,
+    RefundsVoidsDiscounts,
+    RejectedEventRow,
+    SalesFigures,
+    SalesOverTime,
+    SalesPeriod,
+    StockFilter,
+    StockLevelRow,
+    TerminalHealthRow,
+    TerminalRow,
+)
+from sync_server.stock.models import StockLevel
+from sync_server.stock.service import list_levels
+from sync_server.sync.models import RejectedEvent
+
+STALE_AFTER = timedelta(minutes=30)
+"""A terminal not seen for longer than this is flagged on the dashboard."""
+
+MAX_DAYS = 3660
+"""Longest period a report answers (ten years)."""
+
+DEFAULT_ZONE = "Asia/Jakarta"
+
+
+# --- who may see which store, and the store's calendar -------------------------------------
+
+
+def report_store(db: Database, *, user: User, store_id: int | None) -> int:
+    """The store ``user`` may read reports of: their own, or any store for an admin.
+
+    Managers naming another store get 403; an admin without a store must name one.
+    """
+    if store_id is None:
+        if user.store_id is None:
+            raise Invalid("Name the store (store_id).", code="store_required")
+        store_id = user.store_id
+    elif store_id != user.store_id and user.role != Role.ADMIN:
+        raise Forbidden(
+            "You can only see reports of your own store.",
+            code="other_store",
+            details={"store_id": store_id, "your_store_id": user.store_id},
+        )
+    with db.session() as session:
+        if session.get(Store, store_id) is None:
+            raise NotFound(f"Store {store_id} does not exist.", code="unknown_store")
+    return store_id
+
+
+def _zone_of(session: Session, store_id: int) -> ZoneInfo:
+    name = session.scalar(select(Store.timezone).where(Store.id == store_id)) or DEFAULT_ZONE
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo(DEFAULT_ZONE)
+
+
+def store_today(db: Database, *, store_id: int, now: datetime | None = None) -> date:
+    """The store's local calendar day at ``now`` (default: now)."""
+    with db.session() as session:
+        zone = _zone_of(session, store_id)
+    return (now or utcnow()).astimezone(zone).date()
+
+
+def _check_range(start: date, end: date) -> None:
+    if end < start:
+        raise Invalid("The period ends before it starts.", code="bad_period")
+    if (end - start).days > MAX_DAYS:
+        raise Invalid(f"A report covers at most {MAX_DAYS} days.", code="period_too_long")
+
+
+def _local_day_bounds(zone: ZoneInfo, start: date, end: date) -> tuple[datetime, datetime]:
+    """UTC instants of the start of ``start`` and of the day after ``end``, store-local."""
+    lo = datetime.combine(start, time(), zone).astimezone(UTC)
+    hi = datetime.combine(end + timedelta(days=1), time(), zone).astimezone(UTC)
+    return lo, hi
+
+
+# --- reading the rollups -------------------------------------------------------------------
+
+
+def _month_end(first: date) -> date:
+    nxt = (
+        first.replace(year=first.year + 1, month=1)
+        if first.month == 12
+        else first.replace(month=first.month + 1)
+    )
+    return nxt - timedelta(days=1)
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    """Rollup rows of one grain whose period lies between two days."""
+
+    grain: str
+    first: date
+    last: date
+
+
+def segments(start: date, end: date, *, months: bool = True) -> list[Segment]:
+    """Cover ``start..end`` with whole months ('M' rows) and the ragged ends in days."""
+    if not months:
+        return [Segment(GRAIN_DAY, start, end)]
+    first_month = start if start.day == 1 else _month_end(start) + timedelta(days=1)
+    last_month: date | None = None
+    month = first_month
+    while _month_end(month) <= end:
+        last_month = month
+        month = _month_end(month) + timedelta(days=1)
+    if last_month is None:
+        return [Segment(GRAIN_DAY, start, end)]
+    parts = []
+    if start < first_month:
+        parts.append(Segment(GRAIN_DAY, start, first_month - timedelta(days=1)))
+    parts.append(Segment(GRAIN_MONTH, first_month, last_month))
+    after = _month_end(last_month) + timedelta(days=1)
+    if after <= end:
+        parts.append(Segment(GRAIN_DAY, after, end))
+    return parts
+
+
+def _period_filter(
+    table: Any, store_id: int, start: date, end: date, *, months: bool = True
+) -> ColumnElement[bool]:
+    return and_(
+        table.c.store_id == store_id,
+        or_(
+            *(
+                and_(table.c.grain == seg.grain, table.c.period.between(seg.first, seg.last))
+                for seg in segments(start, end, months=months)
+            )
+        ),
+    )
+
+
+def _sales_sums() -> list[ColumnElement[Any]]:
+    return [func.coalesce(func.sum(SALES_TOTALS.c[n]), 0).label(n) for n in SALES_VALUES]
+
+
+def _figures(row: Any) -> dict[str, int]:
+    return {n: int(getattr(row, n) or 0) for n in SALES_VALUES}
+
+
+def _sales_by(
+    session: Session,
+    *,
+    store_id: int,
+    start: date,
+    end: date,
+    keys: Sequence[ColumnElement[Any]],
+    months: bool = True,
+) -> list[Any]:
+    stmt: Select[Any] = select(*keys, *_sales_sums()).where(
+        _period_filter(SALES_TOTALS, store_id, start, end, months=months)
+    )
+    if keys:
+        stmt = stmt.group_by(*keys)
+    return list(session.execute(stmt))
+
+
+def _period_of(day: date, granularity: Granularity) -> tuple[date, date, str]:
+    if granularity == "day":
+        return day, day, day.isoformat()
+    if granularity == "week":
+        monday = day - timedelta(days=day.weekday())
+        year, week, _ = day.isocalendar()
+        return monday, monday + timedelta(days=6), f"{year}-W{week:02d}"
+    if granularity == "month":
+        first = day.replace(day=1)
+        return first, _month_end(first), f"{day:%Y-%m}"
+    return date(day.year, 1, 1), date(day.year, 12, 31), f"{day.year}"
+
+
+def sales_over_time(
+    db: Database, *, store_id: int, granularity: Granularity, start: date, end: date
+) -> SalesOverTime:
+    """Sales per day, ISO week (Monday first), month or year from ``start`` to ``end``.
+
+    Every period in the range is listed, empty ones with zeros; the first and last
+    periods are cut to the range (``period_start``/``period_end`` say where).
+    """
+    _check_range(start, end)
+    months = granularity in ("month", "year")
+    with db.session() as session:
+        rows = _sales_by(
+            session,
+            store_id=store_id,
+            start=start,
+            end=end,
+            keys=[SALES_TOTALS.c.period],
+            months=months,
+        )
+    buckets: dict[date, dict[str, int]] = {}
+    labels: dict[date, tuple[date, date, str]] = {}
+    day = start
+    while day <= end:
+        first, last, label = _period_of(day, granularity)
+        if first not in labels:
+            labels[first] = (max(first, start), min(last, end), label)
+            buckets[first] = dict.fromkeys(SALES_VALUES, 0)
+        day = last + timedelta(days=1)
+    totals = dict.fromkeys(SALES_VALUES, 0)
+    for row in rows:
+        first = _period_of(row.period, granularity)[0]
+        figures = _figures(row)
+        for name, value in figures.items():
+            buckets[first][name] += value
+            totals[name] += value
+    periods = [
+        SalesPeriod(period_start=labels[k][0], period_end=labels[k][1], label=labels[k][2], **v)
+        for k, v in sorted(buckets.items())
+    ]
+    return SalesOverTime(
+        store_id=store_id,
+        granularity=granularity,
+        start=start,
+        end=end,
+        periods=periods,
+        totals=SalesFigures(**totals),
+    )
+
+
+def sales_summary(db: Database, *, store_id: int, start: date, end: date) -> SalesFigures:
+    """Sales, refunds and voids of a whole period in one set of figures."""
+    _check_range(start, end)
+    with db.session() as session:
+        (row,) = _sales_by(session, store_id=store_id, start=start, end=end, keys=[])
+    return SalesFigures(**_figures(row))
+
+
+def top_products(
+    db: Database,
+    *,
+    store_id: int,
+    start: date,
+    end: date,
+    limit: int = 20,
+    order_by: str = "revenue",
+) -> list[ProductRow]:
+    """The best-selling products of a period, by ``revenue`` (default) or ``quantity``."""
+    _check_range(start, end)
+    if order_by not in ("revenue", "quantity"):
+        raise Invalid("Order by revenue or quantity.", code="bad_order")
+    t = PRODUCT_TOTALS
+    sums = select(
+        t.c.product_id,
+        func.sum(t.c.quantity).label("quantity"),
+        func.sum(t.c.revenue).label("revenue"),
+        func.sum(t.c.refunded_quantity).label("refunded_quantity"),
+        func.sum(t.c.refunded_amount).label("refunded_amount"),
+    ).where(_period_filter(t, store_id, start, end))
+    sums = sums.group_by(t.c.product_id)
+    ranked = (
+        sums.order_by(func.sum(t.c[order_by]).desc(), t.c.product_id)
+        .limit(limit)
+        .subquery("ranked")
+    )
+    stmt = (
+        select(ranked, Product.sku, Product.name)
+        .join(Product, Product.id == ranked.c.product_id)
+        .order_by(ranked.c[order_by].desc(), ranked.c.product_id)
+    )
+    with db.session() as session:
+        return [
+            ProductRow(
+                product_id=r.product_id,
+                sku=r.sku,
+                name=r.name,
+                quantity=int(r.quantity),
+                revenue=int(r.revenue),
+                refunded_quantity=int(r.refunded_quantity),
+                refunded_amount=int(r.refunded_amount),
+            )
+            for r in session.execute(stmt)
+        ]
+
+
+def by_payment_method(
+    db: Database, *, store_id: int, start: date, end: date
+) -> list[PaymentMethodRow]:
+    """Money by payment method; each part of a split tender counts under its method."""
+    _check_range(start, end)
+    t = PAYMENT_TOTALS
+    stmt = (
+        select(
+            t.c.method,
+            func.sum(t.c.payments_count).label("payments_count"),
+            func.sum(t.c.amount).label("amount"),
+            func.sum(t.c.refunds_count).label("refunds_count"),
+            func.sum(t.c.refunds_amount).label("refunds_amount"),
+        )
+        .where(_period_filter(t, store_id, start, end))
+        .group_by(t.c.method)
+        .order_by(t.c.method)
+    )
+    with db.session() as session:
+        return [
+            PaymentMethodRow(
+                method=r.method,
+                payments_count=int(r.payments_count),
+                amount=int(r.amount),
+                refunds_count=int(r.refunds_count),
+                refunds_amount=int(r.refunds_amount),
+            )
+            for r in session.execute(stmt)
+        ]
+
+
+def by_cashier(db: Database, *, store_id: int, start: date, end: date) -> list[CashierRow]:
+    """Sales, refunds and voids per cashier, largest net first."""
+    _check_range(start, end)
+    with db.session() as session:
+        rows = _sales_by(
+            session, store_id=store_id, start=start, end=end, keys=[SALES_TOTALS.c.cashier_id]
+        )
+        names = {
+            uid: (username, full_name)
+            for uid, username, full_name in session.execute(
+                select(User.id, User.username, User.full_name).where(
+                    User.id.in_([r.cashier_id for r in rows])
+                )
+            )
+        }
+    out = [
+        CashierRow(
+            cashier_id=r.cashier_id,
+            username=names.get(r.cashier_id, ("?", ""))[0],
+            full_name=names.get(r.cashier_id, ("?", ""))[1],
+            **_figures(r),
+        )
+        for r in rows
+    ]
+    return sorted(out, key=lambda c: (-c.net, c.cashier_id))
+
+
+def by_terminal(db: Database, *, store_id: int, start: date, end: date) -> list[TerminalRow]:
+    """Sales, refunds and voids per terminal, by terminal code."""
+    _check_range(start, end)
+    with db.session() as session:
+        rows = _sales_by(
+            session, store_id=store_id, start=start, end=end, keys=[SALES_TOTALS.c.terminal_id]
+        )
+        names = {
+            tid: (code, name)
+            for tid, code, name in session.execute(
+                select(Terminal.id, Terminal.code, Terminal.name).where(
+                    Terminal.id.in_([r.terminal_id for r in rows])
+                )
+            )
+        }
+    out = [
+        TerminalRow(
+            terminal_id=r.terminal_id,
+            code=names.get(r.terminal_id, ("?", ""))[0],
+            name=names.get(r.terminal_id, ("?", ""))[1],
+            **_figures(r),
+        )
+        for r in rows
+    ]
+    return sorted(out, key=lambda t: (t.code, t.terminal_id))
+
+
+def _days(session: Session, *, store_id: int, start: date, end: date) -> list[DayFigures]:
+    rows = _sales_by(
+        session,
+        store_id=store_id,
+        start=start,
+        end=end,
+        keys=[SALES_TOTALS.c.period],
+        months=False,
+    )
+    found = {r.period: _figures(r) for r in rows}
+    empty = dict.fromkeys(SALES_VALUES, 0)
+    return [
+        DayFigures(day=start + timedelta(days=i), **found.get(start + timedelta(days=i), empty))
+        for i in range((end - start).days + 1)
+    ]
+
+
+def refunds_voids_discounts(
+    db: Database, *, store_id: int, start: date, end: date
+) -> RefundsVoidsDiscounts:
+    """Discounts given, refunds and voids of a period, in total and per day."""
+    _check_range(start, end)
+    with db.session() as session:
+        days = _days(session, store_id=store_id, start=start, end=end)
+    totals: dict[str, int] = defaultdict(int)
+    for day in days:
+        for name in SALES_VALUES:
+            totals[name] += getattr(day, name)
+    return RefundsVoidsDiscounts(
+        store_id=store_id, start=start, end=end, totals=SalesFigures(**totals), days=days
+    )
+
+
+# --- stock, terminals, payments ------------------------------------------------------------
+
+
+def stock_on_hand(
+    db: Database,
+    *,
+    store_id: int,
+    only: StockFilter | None = None,
+    limit: int = 1000,
+    offset: int = 0,
+) -> list[StockLevelRow]:
+    """On hand per product, optionally only the ``negative`` or ``low`` ones."""
+    with db.session() as session:
+        return list_levels(session, store_id=store_id, only=only, limit=limit, offset=offset)
+
+
+def _stock_alerts(session: Session, store_id: int) -> tuple[int, int]:
+    """Counts of negative and low products, by the rules of :func:`list_levels`."""
+    levels = StockLevel.__table__
+    on_hand = func.coalesce(levels.c.on_hand, 0)
+    base = (
+        select(
+            func.coalesce(func.sum(case((on_hand < 0, 1), else_=0)), 0),
+            func.coalesce(func.sum(case((on_hand <= Product.low_stock_threshold, 1), else_=0)), 0),
+        )
+        .select_from(Product)
+        .outerjoin(levels, and_(levels.c.product_id == Product.id, levels.c.store_id == store_id))
+        .where(or_(Product.active.is_(True), levels.c.on_hand.is_not(None)))
+    )
+    negative, low = session.execute(base).one()
+    return int(negative), int(low)
+
+
+def _rejected_rows(
+    session: Session, *, store_id: int, unresolved_only: bool, limit: int
+) -> list[RejectedEventRow]:
+    stmt = (
+        select(RejectedEvent, Terminal.code)
+        .join(Terminal, Terminal.id == RejectedEvent.terminal_id)
+        .where(Terminal.store_id == store_id)
+        .order_by(RejectedEvent.last_seen_at.desc(), RejectedEvent.id.desc())
+        .limit(limit)
+    )
+    if unresolved_only:
+        stmt = stmt.where(RejectedEvent.resolved_at.is_(None))
+    return [_rejected_row(ev, code) for ev, code in session.execute(stmt)]
+
+
+def _rejected_row(ev: RejectedEvent, code: str) -> RejectedEventRow:
+    return RejectedEventRow(
+        event_id=ev.event_id,
+        terminal_id=ev.terminal_id,
+        terminal_code=code,
+        type=ev.type,
+        code=ev.code,
+        reason=ev.reason,
+        attempts=ev.attempts,
+        first_seen_at=ev.first_seen_at,
+        last_seen_at=ev.last_seen_at,
+        resolved_at=ev.resolved_at,
+        resolved_by=ev.resolved_by,
+        resolution=ev.resolution,
+    )
+
+
+def rejected_events(
+    db: Database, *, store_id: int, unresolved_only: bool = True, limit: int = 500
+) -> list[RejectedEventRow]:
+    """Events the store's tills sent that were refused, newest first."""
+    with db.session() as session:
+        return _rejected_rows(
+            session, store_id=store_id, unresolved_only=unresolved_only, limit=limit
+        )
+
+
+def terminal_health(
+    db: Database, *, store_id: int, now: datetime | None = None
+) -> list[TerminalHealthRow]:
+    """Every terminal of the store: last seen, events waiting, unresolved rejected events."""
+    now = now or utcnow()
+    with db.session() as session:
+        terminals = list(
+            session.scalars(
+                select(Terminal).where(Terminal.store_id == store_id).order_by(Terminal.code)
+            )
+        )
+        rejected = _rejected_rows(session, store_id=store_id, unresolved_only=True, limit=5000)
+    per_terminal: dict[int, list[RejectedEventRow]] = defaultdict(list)
+    for row in rejected:
+        per_terminal[row.terminal_id].append(row)
+    out = []
+    for t in terminals:
+        minutes = (
+            None if t.last_seen_at is None else int((now - t.last_seen_at).total_seconds() // 60)
+        )
+        active = t.enrolled_at is not None and t.revoked_at is None
+        out.append(
+            TerminalHealthRow(
+                terminal_id=t.id,
+                code=t.code,
+                name=t.name,
+                enrolled=t.enrolled_at is not None,
+                revoked=t.revoked_at is not None,
+                last_seen_at=t.last_seen_at,
+                minutes_since_seen=minutes,
+                stale=active and (t.last_seen_at is None or now - t.last_seen_at > STALE_AFTER),
+                events_waiting=t.events_waiting,
+                unresolved_rejected=len(per_terminal[t.id]),
+                rejected=per_terminal[t.id],
+            )
+        )
+    return out
+
+
+def resolve_rejected(
+    db: Database, *, user: User, event_id: uuid.UUID, note: str
+) -> RejectedEventRow:
+    """Mark a rejected event as dealt with (``note`` says how). Writes: pass the main db.
+
+    Managers resolve their own store's events; admins any. Resolving again replaces
+    the note.
+    """
+    with db.session() as session:
+        found = session.execute(
+            select(RejectedEvent, Terminal.code, Terminal.store_id)
+            .join(Terminal, Terminal.id == RejectedEvent.terminal_id)
+            .where(RejectedEvent.event_id == event_id)
+            .with_for_update()
+        ).first()
+        if found is None:
+            raise NotFound(f"No rejected event {event_id}.", code="unknown_rejected_event")
+        ev, code, store_id = found
+        if user.role != Role.ADMIN and store_id != user.store_id:
+            raise Forbidden("That event belongs to another store.", code="other_store")
+        session.execute(
+            update(RejectedEvent)
+            .where(RejectedEvent.id == ev.id)
+            .values(resolved_at=utcnow(), resolved_by=user.id, resolution=note[:200])
+        )
+        session.refresh(ev)
+        return _rejected_row(ev, code)
+
+
+def payments(
+    db: Database,
+    *,
+    store_id: int,
+    start: date,
+    end: date,
+    status: str | None = None,
+    limit: int = 500,
+) -> list[PaymentOrderRow]:
+    """QRIS payment orders created on the store's days ``start..end``, newest first."""
+    _check_range(start, end)
+    with db.session() as session:
+        lo, hi = _local_day_bounds(_zone_of(session, store_id), start, end)
+        stmt = (
+            select(PaymentOrder)
+            .where(
+                PaymentOrder.store_id == store_id,
+                PaymentOrder.created_at >= lo,
+                PaymentOrder.created_at < hi,
+            )
+            .order_by(PaymentOrder.created_at.desc(), PaymentOrder.id.desc())
+            .limit(limit)
+        )
+        if status is not None:
+            stmt = stmt.where(PaymentOrder.status == status.upper())
+        return [
+            PaymentOrderRow(
+                order_id=p.order_id,
+                terminal_id=p.terminal_id,
+                amount=p.amount,
+                status=p.status,
+                method=p.method,
+                reference=p.reference,
+                created_at=p.created_at,
+                expires_at=p.expires_at,
+                paid_at=p.paid_at,
+                last_error=p.last_error,
+            )
+            for p in session.scalars(stmt)
+        ]
+
+
+# --- the dashboard -------------------------------------------------------------------------
+
+
+def dashboard(
+    db: Database, *, store_id: int, today: date | None = None, now: datetime | None = None
+) -> Dashboard:
+    """Today against yesterday, the last 7 days (today included) and the alerts."""
+    now = now or utcnow()
+    with db.session() as session:
+        zone = _zone_of(session, store_id)
+        today = today or now.astimezone(zone).date()
+        week = _days(session, store_id=store_id, start=today - timedelta(days=6), end=today)
+        negative, low = _stock_alerts(session, store_id)
+        stale = session.scalar(
+            select(func.count())
+            .select_from(Terminal)
+            .where(
+                Terminal.store_id == store_id,
+                Terminal.enrolled_at.is_not(None),
+                Terminal.revoked_at.is_(None),
+                or_(Terminal.last_seen_at.is_(None), Terminal.last_seen_at < now - STALE_AFTER),
+            )
+        )
+        unresolved = session.scalar(
+            select(func.count())
+            .select_from(RejectedEvent)
+            .join(Terminal, Terminal.id == RejectedEvent.terminal_id)
+            .where(Terminal.store_id == store_id, RejectedEvent.resolved_at.is_(None))
+        )
+        lo, hi = _local_day_bounds(zone, today, today)
+        failed = session.scalar(
+            select(func.count())
+            .select_from(PaymentOrder)
+            .where(
+                PaymentOrder.store_id == store_id,
+                PaymentOrder.status.in_(("FAILED", "EXPIRED")),
+                PaymentOrder.created_at >= lo,
+                PaymentOrder.created_at < hi,
+            )
+        )
+    today_row, yesterday_row = week[-1], week[-2]
+    return Dashboard(
+        store_id=store_id,
+        today=today,
+        today_figures=SalesFigures(**{n: getattr(today_row, n) for n in SALES_VALUES}),
+        yesterday_figures=SalesFigures(**{n: getattr(yesterday_row, n) for n in SALES_VALUES}),
+        last_7_days=week,
+        alerts=AlertCounts(
+            negative_stock=negative,
+            low_stock=low,
+            stale_terminals=int(stale or 0),
+            unresolved_rejected=int(unresolved or 0),
+            failed_payments_today=int(failed or 0),
+        ),
+    )
