@@ -106,8 +106,18 @@ def _include_routers(app: FastAPI) -> None:
     from sync_server.auth.router import router as auth_router
     from sync_server.catalog.router import router as catalog_router
     from sync_server.payments.router import router as payments_router
+    from sync_server.reports.router import router as reports_router
     from sync_server.stock.router import router as stock_router
     from sync_server.sync.router import router as sync_router
+    from sync_server.web.router import install as install_web
 
-    for router in (auth_router, catalog_router, payments_router, stock_router, sync_router):
+    for router in (
+        auth_router,
+        catalog_router,
+        payments_router,
+        reports_router,
+        stock_router,
+        sync_router,
+    ):
         app.include_router(router)
+    install_web(app)

@@ -1,0 +1,306 @@
+"""The headless reports API under ``/api/v1/reports`` (thin: authorise, call the service).
+
+Managers read their own store, admins any store (``store_id``). Every report reads the
+reports database (the replica when ``REPORTS_DATABASE_URL`` is set) and answers JSON,
+or a CSV download with ``?format=csv``. Periods are the store's local days, both ends
+included; the default is the 30 days up to today.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, timedelta
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, Response
+from pydantic import BaseModel, Field
+
+from shared.models import WireModel
+from sync_server.auth.deps import ManagerDep
+from sync_server.auth.models import User
+from sync_server.core.database import Database, DbDep, ReportsDbDep
+from sync_server.reports import service
+from sync_server.reports.csv_export import rows_to_csv
+from sync_server.reports.schemas import (
+    CashierRow,
+    Dashboard,
+    Granularity,
+    PaymentMethodRow,
+    PaymentOrderRow,
+    ProductRow,
+    RefundsVoidsDiscounts,
+    RejectedEventRow,
+    SalesOverTime,
+    StockFilter,
+    StockLevelRow,
+    TerminalHealthRow,
+    TerminalRow,
+)
+
+router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
+
+ReportFormat = Literal["json", "csv"]
+FormatQuery = Annotated[
+    ReportFormat, Query(alias="format", description="`csv` downloads the report as a file.")
+]
+StoreQuery = Annotated[int | None, Query(description="Admins: the store. Default: your own.")]
+StartQuery = Annotated[date | None, Query(description="First local day (default: 29 days ago).")]
+EndQuery = Annotated[date | None, Query(description="Last local day, included (default: today).")]
+
+CSV_RESPONSE: dict[int | str, dict[str, Any]] = {
+    200: {
+        "content": {"text/csv": {"example": "label,sales_count,net\r\n2025-03-01,412,18250000\r\n"}}
+    },
+    403: {"description": "Cashiers, terminals, and managers of another store."},
+}
+
+
+def _csv(name: str, rows: list[Any]) -> Response:
+    return Response(
+        rows_to_csv(rows),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
+    )
+
+
+def _answer(fmt: ReportFormat, name: str, result: BaseModel | list[Any], rows: list[Any]) -> Any:
+    return _csv(name, rows) if fmt == "csv" else result
+
+
+def _period(
+    db: Database, user: User, store_id: int | None, start: date | None, end: date | None
+) -> tuple[int, date, date]:
+    store = service.report_store(db, user=user, store_id=store_id)
+    end = end or service.store_today(db, store_id=store)
+    return store, start or end - timedelta(days=29), end
+
+
+@router.get(
+    "/sales",
+    response_model=SalesOverTime,
+    responses=CSV_RESPONSE,
+    summary="Sales by day, ISO week, month or year",
+)
+def sales(
+    user: ManagerDep,
+    db: ReportsDbDep,
+    granularity: Granularity = "day",
+    store_id: StoreQuery = None,
+    start: StartQuery = None,
+    end: EndQuery = None,
+    fmt: FormatQuery = "json",
+) -> Any:
+    """Sales count, gross, discounts, tax, net, refunds and voids per period (voided sales
+    are not counted as sales). Example: `?granularity=month&start=2025-01-01&end=2025-12-31`."""
+    store, first, last = _period(db, user, store_id, start, end)
+    result = service.sales_over_time(
+        db, store_id=store, granularity=granularity, start=first, end=last
+    )
+    return _answer(fmt, f"sales-{granularity}-{first}-{last}", result, result.periods)
+
+
+@router.get(
+    "/top-products",
+    response_model=list[ProductRow],
+    responses=CSV_RESPONSE,
+    summary="Best-selling products",
+)
+def top_products(
+    user: ManagerDep,
+    db: ReportsDbDep,
+    store_id: StoreQuery = None,
+    start: StartQuery = None,
+    end: EndQuery = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 20,
+    order_by: Literal["revenue", "quantity"] = "revenue",
+    fmt: FormatQuery = "json",
+) -> Any:
+    """Units, revenue and refunds per product, best first."""
+    store, first, last = _period(db, user, store_id, start, end)
+    rows = service.top_products(
+        db, store_id=store, start=first, end=last, limit=limit, order_by=order_by
+    )
+    return _answer(fmt, f"top-products-{first}-{last}", rows, rows)
+
+
+@router.get(
+    "/payment-methods",
+    response_model=list[PaymentMethodRow],
+    responses=CSV_RESPONSE,
+    summary="Money by payment method",
+)
+def payment_methods(
+    user: ManagerDep,
+    db: ReportsDbDep,
+    store_id: StoreQuery = None,
+    start: StartQuery = None,
+    end: EndQuery = None,
+    fmt: FormatQuery = "json",
+) -> Any:
+    """Cash and QRIS taken and refunded; each part of a split tender counts once."""
+    store, first, last = _period(db, user, store_id, start, end)
+    rows = service.by_payment_method(db, store_id=store, start=first, end=last)
+    return _answer(fmt, f"payment-methods-{first}-{last}", rows, rows)
+
+
+@router.get(
+    "/cashiers", response_model=list[CashierRow], responses=CSV_RESPONSE, summary="By cashier"
+)
+def cashiers(
+    user: ManagerDep,
+    db: ReportsDbDep,
+    store_id: StoreQuery = None,
+    start: StartQuery = None,
+    end: EndQuery = None,
+    fmt: FormatQuery = "json",
+) -> Any:
+    """Sales, refunds and voids each cashier rang up."""
+    store, first, last = _period(db, user, store_id, start, end)
+    rows = service.by_cashier(db, store_id=store, start=first, end=last)
+    return _answer(fmt, f"cashiers-{first}-{last}", rows, rows)
+
+
+@router.get(
+    "/terminals", response_model=list[TerminalRow], responses=CSV_RESPONSE, summary="By terminal"
+)
+def terminals(
+    user: ManagerDep,
+    db: ReportsDbDep,
+    store_id: StoreQuery = None,
+    start: StartQuery = None,
+    end: EndQuery = None,
+    fmt: FormatQuery = "json",
+) -> Any:
+    """Sales, refunds and voids per till."""
+    store, first, last = _period(db, user, store_id, start, end)
+    rows = service.by_terminal(db, store_id=store, start=first, end=last)
+    return _answer(fmt, f"terminals-{first}-{last}", rows, rows)
+
+
+@router.get(
+    "/refunds-voids-discounts",
+    response_model=RefundsVoidsDiscounts,
+    responses=CSV_RESPONSE,
+    summary="Refunds, voids and discounts per day",
+)
+def refunds_voids_discounts(
+    user: ManagerDep,
+    db: ReportsDbDep,
+    store_id: StoreQuery = None,
+    start: StartQuery = None,
+    end: EndQuery = None,
+    fmt: FormatQuery = "json",
+) -> Any:
+    """Discounts given (line and order/voucher), refunds and voids, in total and per day."""
+    store, first, last = _period(db, user, store_id, start, end)
+    result = service.refunds_voids_discounts(db, store_id=store, start=first, end=last)
+    return _answer(fmt, f"refunds-voids-discounts-{first}-{last}", result, result.days)
+
+
+@router.get(
+    "/stock", response_model=list[StockLevelRow], responses=CSV_RESPONSE, summary="Stock on hand"
+)
+def stock(
+    user: ManagerDep,
+    db: ReportsDbDep,
+    store_id: StoreQuery = None,
+    only: Annotated[StockFilter | None, Query(description="negative or low")] = None,
+    limit: Annotated[int, Query(ge=1, le=100_000)] = 1000,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    fmt: FormatQuery = "json",
+) -> Any:
+    """On hand per product; `only=negative` or `only=low` (at or below its threshold)."""
+    store = service.report_store(db, user=user, store_id=store_id)
+    rows = service.stock_on_hand(db, store_id=store, only=only, limit=limit, offset=offset)
+    return _answer(fmt, f"stock-{only or 'all'}", rows, rows)
+
+
+@router.get(
+    "/terminal-health",
+    response_model=list[TerminalHealthRow],
+    responses=CSV_RESPONSE,
+    summary="Terminal sync health",
+)
+def terminal_health(
+    user: ManagerDep, db: ReportsDbDep, store_id: StoreQuery = None, fmt: FormatQuery = "json"
+) -> Any:
+    """Last seen, events waiting as last reported, and unresolved rejected events."""
+    store = service.report_store(db, user=user, store_id=store_id)
+    rows = service.terminal_health(db, store_id=store)
+    return _answer(fmt, "terminal-health", rows, rows)
+
+
+@router.get(
+    "/rejected-events",
+    response_model=list[RejectedEventRow],
+    responses=CSV_RESPONSE,
+    summary="Events the server refused",
+)
+def rejected_events(
+    user: ManagerDep,
+    db: ReportsDbDep,
+    store_id: StoreQuery = None,
+    unresolved_only: bool = True,
+    fmt: FormatQuery = "json",
+) -> Any:
+    """Refused events with their reasons, newest first."""
+    store = service.report_store(db, user=user, store_id=store_id)
+    rows = service.rejected_events(db, store_id=store, unresolved_only=unresolved_only)
+    return _answer(fmt, "rejected-events", rows, rows)
+
+
+class ResolveIn(WireModel):
+    """How the manager dealt with a rejected event."""
+
+    note: str = Field(min_length=1, max_length=200, examples=["Re-entered by hand"])
+
+
+@router.post(
+    "/rejected-events/{event_id}/resolve",
+    response_model=RejectedEventRow,
+    summary="Mark a rejected event as dealt with",
+    responses={403: {"description": "Cashiers, terminals, and managers of another store."}},
+)
+def resolve(event_id: uuid.UUID, body: ResolveIn, user: ManagerDep, db: DbDep) -> Any:
+    """Writes to the main database (never the replica)."""
+    return service.resolve_rejected(db, user=user, event_id=event_id, note=body.note)
+
+
+@router.get(
+    "/payments",
+    response_model=list[PaymentOrderRow],
+    responses=CSV_RESPONSE,
+    summary="QRIS payments with their status",
+)
+def payments(
+    user: ManagerDep,
+    db: ReportsDbDep,
+    store_id: StoreQuery = None,
+    start: StartQuery = None,
+    end: EndQuery = None,
+    status: Annotated[
+        Literal["UNPAID", "PAID", "EXPIRED", "FAILED", "REFUND"] | None, Query()
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=5000)] = 500,
+    fmt: FormatQuery = "json",
+) -> Any:
+    """QRIS orders created in the period, newest first, optionally of one status."""
+    store, first, last = _period(db, user, store_id, start, end)
+    rows = service.payments(db, store_id=store, start=first, end=last, status=status, limit=limit)
+    return _answer(fmt, f"payments-{first}-{last}", rows, rows)
+
+
+@router.get(
+    "/dashboard", response_model=Dashboard, responses=CSV_RESPONSE, summary="Today at a glance"
+)
+def dashboard(
+    user: ManagerDep,
+    db: ReportsDbDep,
+    store_id: StoreQuery = None,
+    today: Annotated[date | None, Query(description="Default: the store's today.")] = None,
+    fmt: FormatQuery = "json",
+) -> Any:
+    """Today against yesterday, the last 7 days and the alerts (CSV: the 7 days)."""
+    store = service.report_store(db, user=user, store_id=store_id)
+    result = service.dashboard(db, store_id=store, today=today)
+    return _answer(fmt, f"dashboard-{result.today}", result, result.last_7_days)
