@@ -90,15 +90,25 @@ SOURCES: tuple[Source, ...] = (
 """Everything a till pulls, with the rows of it the till may see."""
 
 
-def _page_query(
+def _numbers_query(
     source: Source, terminal: Terminal, cursor: int, high: int, limit: int
 ) -> Select[Any]:
+    # Change numbers only: served from the change_no index, no row is read.
     table = source.table
     return (
-        select(*(table.c[name] for name in source.columns))
+        select(table.c.change_no)
         .where(table.c.change_no > cursor, table.c.change_no <= high, *source.where(terminal))
         .order_by(table.c.change_no)
         .limit(limit)
+    )
+
+
+def _rows_query(source: Source, terminal: Terminal, cursor: int, last: int) -> Select[Any]:
+    table = source.table
+    return (
+        select(*(table.c[name] for name in source.columns))
+        .where(table.c.change_no > cursor, table.c.change_no <= last, *source.where(terminal))
+        .order_by(table.c.change_no)
     )
 
 
@@ -122,16 +132,19 @@ def pull_page(session: Session, *, terminal: Terminal, cursor: int, limit: int) 
     high = int(
         session.execute(select(ChangeCounter.value).where(ChangeCounter.id == 1)).scalar_one()
     )
-    streams = []
-    for source in SOURCES:
-        rows = session.execute(_page_query(source, terminal, cursor, high, limit)).mappings().all()
-        streams.append([(row["change_no"], source.field, row) for row in rows])
-    picked = list(heapq.merge(*streams, key=lambda item: item[0]))[:limit]
+    # First the page's last change number, from the indexes alone; then only the rows
+    # up to it, so no table's rows are read beyond what the page carries.
+    numbers = [
+        session.execute(_numbers_query(source, terminal, cursor, high, limit)).scalars().all()
+        for source in SOURCES
+    ]
+    picked = list(heapq.merge(*numbers))[:limit]
     grouped: dict[str, list[Any]] = {source.field: [] for source in SOURCES}
-    schemas = {source.field: source.schema for source in SOURCES}
-    for _, field, row in picked:
-        grouped[field].append(schemas[field].model_validate(dict(row)))
-    new_cursor = picked[-1][0] if picked else cursor
+    if picked:
+        for source in SOURCES:
+            rows = session.execute(_rows_query(source, terminal, cursor, picked[-1])).mappings()
+            grouped[source.field] = [source.schema.model_validate(dict(row)) for row in rows]
+    new_cursor = picked[-1] if picked else cursor
     remaining = count_after(session, terminal=terminal, cursor=new_cursor)
     session.execute(
         update(_table(Terminal))
