@@ -124,7 +124,9 @@ def _local_day_bounds(zone: ZoneInfo, start: date, end: date) -> tuple[datetime,
 # --- reading the rollups -------------------------------------------------------------------
 
 
-def _month_end(first: date) -> date:
+def _month_end(day: date) -> date:
+    """The last day of ``day``'s month."""
+    first = day.replace(day=1)
     nxt = (
         first.replace(year=first.year + 1, month=1)
         if first.month == 12
