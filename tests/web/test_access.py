@@ -122,6 +122,24 @@ def test_every_page_renders_for_a_manager(
         assert manager_web.http.get(f"/web/reports/{slug}").status_code == 200
 
 
+def test_every_form_on_every_page_carries_the_sessions_csrf_token(
+    manager_web: WebClient, world: World, db: Database
+) -> None:
+    products = add_products(db, 1)
+    ids = {"product_id": products[0].id, "user_id": world.cashier_ids[0], "slug": "sales"}
+    forms_seen = 0
+    for method, path in page_routes(ids):
+        if method != "GET" or path.endswith((".csv", ".pdf")):
+            continue
+        html = manager_web.http.get(path).text
+        posts = re.findall(r'<form[^>]*method="post"', html)
+        tokens = re.findall(r'name="csrf_token" value="([^"]*)"', html)
+        assert len(tokens) >= len(posts), path
+        assert set(tokens) <= {manager_web.csrf}, (path, set(tokens))
+        forms_seen += len(posts)
+    assert forms_seen >= 15
+
+
 def test_login_sets_a_httponly_samesite_cookie_and_logout_revokes_it(
     client: TestClient, world: World, db: Database
 ) -> None:

@@ -1,0 +1,313 @@
+"""The back office in a real browser: headless Chromium (selenium) against uvicorn.
+
+One live server on SQLite with the demo store and a week of pushed sales serves the
+whole module; the tests run in order as one manager's visit: log in, read the dashboard
+and its chart, change the report period, export a CSV, edit a product, enroll a till,
+watch the receipt preview follow the typing. Every page is photographed into
+``artifacts/web/`` at desktop and phone widths.
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from sync_server.auth.models import Terminal, User
+from sync_server.catalog.demo import STORE_CODE, seed_demo
+from sync_server.catalog.models import Product, TaxRate
+from sync_server.core.database import utcnow
+from sync_server.core.models import Store
+from sync_server.core.security import new_token, token_hash
+from sync_server.main import create_app
+from sync_server.migrate import upgrade
+from tests.e2e.conftest import LiveServer, free_port
+from tests.server.conftest import make_settings
+from tests.server.sync_helpers import CatalogProduct, push, sale_event, statuses
+from tests.web.conftest import ARTIFACTS
+
+pytestmark = pytest.mark.browser
+
+DESKTOP = (1280, 900)
+PHONE = (390, 844)
+
+
+@pytest.fixture(scope="module")
+def site() -> Iterator[LiveServer]:
+    """The demo store with a till and seven days of sales, served on a free port."""
+    folder = Path(tempfile.mkdtemp(prefix="kasir-web-"))
+    url = f"sqlite:///{folder / 'kasir.sqlite3'}"
+    upgrade(url)
+    app = create_app(make_settings(url, log_level="WARNING"))
+    db = app.state.db
+    seed_demo(db)
+    device_token = new_token()
+    with db.session() as s:
+        store_id = s.scalars(select(Store.id).where(Store.code == STORE_CODE)).one()
+        cashier_id = s.scalars(select(User.id).where(User.username == "siti")).one()
+        s.add(
+            Terminal(
+                store_id=store_id,
+                code="T01",
+                name="Kasir depan",
+                token_hash=token_hash(device_token),
+                enrolled_at=utcnow(),
+                last_seen_at=utcnow(),
+            )
+        )
+        rows = s.execute(
+            select(Product, TaxRate).join(TaxRate, TaxRate.id == Product.tax_rate_id).limit(6)
+        ).all()
+        products = [
+            CatalogProduct(p.id, p.sku, p.name, p.price, t.rate_bp, t.inclusive) for p, t in rows
+        ]
+    headers = {"Authorization": f"Bearer {device_token}", "X-Kasir-Protocol": "1"}
+    now = datetime.now(UTC)
+    events = [
+        sale_event(
+            terminal_code="T01",
+            cashier_id=cashier_id,
+            items=[(products[(day + k) % 6], 1 + (day * 3 + k) % 4) for k in range(1 + day % 3)],
+            created_at=(now - timedelta(days=day, minutes=5 * k)).isoformat(),
+        )
+        for day in range(7)
+        for k in range(1 + day % 2)
+    ]
+    assert set(statuses(push(TestClient(app), headers, events))) == {"applied"}
+    server = LiveServer(app, free_port())
+    server.start()
+    yield server
+    server.stop()
+    db.dispose()
+
+
+@pytest.fixture(scope="module")
+def chrome(site: LiveServer) -> Iterator[object]:
+    """Headless Chromium driven by chromedriver, with a fresh profile."""
+    import shutil
+
+    from tests.conftest import missing
+
+    browser = shutil.which("chromium") or "/usr/bin/chromium"
+    driver_path = shutil.which("chromedriver") or "/usr/bin/chromedriver"
+    if not (Path(browser).exists() and Path(driver_path).exists()):
+        missing("Chromium")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    profile = tempfile.mkdtemp(prefix="kasir-chrome-")
+    options = webdriver.ChromeOptions()
+    options.binary_location = browser
+    for flag in (
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--disable-quic",
+        "--disable-dev-shm-usage",
+        f"--user-data-dir={profile}",
+        f"--window-size={DESKTOP[0]},{DESKTOP[1]}",
+    ):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(driver_path), options=options)
+    driver.implicitly_wait(2)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    yield driver
+    driver.quit()
+    shutil.rmtree(profile, ignore_errors=True)
+
+
+def shot(driver: object, name: str, size: tuple[int, int] = DESKTOP) -> Path:
+    """Save a full-height screenshot of the current page as ``artifacts/web/<name>.png``."""
+    d = driver  # selenium's WebDriver, untyped here to keep selenium an optional import
+    d.set_window_size(size[0], size[1])  # type: ignore[attr-defined]
+    height = d.execute_script(  # type: ignore[attr-defined]
+        "return Math.max(document.body.scrollHeight, document.documentElement.scrollHeight)"
+    )
+    d.set_window_size(size[0], min(max(int(height) + 20, size[1]), 4000))  # type: ignore[attr-defined]
+    path = ARTIFACTS / f"{name}.png"
+    d.save_screenshot(str(path))  # type: ignore[attr-defined]
+    d.set_window_size(*DESKTOP)  # type: ignore[attr-defined]
+    return path
+
+
+def _by(kind: str) -> str:
+    from selenium.webdriver.common.by import By
+
+    return {"css": By.CSS_SELECTOR, "id": By.ID, "link": By.LINK_TEXT}[kind]
+
+
+def go(driver: object, element: object) -> None:
+    """Click ``element`` and wait until the browser has loaded the next page."""
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    old = driver.find_element(_by("css"), "html")  # type: ignore[attr-defined]
+    element.click()  # type: ignore[attr-defined]
+    WebDriverWait(driver, 10).until(expected_conditions.staleness_of(old))  # type: ignore[arg-type]
+
+
+def test_log_in_and_see_the_dashboard_chart(site: LiveServer, chrome: object) -> None:
+    d = chrome
+    d.get(f"{site.base_url}/web/")  # type: ignore[attr-defined]
+    assert "/web/login" in d.current_url  # type: ignore[attr-defined]
+    shot(d, "login")
+    shot(d, "login-phone", PHONE)
+    d.find_element(_by("id"), "username").send_keys("manager")  # type: ignore[attr-defined]
+    d.find_element(_by("id"), "password").send_keys("wrong-password")  # type: ignore[attr-defined]
+    go(d, d.find_element(_by("css"), "button[type=submit]"))  # type: ignore[attr-defined]
+    assert "kata sandi salah" in d.find_element(_by("css"), ".flash.error").text  # type: ignore[attr-defined]
+    d.find_element(_by("id"), "password").send_keys("manager123")  # type: ignore[attr-defined]
+    go(d, d.find_element(_by("css"), "button[type=submit]"))  # type: ignore[attr-defined]
+    assert d.current_url.endswith("/web/")  # type: ignore[attr-defined]
+    assert "Dasbor" in d.find_element(_by("css"), "h1").text  # type: ignore[attr-defined]
+    cookie = d.get_cookie("kasir_session")  # type: ignore[attr-defined]
+    assert cookie and cookie["httpOnly"] and cookie["sameSite"] == "Lax"
+    bars = d.find_elements(_by("css"), "figure.chart svg g.point")  # type: ignore[attr-defined]
+    assert len(bars) == 7
+    values = [int(b.get_attribute("data-value")) for b in bars]
+    assert all(v > 0 for v in values)  # a sale on each of the last 7 days
+    heights = [float(b.find_element(_by("css"), "rect").get_attribute("height")) for b in bars]
+    assert max(heights) > 100 and values.index(max(values)) == heights.index(max(heights))
+    assert re.search(r"Rp \d{1,3}(\.\d{3})+", d.find_element(_by("css"), ".stat .value").text)  # type: ignore[attr-defined]
+    shot(d, "dashboard")
+    shot(d, "dashboard-phone", PHONE)
+
+
+def test_change_the_report_period(site: LiveServer, chrome: object) -> None:
+    d = chrome
+    go(d, d.find_element(_by("link"), "Penjualan"))  # type: ignore[attr-defined]
+    assert "/web/reports/sales" in d.current_url  # type: ignore[attr-defined]
+    daily = len(d.find_elements(_by("css"), "figure.chart g.point"))  # type: ignore[attr-defined]
+    assert daily == 30  # the default period: the last 30 days
+    go(d, d.find_element(_by("link"), "7 hari"))  # type: ignore[attr-defined]
+    assert len(d.find_elements(_by("css"), "figure.chart g.point")) == 7  # type: ignore[attr-defined]
+    go(d, d.find_element(_by("link"), "Bulanan"))  # type: ignore[attr-defined]
+    assert "granularity=month" in d.current_url  # type: ignore[attr-defined]
+    # Typed dates: the first of last month to today, by month: two bars.
+    today = datetime.now(UTC).date()
+    first = (today.replace(day=1) - timedelta(days=1)).replace(day=1)
+    for field, value in (("start", first), ("end", today)):
+        box = d.find_element(_by("id"), field)  # type: ignore[attr-defined]
+        d.execute_script("arguments[0].value = arguments[1]", box, value.isoformat())  # type: ignore[attr-defined]
+    go(d, d.find_element(_by("css"), "form.period button[type=submit]"))  # type: ignore[attr-defined]
+    assert f"start={first.isoformat()}" in d.current_url  # type: ignore[attr-defined]
+    labels = [
+        g.get_attribute("data-label")
+        for g in d.find_elements(_by("css"), "figure.chart g.point")  # type: ignore[attr-defined]
+    ]
+    assert labels == [f"{first:%Y-%m}", f"{today:%Y-%m}"]
+    shot(d, "report-sales-month")
+    go(d, d.find_element(_by("link"), "Harian"))  # type: ignore[attr-defined]
+    shot(d, "report-sales-day")
+    shot(d, "report-sales-phone", PHONE)
+    for slug in ("products", "payment-methods", "cashiers", "terminals", "refunds"):
+        d.get(f"{site.base_url}/web/reports/{slug}?preset=7d")  # type: ignore[attr-defined]
+        assert d.find_elements(_by("css"), "table tbody tr")  # type: ignore[attr-defined]
+        shot(d, f"report-{slug}")
+
+
+def test_export_a_csv(site: LiveServer, chrome: object) -> None:
+    d = chrome
+    d.get(f"{site.base_url}/web/reports/sales?preset=7d")  # type: ignore[attr-defined]
+    href = d.find_element(_by("id"), "csv-link").get_attribute("href")  # type: ignore[attr-defined]
+    cookie = d.get_cookie("kasir_session")["value"]  # type: ignore[attr-defined]
+    answer = httpx.get(href, cookies={"kasir_session": cookie}, timeout=10)
+    assert answer.status_code == 200
+    assert answer.headers["content-type"].startswith("text/csv")
+    lines = answer.text.strip().splitlines()
+    header = lines[0].split(",")
+    assert "net" in header and len(lines) == 8  # header + 7 days
+    page_total = sum(
+        int(g.get_attribute("data-value"))
+        for g in d.find_elements(_by("css"), "figure.chart g.point")  # type: ignore[attr-defined]
+    )
+    net = header.index("net")
+    assert sum(int(line.split(",")[net]) for line in lines[1:]) == page_total
+    assert httpx.get(href, timeout=10).status_code == 401  # not without the session
+
+
+def test_edit_a_product(site: LiveServer, chrome: object) -> None:
+    d = chrome
+    go(d, d.find_element(_by("link"), "Katalog"))  # type: ignore[attr-defined]
+    d.find_element(_by("id"), "q").send_keys("Indomie")  # type: ignore[attr-defined]
+    go(d, d.find_element(_by("css"), "form[role=search] button"))  # type: ignore[attr-defined]
+    shot(d, "products")
+    go(d, d.find_element(_by("css"), "table tbody tr td a"))  # type: ignore[attr-defined]
+    shot(d, "product-edit")
+    product_id = int(d.current_url.rstrip("/").rsplit("/", 1)[1])  # type: ignore[attr-defined]
+    name = d.find_element(_by("id"), "name")  # type: ignore[attr-defined]
+    name.clear()
+    name.send_keys("Indomie Goreng Rendang 91g")
+    price = d.find_element(_by("id"), "price")  # type: ignore[attr-defined]
+    price.clear()
+    price.send_keys("4.100")
+    go(d, d.find_element(_by("css"), "#product-form button[type=submit]"))  # type: ignore[attr-defined]
+    assert "disimpan" in d.find_element(_by("css"), "main").text, d.find_element(
+        _by("css"), "main"
+    ).text  # type: ignore[attr-defined]
+    d.get(f"{site.base_url}/web/products/{product_id}")  # type: ignore[attr-defined]
+    assert d.find_element(_by("id"), "name").get_attribute("value") == "Indomie Goreng Rendang 91g"  # type: ignore[attr-defined]
+    assert d.find_element(_by("id"), "price").get_attribute("value") == "4100"  # type: ignore[attr-defined]
+    with site.db.session() as s:
+        product = s.get(Product, product_id)
+        assert product is not None and (product.name, product.price) == (
+            "Indomie Goreng Rendang 91g",
+            4100,
+        )
+
+
+def test_enroll_a_terminal(site: LiveServer, chrome: object) -> None:
+    d = chrome
+    go(d, d.find_element(_by("link"), "Terminal"))  # type: ignore[attr-defined]
+    d.find_element(_by("id"), "terminal_code").send_keys("T05")  # type: ignore[attr-defined]
+    d.find_element(_by("id"), "terminal_name").send_keys("Kasir gudang")  # type: ignore[attr-defined]
+    go(d, d.find_element(_by("css"), "form[action='/web/terminals/enroll'] button"))  # type: ignore[attr-defined]
+    code = d.find_element(_by("id"), "enrollment-code").text  # type: ignore[attr-defined]
+    assert re.fullmatch(r"[A-Z2-9]{4}-[A-Z2-9]{4}-[A-Z2-9]{4}", code)
+    assert "T05" in d.find_element(_by("css"), "table").text  # type: ignore[attr-defined]
+    shot(d, "terminals-enrolled")
+    shot(d, "terminals-phone", PHONE)
+
+
+def test_receipt_preview_follows_typing(site: LiveServer, chrome: object) -> None:
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    d = chrome
+    go(d, d.find_element(_by("link"), "Struk"))  # type: ignore[attr-defined]
+    footer = d.find_element(_by("id"), "receipt_footer")  # type: ignore[attr-defined]
+    footer.clear()
+    footer.send_keys("Sampai jumpa lagi!")
+    preview = d.find_element(_by("id"), "receipt-preview")  # type: ignore[attr-defined]
+    WebDriverWait(d, 5).until(lambda _: "Sampai jumpa lagi!" in preview.text)
+    shot(d, "receipt")
+    shot(d, "receipt-phone", PHONE)
+
+
+def test_other_pages_render(site: LiveServer, chrome: object) -> None:
+    d = chrome
+    for path, name in (
+        ("/web/stock", "stock"),
+        ("/web/stock?only=low", "stock-low"),
+        ("/web/stock/receive", "stock-receive"),
+        ("/web/stock/count", "stock-count"),
+        ("/web/payments", "payments"),
+        ("/web/users", "users"),
+        ("/web/products/import", "import"),
+    ):
+        d.get(f"{site.base_url}{path}")  # type: ignore[attr-defined]
+        assert d.find_element(_by("css"), "h1").text  # type: ignore[attr-defined]
+        shot(d, name)
+    d.get(f"{site.base_url}/web/stock/1/moves")  # type: ignore[attr-defined]
+    shot(d, "stock-moves")
+    shot(d, "stock-phone", PHONE)
