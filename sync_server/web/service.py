@@ -9,6 +9,7 @@ own transaction, so a redirect after a POST always shows the committed result.
 
 from __future__ import annotations
 
+import math
 import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -326,7 +327,7 @@ def bar_chart(
     money: bool = True,
 ) -> Chart:
     """Lay out bars for ``(label, value)`` pairs; negative values are drawn as zero."""
-    left, right, top, bottom = 56.0, 8.0, 12.0, 28.0
+    left, right, top, bottom = 64.0, 8.0, 12.0, 28.0
     plot_w = width - left - right
     plot_h = height - top - bottom
     peak = _nice_ceiling(max((max(v, 0) for _, v in data), default=0))
@@ -352,13 +353,15 @@ def bar_chart(
         value = peak * k // 4
         text = _short_rupiah(value) if money else number(value)
         gridlines.append((round(top + plot_h - plot_h * k / 4, 2), text))
+    # Show every n-th label so that labels (about 7 px a character) never overlap.
+    widest = max((len(label) for label, _ in data), default=1) * 7.0 + 10
     return Chart(
         width=width,
         height=height,
         points=points,
         gridlines=gridlines,
         baseline=top + plot_h,
-        label_every=max(1, (len(data) + 11) // 12),
+        label_every=max(1, math.ceil(widest / slot)),
     )
 
 
@@ -650,6 +653,15 @@ class ReportView:
 _PAYMENT_LABELS = {"cash": "Tunai", "qris": "QRIS"}
 
 
+def _short_label(label: str, granularity: str) -> str:
+    """Chart labels: ``2025-03-01`` → ``01/03``, ``2025-W09`` → ``W09``; others unchanged."""
+    if granularity == "day" and len(label) == 10:
+        return f"{label[8:10]}/{label[5:7]}"
+    if granularity == "week" and "-W" in label:
+        return label.split("-", 1)[1]
+    return label
+
+
 def _totals(figures: Any) -> list[tuple[str, str]]:
     return [
         ("Penjualan bersih", rupiah(figures.net)),
@@ -681,7 +693,7 @@ def report_view(
         return ReportView(
             slug,
             f"Penjualan {GRANULARITIES[granularity].lower()}",
-            bar_chart([(p.label, p.net) for p in over.periods]),
+            bar_chart([(_short_label(p.label, granularity), p.net) for p in over.periods]),
             "Penjualan bersih per periode",
             [Column("Periode", "label"), *FIGURE_COLUMNS],
             list(over.periods),
