@@ -157,8 +157,21 @@ def go(driver: object, element: object) -> None:
     WebDriverWait(driver, 10).until(expected_conditions.staleness_of(old))  # type: ignore[arg-type]
 
 
+@pytest.fixture
+def manager(site: LiveServer, chrome: object) -> object:
+    """The browser signed in as the demo manager (each test may run alone, e.g. under xdist)."""
+    d = chrome
+    if d.get_cookie("kasir_session") is None:  # type: ignore[attr-defined]
+        d.get(f"{site.base_url}/web/login")  # type: ignore[attr-defined]
+        d.find_element(_by("id"), "username").send_keys("manager")  # type: ignore[attr-defined]
+        d.find_element(_by("id"), "password").send_keys("manager123")  # type: ignore[attr-defined]
+        go(d, d.find_element(_by("css"), "button[type=submit]"))  # type: ignore[attr-defined]
+    return d
+
+
 def test_log_in_and_see_the_dashboard_chart(site: LiveServer, chrome: object) -> None:
     d = chrome
+    d.delete_all_cookies()  # type: ignore[attr-defined]
     d.get(f"{site.base_url}/web/")  # type: ignore[attr-defined]
     assert "/web/login" in d.current_url  # type: ignore[attr-defined]
     shot(d, "login")
@@ -184,8 +197,9 @@ def test_log_in_and_see_the_dashboard_chart(site: LiveServer, chrome: object) ->
     shot(d, "dashboard-phone", PHONE)
 
 
-def test_change_the_report_period(site: LiveServer, chrome: object) -> None:
-    d = chrome
+def test_change_the_report_period(site: LiveServer, manager: object) -> None:
+    d = manager
+    d.get(f"{site.base_url}/web/")  # type: ignore[attr-defined]
     go(d, d.find_element(_by("link"), "Penjualan"))  # type: ignore[attr-defined]
     assert "/web/reports/sales" in d.current_url  # type: ignore[attr-defined]
     daily = len(d.find_elements(_by("css"), "figure.chart g.point"))  # type: ignore[attr-defined]
@@ -217,8 +231,8 @@ def test_change_the_report_period(site: LiveServer, chrome: object) -> None:
         shot(d, f"report-{slug}")
 
 
-def test_export_a_csv(site: LiveServer, chrome: object) -> None:
-    d = chrome
+def test_export_a_csv(site: LiveServer, manager: object) -> None:
+    d = manager
     d.get(f"{site.base_url}/web/reports/sales?preset=7d")  # type: ignore[attr-defined]
     href = d.find_element(_by("id"), "csv-link").get_attribute("href")  # type: ignore[attr-defined]
     cookie = d.get_cookie("kasir_session")["value"]  # type: ignore[attr-defined]
@@ -237,8 +251,9 @@ def test_export_a_csv(site: LiveServer, chrome: object) -> None:
     assert httpx.get(href, timeout=10).status_code == 401  # not without the session
 
 
-def test_edit_a_product(site: LiveServer, chrome: object) -> None:
-    d = chrome
+def test_edit_a_product(site: LiveServer, manager: object) -> None:
+    d = manager
+    d.get(f"{site.base_url}/web/")  # type: ignore[attr-defined]
     go(d, d.find_element(_by("link"), "Katalog"))  # type: ignore[attr-defined]
     d.find_element(_by("id"), "q").send_keys("Indomie")  # type: ignore[attr-defined]
     go(d, d.find_element(_by("css"), "form[role=search] button"))  # type: ignore[attr-defined]
@@ -267,8 +282,9 @@ def test_edit_a_product(site: LiveServer, chrome: object) -> None:
         )
 
 
-def test_enroll_a_terminal(site: LiveServer, chrome: object) -> None:
-    d = chrome
+def test_enroll_a_terminal(site: LiveServer, manager: object) -> None:
+    d = manager
+    d.get(f"{site.base_url}/web/")  # type: ignore[attr-defined]
     go(d, d.find_element(_by("link"), "Terminal"))  # type: ignore[attr-defined]
     d.find_element(_by("id"), "terminal_code").send_keys("T05")  # type: ignore[attr-defined]
     d.find_element(_by("id"), "terminal_name").send_keys("Kasir gudang")  # type: ignore[attr-defined]
@@ -280,10 +296,11 @@ def test_enroll_a_terminal(site: LiveServer, chrome: object) -> None:
     shot(d, "terminals-phone", PHONE)
 
 
-def test_receipt_preview_follows_typing(site: LiveServer, chrome: object) -> None:
+def test_receipt_preview_follows_typing(site: LiveServer, manager: object) -> None:
     from selenium.webdriver.support.ui import WebDriverWait
 
-    d = chrome
+    d = manager
+    d.get(f"{site.base_url}/web/")  # type: ignore[attr-defined]
     go(d, d.find_element(_by("link"), "Struk"))  # type: ignore[attr-defined]
     footer = d.find_element(_by("id"), "receipt_footer")  # type: ignore[attr-defined]
     footer.clear()
@@ -294,8 +311,8 @@ def test_receipt_preview_follows_typing(site: LiveServer, chrome: object) -> Non
     shot(d, "receipt-phone", PHONE)
 
 
-def test_other_pages_render(site: LiveServer, chrome: object) -> None:
-    d = chrome
+def test_other_pages_render(site: LiveServer, manager: object) -> None:
+    d = manager
     for path, name in (
         ("/web/stock", "stock"),
         ("/web/stock?only=low", "stock-low"),
