@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from shared.models import PROTOCOL_HEADER, PROTOCOL_VERSION, Role
 from sync_server.auth.models import ApiToken, Terminal, User
-from sync_server.core.database import DbDep, utcnow
+from sync_server.core.database import Database, DbDep, utcnow
 from sync_server.core.errors import AppError, Forbidden, Unauthorized
 from sync_server.core.security import token_hash
 
@@ -37,10 +37,18 @@ class Principal:
 SESSION_COOKIE = "kasir_session"
 
 
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
 def _token_from(request: Request, creds: HTTPAuthorizationCredentials | None) -> str | None:
     if creds is not None and creds.scheme.lower() == "bearer":
         return creds.credentials
-    return request.cookies.get(SESSION_COOKIE)
+    # The web session cookie opens the JSON API for reading only (CSV downloads): a
+    # cookie is sent by the browser on any cross-site form, so writes need a bearer
+    # token (the web pages' own forms carry their CSRF token instead).
+    if request.method in _SAFE_METHODS:
+        return request.cookies.get(SESSION_COOKIE)
+    return None
 
 
 def get_principal(
@@ -52,6 +60,11 @@ def get_principal(
     token = _token_from(request, creds)
     if not token:
         raise Unauthorized("Sign in or send a bearer token.", code="missing_token")
+    return principal_of_token(db, token)
+
+
+def principal_of_token(db: Database, token: str) -> Principal:
+    """The user or terminal a bearer token or session token belongs to, or refuse."""
     digest = token_hash(token)
     now = utcnow()
     with db.session() as session:

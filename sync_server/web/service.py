@@ -33,7 +33,7 @@ from pos_client.printing.receipt import (
 )
 from shared.models import ProductOut, Role
 from sync_server.auth import service as auth_service
-from sync_server.auth.deps import SESSION_COOKIE, get_principal
+from sync_server.auth.deps import SESSION_COOKIE, principal_of_token
 from sync_server.auth.models import User
 from sync_server.auth.schemas import UserPublic
 from sync_server.catalog.models import Product
@@ -143,11 +143,11 @@ def web_session(request: Request, *, db: Database, settings: Settings) -> WebSes
     No or a dead session redirects to the login form (:class:`LoginRequired`); a
     cashier, supervisor or terminal gets 403 (:class:`WebForbidden`).
     """
-    token, creds = _request_token(request)
+    token, _ = _request_token(request)
     if not token:
         raise LoginRequired(_next_of(request))
     try:
-        principal = get_principal(request, db, creds)
+        principal = principal_of_token(db, token)
     except Unauthorized:
         raise LoginRequired(_next_of(request)) from None
     if principal.user is None:
@@ -185,9 +185,8 @@ def failed_logins_of(*, db: Database, username: str) -> int:
 
 def user_of_token(*, db: Database, token: str, request: Request) -> User | None:
     """The user a freshly issued session token belongs to."""
-    creds = HTTPAuthorizationCredentials(scheme="Bearer", credentials=token)
     try:
-        return get_principal(request, db, creds).user
+        return principal_of_token(db, token).user
     except AppError:
         return None
 

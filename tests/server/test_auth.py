@@ -9,6 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
+from sync_server.auth.deps import SESSION_COOKIE
 from sync_server.auth.models import ApiToken, User
 from sync_server.auth.service import lock_seconds
 from sync_server.core.database import Database, utcnow
@@ -367,3 +368,22 @@ def test_invalid_user_body_is_422(client: TestClient, world: World) -> None:
     resp = client.post("/api/v1/users", json=_new_user(pin="12"), headers=world.manager_headers())
     assert resp.status_code == 422
     assert resp.json()["error"]["code"] == "invalid"
+
+
+def test_session_cookie_reads_the_api_but_never_writes(client: TestClient, world: World) -> None:
+    """A browser cookie is sent on cross-site forms: API writes need a bearer token."""
+    login = client.post(
+        "/api/v1/auth/login", json={"username": "manager", "password": "password123"}
+    )
+    token = login.json()["access_token"]
+    client.cookies.set(SESSION_COOKIE, token)
+    assert client.get("/api/v1/auth/me").status_code == 200
+    resp = client.post(
+        "/api/v1/users",
+        json={"username": "csrf", "full_name": "Csrf", "role": "cashier", "pin": "1234"},
+    )
+    assert resp.status_code == 401
+    assert resp.json()["error"]["code"] == "missing_token"
+    client.cookies.clear()
+    listed = client.get("/api/v1/users", headers=world.manager_headers()).json()
+    assert "csrf" not in str(listed)
