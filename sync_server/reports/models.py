@@ -78,6 +78,8 @@ class PaymentTotals(Base):
     store_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     grain: Mapped[str] = mapped_column(String(1), primary_key=True)
     period: Mapped[date] = mapped_column(Date, primary_key=True)
+    # Per terminal, so that tills of one store never queue on one row at ingest.
+    terminal_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     method: Mapped[str] = mapped_column(String(16), primary_key=True)
     payments_count: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
     amount: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)

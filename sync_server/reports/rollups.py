@@ -215,7 +215,7 @@ def _void_deltas(session: Session, deltas: RollupDeltas, sale_ids: Sequence[uuid
             PAYMENT_TOTALS,
             sale["store_id"],
             sale["business_date"],
-            (method,),
+            (sale["terminal_id"], method),
             payments_count=-1,
             amount=-amount,
         )
@@ -254,7 +254,7 @@ def record_batch(
                 PAYMENT_TOTALS,
                 sale["store_id"],
                 sale["business_date"],
-                (pay["method"],),
+                (sale["terminal_id"], pay["method"]),
                 payments_count=1,
                 amount=pay["amount"],
             )
@@ -273,7 +273,7 @@ def record_batch(
                 PAYMENT_TOTALS,
                 refund["store_id"],
                 day,
-                (refund["method"],),
+                (refund["terminal_id"], refund["method"]),
                 refunds_count=1,
                 refunds_amount=refund["total"],
             )
@@ -369,6 +369,7 @@ def _day_selects() -> dict[Table, Any]:
         select(
             SALES.c.store_id,
             SALES.c.business_date.label("period"),
+            SALES.c.terminal_id,
             SALE_PAYMENTS.c.method,
             literal(1).label("payments_count"),
             SALE_PAYMENTS.c.amount.label("amount"),
@@ -380,6 +381,7 @@ def _day_selects() -> dict[Table, Any]:
         select(
             REFUNDS.c.store_id,
             REFUNDS.c.business_date,
+            REFUNDS.c.terminal_id,
             REFUNDS.c.method,
             _zero(),
             _zero(),

@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any, Literal, cast
 from uuid import UUID
 
-from sqlalchemy import Insert, Table, and_, func, or_, select
+from sqlalchemy import Insert, Table, and_, func, literal_column, or_, select
 from sqlalchemy.dialects import mysql, sqlite
 from sqlalchemy.orm import Session
 
@@ -96,11 +96,17 @@ def apply_stock_moves(session: Session, *, store_id: int, moves: Sequence[NewSto
     update_stock_levels(session, store_id=store_id, deltas=net_quantities(moves))
 
 
-def update_stock_levels(session: Session, *, store_id: int, deltas: Mapping[int, int]) -> None:
-    """Add ``deltas`` (product id to signed quantity) to on hand, then stamp change numbers.
+def update_stock_levels(
+    session: Session, *, store_id: int, deltas: Mapping[int, int], stamp: bool = True
+) -> None:
+    """Add ``deltas`` (product id to signed quantity) to on hand and mark the rows changed.
 
     The half of :func:`apply_stock_moves` that touches ``stock_levels``, for a caller
     that has already written the moves themselves (ingest writes them with the sale).
+    A changed row's ``change_no`` goes to 0 ("changed, not yet numbered"). With
+    ``stamp`` the rows get their change numbers at once (the counter is the last lock
+    taken); ingest passes ``stamp=False`` so busy tills never queue on the one counter
+    row, and :func:`stamp_stock_changes` numbers the rows before the next pull.
     """
     if not deltas:
         return
@@ -120,8 +126,14 @@ def update_stock_levels(session: Session, *, store_id: int, deltas: Mapping[int,
             for pid in products
         ],
     )
-    # The rows are locked by now; the change counter is the last lock taken.
-    first = next_change_numbers(session, len(products))
+    if stamp:
+        _stamp(session, [(store_id, pid) for pid in products])
+
+
+def _stamp(session: Session, keys: Sequence[tuple[int, int]]) -> None:
+    first = next_change_numbers(session, len(keys))
+    dialect = session.get_bind().dialect.name
+    now = utcnow()
     session.execute(
         _level_upsert(dialect, "stamp"),
         [
@@ -132,9 +144,31 @@ def update_stock_levels(session: Session, *, store_id: int, deltas: Mapping[int,
                 "change_no": first + i,
                 "updated_at": now,
             }
-            for i, pid in enumerate(products)
+            for i, (store_id, pid) in enumerate(keys)
         ],
     )
+
+
+def stamp_stock_changes(session: Session) -> int:
+    """Give every changed, not yet numbered stock level its change number; how many.
+
+    Runs before each pull, in a short transaction of its own: the rows are locked in
+    key order, then the change counter, exactly as a stock change with ``stamp`` does.
+    A row changed again after this commits goes back to 0 and is numbered next time,
+    so a till never misses a stock change.
+    """
+    keys = [
+        (int(r.store_id), int(r.product_id))
+        for r in session.execute(
+            select(LEVELS.c.store_id, LEVELS.c.product_id)
+            .where(LEVELS.c.change_no == 0)
+            .order_by(LEVELS.c.store_id, LEVELS.c.product_id)
+            .with_for_update()
+        )
+    ]
+    if keys:
+        _stamp(session, keys)
+    return len(keys)
 
 
 _UPSERTS: dict[tuple[str, str], Insert] = {}
@@ -150,7 +184,9 @@ def _level_upsert(dialect: str, mode: Literal["add", "stamp"]) -> Insert:
         my = mysql.insert(LEVELS)
         if mode == "add":
             stmt = my.on_duplicate_key_update(
-                on_hand=LEVELS.c.on_hand + my.inserted.on_hand, updated_at=my.inserted.updated_at
+                on_hand=LEVELS.c.on_hand + my.inserted.on_hand,
+                change_no=literal_column("0"),  # a literal: PyMySQL cannot bind here
+                updated_at=my.inserted.updated_at,
             )
         else:
             stmt = my.on_duplicate_key_update(change_no=my.inserted.change_no)
@@ -161,6 +197,7 @@ def _level_upsert(dialect: str, mode: Literal["add", "stamp"]) -> Insert:
                 index_elements=[LEVELS.c.store_id, LEVELS.c.product_id],
                 set_={
                     "on_hand": LEVELS.c.on_hand + lite.excluded.on_hand,
+                    "change_no": 0,
                     "updated_at": lite.excluded.updated_at,
                 },
             )

@@ -1055,12 +1055,6 @@ def ingest_batch(
         written = plans
     for plan in written:
         results[plan.index] = EventResult(id=plan.event.id, status=EventStatus.APPLIED)
-    # Report rollups move in this same transaction, so they always equal the raw rows.
-    record_batch(
-        session,
-        rows=[plan.rows for plan in written],
-        voided_sale_ids=[p["b_id"] for plan in written for s, p in plan.updates if s is _VOID_SALE],
-    )
     _drop_applied_meanwhile(session, parsed, results, rejections, refused_by_checks)
     for index, rejection in rejections.items():
         results[index] = EventResult(
@@ -1083,13 +1077,21 @@ def ingest_batch(
     if waiting is not None:
         seen["events_waiting"] = waiting
     session.execute(update(TERMINALS).where(TERMINALS.c.id == ctx.terminal_id).values(**seen))
-    # Last: stock levels take row locks in product order, then the change counter.
+    # Last, the rows every till of the store shares, so their locks are held the least:
+    # stock levels in product order (numbered before the next pull, not here, so tills
+    # never queue on the change counter), then the report rollups in key order. Both
+    # move in this same transaction, so they always equal the raw rows.
     update_stock_levels(
         session,
         store_id=ctx.store_id,
         deltas=net_quantities(m for plan in written for m in plan.moves),
+        stamp=False,
     )
-
+    record_batch(
+        session,
+        rows=[plan.rows for plan in written],
+        voided_sale_ids=[p["b_id"] for plan in written for s, p in plan.updates if s is _VOID_SALE],
+    )
     for index, item in enumerate(parsed):
         if item.repeat_of is not None:
             first = results[item.repeat_of]

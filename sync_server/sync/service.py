@@ -22,6 +22,7 @@ from shared.models import (
 from sync_server.auth.models import Terminal
 from sync_server.core.database import Database, run_in_transaction, utcnow
 from sync_server.core.metrics import EVENTS_INGESTED, EVENTS_WAITING, SYNC_LAG
+from sync_server.stock.service import stamp_stock_changes
 from sync_server.sync.ingest import ingest_batch, parse_events
 from sync_server.sync.pull import pull_page
 
@@ -90,6 +91,8 @@ def _observe(terminal: Terminal, request: PushRequest, results: list[EventResult
 
 def pull_changes(db: Database, *, terminal: Terminal, cursor: int, limit: int) -> PullResponse:
     """One page of catalog, user, store and stock changes above ``cursor``."""
+    # Stock sold since the last pull gets its change numbers first (see ingest).
+    run_in_transaction(db, stamp_stock_changes)
     return run_in_transaction(
         db, lambda session: pull_page(session, terminal=terminal, cursor=cursor, limit=limit)
     )

@@ -238,3 +238,27 @@ def test_pull_records_the_cursor_and_checks_its_input(
         client.get("/api/v1/sync/pull", params={"cursor": -1}, headers=headers).status_code == 422
     )
     assert client.get("/api/v1/sync/pull", headers=world.manager_headers()).status_code == 426
+
+
+def test_stock_sold_by_one_till_reaches_the_other_on_its_next_pull(
+    client: TestClient, db: Database, world: World
+) -> None:
+    """Ingest leaves stock levels unnumbered (no counter lock); the next pull numbers them."""
+    (product,) = add_products(db, 1)
+    stock_up(db, world.store_id, product.id, 50)
+    state: dict = {}
+    cursor = _drain(client, world, 0, 100, state)
+    assert state[("stock", product.id)]["on_hand"] == 50
+    for quantity, left in ((3, 47), (4, 43)):
+        sale = sale_event(
+            terminal_code="T01", cashier_id=world.cashier_ids[0], items=[(product, quantity)]
+        )
+        assert statuses(push(client, world.terminal_headers(0), [sale])) == ["applied"]
+        with db.session() as s:  # sold, not yet numbered: no till has seen it
+            level = s.scalar(select(StockLevel).where(StockLevel.product_id == product.id))
+            assert level is not None and level.change_no == 0 and level.on_hand == left
+        new_cursor = _drain(client, world, cursor, 100, state)
+        assert new_cursor > cursor
+        assert state[("stock", product.id)]["on_hand"] == left
+        assert state[("stock", product.id)]["change_no"] > cursor
+        cursor = new_cursor

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 12:31:20.316795
+Create Date: 2026-11-23 13:19:18.219503
 """
 
 from collections.abc import Sequence
@@ -45,13 +45,19 @@ def upgrade() -> None:
         sa.Column("store_id", sa.Integer(), autoincrement=False, nullable=False),
         sa.Column("grain", sa.String(length=1), nullable=False),
         sa.Column("period", sa.Date(), nullable=False),
+        sa.Column("terminal_id", sa.Integer(), autoincrement=False, nullable=False),
         sa.Column("method", sa.String(length=16), nullable=False),
         sa.Column("payments_count", sa.BigInteger(), nullable=False),
         sa.Column("amount", sa.BigInteger(), nullable=False),
         sa.Column("refunds_count", sa.BigInteger(), nullable=False),
         sa.Column("refunds_amount", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint(
-            "store_id", "grain", "period", "method", name=op.f("pk_report_payment_totals")
+            "store_id",
+            "grain",
+            "period",
+            "terminal_id",
+            "method",
+            name=op.f("pk_report_payment_totals"),
         ),
     )
     op.create_table(
