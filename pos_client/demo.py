@@ -25,14 +25,11 @@ import httpx
 from pos_client.config import ClientSettings
 from pos_client.domain.errors import DomainError
 from pos_client.printing.receipt import (
-    ReceiptData,
-    ReceiptLine,
-    ReceiptPayment,
-    ReceiptStore,
     render_receipt,
 )
 from pos_client.services import AuthService, CatalogService, CheckoutService, ShiftService
 from pos_client.services.errors import AuthError
+from pos_client.services.receipts import receipt_for_sale
 from pos_client.store import LocalStore
 from pos_client.sync.client import SyncClient, SyncError, enroll
 from pos_client.sync.worker import SyncWorker
@@ -60,41 +57,6 @@ class RecordingClient(SyncClient):
         response = super().push(events, waiting=waiting)
         self.results.extend(response.results)
         return response
-
-
-def receipt_of(sale: SaleIn, store: LocalStore, cashier_name: str) -> ReceiptData:
-    """The printable receipt of ``sale`` with the store's template from the last pull."""
-    profile = store.store_profile()
-    receipt_store = (
-        ReceiptStore.from_store_out(profile) if profile is not None else ReceiptStore(name="Kasir")
-    )
-    return ReceiptData(
-        store=receipt_store,
-        receipt_number=sale.receipt_number,
-        created_at=sale.created_at,
-        cashier_name=cashier_name,
-        lines=tuple(
-            ReceiptLine(
-                name=line.name,
-                quantity=line.quantity,
-                unit_price=line.unit_price,
-                discount=line.discount,
-                total=line.total,
-            )
-            for line in sale.lines
-        ),
-        subtotal=sale.subtotal,
-        discount_total=sale.discount_total,
-        tax_total=sale.tax_total,
-        tax_inclusive=all(line.tax_inclusive for line in sale.lines),
-        total=sale.total,
-        payments=tuple(
-            ReceiptPayment(
-                method=p.method.value, amount=p.amount, tendered=p.tendered, change=p.change
-            )
-            for p in sale.payments
-        ),
-    )
 
 
 def cash_tendered(total: int) -> int:
@@ -162,8 +124,8 @@ def run(args: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO = sys.st
         pulled = worker.initial_download(ProgressBar(err, width=30))
         out.write(f"Catalog: {store.product_count()} products ({pulled} rows pulled).\n")
 
-        sale, cashier_name = _sell(store, settings, args)
-        out.write(render_receipt(receipt_of(sale, store, cashier_name), width=RECEIPT_WIDTH))
+        sale, _ = _sell(store, settings, args)
+        out.write(render_receipt(receipt_for_sale(store, sale), width=RECEIPT_WIDTH))
         out.write("\n")
 
         report = worker.run_once()

@@ -1,8 +1,5 @@
 """What the screens need that the services do not give directly, built from them.
 
-* :func:`build_receipt` turns a stored :class:`~shared.models.SaleIn` into the
-  printing module's :class:`~pos_client.printing.receipt.ReceiptData` (the services
-  return the sale; nothing in the core builds the receipt from it yet).
 * :func:`report_rows` lays out an X/Z shift report as label/value rows.
 * :func:`parse_rupiah` reads what a cashier typed ("12.500", "Rp 12.500") as int rupiah.
 """
@@ -11,10 +8,7 @@ from __future__ import annotations
 
 from pos_client.domain.shifts import ShiftReport
 from pos_client.printing.money import format_rupiah
-from pos_client.printing.receipt import ReceiptData, ReceiptLine, ReceiptPayment, ReceiptStore
-from pos_client.store import LocalStore
 from pos_client.ui.i18n import tr
-from shared.models import SaleIn
 
 
 def parse_rupiah(text: str) -> int | None:
@@ -23,42 +17,6 @@ def parse_rupiah(text: str) -> int | None:
     if not cleaned.isdigit():
         return None
     return int(cleaned)
-
-
-def build_receipt(store: LocalStore, sale: SaleIn) -> ReceiptData:
-    """The receipt of ``sale`` with the store's template and the cashier's name."""
-    profile = store.store_profile()
-    receipt_store = (
-        ReceiptStore.from_store_out(profile) if profile is not None else ReceiptStore(name="Kasir")
-    )
-    cashier = store.user(sale.cashier_id)
-    return ReceiptData(
-        store=receipt_store,
-        receipt_number=sale.receipt_number,
-        created_at=sale.created_at,
-        cashier_name=cashier.full_name if cashier else str(sale.cashier_id),
-        lines=tuple(
-            ReceiptLine(
-                name=line.name,
-                quantity=line.quantity,
-                unit_price=line.unit_price,
-                discount=line.discount,
-                total=line.total,
-            )
-            for line in sale.lines
-        ),
-        subtotal=sale.subtotal,
-        discount_total=sale.discount_total,
-        tax_total=sale.tax_total,
-        tax_inclusive=all(line.tax_inclusive for line in sale.lines),
-        total=sale.total,
-        payments=tuple(
-            ReceiptPayment(
-                method=p.method.value, amount=p.amount, tendered=p.tendered, change=p.change
-            )
-            for p in sale.payments
-        ),
-    )
 
 
 def report_rows(report: ShiftReport) -> list[tuple[str, str]]:

@@ -7,7 +7,7 @@ from kivy.properties import BooleanProperty, StringProperty
 from pos_client.printing.escpos import PrinterError, print_receipt
 from pos_client.printing.money import format_rupiah
 from pos_client.printing.receipt import ReceiptData, render_receipt
-from pos_client.ui.glue import build_receipt
+from pos_client.services.receipts import receipt_for_sale
 from pos_client.ui.i18n import tr
 from pos_client.ui.screens.base import KasirScreen, load_kv
 from pos_client.ui.workers import run_in_worker
@@ -31,7 +31,7 @@ class ReceiptScreen(KasirScreen):
 
     def show(self, sale: SaleIn, change: int) -> None:
         """Lay out ``sale``'s receipt at the configured width and print it once."""
-        self.receipt = build_receipt(self.till.store, sale)
+        self.receipt = receipt_for_sale(self.till.store, sale)
         self.receipt_text = render_receipt(self.receipt, width=self.till.prefs.receipt_width)
         self.change_text = tr("change_due", amount=format_rupiah(change))
         self.printed_once = False
