@@ -174,6 +174,15 @@ STRINGS: dict[str, dict[str, str]] = {
         "saved": "Pengaturan disimpan.",
         "test_print": "Tes cetak",
         "columns": "{n} kolom",
+        # errors the services raise, by their code (see describe)
+        "err_wrong_pin": "PIN salah. Sisa {attempts_left} kali percobaan.",
+        "err_user_locked": "Terlalu banyak PIN salah: pengguna ini dikunci sementara.",
+        "err_not_allowed": "Peran pengguna ini tidak boleh melakukan itu.",
+        "err_not_logged_in": "Masuk dulu dengan PIN.",
+        "err_invalid_barcode": "Barcode tidak terbaca (digit cek atau panjangnya salah).",
+        "err_product_not_found": "Produk tidak ditemukan di katalog kasir ini.",
+        "err_approval_required": "Diskon sebesar ini perlu persetujuan PIN supervisor.",
+        "err_voucher_invalid": "Voucher tidak bisa dipakai untuk transaksi ini.",
     },
     "en": {
         "app_title": "Kasir",
@@ -328,6 +337,15 @@ STRINGS: dict[str, dict[str, str]] = {
         "saved": "Settings saved.",
         "test_print": "Test print",
         "columns": "{n} columns",
+        # errors the services raise, by their code (see describe)
+        "err_wrong_pin": "Wrong PIN. {attempts_left} attempts left.",
+        "err_user_locked": "Too many wrong PINs: this user is locked for a while.",
+        "err_not_allowed": "This user's role may not do that.",
+        "err_not_logged_in": "Log in with a PIN first.",
+        "err_invalid_barcode": "Cannot read that barcode (wrong check digit or length).",
+        "err_product_not_found": "No such product in this till's catalog.",
+        "err_approval_required": "A discount this large needs a supervisor's PIN.",
+        "err_voucher_invalid": "That voucher cannot be used on this sale.",
     },
 }
 
@@ -351,3 +369,17 @@ def tr(key: str, **values: object) -> str:
     """The sentence ``key`` in the current language, formatted with ``values``."""
     text = STRINGS[_language].get(key) or STRINGS[DEFAULT_LANGUAGE].get(key) or key
     return text.format(**values) if values else text
+
+
+def describe(error: Exception) -> str:
+    """A service error as a sentence for the cashier in the current language.
+
+    The services speak English with specifics; in Bahasa Indonesia the errors a
+    cashier meets most (PIN, scanning, approvals, vouchers) read from this table by
+    their stable ``code``. Other errors, and every error in English, keep their own text.
+    """
+    code = getattr(error, "code", None)
+    key = f"err_{code}"
+    if _language == "en" or not code or key not in STRINGS[_language]:
+        return str(error)
+    return tr(key, attempts_left=getattr(error, "attempts_left", ""))

@@ -88,3 +88,27 @@ def test_cli_without_a_display_runs_the_demo(
         "--enroll-code", "ABCD-1234", "--data-dir", str(tmp_path),
     ]  # fmt: skip
     assert cli.has_display({"WAYLAND_DISPLAY": "wayland-0"})
+
+
+def test_service_errors_read_in_the_cashiers_language() -> None:
+    from datetime import UTC, datetime
+
+    from pos_client.domain.errors import CartError
+    from pos_client.services.errors import ProductNotFound, UserLocked, WrongPin
+    from pos_client.ui.i18n import describe, set_language
+
+    try:
+        set_language("id")
+        assert describe(WrongPin("Wrong PIN.", attempts_left=3)) == (
+            "PIN salah. Sisa 3 kali percobaan."
+        )
+        assert "dikunci" in describe(UserLocked("Locked.", until=datetime.now(UTC)))
+        assert describe(ProductNotFound("No product has barcode 1.")).startswith("Produk")
+        # An error without a translation keeps its own words rather than losing them.
+        assert describe(CartError("Quantity must be positive.")) == "Quantity must be positive."
+        set_language("en")
+        assert describe(ProductNotFound("No product has barcode 1.")) == (
+            "No product has barcode 1."
+        )
+    finally:
+        set_language("id")

@@ -11,7 +11,7 @@ from kivy.properties import NumericProperty, StringProperty
 
 from pos_client.domain.errors import DomainError
 from pos_client.services import UserLocked, WrongPin
-from pos_client.ui.i18n import tr
+from pos_client.ui.i18n import describe, tr
 from pos_client.ui.screens.base import KasirScreen, load_kv
 
 load_kv("login")
@@ -79,7 +79,7 @@ class LoginScreen(KasirScreen):
             self._start_countdown(exc.until)
             return
         except DomainError as exc:
-            self.message = str(exc)
+            self.message = describe(exc)
             return
         self.message = ""
         self.app.logged_in(user)

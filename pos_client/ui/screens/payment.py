@@ -16,7 +16,7 @@ from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 from pos_client.domain.errors import DomainError
 from pos_client.domain.tender import CashTender, QrisPayment, Tender
 from pos_client.printing.money import format_rupiah
-from pos_client.ui.i18n import tr
+from pos_client.ui.i18n import describe, tr
 from pos_client.ui.ports import FINAL_STATUSES, QrisError, QrisItem, QrisStarted
 from pos_client.ui.screens.base import KasirScreen, load_kv
 from pos_client.ui.widgets import qr_texture
@@ -127,7 +127,7 @@ class PaymentScreen(KasirScreen):
         try:
             result = self.till.checkout.checkout(tenders)
         except DomainError as exc:
-            self.message = str(exc)
+            self.message = describe(exc)
             return
         self._stop_qris()
         self.app.sale_done(result)
@@ -198,7 +198,7 @@ class PaymentScreen(KasirScreen):
                 self._give_up(key, cancel=False)
 
         def failed(exc: Exception) -> None:
-            self.app.toast(str(exc))  # a hiccup: keep polling until the QR expires
+            self.app.toast(describe(exc))  # a hiccup: keep polling until the QR expires
 
         run_in_worker(lambda: gateway.poll(payment.order_id), answer, failed, name="kasir-qris")
 

@@ -11,7 +11,7 @@ from kivy.uix.boxlayout import BoxLayout
 from pos_client.domain.errors import DomainError
 from pos_client.domain.refunds import SoldLine
 from pos_client.printing.money import format_rupiah
-from pos_client.ui.i18n import tr
+from pos_client.ui.i18n import describe, tr
 from pos_client.ui.screens.base import KasirScreen, load_kv
 from shared.models import Role, SaleIn
 
@@ -64,7 +64,7 @@ class RefundScreen(KasirScreen):
             self.sale = None
             self.ids.lines.clear_widgets()
             self.sale_text = ""
-            self.message = str(exc)
+            self.message = describe(exc)
             return
         self.sale = sale
         self.message = ""
@@ -116,7 +116,7 @@ class RefundScreen(KasirScreen):
                 self.sale.id, quantities, manager_id=manager[0], manager_pin=pin
             )
         except DomainError as exc:
-            self.message = str(exc)
+            self.message = describe(exc)
             return
         self.message = tr("refund_done", amount=format_rupiah(refund.total))
         self._show_lines(self.till.refunds.refundable_lines(self.sale.id))
@@ -135,7 +135,7 @@ class RefundScreen(KasirScreen):
         try:
             self.till.refunds.void(self.sale.id, manager_id=manager[0], manager_pin=pin)
         except DomainError as exc:
-            self.message = str(exc)
+            self.message = describe(exc)
             return
         self.message = tr("void_done", number=self.sale.receipt_number)
         self._show_lines(self.till.refunds.refundable_lines(self.sale.id))

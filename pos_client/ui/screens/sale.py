@@ -20,7 +20,7 @@ from pos_client.domain.cart import CartLine, Discount
 from pos_client.domain.errors import ApprovalRequired, DomainError
 from pos_client.printing.money import format_rupiah
 from pos_client.ui.glue import parse_rupiah
-from pos_client.ui.i18n import tr
+from pos_client.ui.i18n import describe, tr
 from pos_client.ui.screens.base import KasirScreen, load_kv
 from shared.models import Role
 
@@ -167,8 +167,8 @@ class SaleScreen(KasirScreen):
         try:
             result = action()
         except DomainError as exc:
-            self.message = str(exc)
-            self.app.toast(str(exc))
+            self.message = describe(exc)
+            self.app.toast(describe(exc))
             return
         self.message = ""
         if announce and isinstance(result, CartLine):
@@ -215,7 +215,7 @@ class SaleScreen(KasirScreen):
         try:
             held = self.till.checkout.hold()
         except DomainError as exc:
-            self.message = str(exc)
+            self.message = describe(exc)
             return
         self.app.toast(tr("held_saved", label=held.label))
         self.refresh()

@@ -9,7 +9,7 @@ from pos_client.domain.errors import DomainError
 from pos_client.domain.shifts import ShiftReport
 from pos_client.printing.money import format_rupiah
 from pos_client.ui.glue import parse_rupiah, report_rows
-from pos_client.ui.i18n import tr
+from pos_client.ui.i18n import describe, tr
 from pos_client.ui.screens.base import KasirScreen, load_kv
 
 load_kv("shift")
@@ -58,7 +58,7 @@ class ShiftScreen(KasirScreen):
         try:
             self.till.shifts.open(amount)
         except DomainError as exc:
-            self.message = str(exc)
+            self.message = describe(exc)
             return
         self.ids.float_amount.text = ""
         self.report_title = ""
@@ -78,7 +78,7 @@ class ShiftScreen(KasirScreen):
             else:
                 self.till.shifts.cash_out(amount, reason)
         except DomainError as exc:
-            self.message = str(exc)
+            self.message = describe(exc)
             return
         self.ids.move_amount.text = ""
         self.ids.move_reason.text = ""
@@ -94,7 +94,7 @@ class ShiftScreen(KasirScreen):
         try:
             report = self.till.shifts.close(counted)
         except DomainError as exc:
-            self.message = str(exc)
+            self.message = describe(exc)
             return
         self.ids.counted.text = ""
         self.is_open = False

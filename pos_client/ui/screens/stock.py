@@ -7,7 +7,7 @@ from kivy.uix.boxlayout import BoxLayout
 
 from pos_client.domain.errors import DomainError
 from pos_client.printing.money import format_rupiah
-from pos_client.ui.i18n import tr
+from pos_client.ui.i18n import describe, tr
 from pos_client.ui.screens.base import KasirScreen, load_kv
 
 
@@ -34,7 +34,7 @@ class StockScreen(KasirScreen):
         try:
             product = self.till.catalog.find(code)
         except DomainError as exc:
-            self.message = str(exc)
+            self.message = describe(exc)
             return True
         self._show([product.id])
         return True

@@ -231,7 +231,7 @@ def test_refund_one_line_with_manager_pin(app: KasirApp) -> None:
     refund.ids.manager.text = "Ibu Manager"
     refund.ids.pin.text = "0000"
     press(refund.ids.refund_button)
-    assert refund.ids.message.text.startswith("Wrong PIN")
+    assert refund.ids.message.text.startswith("PIN salah")
     refund.ids.pin.text = MANAGER_PIN
     press(refund.ids.refund_button)
     assert refund.ids.message.text == "Retur Rp 5.000 dicatat. Berikan uang tunai."
