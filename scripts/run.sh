@@ -26,6 +26,9 @@ trap cleanup EXIT INT TERM
 pids+=($!)
 .venv/bin/kasir-server serve --host 127.0.0.1 --port "$PORT" >"$KASIR_DATA_DIR/server.log" 2>&1 &
 pids+=($!)
+# QRIS orders whose callback never came are settled by asking Tripay.
+.venv/bin/python -m sync_server.payments settle --every 60 >"$KASIR_DATA_DIR/settle.log" 2>&1 &
+pids+=($!)
 for _ in $(seq 1 60); do
   curl -fs "http://127.0.0.1:$PORT/health" >/dev/null 2>&1 && break
   sleep 0.5

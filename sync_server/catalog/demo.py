@@ -35,7 +35,7 @@ STORE: dict[str, str] = {
     "npwp": "01.234.567.8-503.000",
     "phone": "024-3512345",
     "timezone": "Asia/Jakarta",
-    "receipt_header": "TOKO SUMBER REJEKI\nJl. Pemuda No. 12, Semarang\nTelp. 024-3512345",
+    "receipt_header": "Buka setiap hari 07.00-22.00",
     "receipt_footer": (
         "Terima kasih atas kunjungan Anda\n"
         "Barang yang sudah dibeli tidak dapat ditukar/dikembalikan\n"
