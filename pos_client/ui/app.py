@@ -16,6 +16,7 @@ import os
 import time
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 from argon2 import PasswordHasher
@@ -340,6 +341,14 @@ class KasirApp(App):
         if self.current == "payment":
             self.screen("payment").update_qris_availability()
 
+    def _store_zone(self) -> ZoneInfo:
+        """The store's time zone (receipts and the status bar speak local time)."""
+        profile = self.till.store.store_profile()
+        try:
+            return ZoneInfo(profile.timezone if profile else "Asia/Jakarta")
+        except (KeyError, ValueError):
+            return ZoneInfo("Asia/Jakarta")
+
     def refresh_status(self) -> None:
         """Re-read counts from the local store (sync worker not needed)."""
         status = self.till.store.sync_status()
@@ -374,7 +383,9 @@ class KasirApp(App):
         bar.waiting_text = tr("waiting", n=pending)
         bar.rejected_text = tr("rejected", n=rejected)
         bar.last_sync_text = (
-            tr("last_sync", time=f"{last.astimezone():%H:%M}") if last else tr("never_synced")
+            tr("last_sync", time=f"{last.astimezone(self._store_zone()):%H:%M}")
+            if last
+            else tr("never_synced")
         )
         user = self.till.auth.current_user
         bar.user_text = user.full_name if user else ""
