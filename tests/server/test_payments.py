@@ -22,11 +22,11 @@ from prometheus_client import REGISTRY
 from sqlalchemy import select, update
 
 from shared.models import PROTOCOL_HEADER, PROTOCOL_VERSION
+from shared.models.payments import CreatePaymentIn
 from sync_server.core.database import Database, utcnow
 from sync_server.main import create_app
 from sync_server.payments import service
 from sync_server.payments.models import PaymentCallback, PaymentOrder
-from sync_server.payments.schemas import CreatePaymentIn
 from sync_server.payments.tripay import TripayClient, callback_signature
 from sync_server.tripay_sandbox import create_sandbox_app
 from sync_server.tripay_sandbox.app import SandboxState
