@@ -585,8 +585,13 @@ def describe(error: Exception) -> str:
     text. In Bahasa Indonesia the sentence is rewritten by :data:`ERROR_PATTERNS_ID`,
     keeping its specifics (amounts, names, receipt numbers); a sentence no pattern knows
     reads from this module's table by the error's stable ``code``, and anything else
-    (say, QRIS errors, already in Bahasa Indonesia) keeps its own text.
+    (say, QRIS errors, already in Bahasa Indonesia) keeps its own text. An error that
+    speaks both languages itself (a ``text(language)`` method, as QRIS errors have) is
+    asked directly.
     """
+    bilingual = getattr(error, "text", None)
+    if callable(bilingual):
+        return str(bilingual(_language))
     if _language == "en":
         return str(error)
     translated = translate_message_id(str(error))

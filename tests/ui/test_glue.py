@@ -112,3 +112,17 @@ def test_service_errors_read_in_the_cashiers_language() -> None:
         )
     finally:
         set_language("id")
+
+
+def test_bilingual_errors_answer_in_the_current_language() -> None:
+    from pos_client.services.qris import QrisOffline
+    from pos_client.ui.i18n import describe, set_language
+
+    error = QrisOffline("Server tidak terjangkau.", "The server cannot be reached.")
+    try:
+        set_language("en")
+        assert describe(error) == error.text("en")
+        set_language("id")
+        assert describe(error) == error.text("id") != error.text("en")
+    finally:
+        set_language("id")
