@@ -9,16 +9,16 @@ included; the default is the 30 days up to today.
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, Field
 
 from shared.models import WireModel
 from sync_server.auth.deps import ManagerDep
-from sync_server.auth.models import User
-from sync_server.core.database import Database, DbDep, ReportsDbDep
+from sync_server.core.database import DbDep, ReportsDbDep
 from sync_server.reports import service
 from sync_server.reports.csv_export import rows_to_csv
 from sync_server.reports.schemas import (
@@ -67,12 +67,29 @@ def _answer(fmt: ReportFormat, name: str, result: BaseModel | list[Any], rows: l
     return _csv(name, rows) if fmt == "csv" else result
 
 
+@dataclass(frozen=True)
+class Period:
+    """The store a report is for and its first and last local day (both included)."""
+
+    store: int
+    first: date
+    last: date
+
+
 def _period(
-    db: Database, user: User, store_id: int | None, start: date | None, end: date | None
-) -> tuple[int, date, date]:
+    user: ManagerDep,
+    db: ReportsDbDep,
+    store_id: StoreQuery = None,
+    start: StartQuery = None,
+    end: EndQuery = None,
+) -> Period:
+    """The caller's store (or the one an admin names) and the period; 30 days by default."""
     store = service.report_store(db, user=user, store_id=store_id)
     end = end or service.store_today(db, store_id=store)
-    return store, start or end - timedelta(days=29), end
+    return Period(store, start or end - timedelta(days=29), end)
+
+
+PeriodDep = Annotated[Period, Depends(_period)]
 
 
 @router.get(
@@ -82,17 +99,14 @@ def _period(
     summary="Sales by day, ISO week, month or year",
 )
 def sales(
-    user: ManagerDep,
+    period: PeriodDep,
     db: ReportsDbDep,
     granularity: Granularity = "day",
-    store_id: StoreQuery = None,
-    start: StartQuery = None,
-    end: EndQuery = None,
     fmt: FormatQuery = "json",
 ) -> Any:
     """Sales count, gross, discounts, tax, net, refunds and voids per period (voided sales
     are not counted as sales). Example: `?granularity=month&start=2025-01-01&end=2025-12-31`."""
-    store, first, last = _period(db, user, store_id, start, end)
+    store, first, last = period.store, period.first, period.last
     result = service.sales_over_time(
         db, store_id=store, granularity=granularity, start=first, end=last
     )
@@ -106,17 +120,14 @@ def sales(
     summary="Best-selling products",
 )
 def top_products(
-    user: ManagerDep,
+    period: PeriodDep,
     db: ReportsDbDep,
-    store_id: StoreQuery = None,
-    start: StartQuery = None,
-    end: EndQuery = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 20,
     order_by: Literal["revenue", "quantity"] = "revenue",
     fmt: FormatQuery = "json",
 ) -> Any:
     """Units, revenue and refunds per product, best first."""
-    store, first, last = _period(db, user, store_id, start, end)
+    store, first, last = period.store, period.first, period.last
     rows = service.top_products(
         db, store_id=store, start=first, end=last, limit=limit, order_by=order_by
     )
@@ -130,15 +141,12 @@ def top_products(
     summary="Money by payment method",
 )
 def payment_methods(
-    user: ManagerDep,
+    period: PeriodDep,
     db: ReportsDbDep,
-    store_id: StoreQuery = None,
-    start: StartQuery = None,
-    end: EndQuery = None,
     fmt: FormatQuery = "json",
 ) -> Any:
     """Cash and QRIS taken and refunded; each part of a split tender counts once."""
-    store, first, last = _period(db, user, store_id, start, end)
+    store, first, last = period.store, period.first, period.last
     rows = service.by_payment_method(db, store_id=store, start=first, end=last)
     return _answer(fmt, f"payment-methods-{first}-{last}", rows, rows)
 
@@ -147,15 +155,12 @@ def payment_methods(
     "/cashiers", response_model=list[CashierRow], responses=CSV_RESPONSE, summary="By cashier"
 )
 def cashiers(
-    user: ManagerDep,
+    period: PeriodDep,
     db: ReportsDbDep,
-    store_id: StoreQuery = None,
-    start: StartQuery = None,
-    end: EndQuery = None,
     fmt: FormatQuery = "json",
 ) -> Any:
     """Sales, refunds and voids each cashier rang up."""
-    store, first, last = _period(db, user, store_id, start, end)
+    store, first, last = period.store, period.first, period.last
     rows = service.by_cashier(db, store_id=store, start=first, end=last)
     return _answer(fmt, f"cashiers-{first}-{last}", rows, rows)
 
@@ -164,15 +169,12 @@ def cashiers(
     "/terminals", response_model=list[TerminalRow], responses=CSV_RESPONSE, summary="By terminal"
 )
 def terminals(
-    user: ManagerDep,
+    period: PeriodDep,
     db: ReportsDbDep,
-    store_id: StoreQuery = None,
-    start: StartQuery = None,
-    end: EndQuery = None,
     fmt: FormatQuery = "json",
 ) -> Any:
     """Sales, refunds and voids per till."""
-    store, first, last = _period(db, user, store_id, start, end)
+    store, first, last = period.store, period.first, period.last
     rows = service.by_terminal(db, store_id=store, start=first, end=last)
     return _answer(fmt, f"terminals-{first}-{last}", rows, rows)
 
@@ -184,15 +186,12 @@ def terminals(
     summary="Refunds, voids and discounts per day",
 )
 def refunds_voids_discounts(
-    user: ManagerDep,
+    period: PeriodDep,
     db: ReportsDbDep,
-    store_id: StoreQuery = None,
-    start: StartQuery = None,
-    end: EndQuery = None,
     fmt: FormatQuery = "json",
 ) -> Any:
     """Discounts given (line and order/voucher), refunds and voids, in total and per day."""
-    store, first, last = _period(db, user, store_id, start, end)
+    store, first, last = period.store, period.first, period.last
     result = service.refunds_voids_discounts(db, store_id=store, start=first, end=last)
     return _answer(fmt, f"refunds-voids-discounts-{first}-{last}", result, result.days)
 
@@ -273,11 +272,8 @@ def resolve(event_id: uuid.UUID, body: ResolveIn, user: ManagerDep, db: DbDep) -
     summary="QRIS payments with their status",
 )
 def payments(
-    user: ManagerDep,
+    period: PeriodDep,
     db: ReportsDbDep,
-    store_id: StoreQuery = None,
-    start: StartQuery = None,
-    end: EndQuery = None,
     status: Annotated[
         Literal["UNPAID", "PAID", "EXPIRED", "FAILED", "REFUND"] | None, Query()
     ] = None,
@@ -285,7 +281,7 @@ def payments(
     fmt: FormatQuery = "json",
 ) -> Any:
     """QRIS orders created in the period, newest first, optionally of one status."""
-    store, first, last = _period(db, user, store_id, start, end)
+    store, first, last = period.store, period.first, period.last
     rows = service.payments(db, store_id=store, start=first, end=last, status=status, limit=limit)
     return _answer(fmt, f"payments-{first}-{last}", rows, rows)
 
