@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -107,17 +107,38 @@ def _category_out(row: Category) -> CategoryOut:
     return CategoryOut.model_validate(row, from_attributes=True)
 
 
+def _ensure_free(
+    session: Session,
+    *,
+    id_column: Any,
+    match: ColumnElement[bool],
+    exclude_id: int | None,
+    conflict: Conflict,
+) -> None:
+    """Raise ``conflict`` when another row (not ``exclude_id``) matches ``match``.
+
+    The unique constraint stays the last word; this gives the clear message first.
+    """
+    query = select(id_column).where(match)
+    if exclude_id is not None:
+        query = query.where(id_column != exclude_id)
+    if session.scalar(query) is not None:
+        raise conflict
+
+
 def _ensure_category_name_free(session: Session, *, name: str, exclude_id: int | None) -> None:
     # Case-insensitive on both databases (MariaDB's collation is; SQLite's is not).
-    query = select(Category.id).where(func.lower(Category.name) == name.lower())
-    if exclude_id is not None:
-        query = query.where(Category.id != exclude_id)
-    if session.scalar(query) is not None:
-        raise Conflict(
+    _ensure_free(
+        session,
+        id_column=Category.id,
+        match=func.lower(Category.name) == name.lower(),
+        exclude_id=exclude_id,
+        conflict=Conflict(
             f"A category named {name!r} already exists.",
             code="category_taken",
             details={"name": name},
-        )
+        ),
+    )
 
 
 def list_categories(session: Session) -> list[CategoryOut]:
@@ -164,15 +185,17 @@ def _tax_rate_out(row: TaxRate) -> TaxRateOut:
 
 
 def _ensure_tax_code_free(session: Session, *, code: str, exclude_id: int | None) -> None:
-    query = select(TaxRate.id).where(TaxRate.code == code)
-    if exclude_id is not None:
-        query = query.where(TaxRate.id != exclude_id)
-    if session.scalar(query) is not None:
-        raise Conflict(
+    _ensure_free(
+        session,
+        id_column=TaxRate.id,
+        match=TaxRate.code == code,
+        exclude_id=exclude_id,
+        conflict=Conflict(
             f"A tax rate with code {code!r} already exists.",
             code="tax_code_taken",
             details={"code": code},
-        )
+        ),
+    )
 
 
 def list_tax_rates(session: Session) -> list[TaxRateOut]:
@@ -431,15 +454,17 @@ def _utc(moment: datetime | None) -> datetime | None:
 
 
 def _ensure_voucher_code_free(session: Session, *, code: str, exclude_id: int | None) -> None:
-    query = select(Voucher.id).where(Voucher.code == code)
-    if exclude_id is not None:
-        query = query.where(Voucher.id != exclude_id)
-    if session.scalar(query) is not None:
-        raise Conflict(
+    _ensure_free(
+        session,
+        id_column=Voucher.id,
+        match=Voucher.code == code,
+        exclude_id=exclude_id,
+        conflict=Conflict(
             f"A voucher with code {code} already exists.",
             code="voucher_code_taken",
             details={"code": code},
-        )
+        ),
+    )
 
 
 def list_vouchers(session: Session) -> list[VoucherOut]:

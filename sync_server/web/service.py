@@ -18,7 +18,6 @@ from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fastapi import Request
-from fastapi.security import HTTPAuthorizationCredentials
 from pydantic import ValidationError
 from sqlalchemy import or_, select
 
@@ -129,12 +128,13 @@ def login_csrf_valid(secret_key: str, nonce: str | None, supplied: str | None) -
     return constant_time_equal(login_csrf_token(secret_key, nonce), supplied)
 
 
-def _request_token(request: Request) -> tuple[str | None, HTTPAuthorizationCredentials | None]:
+def _request_token(request: Request) -> str | None:
+    """A bearer token if one is sent (so terminals and cashiers get 403), else the cookie."""
     header = request.headers.get("Authorization", "")
     scheme, _, value = header.partition(" ")
     if scheme.lower() == "bearer" and value.strip():
-        return value.strip(), HTTPAuthorizationCredentials(scheme="Bearer", credentials=value)
-    return request.cookies.get(SESSION_COOKIE), None
+        return value.strip()
+    return request.cookies.get(SESSION_COOKIE)
 
 
 def web_session(request: Request, *, db: Database, settings: Settings) -> WebSession:
@@ -143,7 +143,7 @@ def web_session(request: Request, *, db: Database, settings: Settings) -> WebSes
     No or a dead session redirects to the login form (:class:`LoginRequired`); a
     cashier, supervisor or terminal gets 403 (:class:`WebForbidden`).
     """
-    token, _ = _request_token(request)
+    token = _request_token(request)
     if not token:
         raise LoginRequired(_next_of(request))
     try:
@@ -183,7 +183,7 @@ def failed_logins_of(*, db: Database, username: str) -> int:
     return int(count or 0)
 
 
-def user_of_token(*, db: Database, token: str, request: Request) -> User | None:
+def user_of_token(*, db: Database, token: str) -> User | None:
     """The user a freshly issued session token belongs to."""
     try:
         return principal_of_token(db, token).user
