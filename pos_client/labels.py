@@ -18,9 +18,9 @@ import barcode
 from barcode.writer import ImageWriter
 from PIL import Image, ImageDraw, ImageFont
 
-from pos_client.printing.money import format_rupiah
 from shared.barcodes import barcode_error
 from shared.models import ProductOut
+from shared.money import format_rupiah
 
 MM_PER_INCH = 25.4
 

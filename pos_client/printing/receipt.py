@@ -12,10 +12,10 @@ import textwrap
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pos_client.printing.money import format_rupiah
 from shared.models import StoreOut
+from shared.money import format_rupiah
+from shared.timezones import DEFAULT_TIMEZONE, store_zone
 
 ReceiptWidth = Literal[32, 42, 48]
 """Characters per line: 32 for 58 mm paper, 42 or 48 for 80 mm paper."""
@@ -38,7 +38,7 @@ class ReceiptStore:
     header: str = ""
     footer: str = ""
     logo_text: str = ""
-    timezone: str = "Asia/Jakarta"
+    timezone: str = DEFAULT_TIMEZONE
 
     @classmethod
     def from_store_out(cls, store: StoreOut) -> ReceiptStore:
@@ -147,10 +147,7 @@ def _pairs(left: str, right: str, width: int, *, bold: bool = False) -> list[Lin
 def _local_time(moment: datetime, timezone: str) -> datetime:
     if moment.tzinfo is None:
         return moment
-    try:
-        return moment.astimezone(ZoneInfo(timezone))
-    except (ZoneInfoNotFoundError, ValueError):
-        return moment
+    return moment.astimezone(store_zone(timezone))
 
 
 def receipt_lines(receipt: ReceiptData, *, width: int, reprint: bool = False) -> list[Line]:

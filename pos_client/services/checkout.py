@@ -6,7 +6,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from uuid import UUID
-from zoneinfo import ZoneInfo
 
 from pos_client.config import ClientSettings
 from pos_client.domain.cart import Cart, CartLine, CartTotals, Discount
@@ -18,6 +17,7 @@ from pos_client.services.catalog import CatalogService
 from pos_client.services.clock import Clock, utc_now
 from pos_client.store import HeldCart, LocalStore
 from shared.models import PaymentMethod, Role, SaleIn
+from shared.timezones import store_zone
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,7 +169,7 @@ class CheckoutService:
         """Today in the store's timezone (the day in the receipt number)."""
         profile = self.store.store_profile()
         zone = profile.timezone if profile else self.settings.store_timezone
-        return self.now().astimezone(ZoneInfo(zone)).date()
+        return self.now().astimezone(store_zone(zone)).date()
 
     # -- holding carts -------------------------------------------------------------------
     def hold(self, label: str = "") -> HeldCart:

@@ -51,6 +51,7 @@ from shared.models import (
     PaymentOrderOut,
     QrisMethod,
 )
+from shared.money import format_rupiah
 
 Language = Literal["id", "en"]
 
@@ -154,14 +155,13 @@ _NOT_PAID_WORDS: dict[str, tuple[str, str]] = {
 }
 
 
-def _rupiah(amount: int) -> str:
-    return f"Rp{amount:,}".replace(",", ".")
-
-
 def _rejected(exc: ServerRejected) -> QrisError:
     details = exc.details if isinstance(exc.details, dict) else {}
     if exc.code == "amount_out_of_range":
-        low, high = _rupiah(details.get("minimum", 1000)), _rupiah(details.get("maximum", 0))
+        low, high = (
+            format_rupiah(details.get("minimum", 1000)),
+            format_rupiah(details.get("maximum", 0)),
+        )
         return QrisError(
             f"QRIS hanya untuk {low} sampai {high}. Terima tunai, atau bagi pembayarannya.",
             f"QRIS takes {low} to {high}. Take cash, or split the payment.",

@@ -30,7 +30,6 @@ from kivy.uix.textinput import TextInput
 
 from pos_client.config import ClientSettings
 from pos_client.domain.catalog import User
-from pos_client.printing.money import format_rupiah  # noqa: F401  (re-exported for kv)
 from pos_client.scanner.camera import (
     PRODUCT_SYMBOLS,
     RECEIPT_SYMBOLS,
@@ -60,6 +59,8 @@ from pos_client.ui.sound import Beeper
 from pos_client.ui.till import Till
 from pos_client.ui.widgets import StatusBar
 from pos_client.ui.workers import on_ui
+from shared.money import format_rupiah  # noqa: F401  (re-exported for kv)
+from shared.timezones import store_zone
 
 log = logging.getLogger("kasir.ui")
 
@@ -345,9 +346,9 @@ class KasirApp(App):
         """The store's time zone (receipts and the status bar speak local time)."""
         profile = self.till.store.store_profile()
         try:
-            return ZoneInfo(profile.timezone if profile else "Asia/Jakarta")
+            return store_zone(profile.timezone if profile else None)
         except (KeyError, ValueError):
-            return ZoneInfo("Asia/Jakarta")
+            return store_zone(None)
 
     def refresh_status(self) -> None:
         """Re-read counts from the local store (sync worker not needed)."""

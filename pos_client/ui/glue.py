@@ -1,22 +1,13 @@
 """What the screens need that the services do not give directly, built from them.
 
 * :func:`report_rows` lays out an X/Z shift report as label/value rows.
-* :func:`parse_rupiah` reads what a cashier typed ("12.500", "Rp 12.500") as int rupiah.
 """
 
 from __future__ import annotations
 
 from pos_client.domain.shifts import ShiftReport
-from pos_client.printing.money import format_rupiah
 from pos_client.ui.i18n import tr
-
-
-def parse_rupiah(text: str) -> int | None:
-    """Whole rupiah from typed text (dots, spaces and "Rp" ignored); None when not a number."""
-    cleaned = text.replace("Rp", "").replace(".", "").replace(",", "").replace(" ", "").strip()
-    if not cleaned.isdigit():
-        return None
-    return int(cleaned)
+from shared.money import format_rupiah
 
 
 def report_rows(report: ShiftReport) -> list[tuple[str, str]]:

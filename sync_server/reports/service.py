@@ -17,12 +17,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from shared.models import Role
+from shared.timezones import store_zone
 from sync_server.auth.models import Terminal, User
 from sync_server.catalog.models import Product
 from sync_server.core.database import Database, utcnow
@@ -65,8 +66,6 @@ STALE_AFTER = timedelta(minutes=30)
 MAX_DAYS = 3660
 """Longest period a report answers (ten years)."""
 
-DEFAULT_ZONE = "Asia/Jakarta"
-
 
 # --- who may see which store, and the store's calendar -------------------------------------
 
@@ -93,11 +92,7 @@ def report_store(db: Database, *, user: User, store_id: int | None) -> int:
 
 
 def _zone_of(session: Session, store_id: int) -> ZoneInfo:
-    name = session.scalar(select(Store.timezone).where(Store.id == store_id)) or DEFAULT_ZONE
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo(DEFAULT_ZONE)
+    return store_zone(session.scalar(select(Store.timezone).where(Store.id == store_id)))
 
 
 def store_today(db: Database, *, store_id: int, now: datetime | None = None) -> date:

@@ -29,7 +29,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import lru_cache
 from typing import Any, cast
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import Insert, Table, Update, bindparam, literal_column, select, update
@@ -55,6 +54,7 @@ from shared.models import (
     VoidIn,
 )
 from shared.pricing import LineInput, PricingError, price_sale, refund_amount
+from shared.timezones import DEFAULT_TIMEZONE, store_zone
 from sync_server.auth.models import Terminal, User
 from sync_server.catalog.models import Product
 from sync_server.core.database import bulk_insert, utcnow
@@ -303,13 +303,6 @@ def parse_events(events: Sequence[OutboxEvent]) -> list[ParsedEvent]:
 
 
 @lru_cache(maxsize=64)
-def _zone(name: str) -> ZoneInfo:
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo("Asia/Jakarta")
-
-
 class BatchContext:
     """What the checks of one batch know: stored state, loaded in one query per kind,
     plus everything the batch's earlier events have created or changed."""
@@ -318,7 +311,7 @@ class BatchContext:
         self.terminal_id: int = terminal.id
         self.store_id: int = terminal.store_id
         self.receipt_prefix = f"{terminal.code}-"
-        self.zone = _zone(timezone)
+        self.zone = store_zone(timezone)
         self.now = utcnow()
         self.applied_events: set[uuid.UUID] = set()
         self.products: set[int] = set()
@@ -334,7 +327,7 @@ class BatchContext:
     ) -> BatchContext:
         """Read everything the batch refers to, one query per kind of thing."""
         timezone = session.scalar(select(Store.timezone).where(Store.id == terminal.store_id))
-        ctx = cls(terminal=terminal, timezone=timezone or "Asia/Jakarta")
+        ctx = cls(terminal=terminal, timezone=timezone or DEFAULT_TIMEZONE)
         event_ids: list[uuid.UUID] = []
         products: set[int] = set()
         receipts: list[str] = []

@@ -232,9 +232,7 @@ async def login(
             seconds = (exc.details or {}).get("retry_after_seconds", 30)
             return again(f"Terlalu banyak kata sandi salah. Coba lagi dalam {seconds} detik.", 429)
         return again("Nama pengguna atau kata sandi salah.", 401)
-    user = await asyncio.to_thread(
-        service.user_of_token, db=db, token=token.access_token
-    )
+    user = await asyncio.to_thread(service.user_of_token, db=db, token=token.access_token)
     if user is None or not Role(user.role).at_least(Role.MANAGER):
         await asyncio.to_thread(auth_service.logout, db=db, token=token.access_token)
         return again("Back office hanya untuk manajer dan admin.", 403)

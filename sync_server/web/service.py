@@ -15,14 +15,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, TypeVar
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fastapi import Request
 from pydantic import ValidationError
 from sqlalchemy import or_, select
 
 from pos_client.labels import LabelItem, label_sheets_pdf
-from pos_client.printing.money import format_rupiah
 from pos_client.printing.receipt import (
     ReceiptData,
     ReceiptLine,
@@ -31,6 +29,8 @@ from pos_client.printing.receipt import (
     render_receipt,
 )
 from shared.models import ProductOut, Role
+from shared.money import format_rupiah
+from shared.timezones import DEFAULT_TIMEZONE, store_zone
 from sync_server.auth import service as auth_service
 from sync_server.auth.deps import SESSION_COOKIE, principal_of_token
 from sync_server.auth.models import User
@@ -204,14 +204,11 @@ def number(value: int | None) -> str:
     return f"{int(value or 0):,}".replace(",", ".")
 
 
-def local_time(moment: datetime | None, timezone: str = "Asia/Jakarta") -> str:
+def local_time(moment: datetime | None, timezone: str = DEFAULT_TIMEZONE) -> str:
     """A UTC moment as the store reads it: ``31/12/2024 21:05``, or a dash."""
     if moment is None:
         return "—"
-    try:
-        zone = ZoneInfo(timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        zone = ZoneInfo("Asia/Jakarta")
+    zone = store_zone(timezone)
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(zone).strftime("%d/%m/%Y %H:%M")
@@ -488,7 +485,7 @@ def receipt_preview(
     header: str = "",
     footer: str = "",
     logo_text: str = "",
-    timezone: str = "Asia/Jakarta",
+    timezone: str = DEFAULT_TIMEZONE,
     width: int = 32,
 ) -> str:
     """The receipt template applied to a sample sale, as the till would print it."""

@@ -19,7 +19,6 @@ from pos_client.printing.escpos import (
     escpos_bytes,
     print_receipt,
 )
-from pos_client.printing.money import format_rupiah
 from pos_client.printing.receipt import (
     REPRINT_MARK,
     ReceiptData,
@@ -30,6 +29,7 @@ from pos_client.printing.receipt import (
     two_columns,
 )
 from shared.models import StoreOut
+from shared.money import format_rupiah
 
 GS_CUT = b"\x1dV"
 GS_QR = b"\x1d(k"

@@ -392,7 +392,7 @@ def test_an_amount_qris_does_not_take_is_refused_with_the_limits(
     )  # fmt: skip
     with pytest.raises(QrisError) as refused:
         make_service(till, server, timing).start(500)
-    assert str(refused.value).startswith("QRIS hanya untuk Rp1.000 sampai Rp5.000.000")
+    assert str(refused.value).startswith("QRIS hanya untuk Rp 1.000 sampai Rp 5.000.000")
     with pytest.raises(QrisError, match="lebih dari Rp0"):
         make_service(till, server, timing).start(0)
 

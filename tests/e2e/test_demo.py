@@ -10,7 +10,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from pos_client.demo import DEMO_BARCODES, RECEIPT_WIDTH
-from pos_client.printing.money import format_rupiah
+from shared.money import format_rupiah
 from sync_server.catalog.demo import demo_items
 from sync_server.sync.models import Sale, SaleLine, SyncEvent
 from tests.e2e.conftest import LiveServer

@@ -10,10 +10,10 @@ import pytest
 
 from pos_client import cli
 from pos_client.ui import i18n
-from pos_client.ui.glue import parse_rupiah
 from pos_client.ui.ports import FakeQrisGateway, QrisError, QrisGateway
 from pos_client.ui.prefs import UiPrefs, load_prefs, save_prefs
 from pos_client.ui.sound import make_beep
+from shared.money import parse_rupiah
 
 
 def test_both_languages_have_the_same_words_and_placeholders() -> None:

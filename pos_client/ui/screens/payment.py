@@ -15,12 +15,12 @@ from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 
 from pos_client.domain.errors import DomainError
 from pos_client.domain.tender import CashTender, QrisPayment, Tender
-from pos_client.printing.money import format_rupiah
 from pos_client.ui.i18n import describe, tr
 from pos_client.ui.ports import FINAL_STATUSES, QrisError, QrisItem, QrisStarted
 from pos_client.ui.screens.base import KasirScreen, load_kv
 from pos_client.ui.widgets import qr_texture
 from pos_client.ui.workers import run_in_worker
+from shared.money import format_rupiah
 
 load_kv("payment")
 

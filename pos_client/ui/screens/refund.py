@@ -10,10 +10,10 @@ from kivy.uix.boxlayout import BoxLayout
 
 from pos_client.domain.errors import DomainError
 from pos_client.domain.refunds import SoldLine
-from pos_client.printing.money import format_rupiah
 from pos_client.ui.i18n import describe, tr
 from pos_client.ui.screens.base import KasirScreen, load_kv
 from shared.models import Role, SaleIn
+from shared.money import format_rupiah
 
 load_kv("refund")
 

@@ -18,11 +18,10 @@ from kivy.uix.popup import Popup
 
 from pos_client.domain.cart import CartLine, Discount
 from pos_client.domain.errors import ApprovalRequired, DomainError
-from pos_client.printing.money import format_rupiah
-from pos_client.ui.glue import parse_rupiah
 from pos_client.ui.i18n import describe, tr
 from pos_client.ui.screens.base import KasirScreen, load_kv
 from shared.models import Role
+from shared.money import format_rupiah, parse_rupiah
 
 load_kv("sale")
 

@@ -7,10 +7,10 @@ from kivy.properties import BooleanProperty, StringProperty
 
 from pos_client.domain.errors import DomainError
 from pos_client.domain.shifts import ShiftReport
-from pos_client.printing.money import format_rupiah
-from pos_client.ui.glue import parse_rupiah, report_rows
+from pos_client.ui.glue import report_rows
 from pos_client.ui.i18n import describe, tr
 from pos_client.ui.screens.base import KasirScreen, load_kv
+from shared.money import format_rupiah, parse_rupiah
 
 load_kv("shift")
 

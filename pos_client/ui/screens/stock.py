@@ -6,9 +6,9 @@ from kivy.properties import BooleanProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 
 from pos_client.domain.errors import DomainError
-from pos_client.printing.money import format_rupiah
 from pos_client.ui.i18n import describe, tr
 from pos_client.ui.screens.base import KasirScreen, load_kv
+from shared.money import format_rupiah
 
 
 class StockRow(BoxLayout):

@@ -12,8 +12,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from pos_client.printing.money import format_rupiah
 from pos_client.ui.app import KasirApp
+from shared.money import format_rupiah
 from tests.client.conftest import BERAS, INDOMIE, TEH
 from tests.ui.frames import camera_frame, save_frame
 from tests.ui.window.harness import (
