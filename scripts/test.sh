@@ -9,6 +9,8 @@ echo "== ruff"
 .venv/bin/ruff check .
 echo "== mypy"
 .venv/bin/mypy pos_client sync_server shared benches
+echo "== import-linter (layers)"
+.venv/bin/lint-imports --no-cache
 echo "== pytest"
 # A virtual display for the Kivy window tests.
 if [ -z "${DISPLAY:-}" ] && command -v Xvfb >/dev/null 2>&1; then

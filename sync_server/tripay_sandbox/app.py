@@ -2,7 +2,7 @@
 
 For the demo and the tests only; no production configuration points at it (the
 settings refuse sandbox keys in production). State lives in memory. Endpoints live
-under ``/api-sandbox/`` exactly as in docs/tripay.md, plus a simulator:
+under ``/api-sandbox/`` exactly as in docs/tripay.md (in this repo), plus a simulator:
 ``POST /api-sandbox/simulator/{reference}/{pay|expire|fail|refund}`` changes a
 transaction's status and then POSTs the signed callback to its ``callback_url`` in a
 background thread, retrying until the merchant answers ``{"success": true}``.
