@@ -24,9 +24,6 @@ import httpx
 
 from pos_client.config import ClientSettings
 from pos_client.domain.errors import DomainError
-from pos_client.printing.receipt import (
-    render_receipt,
-)
 from pos_client.services import AuthService, CatalogService, CheckoutService, ShiftService
 from pos_client.services.errors import AuthError
 from pos_client.services.receipts import receipt_for_sale
@@ -34,6 +31,9 @@ from pos_client.store import LocalStore
 from pos_client.sync.client import SyncClient, SyncError, enroll
 from pos_client.sync.worker import SyncWorker
 from shared.models import EventResult, EventStatus, OutboxEvent, PushResponse, SaleIn
+from shared.receipt_text import (
+    render_receipt,
+)
 
 DEMO_BARCODES = ("8990010000010", "8990020000017", "8990030000014")
 """Aqua 600ml, Chitato Sapi Panggang 68g and Indomie Goreng 85g in the demo catalog."""

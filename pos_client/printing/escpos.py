@@ -14,7 +14,7 @@ from typing import Protocol
 
 from escpos.printer import Dummy
 
-from pos_client.printing.receipt import ReceiptData, receipt_lines
+from shared.receipt_text import ReceiptData, receipt_lines
 
 DEFAULT_PROFILE = "TM-T88V"
 ESC_INIT = b"\x1b@"

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from pos_client.printing.receipt import ReceiptData, ReceiptLine, ReceiptPayment, ReceiptStore
 from pos_client.store import LocalStore
 from shared.models import SaleIn
+from shared.receipt_text import ReceiptData, ReceiptLine, ReceiptPayment, ReceiptStore
 
 
 def receipt_for_sale(store: LocalStore, sale: SaleIn) -> ReceiptData:

@@ -20,21 +20,21 @@ from fastapi import Request
 from pydantic import ValidationError
 from sqlalchemy import or_, select
 
-from pos_client.labels import LabelItem, label_sheets_pdf
-from pos_client.printing.receipt import (
+from shared.models import ProductOut, Role
+from shared.money import format_rupiah
+from shared.receipt_text import (
     ReceiptData,
     ReceiptLine,
     ReceiptPayment,
     ReceiptStore,
     render_receipt,
 )
-from shared.models import ProductOut, Role
-from shared.money import format_rupiah
 from shared.timezones import DEFAULT_TIMEZONE, store_zone
 from sync_server.auth import service as auth_service
 from sync_server.auth.deps import SESSION_COOKIE, principal_of_token
 from sync_server.auth.models import User
 from sync_server.auth.schemas import UserPublic
+from sync_server.catalog.labels import LabelItem, label_sheets_pdf
 from sync_server.catalog.models import Product
 from sync_server.core.config import Settings
 from sync_server.core.database import Database, run_in_transaction

@@ -19,7 +19,9 @@ from pos_client.printing.escpos import (
     escpos_bytes,
     print_receipt,
 )
-from pos_client.printing.receipt import (
+from shared.models import StoreOut
+from shared.money import format_rupiah
+from shared.receipt_text import (
     REPRINT_MARK,
     ReceiptData,
     ReceiptLine,
@@ -28,8 +30,6 @@ from pos_client.printing.receipt import (
     render_receipt,
     two_columns,
 )
-from shared.models import StoreOut
-from shared.money import format_rupiah
 
 GS_CUT = b"\x1dV"
 GS_QR = b"\x1d(k"

@@ -5,13 +5,13 @@ from __future__ import annotations
 from kivy.properties import BooleanProperty, StringProperty
 
 from pos_client.printing.escpos import PrinterError, print_receipt
-from pos_client.printing.receipt import ReceiptData, render_receipt
 from pos_client.services.receipts import receipt_for_sale
 from pos_client.ui.i18n import tr
 from pos_client.ui.screens.base import KasirScreen, load_kv
 from pos_client.ui.workers import run_in_worker
 from shared.models import SaleIn
 from shared.money import format_rupiah
+from shared.receipt_text import ReceiptData, render_receipt
 
 load_kv("receipt")
 

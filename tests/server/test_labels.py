@@ -9,7 +9,9 @@ import pytest
 from PIL import Image
 from pyzbar.pyzbar import decode
 
-from pos_client.labels import (
+from shared.barcodes import make_ean13
+from shared.models import ProductOut
+from sync_server.catalog.labels import (
     A4_3X8,
     LabelItem,
     SheetLayout,
@@ -18,8 +20,6 @@ from pos_client.labels import (
     label_sheets_png,
     symbology,
 )
-from shared.barcodes import make_ean13
-from shared.models import ProductOut
 
 
 def ean_items(count: int) -> list[LabelItem]:
