@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Query, Response, status
 
 from shared.models import (
     EnrollmentCodeOut,
@@ -27,7 +27,7 @@ from sync_server.auth.deps import (
     check_protocol,
 )
 from sync_server.auth.schemas import TerminalMeOut, UserPublic
-from sync_server.core.config import Settings
+from sync_server.core.config import SettingsDep
 from sync_server.core.database import DbDep
 
 _ERRORS: dict[int | str, dict[str, object]] = {
@@ -38,14 +38,6 @@ router = APIRouter(prefix="/api/v1", responses=_ERRORS)
 auth = APIRouter(prefix="/auth", tags=["auth"])
 users = APIRouter(prefix="/users", tags=["users"])
 terminals = APIRouter(prefix="/terminals", tags=["terminals"])
-
-
-def _settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
-
-
-SettingsDep = Annotated[Settings, Depends(_settings)]
 
 
 # ---------------------------------------------------------------- auth

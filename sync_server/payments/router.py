@@ -27,7 +27,7 @@ from shared.models import (
     TripayCallbackIn,
 )
 from sync_server.auth.deps import ManagerDep, TerminalDep
-from sync_server.core.config import Settings
+from sync_server.core.config import SettingsDep
 from sync_server.core.database import DbDep
 from sync_server.payments import service
 from sync_server.payments.tripay import TripayClient
@@ -48,14 +48,7 @@ def get_tripay_client(request: Request) -> TripayClient:
     return client
 
 
-def get_settings_of_app(request: Request) -> Settings:
-    """The settings this app was built with."""
-    settings: Settings = request.app.state.settings
-    return settings
-
-
 TripayDep = Annotated[TripayClient, Depends(get_tripay_client)]
-AppSettingsDep = Annotated[Settings, Depends(get_settings_of_app)]
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorResponse} for code in (401, 403, 404, 409, 422, 426)
@@ -132,7 +125,7 @@ def create_payment(
     terminal: TerminalDep,
     db: DbDep,
     client: TripayDep,
-    settings: AppSettingsDep,
+    settings: SettingsDep,
 ) -> PaymentOrderOut:
     """Returns ``qr_string`` (draw it), ``qr_url``, ``reference``, fees and ``expires_at``.
 
@@ -217,7 +210,7 @@ def list_orders(
 async def callback(
     request: Request,
     db: DbDep,
-    settings: AppSettingsDep,
+    settings: SettingsDep,
     x_callback_event: Annotated[str | None, Header(examples=["payment_status"])] = None,
 ) -> JSONResponse:
     """Verified over the raw bytes; the same callback twice is answered ``success`` twice."""

@@ -27,7 +27,6 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from functools import lru_cache
 from typing import Any, cast
 
 from pydantic import BaseModel, ValidationError
@@ -302,7 +301,6 @@ def parse_events(events: Sequence[OutboxEvent]) -> list[ParsedEvent]:
     return parsed
 
 
-@lru_cache(maxsize=64)
 class BatchContext:
     """What the checks of one batch know: stored state, loaded in one query per kind,
     plus everything the batch's earlier events have created or changed."""

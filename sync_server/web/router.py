@@ -35,7 +35,7 @@ from sync_server.auth.deps import SESSION_COOKIE
 from sync_server.catalog import csv_io
 from sync_server.catalog import service as catalog_service
 from sync_server.catalog.schemas import StorePatch
-from sync_server.core.config import Settings
+from sync_server.core.config import SettingsDep, settings_of_app
 from sync_server.core.database import Database, DbDep, ReportsDbDep
 from sync_server.core.errors import AppError
 from sync_server.reports import service as reports_service
@@ -96,14 +96,6 @@ router = APIRouter(prefix="/web", include_in_schema=False, route_class=PageRoute
 # ---------------------------------------------------------------- dependencies
 
 
-def _settings(request: Request) -> Settings:
-    settings: Settings = request.app.state.settings
-    return settings
-
-
-SettingsDep = Annotated[Settings, Depends(_settings)]
-
-
 def _session(request: Request, db: DbDep, settings: SettingsDep) -> WebSession:
     return service.web_session(request, db=db, settings=settings)
 
@@ -157,7 +149,7 @@ def _store_id(db: Database, ws: WebSession, requested: int | None) -> int | None
 
 
 def _tz(request: Request) -> str:
-    return _settings(request).store_timezone
+    return settings_of_app(request).store_timezone
 
 
 # ---------------------------------------------------------------- login
