@@ -167,7 +167,7 @@ def _sell(
     auth = AuthService(store, settings)
     user = next((u for u in auth.users() if u.username == args.cashier), None)
     if user is None:
-        raise AuthError(f"There is no user {args.cashier!r} on this till.")
+        raise AuthError("user_unknown", username=args.cashier)
     auth.login(user.id, args.pin)
     catalog = CatalogService(store)
     shifts = ShiftService(store, auth)

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from shared.messages import render
+
 
 def gtin_check_digit(body: str) -> int:
     """The GS1 check digit for the digits of a GTIN without its last digit."""
@@ -11,24 +15,31 @@ def gtin_check_digit(body: str) -> int:
     return (10 - total % 10) % 10
 
 
-def barcode_error(code: str) -> str | None:
-    """Why ``code`` is not a valid barcode, or None when it is.
+def barcode_problem(code: str) -> tuple[str, dict[str, Any]] | None:
+    """Why ``code`` is not a valid barcode, as a message code and its parameters.
 
     EAN-13, EAN-8 and UPC-A (8, 12 or 13 digits) must carry a correct check digit;
     any other printable ASCII text up to 48 characters is accepted as Code128.
+    None when the code is valid.
     """
     if not code:
-        return "barcode is empty"
+        return "barcode_empty", {}
     if code.isdigit() and len(code) in (8, 12, 13):
         kind = {8: "EAN-8", 12: "UPC-A", 13: "EAN-13"}[len(code)]
         if gtin_check_digit(code[:-1]) != int(code[-1]):
-            return f"{kind} check digit is wrong (expected {gtin_check_digit(code[:-1])})"
+            return "barcode_check_digit", {"kind": kind, "digit": gtin_check_digit(code[:-1])}
         return None
     if (code.isdigit() and len(code) in (7, 11, 14)) or len(code) > 48:
-        return "barcode length does not match any supported symbology"
+        return "barcode_length", {}
     if not all(32 < ord(c) < 127 for c in code):
-        return "barcode may contain only printable ASCII without spaces"
+        return "barcode_charset", {}
     return None
+
+
+def barcode_error(code: str) -> str | None:
+    """Why ``code`` is not a valid barcode, in English (logs, API details), or None."""
+    problem = barcode_problem(code)
+    return None if problem is None else render(problem[0], problem[1], "en")
 
 
 def is_valid_barcode(code: str) -> bool:

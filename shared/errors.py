@@ -15,18 +15,24 @@ from shared.messages import Language, render
 
 
 class CodedError(Exception):
-    """An error with a stable ``code`` and its ``params``; ``str()`` is the English message."""
+    """An error with a stable ``code`` and its ``params``; ``str()`` is the English message.
+
+    ``message_code`` names the message and is ``code`` itself, unless a subclass keeps a
+    broad ``code`` for its callers (the server's ``not_found``, say) and a precise
+    message (``category_not_found``).
+    """
 
     code = "error"
 
     def __init__(self, code: str | None = None, /, **params: Any) -> None:
         if code is not None:
             self.code = code
+        self.message_code: str = self.code
         self.params: dict[str, Any] = params
         super().__init__(self.code)
 
     def __str__(self) -> str:
-        return render(self.code, self.params, "en")
+        return render(self.message_code, self.params, "en")
 
     @property
     def message(self) -> str:
@@ -35,4 +41,4 @@ class CodedError(Exception):
 
     def text(self, language: Language = "id") -> str:
         """The sentence in ``language`` (Bahasa Indonesia unless told otherwise)."""
-        return render(self.code, self.params, language)
+        return render(self.message_code, self.params, language)

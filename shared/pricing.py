@@ -11,17 +11,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from shared.errors import CodedError
+
 BP_DENOMINATOR = 10_000
 
 
-class PricingError(ValueError):
+class PricingError(CodedError, ValueError):
     """Inputs that cannot make a valid sale (a discount above the price, say)."""
 
 
 def round_half_up(numerator: int, denominator: int) -> int:
     """Divide two integers and round half away from zero: the rounding rule of Kasir."""
     if denominator <= 0:
-        raise PricingError("denominator must be positive")
+        raise PricingError("pricing_denominator")
     sign = -1 if numerator < 0 else 1
     quotient, remainder = divmod(abs(numerator), denominator)
     if remainder * 2 >= denominator:
@@ -100,19 +102,19 @@ def price_sale(lines: Sequence[LineInput], order_discount: int = 0) -> SaleTotal
     is negative.
     """
     if order_discount < 0:
-        raise PricingError("order discount cannot be negative")
+        raise PricingError("pricing_negative_order_discount")
     nets: list[int] = []
     for line in lines:
         if line.quantity <= 0:
-            raise PricingError("quantity must be positive")
+            raise PricingError("pricing_quantity")
         if line.unit_price < 0 or line.discount < 0 or line.tax_rate_bp < 0:
-            raise PricingError("prices, discounts and tax rates cannot be negative")
+            raise PricingError("pricing_negative")
         gross = line.unit_price * line.quantity
         if line.discount > gross:
-            raise PricingError("a line discount cannot exceed the line's price")
+            raise PricingError("pricing_line_discount")
         nets.append(gross - line.discount)
     if order_discount > sum(nets):
-        raise PricingError("the order discount cannot exceed the sale's amount")
+        raise PricingError("pricing_order_discount")
     shares = allocate(order_discount, nets)
     priced: list[LineTotals] = []
     for line, net_before, share in zip(lines, nets, shares, strict=True):
@@ -149,9 +151,9 @@ def refund_amount(
     exactly ``line_total``, never a rupiah more.
     """
     if quantity <= 0:
-        raise PricingError("refund quantity must be positive")
+        raise PricingError("pricing_refund_quantity")
     if refunded_before + quantity > sold_quantity:
-        raise PricingError("cannot refund more than was sold")
+        raise PricingError("pricing_refund_too_many")
     after = round_half_up(line_total * (refunded_before + quantity), sold_quantity)
     before = round_half_up(line_total * refunded_before, sold_quantity)
     return after - before

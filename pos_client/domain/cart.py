@@ -14,7 +14,7 @@ from typing import Any
 from uuid import UUID
 
 from pos_client.domain.catalog import Product, Voucher
-from pos_client.domain.errors import ApprovalRequired, CartError
+from pos_client.domain.errors import ApprovalRequired, CartError, VoucherError
 from pos_client.domain.vouchers import check_voucher, voucher_amount
 from shared.ids import new_id
 from shared.models import VoucherKind
@@ -40,9 +40,9 @@ class Discount:
 
     def __post_init__(self) -> None:
         if isinstance(self.value, bool) or not isinstance(self.value, int) or self.value < 0:
-            raise CartError("A discount must be a whole, non-negative number.")
+            raise CartError("discount_not_whole")
         if self.kind is DiscountKind.PERCENT and self.value > BP_DENOMINATOR:
-            raise CartError("A discount cannot be more than 100%.")
+            raise CartError("discount_over_100")
 
     @classmethod
     def rupiah(cls, amount: int) -> Discount:
@@ -117,7 +117,7 @@ class CartTotals:
     sale: SaleTotals
     manual_order_discount: int
     voucher_discount: int
-    voucher_problem: str | None = None
+    voucher_problem: VoucherError | None = None
 
     @property
     def order_discount(self) -> int:
@@ -166,12 +166,12 @@ class Cart:
         for line in self.lines:
             if line.id == line_id:
                 return line
-        raise CartError("That line is no longer in the cart.")
+        raise CartError("line_gone")
 
     def add(self, product: Product, quantity: int = 1) -> CartLine:
         """Ring up ``quantity`` of ``product``; a second scan adds to an undiscounted line."""
         if not product.active:
-            raise CartError(f"{product.name} is not for sale.")
+            raise CartError("product_not_for_sale", name=product.name)
         _check_quantity(quantity)
         for line in self.lines:
             if line.product.id == product.id and line.discount is None:
@@ -192,7 +192,7 @@ class Cart:
             and discount.kind is DiscountKind.RUPIAH
             and discount.value > line.product.price * quantity
         ):
-            raise CartError("The line discount would be more than the line's price.")
+            raise CartError("line_discount_over_quantity_price")
         line.quantity = quantity
         return line
 
@@ -211,9 +211,10 @@ class Cart:
         if discount is not None:
             amount = discount.amount_of(line.gross)
             if amount > line.gross:
-                raise CartError("A line discount cannot be more than the line's price.")
-            what = f"the discount on {line.product.name}"
-            self._require_approval(discount, amount, line.gross, what)
+                raise CartError("line_discount_over_price")
+            self._require_approval(
+                discount, amount, line.gross, "approval_required_line", product=line.product.name
+            )
         line.discount = discount
         return line
 
@@ -223,19 +224,22 @@ class Cart:
             base = self.lines_net
             amount = discount.amount_of(base)
             if amount > base:
-                raise CartError("The order discount cannot be more than the sale.")
-            self._require_approval(discount, amount, base, "the order discount")
+                raise CartError("order_discount_over_sale")
+            self._require_approval(discount, amount, base, "approval_required_order")
         self.order_discount = discount
 
-    def _require_approval(self, discount: Discount, amount: int, base: int, what: str) -> None:
+    def _require_approval(
+        self, discount: Discount, amount: int, base: int, message_code: str, **params: Any
+    ) -> None:
         if discount.approved_by is None and needs_approval(
             amount, base, self.approval_threshold_bp
         ):
             raise ApprovalRequired(
-                f"A supervisor must approve {what} (above {self.approval_threshold_bp / 100:g}%).",
+                message_code,
                 amount=amount,
                 base=base,
                 threshold_bp=self.approval_threshold_bp,
+                **params,
             )
 
     def missing_approvals(self) -> list[ApprovalRequired]:
@@ -281,7 +285,7 @@ class Cart:
     def validate(self, now: datetime) -> None:
         """Everything checkout needs: lines, approvals and a voucher still valid at ``now``."""
         if self.is_empty:
-            raise CartError("The cart is empty.")
+            raise CartError("cart_empty")
         missing = self.missing_approvals()
         if missing:
             raise missing[0]
@@ -308,13 +312,12 @@ class Cart:
         """Price the cart with :func:`shared.pricing.price_sale` (the one money rule)."""
         manual = self._manual_order_discount()
         voucher_off = 0
-        problem: str | None = None
+        problem: VoucherError | None = None
         if self.voucher is not None:
             spend = self.lines_net - manual
             if spend < self.voucher.min_spend:
-                problem = (
-                    f"Voucher {self.voucher.code} needs a minimum spend of "
-                    f"Rp{self.voucher.min_spend:,}."
+                problem = VoucherError(
+                    "voucher_min_spend", code=self.voucher.code, amount=self.voucher.min_spend
                 )
             else:
                 voucher_off = voucher_amount(self.voucher, spend)
@@ -369,9 +372,9 @@ class Cart:
 
 def _check_quantity(quantity: int) -> None:
     if isinstance(quantity, bool) or not isinstance(quantity, int):
-        raise CartError("Quantity must be a whole number.")
+        raise CartError("quantity_not_whole")
     if not 0 < quantity <= MAX_QUANTITY:
-        raise CartError(f"Quantity must be between 1 and {MAX_QUANTITY:,}.")
+        raise CartError("quantity_out_of_range", low=1, high=MAX_QUANTITY)
 
 
 def _product_to_dict(product: Product) -> dict[str, Any]:

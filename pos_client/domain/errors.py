@@ -1,16 +1,14 @@
-"""Errors the till shows a cashier as a sentence: each carries a stable ``code``."""
+"""Errors the till shows a cashier: each carries a stable ``code`` and its parameters."""
 
 from __future__ import annotations
 
+from shared.errors import CodedError
 
-class DomainError(Exception):
-    """A rule of the shop said no. ``str(error)`` is a sentence for the cashier."""
+
+class DomainError(CodedError):
+    """A rule of the shop said no: ``code`` and ``params``, rendered from shared.messages."""
 
     code = "domain_error"
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 class CartError(DomainError):

@@ -43,13 +43,13 @@ def plan_refund(sold: Sequence[SoldLine], quantities: Mapping[UUID, int]) -> lis
     for line_id, quantity in quantities.items():
         line = by_id.get(line_id)
         if line is None:
-            raise RefundError("That line is not part of this sale.")
+            raise RefundError("refund_line_not_in_sale")
         if quantity <= 0:
-            raise RefundError("Refund quantities must be at least 1.")
+            raise RefundError("refund_quantity_below_one")
         if quantity > line.refundable:
-            raise RefundError(
-                f"Only {line.refundable} of {line.name or 'this line'} can still be refunded."
-            )
+            if line.name:
+                raise RefundError("refund_only_left", left=line.refundable, name=line.name)
+            raise RefundError("refund_only_left_line", left=line.refundable)
         try:
             amount = refund_amount(
                 line_total=line.total,
@@ -58,12 +58,12 @@ def plan_refund(sold: Sequence[SoldLine], quantities: Mapping[UUID, int]) -> lis
                 quantity=quantity,
             )
         except PricingError as exc:
-            raise RefundError(str(exc)) from exc
+            raise RefundError(exc.message_code, **exc.params) from exc
         planned.append(
             RefundLineIn(id=new_id(), sale_line_id=line.id, quantity=quantity, amount=amount)
         )
     if not planned:
-        raise RefundError("Nothing is left to refund on this sale.")
+        raise RefundError("refund_nothing_left")
     return planned
 
 

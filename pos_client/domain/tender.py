@@ -36,7 +36,7 @@ Tender = CashTender | QrisPayment
 def change_due(total: int, tendered: int) -> int:
     """Change for a cash-only sale; :class:`PaymentError` when the cash is short."""
     if tendered < total:
-        raise PaymentError(f"Rp{total - tendered:,} more is needed.")
+        raise PaymentError("cash_short", amount=total - tendered)
     return tendered - total
 
 
@@ -48,7 +48,7 @@ def settle(total: int, tenders: Sequence[Tender]) -> list[PaymentIn]:
     pay exactly ``total`` (QRIS above the total, cash short, cash given when none is due).
     """
     if total < 0:
-        raise PaymentError("A sale cannot have a negative total.")
+        raise PaymentError("negative_total")
     payments: list[PaymentIn] = []
     qris_total = 0
     cash_tendered = 0
@@ -56,7 +56,7 @@ def settle(total: int, tenders: Sequence[Tender]) -> list[PaymentIn]:
     for tender in tenders:
         if isinstance(tender, QrisPayment):
             if tender.amount <= 0:
-                raise PaymentError("A QRIS payment must be more than Rp0.")
+                raise PaymentError("qris_payment_not_positive")
             qris_total += tender.amount
             payments.append(
                 PaymentIn(
@@ -69,15 +69,15 @@ def settle(total: int, tenders: Sequence[Tender]) -> list[PaymentIn]:
             )
         else:
             if tender.tendered < 0:
-                raise PaymentError("Cash tendered cannot be negative.")
+                raise PaymentError("cash_negative")
             cash_tendered += tender.tendered
             cash_given = True
     if qris_total > total:
-        raise PaymentError("QRIS payments are more than the sale's total.")
+        raise PaymentError("qris_over_total")
     cash_due = total - qris_total
     if cash_due > 0 or (total == 0 and not payments):
         if not cash_given and cash_due > 0:
-            raise PaymentError(f"Rp{cash_due:,} is still to be paid.")
+            raise PaymentError("still_to_pay", amount=cash_due)
         change = change_due(cash_due, cash_tendered)
         payments.append(
             PaymentIn(
@@ -89,5 +89,5 @@ def settle(total: int, tenders: Sequence[Tender]) -> list[PaymentIn]:
             )
         )
     elif cash_tendered > 0:
-        raise PaymentError("No cash is due: QRIS already pays the whole sale.")
+        raise PaymentError("no_cash_due")
     return payments

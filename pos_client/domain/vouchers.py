@@ -16,17 +16,15 @@ def check_voucher(voucher: Voucher, *, spend: int, now: datetime) -> None:
     ``spend`` is the sale after line discounts (what the minimum spend is compared with).
     """
     if not voucher.active:
-        raise VoucherError(f"Voucher {voucher.code} is no longer active.")
+        raise VoucherError("voucher_inactive", code=voucher.code)
     if voucher.valid_from is not None and now < voucher.valid_from:
-        raise VoucherError(f"Voucher {voucher.code} is not valid yet.")
+        raise VoucherError("voucher_not_yet_valid", code=voucher.code)
     if voucher.valid_until is not None and now > voucher.valid_until:
-        raise VoucherError(f"Voucher {voucher.code} has expired.")
+        raise VoucherError("voucher_expired", code=voucher.code)
     if voucher.usage_limit is not None and voucher.used_count >= voucher.usage_limit:
-        raise VoucherError(f"Voucher {voucher.code} has been used up.")
+        raise VoucherError("voucher_used_up", code=voucher.code)
     if spend < voucher.min_spend:
-        raise VoucherError(
-            f"Voucher {voucher.code} needs a minimum spend of Rp{voucher.min_spend:,}."
-        )
+        raise VoucherError("voucher_min_spend", code=voucher.code, amount=voucher.min_spend)
 
 
 def voucher_amount(voucher: Voucher, spend: int) -> int:

@@ -14,7 +14,7 @@ from pos_client.services.errors import (
     UserLocked,
     WrongPin,
 )
-from pos_client.services.qris import QrisError, QrisGatewayAdapter, QrisService
+from pos_client.services.qris import QrisError, QrisGateway, QrisService
 from pos_client.services.refunds import RefundService
 from pos_client.services.shifts import ShiftService
 
@@ -30,7 +30,7 @@ __all__ = [
     "NotLoggedIn",
     "ProductNotFound",
     "QrisError",
-    "QrisGatewayAdapter",
+    "QrisGateway",
     "QrisService",
     "RefundService",
     "ShiftService",

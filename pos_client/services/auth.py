@@ -50,7 +50,7 @@ class AuthService:
     def require_user(self) -> User:
         """The logged-in user, or :class:`NotLoggedIn`."""
         if self._current is None:
-            raise NotLoggedIn("Please log in first.")
+            raise NotLoggedIn("not_logged_in")
         return self._current
 
     def login(self, user_id: int, pin: str) -> User:
@@ -79,22 +79,21 @@ class AuthService:
         """
         user = self._check_pin(user_id, pin)
         if not user.role.at_least(min_role):
-            raise NotAllowed(f"{user.full_name} cannot approve this; a {min_role.value} must.")
+            raise NotAllowed("not_allowed", name=user.full_name, role=min_role.value)
         return user
 
     def _check_pin(self, user_id: int, pin: str) -> User:
         user = self.store.user(user_id)
         if user is None or not user.active:
-            raise AuthError("That user cannot log in on this till.")
+            raise AuthError("user_cannot_log_in")
         if not user.pin_hash:
-            raise AuthError(f"{user.full_name} has no PIN yet; ask a manager to set one.")
+            raise AuthError("user_has_no_pin", name=user.full_name)
         now = self.now()
         failures, lockouts, locked_until = self.store.pin_lockout(user_id)
         if locked_until is not None and now < locked_until:
             seconds = int((locked_until - now).total_seconds() + 0.999)
             raise UserLocked(
-                f"{user.full_name} is locked after too many wrong PINs; try again in {seconds} s.",
-                until=locked_until,
+                "user_locked", until=locked_until, name=user.full_name, seconds=seconds
             )
         if self._pin_matches(user.pin_hash, pin):
             if failures or lockouts or locked_until:
@@ -110,11 +109,11 @@ class AuthService:
             )
             until = now + timedelta(seconds=delay)
             self.store.save_pin_lockout(user_id, failures=0, lockouts=lockouts, locked_until=until)
-            raise UserLocked(f"Wrong PIN. {user.full_name} is locked for {delay} s.", until=until)
+            raise UserLocked("wrong_pin_locked", until=until, name=user.full_name, seconds=delay)
         self.store.save_pin_lockout(
             user_id, failures=failures, lockouts=lockouts, locked_until=locked_until
         )
-        raise WrongPin(f"Wrong PIN; {limit - failures} tries left.", attempts_left=limit - failures)
+        raise WrongPin("wrong_pin", attempts_left=limit - failures)
 
     def _pin_matches(self, pin_hash: str, pin: str) -> bool:
         try:

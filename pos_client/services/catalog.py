@@ -5,7 +5,7 @@ from __future__ import annotations
 from pos_client.domain.catalog import Product
 from pos_client.services.errors import InvalidBarcode, ProductNotFound
 from pos_client.store import LocalStore
-from shared.barcodes import barcode_error
+from shared.barcodes import barcode_problem
 
 
 class CatalogService:
@@ -22,19 +22,20 @@ class CatalogService:
         :class:`ProductNotFound` when no product carries it.
         """
         code = code.strip()
-        problem = barcode_error(code)
+        problem = barcode_problem(code)
         if problem is not None:
-            raise InvalidBarcode(f"Cannot read that barcode: {problem}.")
+            key, params = problem
+            raise InvalidBarcode("barcode_unreadable", problem=key, **params)
         product = self.store.product_by_barcode(code)
         if product is None:
-            raise ProductNotFound(f"No product has barcode {code}.")
+            raise ProductNotFound("product_not_found_barcode", code=code)
         return product
 
     def by_sku(self, sku: str) -> Product:
         """The product with ``sku``, or :class:`ProductNotFound`."""
         product = self.store.product_by_sku(sku.strip())
         if product is None:
-            raise ProductNotFound(f"No product has SKU {sku.strip()}.")
+            raise ProductNotFound("product_not_found_sku", sku=sku.strip())
         return product
 
     def find(self, code: str) -> Product:
@@ -47,14 +48,14 @@ class CatalogService:
             return self.by_barcode(code)
         product = self.store.product_by_barcode(code) or self.store.product_by_sku(code)
         if product is None:
-            raise ProductNotFound(f"No product has barcode or SKU {code}.")
+            raise ProductNotFound("product_not_found_code", code=code)
         return product
 
     def product(self, product_id: int) -> Product:
         """The product with ``product_id``, or :class:`ProductNotFound`."""
         product = self.store.product(product_id)
         if product is None:
-            raise ProductNotFound("That product is not in the catalog.")
+            raise ProductNotFound("product_not_in_catalog")
         return product
 
     def search(self, text: str, *, limit: int = 20) -> list[Product]:

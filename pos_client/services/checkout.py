@@ -118,7 +118,7 @@ class CheckoutService:
         """Apply a voucher by its code; returns the rupiah it takes off now."""
         voucher = self.store.voucher(code)
         if voucher is None:
-            raise VoucherError(f"There is no voucher {code.strip().upper()}.")
+            raise VoucherError("voucher_unknown", code=code.strip().upper())
         return self.cart.apply_voucher(voucher, self.now())
 
     def remove_voucher(self) -> None:
@@ -139,12 +139,12 @@ class CheckoutService:
         cashier = self.auth.require_user()
         shift = self.store.open_shift_row()
         if shift is None and self.settings.require_open_shift:
-            raise ShiftError("Open a shift before selling.")
+            raise ShiftError("shift_required_to_sell")
         now = self.now()
         self.cart.validate(now)
         totals = self.cart.totals()
         if totals.voucher_problem:
-            raise VoucherError(totals.voucher_problem)
+            raise totals.voucher_problem
         payments = settle(totals.total, tenders)
         draft = build_sale_draft(
             self.cart,
@@ -175,7 +175,7 @@ class CheckoutService:
     def hold(self, label: str = "") -> HeldCart:
         """Put the cart aside (kept across restarts) and start an empty one."""
         if self.cart.is_empty:
-            raise CartError("There is nothing to hold.")
+            raise CartError("nothing_to_hold")
         cashier = self.auth.require_user()
         held = HeldCart(
             id=self.cart.id,
@@ -201,9 +201,9 @@ class CheckoutService:
     def resume(self, cart_id: UUID) -> Cart:
         """Bring a held cart back (the current cart must be empty)."""
         if not self.cart.is_empty:
-            raise CartError("Finish or hold the current cart first.")
+            raise CartError("cart_not_empty")
         payload = self.store.take_held_cart(cart_id)
         if payload is None:
-            raise CartError("That held cart is gone.")
+            raise CartError("held_cart_gone")
         self.cart = Cart.from_dict(payload)
         return self.cart

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from pos_client.domain.errors import DomainError
 
@@ -24,8 +25,8 @@ class WrongPin(AuthError):
 
     code = "wrong_pin"
 
-    def __init__(self, message: str, *, attempts_left: int) -> None:
-        super().__init__(message)
+    def __init__(self, code: str | None = None, /, *, attempts_left: int, **params: Any) -> None:
+        super().__init__(code, attempts_left=attempts_left, **params)
         self.attempts_left = attempts_left
 
 
@@ -34,8 +35,8 @@ class UserLocked(AuthError):
 
     code = "user_locked"
 
-    def __init__(self, message: str, *, until: datetime) -> None:
-        super().__init__(message)
+    def __init__(self, code: str | None = None, /, *, until: datetime, **params: Any) -> None:
+        super().__init__(code, **params)
         self.until = until
 
 

@@ -6,8 +6,11 @@ QRIS switch and Tripay must confirm. So :class:`QrisService` only talks to the s
 on the till until the server says PAID; then :meth:`QrisService.complete` records the
 sale through :meth:`CheckoutService.checkout` with a :class:`QrisPayment` (and cash
 for the rest of a split tender). When the server is unreachable or Tripay fails, a
-:class:`QrisError` carries a plain sentence in Bahasa Indonesia (``str(error)``) and
-in English (``error.text("en")``); the cart stays as it was and cash still works.
+:class:`QrisError` carries a message code and its parameters (``error.text("id")`` for
+the cashier, ``str(error)`` in English); the cart stays as it was and cash still works.
+
+:class:`QrisGateway` is the one port the payment screen is written against;
+:class:`QrisService` implements it (tests use a fake under ``tests/``).
 
 Every method except :meth:`QrisService.complete` may block on the network and touches
 no local database, so a UI worker thread may call them; ``complete`` writes the sale
@@ -25,7 +28,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Any, Literal, Protocol
 
 import qrcode
 from qrcode.constants import ERROR_CORRECT_M
@@ -42,7 +45,6 @@ from pos_client.sync.client import (
     SyncError,
 )
 from pos_client.sync.payments_client import PaymentGatewayError, PaymentsClient
-from pos_client.ui import ports as ui_ports
 from shared.ids import new_id
 from shared.models import (
     CreatePaymentIn,
@@ -51,11 +53,13 @@ from shared.models import (
     PaymentOrderOut,
     QrisMethod,
 )
-from shared.money import format_rupiah
 
 Language = Literal["id", "en"]
 
-FINAL_STATUSES = frozenset({"PAID", "EXPIRED", "FAILED", "REFUND"})
+QrisStatus = Literal["UNPAID", "PAID", "EXPIRED", "FAILED", "REFUND"]
+"""Tripay's states as the server reports them (UNPAID until the customer pays)."""
+
+FINAL_STATUSES: frozenset[str] = frozenset({"PAID", "EXPIRED", "FAILED", "REFUND"})
 """Statuses after which polling stops (the server's ``final``)."""
 
 # Polling: 1 s, 2 s, 4 s, then every 5 s; each delay shortened by up to 20 % at random
@@ -75,33 +79,26 @@ _IN_PROGRESS_RETRIES = 3
 
 
 class QrisError(DomainError):
-    """QRIS could not do what was asked. ``str()`` is Bahasa Indonesia; see :meth:`text`.
+    """QRIS could not do what was asked: a message code and its parameters.
 
     ``retryable`` says the same step may be tried again as it is; ``detail`` keeps the
-    technical reason for logs.
+    technical reason for logs. ``text(language)`` is the cashier's sentence.
     """
 
     code = "qris_error"
 
     def __init__(
         self,
-        message_id: str,
-        message_en: str,
+        code: str | None = None,
+        /,
         *,
         retryable: bool = False,
         detail: str | None = None,
-        code: str | None = None,
+        **params: Any,
     ) -> None:
-        super().__init__(message_id)
-        self.message_en = message_en
+        super().__init__(code, **params)
         self.retryable = retryable
         self.detail = detail
-        if code is not None:
-            self.code = code
-
-    def text(self, language: Language = "id") -> str:
-        """The sentence for the cashier in ``language`` (``id`` or ``en``)."""
-        return self.message if language == "id" else self.message_en
 
 
 class QrisOffline(QrisError):
@@ -122,104 +119,49 @@ class QrisNotPaid(QrisError):
     code = "qris_not_paid"
 
 
-def _offline(detail: str) -> QrisOffline:
-    return QrisOffline(
-        "QRIS perlu koneksi ke server, dan kasir sedang offline. Terima pembayaran tunai.",
-        "QRIS needs the server, and the till is offline. Take cash instead.",
-        retryable=True,
-        detail=detail,
-    )
+_TRIPAY_CODES = frozenset({"tripay_timeout", "tripay_rejected"})
 
 
-_TRIPAY_MESSAGES: dict[str, tuple[str, str]] = {
-    "tripay_timeout": (
-        "Layanan QRIS (Tripay) tidak menjawab tepat waktu. Coba lagi, atau terima tunai.",
-        "The QRIS service (Tripay) did not answer in time. Try again, or take cash.",
-    ),
-    "tripay_rejected": (
-        "Tripay menolak pembayaran QRIS ini. Terima tunai, atau hubungi manajer.",
-        "Tripay refused this QRIS payment. Take cash, or call the manager.",
-    ),
-}
-_TRIPAY_DEFAULT = (
-    "Layanan QRIS (Tripay) sedang bermasalah. Coba lagi sebentar lagi, atau terima tunai.",
-    "The QRIS service (Tripay) has a problem. Try again in a moment, or take cash.",
-)
-
-
-_NOT_PAID_WORDS: dict[str, tuple[str, str]] = {
-    "UNPAID": ("belum dibayar", "not paid yet"),
-    "EXPIRED": ("kedaluwarsa", "expired"),
-    "FAILED": ("gagal", "failed"),
-    "REFUND": ("sudah dikembalikan", "refunded"),
-}
+def _coded(error: QrisError, code: str) -> QrisError:
+    """``error`` with ``code`` as its stable code, its message kept (the server's code)."""
+    error.code = code
+    return error
 
 
 def _rejected(exc: ServerRejected) -> QrisError:
     details = exc.details if isinstance(exc.details, dict) else {}
     if exc.code == "amount_out_of_range":
-        low, high = (
-            format_rupiah(details.get("minimum", 1000)),
-            format_rupiah(details.get("maximum", 0)),
-        )
         return QrisError(
-            f"QRIS hanya untuk {low} sampai {high}. Terima tunai, atau bagi pembayarannya.",
-            f"QRIS takes {low} to {high}. Take cash, or split the payment.",
+            "amount_out_of_range",
             detail=exc.message,
-            code=exc.code,
+            minimum=details.get("minimum", 1000),
+            maximum=details.get("maximum", 0),
         )
     if exc.code == "payment_in_progress":
-        return QrisError(
-            "Kode QR masih dibuat. Coba lagi sebentar.",
-            "The QR code is still being made. Try again in a moment.",
-            retryable=True,
-            detail=exc.message,
-            code=exc.code,
-        )
-    return QrisError(
-        "Server menolak pembayaran QRIS ini. Terima tunai.",
-        f"The server refused this QRIS payment: {exc.message}",
-        detail=exc.message,
-        code=exc.code,
-    )
+        return QrisError("payment_in_progress", retryable=True, detail=exc.message)
+    refused = QrisError("qris_server_refused", detail=exc.message, reason=exc.message)
+    return _coded(refused, exc.code)
 
 
 def as_qris_error(exc: SyncError) -> QrisError:
-    """The cashier's sentence for a failure of the payments client."""
+    """The cashier's error for a failure of the payments client."""
     if isinstance(exc, Offline):
-        return _offline(exc.message)
+        return QrisOffline("qris_offline", retryable=True, detail=exc.message)
     if isinstance(exc, PaymentGatewayError):
-        message_id, message_en = _TRIPAY_MESSAGES.get(exc.code, _TRIPAY_DEFAULT)
-        return QrisUnavailable(
-            message_id,
-            message_en,
+        unavailable = QrisUnavailable(
+            exc.code if exc.code in _TRIPAY_CODES else "qris_tripay_error",
             retryable=exc.retryable,
             detail=f"{exc.code}: {exc.message} (Tripay: {exc.tripay_message})",
-            code=exc.code,
         )
+        return _coded(unavailable, exc.code)
     if isinstance(exc, AuthRevoked):
-        return QrisError(
-            "Kasir ini tidak lagi terdaftar di server, jadi QRIS tidak bisa dipakai. "
-            "Terima tunai dan hubungi manajer.",
-            "This till is no longer enrolled with the server, so QRIS cannot be used. "
-            "Take cash and call the manager.",
-            detail=exc.message,
-            code="auth_revoked",
-        )
+        return _coded(QrisError("qris_auth_revoked", detail=exc.message), "auth_revoked")
     if isinstance(exc, ProtocolMismatch):
-        return QrisError(
-            "Aplikasi kasir perlu diperbarui untuk memakai QRIS. Terima tunai.",
-            "The till app must be updated to use QRIS. Take cash.",
-            detail=exc.message,
-            code="protocol_mismatch",
-        )
+        mismatch = QrisError("qris_protocol_mismatch", detail=exc.message)
+        return _coded(mismatch, "protocol_mismatch")
     if isinstance(exc, ServerRejected):
         return _rejected(exc)
-    return QrisError(
-        "QRIS tidak bisa dipakai sekarang. Terima tunai.",
-        "QRIS cannot be used right now. Take cash.",
-        detail=exc.message,
-    )
+    return QrisError("qris_error", detail=exc.message)
 
 
 # -- polling and drawing ----------------------------------------------------------------
@@ -273,6 +215,39 @@ class QrisCharge:
     qr_url: str | None
     reference: str | None
     expires_at: datetime
+
+
+def cart_items(checkout: CheckoutService) -> list[OrderItemIn]:
+    """The cart's lines as the payer sees them on the QRIS payment."""
+    return [
+        OrderItemIn(
+            sku=line.product.sku[:64] or None,
+            name=line.product.name[:200],
+            price=line.product.price,
+            quantity=line.quantity,
+        )
+        for line in checkout.cart.lines
+    ]
+
+
+class QrisGateway(Protocol):
+    """The one QRIS port of the till: start a payment, poll it, stop waiting for it.
+
+    Every call may block on the network: the UI calls them from worker threads only.
+    Failures raise :class:`QrisError`.
+    """
+
+    def start(self, amount: int, items: Sequence[OrderItemIn] = ()) -> QrisCharge:
+        """Create a QRIS payment of ``amount`` rupiah and get its QR."""
+        ...
+
+    def poll(self, order_id: str) -> QrisStatus:
+        """The payment's status now."""
+        ...
+
+    def cancel(self, order_id: str) -> None:
+        """Give up on a payment the customer did not make (best effort)."""
+        ...
 
 
 def order_id_for(terminal_code: str) -> str:
@@ -339,9 +314,7 @@ class QrisService:
         is untouched either way.
         """
         if amount <= 0:
-            raise QrisError(
-                "Jumlah QRIS harus lebih dari Rp0.", "A QRIS amount must be more than Rp0."
-            )
+            raise QrisError("qris_amount_not_positive")
         order_id = order_id_for(self.terminal_code)
         try:
             self.client.create_transaction(
@@ -351,7 +324,7 @@ class QrisService:
         except SyncError as exc:
             raise as_qris_error(exc) from exc
         if not order.qr_string:
-            raise QrisUnavailable(*_TRIPAY_DEFAULT, retryable=True, detail="no qr_string")
+            raise QrisUnavailable("qris_tripay_error", retryable=True, detail="no qr_string")
         self._remember(order)
         expires_at = order.expires_at or self._now() + timedelta(minutes=self.expires_in_minutes)
         return QrisCharge(
@@ -381,16 +354,7 @@ class QrisService:
         """Start QRIS for the checkout's cart: its total, or ``amount`` of it (a split)."""
         checkout = self._require_checkout()
         total = checkout.totals().total
-        items = [
-            OrderItemIn(
-                sku=line.product.sku[:64] or None,
-                name=line.product.name[:200],
-                price=line.product.price,
-                quantity=line.quantity,
-            )
-            for line in checkout.cart.lines
-        ]
-        return self.start(total if amount is None else amount, items)
+        return self.start(total if amount is None else amount, cart_items(checkout))
 
     def status(self, order_id: str) -> PaymentOrderOut:
         """The order's status now (one poll); raises :class:`QrisError` when it cannot say."""
@@ -464,6 +428,10 @@ class QrisService:
         """Stop waiting for ``order_id`` here. Nothing is sent: the order expires on the server."""
         self._event(order_id).set()
 
+    def poll(self, order_id: str) -> QrisStatus:
+        """One poll: the order's status now (:class:`QrisGateway`)."""
+        return self.status(order_id).status
+
     # -- finishing the sale ------------------------------------------------------------
     def _require_checkout(self) -> CheckoutService:
         if self.checkout is None:
@@ -476,13 +444,11 @@ class QrisService:
         if order is None or order.status != "PAID":
             order = self.status(order_id)
         if order.status != "PAID":
-            word_id, word_en = _NOT_PAID_WORDS.get(order.status, ("belum lunas", "not paid"))
+            known = order.status in ("UNPAID", "EXPIRED", "FAILED", "REFUND")
             raise QrisNotPaid(
-                f"Pembayaran QRIS {word_id}, jadi penjualan belum selesai. "
-                "Coba QRIS lagi, atau terima tunai.",
-                f"The QRIS payment is {word_en}, so the sale is not finished. "
-                "Try QRIS again, or take cash.",
+                "qris_not_paid",
                 detail=f"order {order.order_id} is {order.status}",
+                state=f"qris_state_{order.status if known else 'other'}",
             )
         return QrisPayment(amount=order.amount, reference=order.reference, order_id=order.order_id)
 
@@ -500,10 +466,7 @@ class QrisService:
         with self._lock:
             used = [i for i in ids if i in self._completed]
         if used or len(set(ids)) != len(ids):
-            raise QrisError(
-                "Pembayaran QRIS ini sudah dipakai untuk penjualan lain.",
-                "This QRIS payment was already used for another sale.",
-            )
+            raise QrisError("qris_already_used")
         tenders: list[Tender] = [self.paid_tender(i) for i in ids]
         if cash_tendered is not None:
             tenders.append(CashTender(cash_tendered))
@@ -511,46 +474,3 @@ class QrisService:
         with self._lock:
             self._completed.update(ids)
         return result
-
-
-# -- the payment screen's port --------------------------------------------------------
-
-
-class QrisGatewayAdapter:
-    """The payment screen's :class:`pos_client.ui.ports.QrisGateway` over a :class:`QrisService`.
-
-    The screen polls on its own timer and writes the sale itself with the
-    :class:`QrisPayment` it builds, so this only translates shapes and errors
-    (into :class:`pos_client.ui.ports.QrisError` with the sentence in ``language``).
-    """
-
-    def __init__(self, service: QrisService, *, language: Language = "id") -> None:
-        """Serve the screen from ``service``; errors read in ``language``."""
-        self.service = service
-        self.language: Language = language
-
-    def start(self, amount: int, items: Sequence[ui_ports.QrisItem]) -> ui_ports.QrisStarted:
-        """Create the payment; :class:`pos_client.ui.ports.QrisError` when QRIS cannot."""
-        lines = [OrderItemIn(name=i.name[:200], price=i.price, quantity=i.quantity) for i in items]
-        try:
-            charge = self.service.start(amount, lines)
-        except QrisError as exc:
-            raise ui_ports.QrisError(exc.text(self.language)) from exc
-        return ui_ports.QrisStarted(
-            order_id=charge.order_id,
-            qr_string=charge.qr_string,
-            expires_at=charge.expires_at,
-            reference=charge.reference,
-        )
-
-    def poll(self, order_id: str) -> ui_ports.QrisStatus:
-        """One poll; a refunded order counts as FAILED for the sale being paid."""
-        try:
-            status = self.service.status(order_id).status
-        except QrisError as exc:
-            raise ui_ports.QrisError(exc.text(self.language)) from exc
-        return "FAILED" if status == "REFUND" else status
-
-    def cancel(self, order_id: str) -> None:
-        """Stop waiting locally (the order expires on the server)."""
-        self.service.cancel(order_id)

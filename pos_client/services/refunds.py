@@ -37,7 +37,7 @@ class RefundService:
         sale_id = self.store.sale_id_by_receipt(receipt_number)
         sale = self.store.sale(sale_id) if sale_id else None
         if sale is None:
-            raise RefundError(f"No sale {receipt_number.strip()} on this till.")
+            raise RefundError("sale_not_found", number=receipt_number.strip())
         return sale
 
     def refundable_lines(self, sale_id: UUID) -> list[SoldLine]:
@@ -47,7 +47,7 @@ class RefundService:
     def _shift_id(self) -> UUID | None:
         shift = self.store.open_shift_row()
         if shift is None and self.settings.require_open_shift:
-            raise ShiftError("Open a shift before giving money back.")
+            raise ShiftError("shift_required_to_refund")
         return shift.id if shift else None
 
     def refund(
@@ -69,9 +69,9 @@ class RefundService:
         approver = self.auth.authorize(manager_id, manager_pin, Role.MANAGER)
         status = self.store.sale_status(sale_id)
         if status is None:
-            raise RefundError("That sale is not on this till.")
+            raise RefundError("sale_not_on_till")
         if status == "voided":
-            raise RefundError("That sale was voided; there is nothing to refund.")
+            raise RefundError("sale_voided")
         sold = self.store.sold_lines(sale_id)
         wanted = full_refund_quantities(sold) if quantities is None else quantities
         lines = plan_refund(sold, wanted)

@@ -29,14 +29,14 @@ class ShiftService:
     def _require_open(self) -> ShiftRow:
         shift = self.store.open_shift_row()
         if shift is None:
-            raise ShiftError("No shift is open.")
+            raise ShiftError("no_open_shift")
         return shift
 
     def open(self, opening_float: int) -> ShiftRow:
         """Open a shift with ``opening_float`` rupiah in the drawer."""
         user = self.auth.require_user()
         if opening_float < 0:
-            raise ShiftError("The float cannot be negative.")
+            raise ShiftError("float_negative")
         event = ShiftOpenIn(
             id=new_id(), user_id=user.id, opening_float=opening_float, opened_at=self.now()
         )
@@ -56,7 +56,7 @@ class ShiftService:
     def _move(self, signed: int, reason: str) -> CashMoveIn:
         user = self.auth.require_user()
         if signed == 0:
-            raise ShiftError("The amount must be more than Rp0.")
+            raise ShiftError("cash_move_zero")
         shift = self._require_open()
         move = CashMoveIn(
             id=new_id(),
@@ -85,7 +85,7 @@ class ShiftService:
         """Close the open shift with the cash counted in the drawer; returns the Z report."""
         user = self.auth.require_user()
         if counted_cash < 0:
-            raise ShiftError("Counted cash cannot be negative.")
+            raise ShiftError("counted_cash_negative")
         shift = self._require_open()
         figures = self.store.shift_figures(shift.id)
         closed_at = self.now()
@@ -104,7 +104,7 @@ class ShiftService:
         """The Z report of a closed shift (to reprint it)."""
         shift = self.store.shift(shift_id)
         if shift is None or shift.closed_at is None:
-            raise ShiftError("That shift is not closed.")
+            raise ShiftError("shift_not_closed")
         return build_report(
             "Z",
             shift_id=shift.id,

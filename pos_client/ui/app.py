@@ -42,10 +42,10 @@ from pos_client.scanner.wedge import WedgeBuffer
 from pos_client.services.checkout import CheckoutResult
 from pos_client.services.clock import Clock as NowClock
 from pos_client.services.clock import utc_now
+from pos_client.services.qris import QrisGateway
 from pos_client.sync.worker import SyncReport, SyncWorker
 from pos_client.ui import i18n
 from pos_client.ui.i18n import tr
-from pos_client.ui.ports import QrisGateway
 from pos_client.ui.screens.firstrun import FirstRunScreen
 from pos_client.ui.screens.login import LoginScreen
 from pos_client.ui.screens.payment import PaymentScreen

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
 
 import httpx
 from argon2 import PasswordHasher
@@ -22,11 +21,13 @@ from pos_client.services import (
     ShiftService,
 )
 from pos_client.services.clock import Clock, utc_now
+from pos_client.services.qris import QrisCharge, QrisError, QrisGateway, QrisService, QrisStatus
 from pos_client.store import LocalStore
 from pos_client.sync.client import SyncClient
+from pos_client.sync.payments_client import PaymentsClient
 from pos_client.sync.worker import SyncReport, SyncWorker
-from pos_client.ui.ports import QrisGateway, QrisItem, QrisStarted, QrisStatus
 from pos_client.ui.prefs import UiPrefs, load_prefs, save_prefs
+from shared.models import OrderItemIn
 
 
 @dataclass
@@ -125,53 +126,41 @@ class Till:
 
 
 class ServerQris:
-    """QRIS through this till's server: a :class:`QrisGateway` over the QRIS service.
+    """QRIS through this till's server: the :class:`QrisGateway` the app uses.
 
-    The service is built on first use and again whenever the device token changes (a
-    re-enrolled till), with a store connection of the calling worker thread's own.
+    The :class:`QrisService` is built on first use and again whenever the device token
+    changes (a re-enrolled till). Errors are codes: the screen renders them in the
+    language the cashier chose, so a language change needs nothing here.
     """
 
     def __init__(
         self, settings: ClientSettings, *, transport: httpx.BaseTransport | None = None
     ) -> None:
-        """QRIS for the till configured by ``settings`` (errors in the till's language)."""
+        """QRIS for the till configured by ``settings``."""
         self.settings = settings
         self.transport = transport
-        self._language: str | None = None
         self._token: str | None = None
-        self._gateway: QrisGateway | None = None
+        self._service: QrisService | None = None
 
-    def _current(self) -> QrisGateway:
-        from pos_client.services.qris import QrisGatewayAdapter, QrisService
-        from pos_client.sync.payments_client import PaymentsClient
-        from pos_client.ui.ports import QrisError
-
+    def _current(self) -> QrisService:
         store = LocalStore.open(self.settings)
         try:
             token = store.device_token()
             code = store.terminal_identity().terminal_code or ""
         finally:
             store.close()
-        language: Literal["id", "en"] = (
-            "en" if load_prefs(self.settings.data_dir).language == "en" else "id"
-        )
         if not token:
-            raise QrisError(
-                "Kasir ini belum terdaftar di server; QRIS belum bisa dipakai."
-                if language == "id"
-                else "This till is not enrolled with a server yet; QRIS is unavailable."
-            )
-        if self._gateway is None or token != self._token or language != self._language:
+            raise QrisError("qris_not_enrolled")
+        if self._service is None or token != self._token:
             http = httpx.Client(
                 transport=self.transport, timeout=self.settings.http_timeout_seconds
             )
             client = PaymentsClient(http, base_url=self.settings.server_url, token=token)
-            service = QrisService(client, terminal_code=code)
-            self._gateway = QrisGatewayAdapter(service, language=language)
-            self._token, self._language = token, language
-        return self._gateway
+            self._service = QrisService(client, terminal_code=code)
+            self._token = token
+        return self._service
 
-    def start(self, amount: int, items: Sequence[QrisItem]) -> QrisStarted:
+    def start(self, amount: int, items: Sequence[OrderItemIn] = ()) -> QrisCharge:
         """Create a QRIS payment on the server (blocking: call from a worker)."""
         return self._current().start(amount, items)
 

@@ -1,5 +1,7 @@
 """Prometheus metrics: request latency, sync ingest, terminal lag, payments.
 
+Every metric of the server is declared here, once; the features import what they count.
+
 Metrics are per process; run Prometheus against each replica (or set
 ``PROMETHEUS_MULTIPROC_DIR`` for uvicorn workers, which prometheus-client honours).
 """
@@ -39,6 +41,16 @@ EVENTS_WAITING = Gauge(
     "kasir_sync_events_waiting", "Events waiting on each till, as it last reported.", ["terminal"]
 )
 PAYMENTS = Counter("kasir_payments_total", "QRIS payment orders by new status.", ["status"])
+CALLBACK_FAILURES = Counter(
+    "kasir_tripay_callback_failures_total",
+    "Tripay callbacks refused (forged, mismatched, unknown, ...), by reason.",
+    ["reason"],
+)
+CALLBACKS = Counter(
+    "kasir_tripay_callbacks_total",
+    "Tripay callbacks received, by outcome (processed, duplicate, rejected).",
+    ["outcome"],
+)
 
 
 def _route_of(app: ASGIApp, scope: Scope) -> str:

@@ -29,7 +29,7 @@ from shared.models import (
 from sync_server.auth.deps import ManagerDep, TerminalDep
 from sync_server.core.config import SettingsDep
 from sync_server.core.database import DbDep
-from sync_server.payments import service
+from sync_server.payments import callbacks, orders, service
 from sync_server.payments.tripay import TripayClient
 
 _client_lock = threading.Lock()
@@ -102,7 +102,7 @@ def create_transaction(
     Sending the same ``order_id`` again with the same content answers 200 with the
     stored order; other content answers 409.
     """
-    order, created = service.create_order(
+    order, created = orders.create_order(
         db,
         terminal_id=terminal.id,
         store_id=terminal.store_id,
@@ -133,7 +133,7 @@ def create_payment(
     second one is never created. When Tripay fails, nothing is stored and the call
     can be retried.
     """
-    return service.create_payment(
+    return orders.create_payment(
         db,
         client=client,
         terminal_id=terminal.id,
@@ -216,7 +216,7 @@ async def callback(
     """Verified over the raw bytes; the same callback twice is answered ``success`` twice."""
     raw_body = await request.body()
     result = await run_in_threadpool(
-        service.handle_callback,
+        callbacks.handle_callback,
         db,
         private_key=settings.tripay_private_key,
         event=x_callback_event,

@@ -18,6 +18,7 @@ from uuid import UUID
 
 import httpx
 
+from pos_client.services.qris import QrisCharge, QrisError, QrisGateway, QrisStatus
 from pos_client.store.ports import LocalSyncStatus, RejectedLocal, SyncStore
 from pos_client.sync.client import SyncClient
 from shared.ids import new_id
@@ -26,6 +27,7 @@ from shared.models import (
     PROTOCOL_VERSION,
     EventResult,
     EventStatus,
+    OrderItemIn,
     OutboxEvent,
     ProductOut,
     PullResponse,
@@ -296,3 +298,65 @@ class FakeServer:
 def json_of(request: httpx.Request) -> Any:
     """The JSON body of a recorded request."""
     return json.loads(request.content)
+
+
+class FakeQrisGateway:
+    """An in-memory :class:`pos_client.services.qris.QrisGateway` for tests.
+
+    The payment turns ``outcome`` after ``polls_until_final`` polls; ``fail_start``
+    makes :meth:`start` refuse with that message code.
+    """
+
+    def __init__(
+        self,
+        *,
+        outcome: QrisStatus = "PAID",
+        polls_until_final: int = 2,
+        ttl_seconds: int = 300,
+        fail_start: str | None = None,
+    ) -> None:
+        """Set how the fake payments end."""
+        self.outcome: QrisStatus = outcome
+        self.polls_until_final = polls_until_final
+        self.ttl_seconds = ttl_seconds
+        self.fail_start = fail_start
+        self._lock = threading.Lock()
+        self._polls: dict[str, int] = {}
+        self.started: list[tuple[str, int]] = []
+        self.cancelled: list[str] = []
+
+    def start(self, amount: int, items: Sequence[OrderItemIn] = ()) -> QrisCharge:
+        """A new fake order with an EMVCo-looking payload."""
+        if self.fail_start:
+            raise QrisError(self.fail_start)
+        with self._lock:
+            order_id = f"FAKE-{len(self.started) + 1:04d}"
+            self.started.append((order_id, amount))
+            self._polls[order_id] = 0
+        return QrisCharge(
+            order_id=order_id,
+            amount=amount,
+            qr_string=f"00020101021226590016ID.CO.QRIS.WWW0215FAKE{order_id}5406{amount}6304ABCD",
+            qr_url=None,
+            reference=f"T{order_id}",
+            expires_at=datetime.now(UTC) + timedelta(seconds=self.ttl_seconds),
+        )
+
+    def poll(self, order_id: str) -> QrisStatus:
+        """UNPAID for the first polls, then the outcome."""
+        with self._lock:
+            if order_id in self.cancelled:
+                return "FAILED"
+            if order_id not in self._polls:
+                raise QrisError("qris_unknown_order", order_id=order_id)
+            self._polls[order_id] += 1
+            return self.outcome if self._polls[order_id] >= self.polls_until_final else "UNPAID"
+
+    def cancel(self, order_id: str) -> None:
+        """Remember the cancellation."""
+        with self._lock:
+            self.cancelled.append(order_id)
+
+
+if TYPE_CHECKING:
+    _qris_conforms: QrisGateway = FakeQrisGateway()

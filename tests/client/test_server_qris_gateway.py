@@ -1,19 +1,18 @@
-"""The app's QRIS gateway: built from the till's own enrollment, speaking its language."""
+"""The app's QRIS gateway: built from the till's own enrollment; its errors are codes."""
 
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from pathlib import Path
 
 import httpx
 import pytest
 
 from pos_client.config import ClientSettings
+from pos_client.services.qris import QrisError
 from pos_client.store import LocalStore
-from pos_client.ui.ports import QrisError, QrisItem
-from pos_client.ui.prefs import load_prefs, save_prefs
 from pos_client.ui.till import ServerQris
+from shared.models import OrderItemIn
 
 from .test_qris_service import BASE, FakeServer
 
@@ -26,11 +25,10 @@ def test_a_till_not_enrolled_is_told_plainly(tmp_path: Path) -> None:
     settings = _settings(tmp_path)
     LocalStore.open(settings).close()
     gateway = ServerQris(settings, transport=httpx.MockTransport(FakeServer()))
-    with pytest.raises(QrisError, match="belum terdaftar"):
-        gateway.start(5000, [QrisItem(name="Teh", price=5000, quantity=1)])
-    save_prefs(tmp_path, replace(load_prefs(tmp_path), language="en"))
-    with pytest.raises(QrisError, match="not enrolled"):
-        gateway.start(5000, [QrisItem(name="Teh", price=5000, quantity=1)])
+    with pytest.raises(QrisError) as refused:
+        gateway.start(5000, [OrderItemIn(name="Teh", price=5000, quantity=1)])
+    assert "belum terdaftar" in refused.value.text("id")
+    assert "not enrolled" in refused.value.text("en") == str(refused.value)
 
 
 def test_an_enrolled_till_pays_with_its_own_token_and_code(tmp_path: Path) -> None:
@@ -40,7 +38,7 @@ def test_an_enrolled_till_pays_with_its_own_token_and_code(tmp_path: Path) -> No
     store.close()
     server = FakeServer(statuses=["UNPAID", "PAID"])
     gateway = ServerQris(settings, transport=httpx.MockTransport(server))
-    started = gateway.start(5000, [QrisItem(name="Teh", price=5000, quantity=1)])
+    started = gateway.start(5000, [OrderItemIn(name="Teh", price=5000, quantity=1)])
     assert started.order_id.startswith("T07-")
     assert started.qr_string
     assert gateway.poll(started.order_id) == "UNPAID"

@@ -9,11 +9,12 @@ from pathlib import Path
 import pytest
 
 from pos_client import cli
+from pos_client.services.qris import QrisError, QrisGateway
 from pos_client.ui import i18n
-from pos_client.ui.ports import FakeQrisGateway, QrisError, QrisGateway
 from pos_client.ui.prefs import UiPrefs, load_prefs, save_prefs
 from pos_client.ui.sound import make_beep
 from shared.money import parse_rupiah
+from tests.client.fakes import FakeQrisGateway
 
 
 def test_both_languages_have_the_same_words_and_placeholders() -> None:
@@ -61,7 +62,7 @@ def test_fake_qris_gateway_meets_the_port() -> None:
     assert gateway.poll(started.order_id) == "UNPAID"
     assert gateway.poll(started.order_id) == "PAID"
     with pytest.raises(QrisError):
-        FakeQrisGateway(fail_start="Server tidak menjawab.").start(1, [])
+        FakeQrisGateway(fail_start="qris_offline").start(1, [])
 
 
 def test_beep_is_a_short_2khz_tone(tmp_path: Path) -> None:
@@ -118,7 +119,7 @@ def test_bilingual_errors_answer_in_the_current_language() -> None:
     from pos_client.services.qris import QrisOffline
     from pos_client.ui.i18n import describe, set_language
 
-    error = QrisOffline("Server tidak terjangkau.", "The server cannot be reached.")
+    error = QrisOffline("qris_offline")
     try:
         set_language("en")
         assert describe(error) == error.text("en")

@@ -15,8 +15,8 @@ from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 
 from pos_client.domain.errors import DomainError
 from pos_client.domain.tender import CashTender, QrisPayment, Tender
+from pos_client.services.qris import FINAL_STATUSES, QrisCharge, QrisError, cart_items
 from pos_client.ui.i18n import describe, tr
-from pos_client.ui.ports import FINAL_STATUSES, QrisError, QrisItem, QrisStarted
 from pos_client.ui.screens.base import KasirScreen, load_kv
 from pos_client.ui.widgets import qr_texture
 from pos_client.ui.workers import run_in_worker
@@ -54,7 +54,7 @@ class PaymentScreen(KasirScreen):
         """No QRIS in progress."""
         super().__init__(**kwargs)
         self.qris_payments: list[QrisPayment] = []
-        self._qris: QrisStarted | None = None
+        self._qris: QrisCharge | None = None
         self._qris_amount = 0
         self._tick_event: ClockEvent | None = None
         self._poll_event: ClockEvent | None = None
@@ -141,15 +141,12 @@ class PaymentScreen(KasirScreen):
             return
         typed = self.tendered
         amount = typed if 0 < typed < self.remaining else self.remaining
-        items = [
-            QrisItem(name=line.product.name, price=line.product.price, quantity=line.quantity)
-            for line in self.till.checkout.cart.lines
-        ]
+        items = cart_items(self.till.checkout)
         self.qris_busy = True
         self.qris_status = tr("qris_starting")
         self._qris_amount = amount
 
-        def started(payment: QrisStarted) -> None:
+        def started(payment: QrisCharge) -> None:
             self._qris = payment
             self.ids.qr.texture = qr_texture(payment.qr_string)
             self.ids.keypad.value = ""
@@ -159,7 +156,7 @@ class PaymentScreen(KasirScreen):
 
         def failed(exc: Exception) -> None:
             self.qris_busy = False
-            reason = str(exc) if isinstance(exc, QrisError) else tr("qris_failed")
+            reason = describe(exc) if isinstance(exc, QrisError) else tr("qris_failed")
             self.qris_status = tr("qris_error", reason=reason)
 
         run_in_worker(lambda: gateway.start(amount, items), started, failed, name="kasir-qris")
@@ -202,7 +199,7 @@ class PaymentScreen(KasirScreen):
 
         run_in_worker(lambda: gateway.poll(payment.order_id), answer, failed, name="kasir-qris")
 
-    def _paid(self, payment: QrisStarted) -> None:
+    def _paid(self, payment: QrisCharge) -> None:
         self._stop_qris()
         self.qris_payments.append(
             QrisPayment(

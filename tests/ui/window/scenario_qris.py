@@ -9,9 +9,9 @@ import pytest
 
 from pos_client.config import ClientSettings
 from pos_client.ui.app import KasirApp
-from pos_client.ui.ports import FakeQrisGateway
 from shared.models import PaymentMethod
 from tests.client.conftest import INDOMIE, TEH
+from tests.client.fakes import FakeQrisGateway
 from tests.ui.window.harness import (
     FAST_HASHER,
     FakeServer,

@@ -1,0 +1,250 @@
+"""Step 2 of ingest: the batch's state, stored rows loaded in one query per kind of thing.
+
+The table handles every step writes to live here too, next to the state read from them.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, cast
+
+from sqlalchemy import Table, select
+from sqlalchemy.orm import Session
+
+from shared.models import CashMoveIn, RefundIn, Role, SaleIn, ShiftCloseIn, ShiftOpenIn, VoidIn
+from shared.timezones import DEFAULT_TIMEZONE, store_zone
+from sync_server.auth.models import Terminal, User
+from sync_server.catalog.models import Product
+from sync_server.core.database import utcnow
+from sync_server.core.models import Store
+from sync_server.sync.ingest.parse import ParsedEvent, Rejection
+from sync_server.sync.models import (
+    CashMove,
+    Refund,
+    RefundLine,
+    RejectedEvent,
+    Sale,
+    SaleLine,
+    SalePayment,
+    Shift,
+    SyncEvent,
+)
+
+
+def _table(model: type[Any]) -> Table:
+    return cast(Table, model.__table__)
+
+
+SYNC_EVENTS = _table(SyncEvent)
+REJECTED = _table(RejectedEvent)
+SALES = _table(Sale)
+SALE_LINES = _table(SaleLine)
+SALE_PAYMENTS = _table(SalePayment)
+REFUNDS = _table(Refund)
+REFUND_LINES = _table(RefundLine)
+SHIFTS = _table(Shift)
+CASH_MOVES = _table(CashMove)
+TERMINALS = _table(Terminal)
+
+
+@dataclass(slots=True)
+class LineState:
+    """A sale line as refunds see it."""
+
+    product_id: int
+    quantity: int
+    total: int
+    refunded_quantity: int
+    refunded_amount: int
+
+
+@dataclass(slots=True)
+class SaleState:
+    """A sale as refunds and voids see it, stored or created earlier in the batch."""
+
+    store_id: int
+    voided: bool
+    lines: dict[uuid.UUID, LineState]
+
+    @property
+    def has_refunds(self) -> bool:
+        """True once any unit of the sale went back."""
+        return any(line.refunded_quantity for line in self.lines.values())
+
+
+@dataclass(slots=True)
+class ShiftState:
+    """A shift as closes and cash moves see it."""
+
+    terminal_id: int
+    closed: bool
+
+
+@dataclass(frozen=True, slots=True)
+class UserState:
+    """What the checks need to know about a user."""
+
+    role: Role
+    store_id: int | None
+    active: bool
+
+
+class BatchContext:
+    """What the checks of one batch know: stored state, loaded in one query per kind,
+    plus everything the batch's earlier events have created or changed."""
+
+    def __init__(self, *, terminal: Terminal, timezone: str) -> None:
+        self.terminal_id: int = terminal.id
+        self.store_id: int = terminal.store_id
+        self.receipt_prefix = f"{terminal.code}-"
+        self.zone = store_zone(timezone)
+        self.now = utcnow()
+        self.applied_events: set[uuid.UUID] = set()
+        self.products: set[int] = set()
+        self.receipts: set[str] = set()
+        self.users: dict[int, UserState] = {}
+        self.sales: dict[uuid.UUID, SaleState] = {}
+        self.shifts: dict[uuid.UUID, ShiftState] = {}
+        self.refund_ids: set[uuid.UUID] = set()
+
+    @classmethod
+    def load(
+        cls, session: Session, *, terminal: Terminal, parsed: Sequence[ParsedEvent]
+    ) -> BatchContext:
+        """Read everything the batch refers to, one query per kind of thing."""
+        timezone = session.scalar(select(Store.timezone).where(Store.id == terminal.store_id))
+        ctx = cls(terminal=terminal, timezone=timezone or DEFAULT_TIMEZONE)
+        event_ids: list[uuid.UUID] = []
+        products: set[int] = set()
+        receipts: list[str] = []
+        users: set[int] = set()
+        sale_refs: set[uuid.UUID] = set()
+        shift_refs: set[uuid.UUID] = set()
+        for item in parsed:
+            if item.repeat_of is not None:
+                continue
+            event_ids.append(item.event.id)
+            p = item.payload
+            if isinstance(p, SaleIn):
+                products.update(line.product_id for line in p.lines)
+                receipts.append(p.receipt_number)
+                users.add(p.cashier_id)
+            elif isinstance(p, RefundIn | VoidIn):
+                sale_refs.add(p.sale_id)
+                users.update((p.cashier_id, p.approved_by))
+            elif isinstance(p, ShiftOpenIn | ShiftCloseIn):
+                shift_refs.add(p.id)
+                users.add(p.user_id)
+            elif isinstance(p, CashMoveIn):
+                shift_refs.add(p.shift_id)
+                users.add(p.user_id)
+        if event_ids:
+            ctx.applied_events = set(
+                session.scalars(select(SYNC_EVENTS.c.id).where(SYNC_EVENTS.c.id.in_(event_ids)))
+            )
+        if products:
+            ctx.products = set(session.scalars(select(Product.id).where(Product.id.in_(products))))
+        if receipts:
+            ctx.receipts = set(
+                session.scalars(
+                    select(SALES.c.receipt_number).where(SALES.c.receipt_number.in_(receipts))
+                )
+            )
+        if users:
+            ctx.users = {
+                uid: UserState(role=Role(role), store_id=store_id, active=active)
+                for uid, role, store_id, active in session.execute(
+                    select(User.id, User.role, User.store_id, User.active).where(User.id.in_(users))
+                )
+            }
+        if sale_refs:
+            ctx._load_sales(session, sale_refs)
+        if shift_refs:
+            ctx.shifts = {
+                sid: ShiftState(terminal_id=tid, closed=closed_at is not None)
+                for sid, tid, closed_at in session.execute(
+                    select(SHIFTS.c.id, SHIFTS.c.terminal_id, SHIFTS.c.closed_at).where(
+                        SHIFTS.c.id.in_(shift_refs)
+                    )
+                )
+            }
+        return ctx
+
+    def _load_sales(self, session: Session, sale_ids: Iterable[uuid.UUID]) -> None:
+        # Locked to the commit: two refunds of one sale through two servers queue here.
+        rows = session.execute(
+            select(
+                SALES.c.id,
+                SALES.c.store_id,
+                SALES.c.voided,
+                SALE_LINES.c.id,
+                SALE_LINES.c.product_id,
+                SALE_LINES.c.quantity,
+                SALE_LINES.c.total,
+                SALE_LINES.c.refunded_quantity,
+                SALE_LINES.c.refunded_amount,
+            )
+            .select_from(SALES.join(SALE_LINES, SALE_LINES.c.sale_id == SALES.c.id))
+            .where(SALES.c.id.in_(sorted(sale_ids)))
+            .order_by(SALES.c.id, SALE_LINES.c.id)
+            .with_for_update()
+        )
+        for sale_id, store_id, voided, line_id, pid, qty, total, r_qty, r_amount in rows:
+            sale = self.sales.get(sale_id)
+            if sale is None:
+                sale = self.sales[sale_id] = SaleState(
+                    store_id=store_id, voided=bool(voided), lines={}
+                )
+            sale.lines[line_id] = LineState(pid, qty, total, r_qty, r_amount)
+
+    # --- who may do what ------------------------------------------------------------
+
+    def _user(self, user_id: int) -> UserState | None:
+        user = self.users.get(user_id)
+        if user is None or not user.active:
+            return None
+        # The people a till knows: its store's, and the admins of no store.
+        if user.store_id == self.store_id or (user.store_id is None and user.role is Role.ADMIN):
+            return user
+        return None
+
+    def require_cashier(self, user_id: int) -> None:
+        """Refuse a user who is not an active person of this store."""
+        if self._user(user_id) is None:
+            raise Rejection(
+                "unknown_cashier", f"User {user_id} is not an active user of this store."
+            )
+
+    def require_approver(self, user_id: int) -> None:
+        """Refuse an approval by anyone below manager."""
+        user = self._user(user_id)
+        if user is None or not user.role.at_least(Role.MANAGER):
+            raise Rejection(
+                "approval_required",
+                f"User {user_id} may not approve this: it needs a manager of this store.",
+            )
+
+    def business_date(self, moment: datetime) -> date:
+        """The store's calendar day at ``moment``."""
+        return moment.astimezone(self.zone).date()
+
+    def sale(self, sale_id: uuid.UUID) -> SaleState:
+        """A sale of this store, stored or earlier in the batch, or a rejection."""
+        sale = self.sales.get(sale_id)
+        if sale is None or sale.store_id != self.store_id:
+            raise Rejection("unknown_sale", f"Sale {sale_id} is not known in this store.")
+        return sale
+
+    def shift(self, shift_id: uuid.UUID) -> ShiftState:
+        """A shift of this terminal, stored or earlier in the batch, or a rejection."""
+        shift = self.shifts.get(shift_id)
+        if shift is None:
+            raise Rejection("unknown_shift", f"Shift {shift_id} is not known.")
+        if shift.terminal_id != self.terminal_id:
+            raise Rejection(
+                "shift_terminal_mismatch", f"Shift {shift_id} belongs to another terminal."
+            )
+        return shift

@@ -1,0 +1,321 @@
+"""Step 4 of ingest: write every plan of a batch in one transaction, stock levels last.
+
+:func:`ingest_batch` writes all plans with one bulk insert per table (or, after
+repeated clashes, event by event in savepoints), records the rejections, and last of
+all brings stock levels and the report rollups up to date.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Insert, Table, Update, literal_column, select, update
+from sqlalchemy.dialects import mysql, sqlite
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from shared.models import EventResult, EventStatus, OutboxEvent
+from sync_server.auth.models import Terminal
+from sync_server.core.database import bulk_insert
+from sync_server.reports.rollups import record_batch
+from sync_server.stock.service import (
+    MOVES,
+    NewStockMove,
+    net_quantities,
+    stock_move_rows,
+    update_stock_levels,
+)
+from sync_server.sync.ingest.context import (
+    CASH_MOVES,
+    REFUND_LINES,
+    REFUNDS,
+    REJECTED,
+    SALE_LINES,
+    SALE_PAYMENTS,
+    SALES,
+    SHIFTS,
+    SYNC_EVENTS,
+    TERMINALS,
+    BatchContext,
+)
+from sync_server.sync.ingest.parse import ParsedEvent, Rejection
+from sync_server.sync.ingest.plans import VOID_SALE, EventPlan, plan_event
+
+INSERT_ORDER: tuple[Table, ...] = (
+    SHIFTS,
+    SALES,
+    SALE_LINES,
+    SALE_PAYMENTS,
+    REFUNDS,
+    REFUND_LINES,
+    CASH_MOVES,
+    MOVES,
+)
+"""Tables an event writes, parents before children (foreign keys)."""
+
+
+class _Vanished(Exception):
+    """An update found no row: what it refers to failed earlier in careful mode."""
+
+
+def _event_row(ctx: BatchContext, event: OutboxEvent) -> dict[str, Any]:
+    return {
+        "id": event.id,
+        "terminal_id": ctx.terminal_id,
+        "type": event.type,
+        "created_at": event.created_at,
+        "received_at": ctx.now,
+    }
+
+
+def _write_all(session: Session, ctx: BatchContext, plans: Sequence[EventPlan]) -> None:
+    """The fast way: one bulk insert per table for the whole batch."""
+    # Event ids in sorted order, so two servers given overlapping batches lock alike.
+    events = sorted((_event_row(ctx, p.event) for p in plans), key=lambda r: r["id"])
+    bulk_insert(session, SYNC_EVENTS, events)
+    rows: dict[Table, list[dict[str, Any]]] = defaultdict(list)
+    updates: dict[Update, list[dict[str, Any]]] = defaultdict(list)
+    moves: list[NewStockMove] = []
+    for plan in plans:
+        for table, table_rows in plan.rows.items():
+            rows[table].extend(table_rows)
+        for stmt, params in plan.updates:
+            updates[stmt].append(params)
+        moves.extend(plan.moves)
+    rows[MOVES] = stock_move_rows(store_id=ctx.store_id, moves=moves)
+    for table in INSERT_ORDER:
+        bulk_insert(session, table, rows[table])
+    for stmt, params_list in updates.items():
+        session.execute(stmt, params_list)
+
+
+def _write_one(session: Session, ctx: BatchContext, plan: EventPlan) -> None:
+    session.execute(SYNC_EVENTS.insert(), [_event_row(ctx, plan.event)])
+    for table in INSERT_ORDER:
+        table_rows = (
+            stock_move_rows(store_id=ctx.store_id, moves=plan.moves)
+            if table is MOVES
+            else plan.rows.get(table)
+        )
+        if table_rows:
+            session.execute(table.insert(), table_rows)
+    for stmt, params in plan.updates:
+        if session.execute(stmt, params).rowcount != 1:  # type: ignore[attr-defined]
+            raise _Vanished
+
+
+def _write_carefully(
+    session: Session,
+    ctx: BatchContext,
+    plans: Sequence[EventPlan],
+    results: list[EventResult | None],
+    rejections: dict[int, Rejection],
+) -> list[EventPlan]:
+    """The slow way, after the fast one hit a clash twice: each event in a savepoint.
+
+    An event whose ids clash with stored rows is refused (``id_conflict``), or counted as
+    a duplicate when another server applied the same event meanwhile. Returns the plans
+    that were written.
+    """
+    written = []
+    for plan in plans:
+        try:
+            with session.begin_nested():
+                _write_one(session, ctx, plan)
+        except (IntegrityError, _Vanished):
+            applied = session.scalar(
+                select(SYNC_EVENTS.c.id).where(SYNC_EVENTS.c.id == plan.event.id)
+            )
+            if applied is not None:
+                results[plan.index] = EventResult(id=plan.event.id, status=EventStatus.DUPLICATE)
+            else:
+                rejections[plan.index] = Rejection(
+                    "id_conflict",
+                    "An id in this event is already used by another record, or it refers "
+                    "to a record that could not be written.",
+                )
+            continue
+        written.append(plan)
+    return written
+
+
+_REJECT_UPSERTS: dict[str, Insert] = {}
+
+
+def _rejected_upsert(dialect: str) -> Insert:
+    stmt = _REJECT_UPSERTS.get(dialect)
+    if stmt is not None:
+        return stmt
+    if dialect == "sqlite":
+        lite = sqlite.insert(REJECTED)
+        stmt = lite.on_conflict_do_update(
+            index_elements=[REJECTED.c.event_id],
+            set_={
+                "attempts": REJECTED.c.attempts + literal_column("1"),
+                "last_seen_at": lite.excluded.last_seen_at,
+                "type": lite.excluded.type,
+                "code": lite.excluded.code,
+                "reason": lite.excluded.reason,
+                "payload": lite.excluded.payload,
+            },
+        )
+    else:
+        # No bound values after ON DUPLICATE KEY: PyMySQL's multi-row executemany
+        # cannot carry them there.
+        my = mysql.insert(REJECTED)
+        stmt = my.on_duplicate_key_update(
+            attempts=REJECTED.c.attempts + literal_column("1"),
+            last_seen_at=my.inserted.last_seen_at,
+            type=my.inserted.type,
+            code=my.inserted.code,
+            reason=my.inserted.reason,
+            payload=my.inserted.payload,
+        )
+    _REJECT_UPSERTS[dialect] = stmt
+    return stmt
+
+
+def _record_rejections(
+    session: Session,
+    ctx: BatchContext,
+    parsed: Sequence[ParsedEvent],
+    rejections: dict[int, Rejection],
+) -> None:
+    rows = []
+    for index in sorted(rejections, key=lambda i: parsed[i].event.id):
+        event = parsed[index].event
+        rejection = rejections[index]
+        rows.append(
+            {
+                "event_id": event.id,
+                "terminal_id": ctx.terminal_id,
+                "type": event.type[:32],
+                "code": rejection.code,
+                "reason": rejection.reason,
+                "payload": json.dumps(event.model_dump(mode="json"), ensure_ascii=False),
+                "first_seen_at": ctx.now,
+                "last_seen_at": ctx.now,
+                "attempts": 1,
+            }
+        )
+    if rows:
+        session.execute(_rejected_upsert(session.get_bind().dialect.name), rows)
+
+
+def _drop_applied_meanwhile(
+    session: Session,
+    parsed: Sequence[ParsedEvent],
+    results: list[EventResult | None],
+    rejections: dict[int, Rejection],
+    indexes: Sequence[int],
+) -> None:
+    """Turn a refusal into ``duplicate`` when another server applied that event meanwhile.
+
+    Under READ COMMITTED each query sees the latest commits, so a sale committed by a
+    concurrent push of the same batch can be missed by our duplicate check and then
+    seen by the receipt check a moment later. Whatever we saw was committed before this
+    query runs, so asking again now tells the two apart.
+    """
+    if not indexes:
+        return
+    ids = {parsed[i].event.id: i for i in indexes}
+    for event_id in session.scalars(select(SYNC_EVENTS.c.id).where(SYNC_EVENTS.c.id.in_(ids))):
+        index = ids[event_id]
+        del rejections[index]
+        results[index] = EventResult(id=event_id, status=EventStatus.DUPLICATE)
+
+
+def ingest_batch(
+    session: Session,
+    *,
+    terminal: Terminal,
+    parsed: Sequence[ParsedEvent],
+    waiting: int | None,
+    careful: bool = False,
+) -> list[EventResult]:
+    """Apply a parsed batch in ``session``'s transaction; one result per event, in order.
+
+    Raises ``IntegrityError`` when (outside ``careful`` mode) a row clashes with one
+    committed meanwhile; the caller rolls back and runs the batch again.
+    """
+    ctx = BatchContext.load(session, terminal=terminal, parsed=parsed)
+    results: list[EventResult | None] = [None] * len(parsed)
+    rejections: dict[int, Rejection] = {}
+    refused_by_checks: list[int] = []
+    plans: list[EventPlan] = []
+    for index, item in enumerate(parsed):
+        event = item.event
+        if item.repeat_of is not None:
+            continue
+        if event.id in ctx.applied_events:
+            results[index] = EventResult(id=event.id, status=EventStatus.DUPLICATE)
+        elif item.rejection is not None or item.payload is None:
+            rejections[index] = item.rejection or Rejection("invalid_payload", "No payload.")
+        else:
+            plan = EventPlan(index=index, event=event)
+            try:
+                plan_event(ctx, plan, item.payload)
+            except Rejection as refused:
+                rejections[index] = refused
+                refused_by_checks.append(index)
+            else:
+                plans.append(plan)
+
+    if careful:
+        written = _write_carefully(session, ctx, plans, results, rejections)
+    else:
+        if plans:
+            _write_all(session, ctx, plans)
+        written = plans
+    for plan in written:
+        results[plan.index] = EventResult(id=plan.event.id, status=EventStatus.APPLIED)
+    _drop_applied_meanwhile(session, parsed, results, rejections, refused_by_checks)
+    for index, rejection in rejections.items():
+        results[index] = EventResult(
+            id=parsed[index].event.id,
+            status=EventStatus.REJECTED,
+            code=rejection.code,
+            reason=rejection.reason,
+        )
+    _record_rejections(session, ctx, parsed, rejections)
+    if written:
+        session.execute(
+            update(REJECTED)
+            .where(
+                REJECTED.c.event_id.in_([p.event.id for p in written]),
+                REJECTED.c.resolved_at.is_(None),
+            )
+            .values(resolved_at=ctx.now, resolution="applied when pushed again")
+        )
+    seen: dict[str, Any] = {"last_seen_at": ctx.now}
+    if waiting is not None:
+        seen["events_waiting"] = waiting
+    session.execute(update(TERMINALS).where(TERMINALS.c.id == ctx.terminal_id).values(**seen))
+    # Last, the rows every till of the store shares, so their locks are held the least:
+    # stock levels in product order (numbered before the next pull, not here, so tills
+    # never queue on the change counter), then the report rollups in key order. Both
+    # move in this same transaction, so they always equal the raw rows.
+    update_stock_levels(
+        session,
+        store_id=ctx.store_id,
+        deltas=net_quantities(m for plan in written for m in plan.moves),
+        stamp=False,
+    )
+    record_batch(
+        session,
+        rows=[plan.rows for plan in written],
+        voided_sale_ids=[p["b_id"] for plan in written for s, p in plan.updates if s is VOID_SALE],
+    )
+    for index, item in enumerate(parsed):
+        if item.repeat_of is not None:
+            first = results[item.repeat_of]
+            assert first is not None
+            results[index] = (
+                EventResult(id=first.id, status=EventStatus.DUPLICATE)
+                if first.status is not EventStatus.REJECTED
+                else first
+            )
+    return [r for r in results if r is not None]
