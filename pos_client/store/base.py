@@ -1,18 +1,25 @@
-"""The connection under every LocalStore: pragmas, migrations, one write transaction helper."""
+"""The connection under every LocalStore: pragmas, migrations, the write transaction helper.
+
+The store speaks plain :mod:`sqlite3`. sqlite-utils' ``Database.atomic()`` opens a
+deferred ``BEGIN`` and nests as savepoints; a till has two writers (the UI thread and the
+sync worker), so every write here takes the lock up front with ``BEGIN IMMEDIATE`` and a
+nested write is a bug, not a savepoint. Migrations are our own small runner for the same
+reason (see :mod:`pos_client.store.migrations`).
+"""
 
 from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlite_utils import Database
-
 from pos_client.store.migrations import migrate
+from shared.ids import new_id
+from shared.models import StockMoveKind
 
 
 def to_db_time(moment: datetime) -> str:
@@ -33,7 +40,7 @@ def dumps(value: Any) -> str:
 
 
 class StoreBase:
-    """Owns one SQLite connection (one per thread) wrapped in a sqlite-utils ``Database``.
+    """Owns one SQLite connection (one per thread; the connection refuses other threads).
 
     WAL, ``synchronous=FULL`` and foreign keys are on; writes go through :meth:`_write`,
     which takes the write lock up front (``BEGIN IMMEDIATE``) so two threads' writers never
@@ -52,7 +59,6 @@ class StoreBase:
             self.conn.execute("PRAGMA journal_mode=WAL")
         self.conn.execute("PRAGMA synchronous=FULL")
         self.conn.execute("PRAGMA foreign_keys=ON")
-        self.db = Database(self.conn, execute_plugins=False)
         self.path = None if path is None else Path(path)
         self.schema_version = migrate(self.conn)
 
@@ -86,10 +92,12 @@ class StoreBase:
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
     def _scalar(self, sql: str, params: tuple[Any, ...] | dict[str, Any] = ()) -> Any:
+        """The first column of the first row, or None."""
         row = self.conn.execute(sql, params).fetchone()
         return None if row is None else row[0]
 
     def _state(self, key: str) -> str | None:
+        """One sync_state value (cursor, device token, terminal code...), or None."""
         value = self._scalar("SELECT value FROM sync_state WHERE key = ?", (key,))
         return None if value is None else str(value)
 
@@ -108,6 +116,30 @@ class StoreBase:
         self.conn.execute(
             "INSERT INTO outbox (id, type, created_at, payload) VALUES (?, ?, ?, ?)",
             (event_id, event_type, to_db_time(created_at), dumps(payload)),
+        )
+
+    def _insert_stock_moves(
+        self,
+        moves: Sequence[tuple[int, int]],
+        *,
+        kind: StockMoveKind,
+        ref_id: str,
+        event_id: str,
+        created: str,
+    ) -> None:
+        """Record ``(product_id, signed quantity)`` moves carried by ``event_id``.
+
+        Call inside :meth:`_write` with the outbox row; the moves count in
+        :meth:`~pos_client.store.catalog.CatalogMixin.stock_on_hand` until the server
+        acknowledges the event.
+        """
+        self.conn.executemany(
+            "INSERT INTO stock_moves (id, product_id, quantity, kind, ref_id, event_id, "
+            "created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [
+                (str(new_id()), product_id, qty, kind.value, ref_id, event_id, created)
+                for product_id, qty in moves
+            ],
         )
 
     def integrity_check(self) -> str:

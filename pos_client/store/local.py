@@ -4,15 +4,20 @@ from __future__ import annotations
 
 from pos_client.config import ClientSettings
 from pos_client.store.catalog import CatalogMixin
-from pos_client.store.ledger import LedgerMixin
+from pos_client.store.held_carts import HeldCartsMixin
+from pos_client.store.refunds import RefundsMixin
+from pos_client.store.sales import SalesMixin
+from pos_client.store.shifts import ShiftsMixin
 from pos_client.store.sync import SyncMixin
 
 
-class LocalStore(SyncMixin, LedgerMixin, CatalogMixin):
-    """The till's SQLite database (via sqlite-utils): catalog cache, ledger and outbox.
+class LocalStore(SyncMixin, SalesMixin, RefundsMixin, ShiftsMixin, HeldCartsMixin, CatalogMixin):
+    """The till's SQLite database: catalog cache, sales, refunds, shifts, held carts, outbox.
 
-    One instance per thread; never share it across threads (the connection refuses).
-    Implements :class:`pos_client.store.ports.SyncStore` for the sync worker.
+    Each mixin owns the tables of one part of the till's day and shares one connection
+    (:class:`~pos_client.store.base.StoreBase`). One instance per thread; never share it
+    across threads (the connection refuses). Implements
+    :class:`pos_client.store.ports.SyncStore` for the sync worker.
     """
 
     @classmethod

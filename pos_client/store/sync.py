@@ -133,18 +133,16 @@ class SyncMixin(StoreBase):
         """Apply the server's answers in one transaction.
 
         ``applied`` and ``duplicate`` delete the outbox row with exactly that id (and the
-        local stock moves it carried, now part of the server's levels); ``rejected`` keeps
-        the row, marked with the code and reason, out of the queue. Unknown ids are ignored.
+        local stock moves it carried, now part of the server's levels); any other answer
+        (``rejected``, ``conflict``) keeps the row, marked with the code and reason, out of
+        the queue: a refused event is never deleted. Unknown ids are ignored.
         """
-        done = [
-            (str(r.id),)
-            for r in results
-            if r.status in (EventStatus.APPLIED, EventStatus.DUPLICATE)
-        ]
+        deleted = (EventStatus.APPLIED, EventStatus.DUPLICATE)
+        done = [(str(r.id),) for r in results if r.status in deleted]
         rejected = [
-            (r.code or "rejected", r.reason or "", str(r.id))
+            (r.code or r.status.value, r.reason or "", str(r.id))
             for r in results
-            if r.status is EventStatus.REJECTED
+            if r.status not in deleted
         ]
         with self._write() as conn:
             conn.executemany("DELETE FROM outbox WHERE id = ?", done)

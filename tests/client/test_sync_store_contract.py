@@ -126,3 +126,76 @@ def test_the_last_sync_result_keeps_the_last_success_through_failures(backend: B
     backend.store.record_sync_result(ok=True, error=None, at=T0 + timedelta(minutes=2))
     status = backend.store.sync_status()
     assert (status.last_success_at, status.last_error) == (T0 + timedelta(minutes=2), None)
+
+
+def test_a_rejected_event_never_blocks_the_ones_behind_it(backend: Backend) -> None:
+    a, b, c = (make_event(n) for n in range(3))
+    for event in (a, b, c):
+        backend.add(event)
+    backend.store.acknowledge(_results((a, EventStatus.REJECTED)))
+    assert [e.id for e in backend.store.pending_events(1)] == [b.id]
+    assert backend.store.pending_count() == 2
+
+
+def test_a_retried_event_keeps_its_place_and_then_goes_like_any_other(backend: Backend) -> None:
+    a, b = make_event(0), make_event(1)
+    backend.add(a)
+    backend.add(b)
+    backend.store.acknowledge(_results((a, EventStatus.REJECTED)))
+    backend.store.retry_rejected(a.id)
+    assert [e.id for e in backend.store.pending_events(10)] == [a.id, b.id]  # oldest first
+    backend.store.acknowledge(_results((a, EventStatus.APPLIED)))
+    assert [e.id for e in backend.store.pending_events(10)] == [b.id]
+    assert backend.store.rejected_events() == []
+
+
+def test_only_a_rejected_event_can_be_retried(backend: Backend) -> None:
+    a = make_event(0)
+    backend.add(a)
+    with pytest.raises(LookupError):
+        backend.store.retry_rejected(a.id)  # pending, not rejected
+    with pytest.raises(LookupError):
+        backend.store.retry_rejected(make_event(9).id)  # never queued
+    assert [e.id for e in backend.store.pending_events(10)] == [a.id]
+
+
+def test_acknowledging_the_same_answers_twice_changes_nothing_more(backend: Backend) -> None:
+    # A push whose answer was lost is sent again; the server then says `duplicate`.
+    a, b, c = make_event(0), make_event(1), make_event(2)
+    for event in (a, b, c):
+        backend.add(event)
+    backend.store.acknowledge(_results((a, EventStatus.APPLIED), (b, EventStatus.REJECTED)))
+    backend.store.acknowledge(_results((a, EventStatus.DUPLICATE), (b, EventStatus.REJECTED)))
+    assert [e.id for e in backend.store.pending_events(10)] == [c.id]
+    assert [r.id for r in backend.store.rejected_events()] == [b.id]
+    status = backend.store.sync_status()
+    assert (status.pending, status.rejected) == (1, 1)
+
+
+def test_pages_move_the_cursor_forward_one_after_another(backend: Backend) -> None:
+    for cursor in (3, 7, 12):
+        page = PullResponse(
+            cursor=cursor,
+            has_more=cursor < 12,
+            remaining=12 - cursor,
+            products=[product(1, cursor)],
+        )
+        backend.store.apply_pull_page(page)
+        assert backend.store.pull_cursor() == cursor
+
+
+def test_a_failure_before_any_success_has_no_success_time(backend: Backend) -> None:
+    backend.store.record_sync_result(ok=False, error="server unreachable", at=T0)
+    status = backend.store.sync_status()
+    assert (status.last_success_at, status.last_error) == (None, "server unreachable")
+
+
+def test_a_conflict_is_kept_like_a_rejection_never_deleted(backend: Backend) -> None:
+    a, b = make_event(0), make_event(1)
+    backend.add(a)
+    backend.add(b)
+    backend.store.acknowledge(
+        [EventResult(id=a.id, status=EventStatus.CONFLICT, code="conflict", reason="other")]
+    )
+    assert [e.id for e in backend.store.pending_events(10)] == [b.id]
+    assert [(r.id, r.code) for r in backend.store.rejected_events()] == [(a.id, "conflict")]

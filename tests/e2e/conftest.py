@@ -221,32 +221,48 @@ class Till:
     worker: SyncWorker
     server: LiveServer
     token: str
+    base_url: str = ""
+    timeout: float = 10.0
     transport: Callable[[], httpx.BaseTransport] | None = None
     reports: list[Any] = field(default_factory=list)
 
     def http(self) -> httpx.Client:
         """A fresh HTTP client to the server (through ``transport`` when set)."""
         inner = self.transport() if self.transport is not None else httpx.HTTPTransport()
-        return httpx.Client(transport=inner, timeout=10)
+        return httpx.Client(transport=inner, timeout=self.timeout)
 
     def sync_client(self) -> SyncClient:
         """A sync client for this till against the live server."""
-        return SyncClient(self.http(), base_url=self.server.base_url, token=self.token)
+        return SyncClient(
+            self.http(), base_url=self.base_url or self.server.base_url, token=self.token
+        )
 
     def login_cashier(self, username: str = "siti", pin: str = CASHIER_PIN) -> None:
         """Log ``username`` in with ``pin``."""
         self.auth.login(self.server.user_id(username), pin)
 
 
-@pytest.fixture
-def till(live_server: LiveServer, tmp_path: Path) -> Iterator[Till]:
-    """A till enrolled over HTTP with the catalog not yet downloaded."""
-    settings = ClientSettings(
-        data_dir=tmp_path / "till", server_url=live_server.base_url, terminal_code=TERMINAL_CODE
-    )
+def make_till(
+    server: LiveServer,
+    data_dir: Path,
+    *,
+    terminal_code: str = TERMINAL_CODE,
+    base_url: str | None = None,
+    timeout: float = 10.0,
+    batch_size: int | None = None,
+) -> Till:
+    """A till enrolled over HTTP as ``terminal_code``, its data in ``data_dir``.
+
+    Sync talks to ``base_url`` (a proxy in front of the server, say; the server itself by
+    default) with ``timeout`` seconds per request. Close ``till.store`` when done.
+    """
+    url = base_url or server.base_url
+    settings = ClientSettings(data_dir=data_dir, server_url=url, terminal_code=terminal_code)
     store = LocalStore.open(settings)
     with httpx.Client(timeout=10) as http:
-        answer = enroll(http, live_server.base_url, live_server.enrollment_code(), "e2e till")
+        answer = enroll(
+            http, server.base_url, server.enrollment_code(terminal_code), f"e2e {terminal_code}"
+        )
     store.save_enrollment(
         device_token=answer.device_token,
         terminal_id=answer.terminal_id,
@@ -265,7 +281,7 @@ def till(live_server: LiveServer, tmp_path: Path) -> Iterator[Till]:
         client_factory,
         on_result=lambda report: holder["till"].reports.append(report),
         pull_limit=settings.pull_page_size,
-        batch_size=settings.push_batch_size,
+        batch_size=batch_size or settings.push_batch_size,
     )
     till = Till(
         settings=settings,
@@ -276,12 +292,21 @@ def till(live_server: LiveServer, tmp_path: Path) -> Iterator[Till]:
         refunds=RefundService(store, auth, settings),
         shifts=ShiftService(store, auth),
         worker=worker,
-        server=live_server,
+        server=server,
         token=answer.device_token,
+        base_url=url,
+        timeout=timeout,
     )
     holder["till"] = till
+    return till
+
+
+@pytest.fixture
+def till(live_server: LiveServer, tmp_path: Path) -> Iterator[Till]:
+    """A till enrolled over HTTP with the catalog not yet downloaded."""
+    till = make_till(live_server, tmp_path / "till")
     yield till
-    store.close()
+    till.store.close()
 
 
 @pytest.fixture

@@ -1,0 +1,215 @@
+"""Sales on the till: writing a sale (one transaction) and reading sales back.
+
+A sale is written with its lines, payments, local stock moves, receipt number and the
+outbox row that carries it to the server, all in ONE transaction: after a crash the sale
+is whole or absent, and its receipt number was used or never taken.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from uuid import UUID
+
+from pos_client.domain.receipts import format_receipt_number
+from pos_client.domain.sale import SaleDraft
+from pos_client.store.base import StoreBase, to_db_time
+from shared.ids import new_id
+from shared.models import (
+    EventType,
+    PaymentIn,
+    PaymentMethod,
+    SaleIn,
+    SaleLineIn,
+    StockMoveKind,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class SaleSummary:
+    """One line of the recent-sales list."""
+
+    id: UUID
+    receipt_number: str
+    created_at: datetime
+    total: int
+    status: str
+
+
+class SalesMixin(StoreBase):
+    """Record sales and read them back (for reprints, refunds and the recent-sales list)."""
+
+    def record_sale(self, draft: SaleDraft, *, terminal_code: str, day: date) -> SaleIn:
+        """Write a sale, its lines, payments, stock moves and outbox row in one transaction.
+
+        The receipt sequence of ``(terminal_code, day)`` is allocated in the same
+        transaction, so numbers are unique and gap-free per terminal and day without the
+        network. Returns the sale as sent to the server (with its receipt number).
+        """
+        event_id = str(new_id())
+        # Validate and serialise before taking the write lock; only the number is missing.
+        unnumbered = draft.to_wire("PENDING")
+        payload = unnumbered.model_dump(mode="json")
+        with self._write() as conn:
+            seq = conn.execute(
+                "INSERT INTO receipt_sequences (terminal_code, day, last_seq) VALUES (?, ?, 1) "
+                "ON CONFLICT(terminal_code, day) DO UPDATE SET last_seq = last_seq + 1 "
+                "RETURNING last_seq",
+                (terminal_code, day.isoformat()),
+            ).fetchone()[0]
+            number = format_receipt_number(terminal_code, day, seq)
+            sale = unnumbered.model_copy(update={"receipt_number": number})
+            payload["receipt_number"] = number
+            sale_id = str(sale.id)
+            created = to_db_time(sale.created_at)
+            conn.execute(
+                "INSERT INTO sales (id, receipt_number, shift_id, cashier_id, created_at, "
+                "order_discount, voucher_code, subtotal, discount_total, tax_total, total, "
+                "event_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    sale_id,
+                    sale.receipt_number,
+                    str(sale.shift_id) if sale.shift_id else None,
+                    sale.cashier_id,
+                    created,
+                    sale.order_discount,
+                    sale.voucher_code,
+                    sale.subtotal,
+                    sale.discount_total,
+                    sale.tax_total,
+                    sale.total,
+                    event_id,
+                ),
+            )
+            conn.executemany(
+                "INSERT INTO sale_lines (id, sale_id, line_no, product_id, sku, name, quantity, "
+                "unit_price, discount, order_discount, tax_rate_bp, tax_inclusive, tax, total) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (
+                        str(line.id),
+                        sale_id,
+                        n,
+                        line.product_id,
+                        line.sku,
+                        line.name,
+                        line.quantity,
+                        line.unit_price,
+                        line.discount,
+                        share,
+                        line.tax_rate_bp,
+                        line.tax_inclusive,
+                        line.tax,
+                        line.total,
+                    )
+                    for n, (line, share) in enumerate(
+                        zip(sale.lines, draft.line_order_discounts, strict=True), start=1
+                    )
+                ],
+            )
+            conn.executemany(
+                "INSERT INTO payments (id, sale_id, method, amount, tendered, change, reference, "
+                "order_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (
+                        str(p.id),
+                        sale_id,
+                        p.method.value,
+                        p.amount,
+                        p.tendered,
+                        p.change,
+                        p.reference,
+                        p.order_id,
+                    )
+                    for p in sale.payments
+                ],
+            )
+            self._insert_stock_moves(
+                [(line.product_id, -line.quantity) for line in sale.lines],
+                kind=StockMoveKind.SALE,
+                ref_id=sale_id,
+                event_id=event_id,
+                created=created,
+            )
+            self._insert_outbox(event_id, EventType.SALE, sale.created_at, payload)
+        return sale
+
+    def sale(self, sale_id: UUID) -> SaleIn | None:
+        """A sale as it was rung up (for reprint and refunds), or None."""
+        row = self._one("SELECT * FROM sales WHERE id = ?", (str(sale_id),))
+        if row is None:
+            return None
+        lines = self._all(
+            "SELECT * FROM sale_lines WHERE sale_id = ? ORDER BY line_no", (row["id"],)
+        )
+        payments = self._all("SELECT * FROM payments WHERE sale_id = ? ORDER BY id", (row["id"],))
+        return SaleIn(
+            id=UUID(row["id"]),
+            receipt_number=row["receipt_number"],
+            shift_id=UUID(row["shift_id"]) if row["shift_id"] else None,
+            cashier_id=row["cashier_id"],
+            created_at=datetime.fromisoformat(row["created_at"]),
+            lines=[
+                SaleLineIn(
+                    id=UUID(x["id"]),
+                    product_id=x["product_id"],
+                    sku=x["sku"],
+                    name=x["name"],
+                    quantity=x["quantity"],
+                    unit_price=x["unit_price"],
+                    discount=x["discount"],
+                    tax_rate_bp=x["tax_rate_bp"],
+                    tax_inclusive=bool(x["tax_inclusive"]),
+                    tax=x["tax"],
+                    total=x["total"],
+                )
+                for x in lines
+            ],
+            order_discount=row["order_discount"],
+            voucher_code=row["voucher_code"],
+            subtotal=row["subtotal"],
+            discount_total=row["discount_total"],
+            tax_total=row["tax_total"],
+            total=row["total"],
+            payments=[
+                PaymentIn(
+                    id=UUID(p["id"]),
+                    method=PaymentMethod(p["method"]),
+                    amount=p["amount"],
+                    tendered=p["tendered"],
+                    change=p["change"],
+                    reference=p["reference"],
+                    order_id=p["order_id"],
+                )
+                for p in payments
+            ],
+        )
+
+    def sale_id_by_receipt(self, receipt_number: str) -> UUID | None:
+        """The sale printed with ``receipt_number`` (e.g. scanned from its QR), or None."""
+        value = self._scalar(
+            "SELECT id FROM sales WHERE receipt_number = ?", (receipt_number.strip().upper(),)
+        )
+        return None if value is None else UUID(value)
+
+    def sale_status(self, sale_id: UUID) -> str | None:
+        """``completed`` or ``voided``, or None for an unknown sale."""
+        value = self._scalar("SELECT status FROM sales WHERE id = ?", (str(sale_id),))
+        return None if value is None else str(value)
+
+    def recent_sales(self, limit: int = 50) -> list[SaleSummary]:
+        """The latest sales on this till, newest first."""
+        return [
+            SaleSummary(
+                id=UUID(r["id"]),
+                receipt_number=r["receipt_number"],
+                created_at=datetime.fromisoformat(r["created_at"]),
+                total=r["total"],
+                status=r["status"],
+            )
+            for r in self._all(
+                "SELECT id, receipt_number, created_at, total, status FROM sales "
+                "ORDER BY created_at DESC, id DESC LIMIT ?",
+                (limit,),
+            )
+        ]
