@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from shared.errors import CodedError
 
 
@@ -43,8 +45,17 @@ class ApprovalRequired(DomainError):
 
     code = "approval_required"
 
-    def __init__(self, message: str, *, amount: int, base: int, threshold_bp: int) -> None:
-        super().__init__(message)
+    def __init__(
+        self,
+        code: str | None = None,
+        /,
+        *,
+        amount: int,
+        base: int,
+        threshold_bp: int,
+        **params: Any,
+    ) -> None:
+        super().__init__(code, amount=amount, base=base, threshold_bp=threshold_bp, **params)
         self.amount = amount
         self.base = base
         self.threshold_bp = threshold_bp

@@ -17,6 +17,7 @@ from pos_client.services.errors import (
 from pos_client.services.qris import QrisError, QrisGateway, QrisService
 from pos_client.services.refunds import RefundService
 from pos_client.services.shifts import ShiftService
+from pos_client.services.tender import TenderFlow
 
 __all__ = [
     "AuthError",
@@ -34,6 +35,7 @@ __all__ = [
     "QrisService",
     "RefundService",
     "ShiftService",
+    "TenderFlow",
     "UserLocked",
     "WrongPin",
     "utc_now",

@@ -1,4 +1,4 @@
-"""Errors of the till's services, each a sentence a cashier can read."""
+"""Errors of the till's services: a code and its parameters (see :mod:`shared.messages`)."""
 
 from __future__ import annotations
 

@@ -1,20 +1,17 @@
-"""QRIS at the till: start a payment, draw its QR, poll until final, complete the sale.
+"""QRIS at the till: the one port (:class:`QrisGateway`) and the server's implementation.
 
 A QRIS payment cannot complete offline (tripay.md): the payer's bank must reach the
 QRIS switch and Tripay must confirm. So :class:`QrisService` only talks to the server
 (through :class:`~pos_client.sync.payments_client.PaymentsClient`) and writes nothing
-on the till until the server says PAID; then :meth:`QrisService.complete` records the
-sale through :meth:`CheckoutService.checkout` with a :class:`QrisPayment` (and cash
-for the rest of a split tender). When the server is unreachable or Tripay fails, a
+on the till: it starts a payment, polls it, and stops waiting for it. The payment of
+the cart (QRIS parts, cash for the rest, finishing the sale) is
+:class:`~pos_client.services.tender.TenderFlow`, written against :class:`QrisGateway`
+(tests use a fake under ``tests/``). When the server is unreachable or Tripay fails, a
 :class:`QrisError` carries a message code and its parameters (``error.text("id")`` for
 the cashier, ``str(error)`` in English); the cart stays as it was and cash still works.
 
-:class:`QrisGateway` is the one port the payment screen is written against;
-:class:`QrisService` implements it (tests use a fake under ``tests/``).
-
-Every method except :meth:`QrisService.complete` may block on the network and touches
-no local database, so a UI worker thread may call them; ``complete`` writes the sale
-and belongs on the thread that owns the checkout's store.
+Every method may block on the network and none touches a local database, so a UI
+worker thread may call them.
 """
 
 from __future__ import annotations
@@ -34,8 +31,7 @@ import qrcode
 from qrcode.constants import ERROR_CORRECT_M
 
 from pos_client.domain.errors import DomainError
-from pos_client.domain.tender import CashTender, QrisPayment, Tender
-from pos_client.services.checkout import CheckoutResult, CheckoutService
+from pos_client.services.checkout import CheckoutService
 from pos_client.services.clock import Clock, utc_now
 from pos_client.sync.client import (
     AuthRevoked,
@@ -46,6 +42,7 @@ from pos_client.sync.client import (
 )
 from pos_client.sync.payments_client import PaymentGatewayError, PaymentsClient
 from shared.ids import new_id
+from shared.messages import has_message
 from shared.models import (
     CreatePaymentIn,
     CreateTransactionIn,
@@ -113,12 +110,6 @@ class QrisUnavailable(QrisError):
     code = "qris_unavailable"
 
 
-class QrisNotPaid(QrisError):
-    """A sale was to be completed with a QRIS order that is not PAID."""
-
-    code = "qris_not_paid"
-
-
 _TRIPAY_CODES = frozenset({"tripay_timeout", "tripay_rejected"})
 
 
@@ -139,7 +130,9 @@ def _rejected(exc: ServerRejected) -> QrisError:
         )
     if exc.code == "payment_in_progress":
         return QrisError("payment_in_progress", retryable=True, detail=exc.message)
-    refused = QrisError("qris_server_refused", detail=exc.message, reason=exc.message)
+    # The server's own code reads as its message when the tables have one.
+    reason = exc.code if has_message(exc.code, "en") else exc.message
+    refused = QrisError("qris_server_refused", detail=exc.message, reason=reason)
     return _coded(refused, exc.code)
 
 
@@ -257,7 +250,7 @@ def order_id_for(terminal_code: str) -> str:
 
 
 class QrisService:
-    """QRIS payments of one till: start, poll, cancel, and complete the sale.
+    """QRIS payments of one till through its server: start, poll, wait, cancel.
 
     ``sleep`` (default: a wait that :meth:`cancel` interrupts), ``rng`` (jitter),
     ``monotonic`` and ``now`` are injectable so tests run without real time.
@@ -268,7 +261,6 @@ class QrisService:
         client: PaymentsClient,
         *,
         terminal_code: str,
-        checkout: CheckoutService | None = None,
         method: QrisMethod = "QRIS",
         expires_in_minutes: int = DEFAULT_EXPIRY_MINUTES,
         sleep: Callable[[float], None] | None = None,
@@ -276,10 +268,9 @@ class QrisService:
         monotonic: Callable[[], float] = time.monotonic,
         now: Clock = utc_now,
     ) -> None:
-        """QRIS over ``client`` for the till ``terminal_code``; ``checkout`` completes sales."""
+        """QRIS over ``client`` for the till ``terminal_code``."""
         self.client = client
         self.terminal_code = terminal_code
-        self.checkout = checkout
         self.method: QrisMethod = method
         self.expires_in_minutes = expires_in_minutes
         self._sleep = sleep
@@ -289,7 +280,6 @@ class QrisService:
         self._lock = threading.Lock()
         self._orders: dict[str, PaymentOrderOut] = {}
         self._cancelled: dict[str, threading.Event] = {}
-        self._completed: set[str] = set()
 
     # -- asking the server -------------------------------------------------------------
     def _remember(self, order: PaymentOrderOut) -> PaymentOrderOut:
@@ -349,12 +339,6 @@ class QrisService:
                     raise
             self._pause(order_id, poll_delay(attempt, rng=self._rng))
         raise AssertionError("unreachable")  # pragma: no cover
-
-    def start_for_cart(self, amount: int | None = None) -> QrisCharge:
-        """Start QRIS for the checkout's cart: its total, or ``amount`` of it (a split)."""
-        checkout = self._require_checkout()
-        total = checkout.totals().total
-        return self.start(total if amount is None else amount, cart_items(checkout))
 
     def status(self, order_id: str) -> PaymentOrderOut:
         """The order's status now (one poll); raises :class:`QrisError` when it cannot say."""
@@ -431,46 +415,3 @@ class QrisService:
     def poll(self, order_id: str) -> QrisStatus:
         """One poll: the order's status now (:class:`QrisGateway`)."""
         return self.status(order_id).status
-
-    # -- finishing the sale ------------------------------------------------------------
-    def _require_checkout(self) -> CheckoutService:
-        if self.checkout is None:
-            raise RuntimeError("this QrisService was made without a CheckoutService")
-        return self.checkout
-
-    def paid_tender(self, order_id: str) -> QrisPayment:
-        """The :class:`QrisPayment` of a PAID order (asks the server unless seen PAID)."""
-        order = self._orders.get(order_id)
-        if order is None or order.status != "PAID":
-            order = self.status(order_id)
-        if order.status != "PAID":
-            known = order.status in ("UNPAID", "EXPIRED", "FAILED", "REFUND")
-            raise QrisNotPaid(
-                "qris_not_paid",
-                detail=f"order {order.order_id} is {order.status}",
-                state=f"qris_state_{order.status if known else 'other'}",
-            )
-        return QrisPayment(amount=order.amount, reference=order.reference, order_id=order.order_id)
-
-    def complete(
-        self, order_ids: str | Sequence[str], *, cash_tendered: int | None = None
-    ) -> CheckoutResult:
-        """Record the sale paid by the PAID QRIS order(s) and, for the rest, cash.
-
-        One local transaction through :meth:`CheckoutService.checkout`; a QRIS order is
-        used for at most one sale. Raises :class:`QrisNotPaid` (nothing written) when an
-        order is not PAID, and the checkout's own errors (say, cash short).
-        """
-        ids = [order_ids] if isinstance(order_ids, str) else list(order_ids)
-        checkout = self._require_checkout()
-        with self._lock:
-            used = [i for i in ids if i in self._completed]
-        if used or len(set(ids)) != len(ids):
-            raise QrisError("qris_already_used")
-        tenders: list[Tender] = [self.paid_tender(i) for i in ids]
-        if cash_tendered is not None:
-            tenders.append(CashTender(cash_tendered))
-        result = checkout.checkout(tenders)
-        with self._lock:
-            self._completed.update(ids)
-        return result

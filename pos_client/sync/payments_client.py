@@ -1,35 +1,22 @@
 """The till's HTTP calls for QRIS: the server's ``/api/v1/payment/*`` routes.
 
-Same seam as :class:`~pos_client.sync.client.SyncClient`: it takes an injected
-``httpx.Client`` (tests pass ``httpx.MockTransport``) and turns every failure into a
-typed error. It raises the sync client's errors (:class:`Offline`, :class:`AuthRevoked`,
-:class:`ProtocolMismatch`, :class:`ServerRejected`) plus one of its own,
-:class:`PaymentGatewayError`: the server is up but Tripay failed or refused. The sync
-client folds every 5xx into "offline", which is right for pushes but would hide from
-the cashier that the till is online and only QRIS is down.
+A :class:`~pos_client.sync.http.ServerClient` like the sync client (same seam, same
+errors: :class:`Offline`, :class:`AuthRevoked`, :class:`ProtocolMismatch`,
+:class:`ServerRejected`) plus one of its own, :class:`PaymentGatewayError`: the server
+is up but Tripay failed or refused. The sync client folds every 5xx into "offline",
+which is right for pushes but would hide from the cashier that the till is online and
+only QRIS is down.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NoReturn
 
 import httpx
 from pydantic import TypeAdapter, ValidationError
 
-from pos_client.sync.client import (
-    _RETRYABLE_4XX,
-    AuthRevoked,
-    Offline,
-    ProtocolMismatch,
-    ServerRejected,
-    SyncError,
-    _error_of,
-    _parse,
-    _url,
-)
+from pos_client.sync.http import Offline, ServerClient, SyncError, parse
 from shared.models import (
-    PROTOCOL_HEADER,
-    PROTOCOL_VERSION,
     CreatePaymentIn,
     CreateTransactionIn,
     PaymentChannelOut,
@@ -55,11 +42,11 @@ class PaymentGatewayError(SyncError):
     the same call may simply be tried again.
     """
 
+    code = "payment_gateway_error"
+
     def __init__(self, message: str, *, status_code: int, code: str, details: Any = None) -> None:
-        super().__init__(message)
+        super().__init__(message, code=code, details=details)
         self.status_code = status_code
-        self.code = code
-        self.details = details
 
     @property
     def retryable(self) -> bool:
@@ -75,56 +62,21 @@ class PaymentGatewayError(SyncError):
         return None
 
 
-def _send(http: httpx.Client, request: httpx.Request) -> httpx.Response:
-    """Send ``request``; failures become typed errors, Tripay's apart from the server's."""
-    try:
-        response = http.send(request)
-    except httpx.TransportError as exc:  # connect errors, timeouts, dropped connections
-        raise Offline(f"Server unreachable: {type(exc).__name__}: {exc}") from exc
-    status = response.status_code
-    if status < 400:
-        return response
-    code, message, details = _error_of(response)
-    if code.startswith(TRIPAY_CODE_PREFIX):
-        raise PaymentGatewayError(message, status_code=status, code=code, details=details)
-    if status >= 500 or status in _RETRYABLE_4XX:
-        # A proxy's 502 or the server's own 5xx: the server is not usable right now.
-        raise Offline(f"Server error {status}: {message}")
-    if status == 426:
-        raise ProtocolMismatch(message)
-    if status == 401:
-        raise AuthRevoked(message)
-    raise ServerRejected(message, status_code=status, code=code, details=details)
-
-
-class PaymentsClient:
+class PaymentsClient(ServerClient):
     """QRIS orders on the server on behalf of one enrolled terminal."""
 
     def __init__(self, http: httpx.Client, *, base_url: str, token: str) -> None:
         """Use ``http`` (its transport and timeouts) to reach ``base_url`` with ``token``."""
-        self._http = http
-        self.base_url = base_url.rstrip("/")
-        self._headers = {
-            "Authorization": f"Bearer {token}",
-            PROTOCOL_HEADER: str(PROTOCOL_VERSION),
-            "Accept": "application/json",
-        }
+        super().__init__(http, base_url=base_url, token=token)
 
-    def _post(self, path: str, body: str) -> httpx.Response:
-        request = self._http.build_request(
-            "POST",
-            _url(self.base_url, path),
-            content=body.encode(),
-            headers={**self._headers, "Content-Type": "application/json"},
-        )
-        return _send(self._http, request)
+    def _refusal(self, status: int, code: str, message: str, details: Any) -> NoReturn:
+        if code.startswith(TRIPAY_CODE_PREFIX):
+            raise PaymentGatewayError(message, status_code=status, code=code, details=details)
+        super()._refusal(status, code, message, details)
 
     def channels(self) -> list[PaymentChannelOut]:
         """The payment channels Tripay offers now (the server caches them)."""
-        request = self._http.build_request(
-            "GET", _url(self.base_url, CHANNELS_PATH), headers=self._headers
-        )
-        response = _send(self._http, request)
+        response = self.get(CHANNELS_PATH)
         try:
             return _CHANNELS.validate_json(response.content)
         except ValidationError as exc:
@@ -134,26 +86,16 @@ class PaymentsClient:
 
     def create_transaction(self, data: CreateTransactionIn) -> PaymentOrderOut:
         """Create the pending order (or get it back when ``order_id`` already exists)."""
-        response = self._post(CREATE_TRANSACTION_PATH, data.model_dump_json(exclude_none=True))
-        return _parse(response, PaymentOrderOut)
+        response = self.post(CREATE_TRANSACTION_PATH, data.model_dump_json(exclude_none=True))
+        return parse(response, PaymentOrderOut)
 
     def create_payment(self, data: CreatePaymentIn) -> PaymentOrderOut:
         """Ask for the order's QR (idempotent: the same QR comes back every time)."""
-        return _parse(self._post(CREATE_PAYMENT_PATH, data.model_dump_json()), PaymentOrderOut)
+        return parse(self.post(CREATE_PAYMENT_PATH, data.model_dump_json()), PaymentOrderOut)
 
     def status(self, order_id: str) -> PaymentOrderOut:
         """The order as the server knows it now; poll until ``final``."""
-        request = self._http.build_request(
-            "GET",
-            _url(self.base_url, STATUS_PATH),
-            params={"order_id": order_id},
-            headers=self._headers,
-        )
-        return _parse(_send(self._http, request), PaymentOrderOut)
-
-    def close(self) -> None:
-        """Close the underlying ``httpx.Client``."""
-        self._http.close()
+        return parse(self.get(STATUS_PATH, {"order_id": order_id}), PaymentOrderOut)
 
     def __enter__(self) -> PaymentsClient:
         return self

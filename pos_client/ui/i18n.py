@@ -7,10 +7,10 @@ a test catches: both tables must hold the same keys).
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable
+from shared.errors import CodedError
+from shared.messages import Language, render
 
-DEFAULT_LANGUAGE = "id"
+DEFAULT_LANGUAGE: Language = "id"
 LANGUAGES = {"id": "Bahasa Indonesia", "en": "English"}
 
 STRINGS: dict[str, dict[str, str]] = {
@@ -177,15 +177,6 @@ STRINGS: dict[str, dict[str, str]] = {
         "saved": "Pengaturan disimpan.",
         "test_print": "Tes cetak",
         "columns": "{n} kolom",
-        # errors the services raise, by their code (see describe)
-        "err_wrong_pin": "PIN salah. Sisa {attempts_left} kali percobaan.",
-        "err_user_locked": "Terlalu banyak PIN salah: pengguna ini dikunci sementara.",
-        "err_not_allowed": "Peran pengguna ini tidak boleh melakukan itu.",
-        "err_not_logged_in": "Masuk dulu dengan PIN.",
-        "err_invalid_barcode": "Barcode tidak terbaca (digit cek atau panjangnya salah).",
-        "err_product_not_found": "Produk tidak ditemukan di katalog kasir ini.",
-        "err_approval_required": "Diskon sebesar ini perlu persetujuan PIN supervisor.",
-        "err_voucher_invalid": "Voucher tidak bisa dipakai untuk transaksi ini.",
     },
     "en": {
         "app_title": "Kasir",
@@ -340,19 +331,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "saved": "Settings saved.",
         "test_print": "Test print",
         "columns": "{n} columns",
-        # errors the services raise, by their code (see describe)
-        "err_wrong_pin": "Wrong PIN. {attempts_left} attempts left.",
-        "err_user_locked": "Too many wrong PINs: this user is locked for a while.",
-        "err_not_allowed": "This user's role may not do that.",
-        "err_not_logged_in": "Log in with a PIN first.",
-        "err_invalid_barcode": "Cannot read that barcode (wrong check digit or length).",
-        "err_product_not_found": "No such product in this till's catalog.",
-        "err_approval_required": "A discount this large needs a supervisor's PIN.",
-        "err_voucher_invalid": "That voucher cannot be used on this sale.",
     },
 }
 
-_language = DEFAULT_LANGUAGE
+_language: Language = DEFAULT_LANGUAGE
 
 
 def set_language(code: str) -> None:
@@ -360,10 +342,10 @@ def set_language(code: str) -> None:
     global _language
     if code not in STRINGS:
         raise ValueError(f"unknown language {code!r}")
-    _language = code
+    _language = "en" if code == "en" else "id"
 
 
-def language() -> str:
+def language() -> Language:
     """The current language code."""
     return _language
 
@@ -374,231 +356,15 @@ def tr(key: str, **values: object) -> str:
     return text.format(**values) if values else text
 
 
-# -- service errors in Bahasa Indonesia ----------------------------------------------------
-#
-# The domain and services raise ``DomainError`` with an English sentence that carries the
-# specifics (amounts, quantities, receipt numbers, names). In Bahasa Indonesia each sentence
-# is matched whole against an English pattern and rewritten from its named groups, so the
-# specifics survive. Keep one entry per ``raise`` in ``pos_client/domain`` and
-# ``pos_client/services`` (tests/ui/test_i18n_errors.py finds a raise that has none).
+def describe(error: BaseException) -> str:
+    """An error as a sentence for the cashier in the current language.
 
-_ROLES_ID = {"cashier": "kasir", "supervisor": "supervisor", "manager": "manajer", "admin": "admin"}
-
-_BARCODE_PROBLEMS_ID: list[tuple[re.Pattern[str], str]] = [
-    (re.compile(r"barcode is empty"), "barcode kosong"),
-    (
-        re.compile(r"(?P<kind>.+) check digit is wrong \(expected (?P<digit>\d+)\)"),
-        "digit cek {kind} salah (seharusnya {digit})",
-    ),
-    (
-        re.compile(r"barcode length does not match any supported symbology"),
-        "panjang barcode tidak cocok dengan jenis barcode mana pun",
-    ),
-    (
-        re.compile(r"barcode may contain only printable ASCII without spaces"),
-        "barcode hanya boleh berisi huruf, angka dan tanda baca tanpa spasi",
-    ),
-]
-
-
-def _approval_subject_id(what: str) -> str:
-    """``the order discount`` / ``the discount on Kopi`` / ``Kopi`` in Bahasa Indonesia."""
-    if what == "the order discount":
-        return "diskon transaksi"
-    if what.startswith("the discount on "):
-        what = what.removeprefix("the discount on ")
-    return f"diskon untuk {what}"
-
-
-def _barcode_problem_id(problem: str) -> str:
-    for pattern, template in _BARCODE_PROBLEMS_ID:
-        match = pattern.fullmatch(problem)
-        if match:
-            return template.format(**match.groupdict())
-    return problem
-
-
-def _percent_id(value: str) -> str:
-    return value.replace(".", ",")  # 12.5 → 12,5
-
-
-def _line_name_id(name: str) -> str:
-    return "baris ini" if name == "this line" else name
-
-
-# Named groups with a special meaning; any other group keeps its text, except that
-# thousands written ``12,500`` (Python's ``:,``) become ``12.500`` as Indonesians write them.
-_GROUP_ID: dict[str, Callable[[str], str]] = {
-    "what": _approval_subject_id,
-    "problem": _barcode_problem_id,
-    "percent": _percent_id,
-    "role": lambda role: _ROLES_ID.get(role, role),
-    "line": _line_name_id,
-}
-_THOUSANDS = re.compile(r"\d{1,3}(?:,\d{3})+")
-
-
-def _p(pattern: str, template: str) -> tuple[re.Pattern[str], str]:
-    return re.compile(pattern), template
-
-
-ERROR_PATTERNS_ID: list[tuple[re.Pattern[str], str]] = [
-    # cart (pos_client/domain/cart.py)
-    _p(r"That line is no longer in the cart\.", "Baris itu sudah tidak ada di keranjang."),
-    _p(r"Quantity must be a whole number\.", "Jumlah harus bilangan bulat."),
-    _p(
-        r"Quantity must be between (?P<low>[\d,]+) and (?P<high>[\d,]+)\.",
-        "Jumlah harus antara {low} dan {high}.",
-    ),
-    _p(
-        r"A discount must be a whole, non-negative number\.",
-        "Diskon harus bilangan bulat dan tidak boleh negatif.",
-    ),
-    _p(r"A discount cannot be more than 100%\.", "Diskon tidak boleh lebih dari 100%."),
-    _p(r"(?P<name>.+) is not for sale\.", "{name} tidak dijual."),
-    _p(
-        r"The line discount would be more than the line's price\.",
-        "Diskon baris akan melebihi harga baris itu.",
-    ),
-    _p(
-        r"A supervisor must approve (?P<what>.+) \(above (?P<percent>[\d.]+)%\)\.",
-        "Supervisor harus menyetujui {what} (di atas {percent}%).",
-    ),
-    _p(r"The cart is empty\.", "Keranjang kosong."),
-    _p(
-        r"A line discount cannot be more than the line's price\.",
-        "Diskon baris tidak boleh melebihi harga baris itu.",
-    ),
-    _p(
-        r"The order discount cannot be more than the sale\.",
-        "Diskon transaksi tidak boleh melebihi nilai penjualan.",
-    ),
-    # refunds (pos_client/domain/refunds.py, with shared.pricing's refund_amount)
-    _p(
-        r"Nothing is left to refund on this sale\.",
-        "Tidak ada lagi yang bisa diretur dari penjualan ini.",
-    ),
-    _p(r"That line is not part of this sale\.", "Baris itu bukan bagian dari penjualan ini."),
-    _p(r"Refund quantities must be at least 1\.", "Jumlah retur minimal 1."),
-    _p(
-        r"Only (?P<left>[\d,]+) of (?P<line>.+) can still be refunded\.",
-        "Hanya {left} dari {line} yang masih bisa diretur.",
-    ),
-    _p(r"refund quantity must be positive", "Jumlah retur harus lebih dari 0."),
-    _p(r"cannot refund more than was sold", "Tidak bisa meretur lebih dari yang terjual."),
-    # tender (pos_client/domain/tender.py)
-    _p(r"Rp(?P<amount>[\d,]+) more is needed\.", "Uang masih kurang Rp{amount}."),
-    _p(r"A sale cannot have a negative total\.", "Total penjualan tidak boleh negatif."),
-    _p(
-        r"QRIS payments are more than the sale's total\.",
-        "Pembayaran QRIS melebihi total penjualan.",
-    ),
-    _p(r"Rp(?P<amount>[\d,]+) is still to be paid\.", "Masih harus dibayar Rp{amount}."),
-    _p(
-        r"No cash is due: QRIS already pays the whole sale\.",
-        "Tidak perlu tunai: QRIS sudah membayar seluruh penjualan.",
-    ),
-    _p(r"A QRIS payment must be more than Rp0\.", "Pembayaran QRIS harus lebih dari Rp0."),
-    _p(r"Cash tendered cannot be negative\.", "Uang diterima tidak boleh negatif."),
-    # vouchers (pos_client/domain/vouchers.py, cart totals, checkout)
-    _p(r"Voucher (?P<code>.+) is no longer active\.", "Voucher {code} sudah tidak aktif."),
-    _p(r"Voucher (?P<code>.+) is not valid yet\.", "Voucher {code} belum berlaku."),
-    _p(r"Voucher (?P<code>.+) has expired\.", "Voucher {code} sudah kedaluwarsa."),
-    _p(r"Voucher (?P<code>.+) has been used up\.", "Kuota voucher {code} sudah habis."),
-    _p(
-        r"Voucher (?P<code>.+) needs a minimum spend of Rp(?P<amount>[\d,]+)\.",
-        "Voucher {code} perlu belanja minimal Rp{amount}.",
-    ),
-    _p(r"There is no voucher (?P<code>.+)\.", "Voucher {code} tidak ada."),
-    # login and approvals (pos_client/services/auth.py)
-    _p(r"Wrong PIN; (?P<n>\d+) tries left\.", "PIN salah; sisa {n} percobaan."),
-    _p(r"Please log in first\.", "Silakan masuk dulu dengan PIN."),
-    _p(
-        r"(?P<name>.+) cannot approve this; a (?P<role>.+) must\.",
-        "{name} tidak boleh menyetujui ini; harus {role}.",
-    ),
-    _p(r"That user cannot log in on this till\.", "Pengguna itu tidak bisa masuk di kasir ini."),
-    _p(
-        r"(?P<name>.+) has no PIN yet; ask a manager to set one\.",
-        "{name} belum punya PIN; minta manajer membuatkannya.",
-    ),
-    _p(
-        r"(?P<name>.+) is locked after too many wrong PINs; try again in (?P<seconds>\d+) s\.",
-        "{name} terkunci karena terlalu banyak PIN salah; coba lagi dalam {seconds} detik.",
-    ),
-    _p(
-        r"Wrong PIN\. (?P<name>.+) is locked for (?P<seconds>\d+) s\.",
-        "PIN salah. {name} terkunci selama {seconds} detik.",
-    ),
-    # catalog (pos_client/services/catalog.py)
-    _p(r"Cannot read that barcode: (?P<problem>.+)\.", "Barcode tidak terbaca: {problem}."),
-    _p(
-        r"No product has barcode or SKU (?P<code>.+)\.",
-        "Produk dengan barcode atau SKU {code} tidak ditemukan.",
-    ),
-    _p(r"No product has barcode (?P<code>.+)\.", "Produk dengan barcode {code} tidak ditemukan."),
-    _p(r"No product has SKU (?P<sku>.+)\.", "Produk dengan SKU {sku} tidak ditemukan."),
-    _p(r"That product is not in the catalog\.", "Produk itu tidak ada di katalog."),
-    # checkout (pos_client/services/checkout.py)
-    _p(r"Open a shift before selling\.", "Buka shift dulu sebelum berjualan."),
-    _p(r"There is nothing to hold\.", "Tidak ada yang bisa ditahan."),
-    _p(r"Finish or hold the current cart first\.", "Selesaikan atau tahan keranjang ini dulu."),
-    _p(r"That held cart is gone\.", "Transaksi yang ditahan itu sudah tidak ada."),
-    # refunds and voids (pos_client/services/refunds.py)
-    _p(r"No sale (?P<number>.+) on this till\.", "Penjualan {number} tidak ada di kasir ini."),
-    _p(r"Open a shift before giving money back\.", "Buka shift dulu sebelum mengembalikan uang."),
-    _p(r"That sale is not on this till\.", "Penjualan itu bukan dari kasir ini."),
-    _p(
-        r"That sale was voided; there is nothing to refund\.",
-        "Penjualan itu sudah dibatalkan; tidak ada yang bisa diretur.",
-    ),
-    # shifts (pos_client/services/shifts.py)
-    _p(r"No shift is open\.", "Belum ada shift yang dibuka."),
-    _p(r"The float cannot be negative\.", "Modal awal tidak boleh negatif."),
-    _p(r"The amount must be more than Rp0\.", "Jumlah harus lebih dari Rp0."),
-    _p(r"Counted cash cannot be negative\.", "Uang dihitung tidak boleh negatif."),
-    _p(r"That shift is not closed\.", "Shift itu belum ditutup."),
-]
-
-
-def _group_id(name: str, value: str) -> str:
-    convert = _GROUP_ID.get(name)
-    if convert is not None:
-        return convert(value)
-    return _THOUSANDS.sub(lambda m: m.group().replace(",", "."), value)
-
-
-def translate_message_id(message: str) -> str | None:
-    """The English service sentence ``message`` in Bahasa Indonesia, or None if unknown."""
-    for pattern, template in ERROR_PATTERNS_ID:
-        match = pattern.fullmatch(message)
-        if match:
-            values = {k: _group_id(k, v) for k, v in match.groupdict().items()}
-            return template.format(**values)
-    return None
-
-
-def describe(error: Exception) -> str:
-    """A service error as a sentence for the cashier in the current language.
-
-    The services speak English with specifics; every error in English keeps its own
-    text. In Bahasa Indonesia the sentence is rewritten by :data:`ERROR_PATTERNS_ID`,
-    keeping its specifics (amounts, names, receipt numbers); a sentence no pattern knows
-    reads from this module's table by the error's stable ``code``, and anything else
-    (say, QRIS errors, already in Bahasa Indonesia) keeps its own text. An error that
-    speaks both languages itself (a ``text(language)`` method, as QRIS errors have) is
-    asked directly.
+    A :class:`~shared.errors.CodedError` (every error the till's domain, services and
+    sync client raise) is rendered from its code and parameters by the message table
+    of the current language (:mod:`shared.messages`). Anything else is a bug or a
+    failure nobody named: the cashier gets a plain sentence, never a traceback, and
+    nothing parses the exception's text.
     """
-    bilingual = getattr(error, "text", None)
-    if callable(bilingual):
-        return str(bilingual(_language))
-    if _language == "en":
-        return str(error)
-    translated = translate_message_id(str(error))
-    if translated is not None:
-        return translated
-    code = getattr(error, "code", None)
-    key = f"err_{code}"
-    if not code or key not in STRINGS[_language]:
-        return str(error)
-    return tr(key, attempts_left=getattr(error, "attempts_left", ""))
+    if isinstance(error, CodedError):
+        return error.text(_language)
+    return render("error", {}, _language)

@@ -22,6 +22,7 @@ from pos_client.services import (
 )
 from pos_client.services.clock import Clock, utc_now
 from pos_client.services.qris import QrisCharge, QrisError, QrisGateway, QrisService, QrisStatus
+from pos_client.services.tender import TenderFlow
 from pos_client.store import LocalStore
 from pos_client.sync.client import SyncClient
 from pos_client.sync.payments_client import PaymentsClient
@@ -75,6 +76,10 @@ class Till:
             transport=transport,
             now=now,
         )
+
+    def tender(self) -> TenderFlow:
+        """A payment of the cart as it is now, with this till's QRIS port."""
+        return TenderFlow(self.checkout, self.qris, now=self.now)
 
     # -- threads and the network -------------------------------------------------------
     def open_store(self) -> LocalStore:

@@ -2,8 +2,122 @@
 
 MESSAGES: dict[str, str] = {
     "error": "Something went wrong.",
+    # -- the till's own errors, by the class that raises them ------------------------
+    "domain_error": "The till cannot do that.",
+    "cart_error": "The cart cannot do that.",
+    "voucher_invalid": "That voucher cannot be used on this sale.",
+    "payment_error": "The payment does not pay this sale.",
+    "refund_error": "That refund is not allowed.",
+    "approval_required": "A supervisor must approve this discount.",
+    "shift_error": "The shift cannot do that.",
+    "auth_error": "Login refused.",
+    "invalid_barcode": "Cannot read that barcode.",
+    "product_not_found": "No such product in this till's catalog.",
+    # -- cart (pos_client/domain/cart.py) ----------------------------------------------
+    "line_gone": "That line is no longer in the cart.",
+    "quantity_not_whole": "Quantity must be a whole number.",
+    "quantity_out_of_range": "Quantity must be between {low:num} and {high:num}.",
+    "discount_not_whole": "A discount must be a whole, non-negative number.",
+    "discount_over_100": "A discount cannot be more than 100%.",
+    "product_not_for_sale": "{name} is not for sale.",
+    "line_discount_over_quantity_price": "The line discount would be more than the line's price.",
+    "line_discount_over_price": "A line discount cannot be more than the line's price.",
+    "order_discount_over_sale": "The order discount cannot be more than the sale.",
+    "approval_required_line": (
+        "A supervisor must approve the discount on {product} (above {threshold_bp:bp}%)."
+    ),
+    "approval_required_order": (
+        "A supervisor must approve the order discount (above {threshold_bp:bp}%)."
+    ),
+    "cart_empty": "The cart is empty.",
+    # -- tender (pos_client/domain/tender.py) ------------------------------------------
+    "cash_short": "Rp{amount:num} more is needed.",
+    "negative_total": "A sale cannot have a negative total.",
+    "qris_payment_not_positive": "A QRIS payment must be more than Rp0.",
+    "cash_negative": "Cash tendered cannot be negative.",
+    "qris_over_total": "QRIS payments are more than the sale's total.",
+    "still_to_pay": "Rp{amount:num} is still to be paid.",
+    "no_cash_due": "No cash is due: QRIS already pays the whole sale.",
+    "sale_already_paid": "This sale is already paid.",
+    # -- vouchers (pos_client/domain/vouchers.py, checkout) ----------------------------
+    "voucher_inactive": "Voucher {code} is no longer active.",
+    "voucher_not_yet_valid": "Voucher {code} is not valid yet.",
+    "voucher_expired": "Voucher {code} has expired.",
+    "voucher_used_up": "Voucher {code} has been used up.",
+    "voucher_min_spend": "Voucher {code} needs a minimum spend of Rp{amount:num}.",
+    "voucher_unknown": "There is no voucher {code}.",
+    # -- refunds (pos_client/domain/refunds.py, services/refunds.py) -------------------
+    "refund_line_not_in_sale": "That line is not part of this sale.",
+    "refund_quantity_below_one": "Refund quantities must be at least 1.",
+    "refund_only_left": "Only {left} of {name} can still be refunded.",
+    "refund_only_left_line": "Only {left} of this line can still be refunded.",
+    "refund_nothing_left": "Nothing is left to refund on this sale.",
+    "sale_not_found": "No sale {number} on this till.",
+    "shift_required_to_refund": "Open a shift before giving money back.",
+    "sale_not_on_till": "That sale is not on this till.",
+    "sale_voided": "That sale was voided; there is nothing to refund.",
+    # -- prices (shared/pricing.py) ----------------------------------------------------
+    "pricing_denominator": "denominator must be positive",
+    "pricing_negative_order_discount": "order discount cannot be negative",
+    "pricing_quantity": "quantity must be positive",
+    "pricing_negative": "prices, discounts and tax rates cannot be negative",
+    "pricing_line_discount": "a line discount cannot exceed the line's price",
+    "pricing_order_discount": "the order discount cannot exceed the sale's amount",
+    "pricing_refund_quantity": "refund quantity must be positive",
+    "pricing_refund_too_many": "cannot refund more than was sold",
+    # -- login and approvals (pos_client/services/auth.py) -----------------------------
+    "not_logged_in": "Please log in first.",
+    "not_allowed": "{name} cannot approve this; a {role:msg:role_} must.",
+    "role_cashier": "cashier",
+    "role_supervisor": "supervisor",
+    "role_manager": "manager",
+    "role_admin": "admin",
+    "user_cannot_log_in": "That user cannot log in on this till.",
+    "user_has_no_pin": "{name} has no PIN yet; ask a manager to set one.",
+    "user_locked": "{name} is locked after too many wrong PINs; try again in {seconds} s.",
+    "wrong_pin_locked": "Wrong PIN. {name} is locked for {seconds} s.",
+    "wrong_pin": "Wrong PIN; {attempts_left} tries left.",
+    "user_unknown": "There is no user '{username}' on this till.",
+    # -- catalog and barcodes (pos_client/services/catalog.py, shared/barcodes.py) -----
+    "barcode_unreadable": "Cannot read that barcode: {problem:msg}.",
+    "barcode_empty": "barcode is empty",
+    "barcode_check_digit": "{kind} check digit is wrong (expected {digit})",
+    "barcode_length": "barcode length does not match any supported symbology",
+    "barcode_charset": "barcode may contain only printable ASCII without spaces",
+    "product_not_found_barcode": "No product has barcode {code}.",
+    "product_not_found_sku": "No product has SKU {sku}.",
+    "product_not_found_code": "No product has barcode or SKU {code}.",
+    "product_not_in_catalog": "That product is not in the catalog.",
+    # -- checkout (pos_client/services/checkout.py) ------------------------------------
+    "shift_required_to_sell": "Open a shift before selling.",
+    "nothing_to_hold": "There is nothing to hold.",
+    "cart_not_empty": "Finish or hold the current cart first.",
+    "held_cart_gone": "That held cart is gone.",
+    # -- shifts (pos_client/services/shifts.py) ----------------------------------------
+    "no_open_shift": "No shift is open.",
+    "float_negative": "The float cannot be negative.",
+    "cash_move_zero": "The amount must be more than Rp0.",
+    "counted_cash_negative": "Counted cash cannot be negative.",
+    "shift_not_closed": "That shift is not closed.",
+    # -- the till's store checks again inside its transaction (pos_client/store/) ------
+    "sale_already_voided": "That sale is already voided.",
+    "void_after_refund": "A refunded sale cannot be voided; refund the rest instead.",
+    "refund_amount_mismatch": "The refund amount does not match the sale.",
+    "refund_total_mismatch": "The refund total is not the sum of its lines.",
+    "shift_already_open": "A shift is already open on this till.",
+    "shift_not_open": "That shift is not open.",
+    "cash_move_needs_open_shift": "Cash can only move during an open shift.",
+    "shift_unknown": "Unknown shift.",
+    # -- the server's answers, as the till's sync client reports them ------------------
+    "sync_error": "The server could not be used: {message}",
+    "sync_offline": "The server cannot be reached now; the till keeps working offline.",
+    "sync_protocol_mismatch": "The till app must be updated to talk to the server.",
+    "sync_auth_revoked": "This till is no longer enrolled with the server; call the manager.",
+    "server_refused": "The server refused this: {message}",
+    "payment_gateway_error": "The QRIS service (Tripay) has a problem. Try again, or take cash.",
     # -- QRIS at the till ---------------------------------------------------------------
     "qris_error": "QRIS cannot be used right now. Take cash.",
+    "qris_unavailable": "QRIS is not available right now. Take cash.",
     "qris_offline": "QRIS needs the server, and the till is offline. Take cash instead.",
     "qris_not_enrolled": "This till is not enrolled with a server yet; QRIS is unavailable.",
     "qris_amount_not_positive": "A QRIS amount must be more than Rp0.",
@@ -16,21 +130,115 @@ MESSAGES: dict[str, str] = {
         "QRIS takes {minimum:rupiah} to {maximum:rupiah}. Take cash, or split the payment."
     ),
     "payment_in_progress": "The QR code is still being made. Try again in a moment.",
-    "qris_server_refused": "The server refused this QRIS payment: {reason}",
+    "qris_server_refused": "The server refused this QRIS payment: {reason:msg}",
     "qris_auth_revoked": (
         "This till is no longer enrolled with the server, so QRIS cannot be used. "
         "Take cash and call the manager."
     ),
     "qris_protocol_mismatch": "The till app must be updated to use QRIS. Take cash.",
-    "qris_not_paid": (
-        "The QRIS payment is {state:msg}, so the sale is not finished. "
-        "Try QRIS again, or take cash."
-    ),
-    "qris_state_UNPAID": "not paid yet",
-    "qris_state_EXPIRED": "expired",
-    "qris_state_FAILED": "failed",
-    "qris_state_REFUND": "refunded",
-    "qris_state_other": "not paid",
     "qris_already_used": "This QRIS payment was already used for another sale.",
     "qris_unknown_order": "No QRIS payment {order_id}.",
+    # -- server --
+    "missing_token": "Sign in or send a bearer token.",
+    "terminal_revoked": "This terminal's access was revoked; ask a manager to enroll it again.",
+    "invalid_token": "The token is not valid.",
+    "token_signed_out": "This token was signed out; sign in again.",
+    "token_expired": "The token expired; sign in again.",
+    "user_inactive": "This user is deactivated.",
+    "user_required": "A terminal may not do this; sign in as a user.",
+    "role_required": "This needs the {required} role or higher.",
+    "protocol_mismatch": (
+        "This till speaks sync protocol {client_protocol}, the server speaks "
+        "{server_protocol}. Update the Kasir app on this till."
+    ),
+    "terminal_required": "Only an enrolled terminal may call this.",
+    "admin_manages_role": "Only an admin may manage a user with the {role} role.",
+    "username_taken": "The username {username} is taken.",
+    "role_needs_store": "A {role} belongs to a store; give store_id.",
+    "store_not_found": "There is no store {store_id}.",
+    "user_not_found": "There is no user {user_id}.",
+    "self_change": "You may not change your own role or deactivate yourself.",
+    "role_needs_store_none": "A {role} belongs to a store; this user has none.",
+    "terminal_just_created": (
+        "Terminal {terminal_code} was just created by someone else; ask again."
+    ),
+    "terminal_code_other_store": "Terminal code {terminal_code} belongs to another store.",
+    "terminal_enrolled": (
+        "Terminal {terminal_code} is enrolled; revoke it before enrolling it again."
+    ),
+    "enrollment_code_invalid": "This enrollment code is not known; check it.",
+    "enrollment_code_used": "This enrollment code was already used; ask a manager for a new one.",
+    "enrollment_code_expired": "This enrollment code expired; ask a manager for a new one.",
+    "terminal_not_found": "There is no terminal {terminal_id}.",
+    "barcode_used": "That barcode is already used by another product.",
+    "sku_used": "That SKU is already used by another product.",
+    "category_name_used": "A category with that name already exists.",
+    "tax_code_used": "A tax rate with that code already exists.",
+    "voucher_code_used": "A voucher with that code already exists.",
+    "conflict_stored": "The change clashes with what is stored.",
+    "category_taken": "A category named {name} already exists.",
+    "tax_code_taken": "A tax rate with code {tax_code} already exists.",
+    "voucher_code_taken": "A voucher with code {voucher_code} already exists.",
+    "category_not_found": "There is no category {category_id}.",
+    "tax_rate_not_found": "There is no tax rate {tax_rate_id}.",
+    "product_id_not_found": "There is no product {product_id}.",
+    "voucher_not_found": "There is no voucher {voucher_id}.",
+    "bad_barcode_empty": "Barcode {barcode}: barcode is empty.",
+    "bad_barcode_check_digit": "Barcode {barcode}: {kind} check digit is wrong (expected {digit}).",
+    "bad_barcode_length": (
+        "Barcode {barcode}: barcode length does not match any supported symbology."
+    ),
+    "bad_barcode_charset": (
+        "Barcode {barcode}: barcode may contain only printable ASCII without spaces."
+    ),
+    "product_value_taken": "The {field} {value} is already used by product {product_name}.",
+    "sku_name_blank": "SKU and name may not be blank.",
+    "field_blank": "{field} may not be blank.",
+    "field_not_null": "{field} may not be null.",
+    "bad_voucher_value": (
+        "A percent voucher's value is in basis points (1000 = 10 %) and at most 10000."
+    ),
+    "naive_datetime": "{field} needs a timezone, e.g. 2025-01-01T00:00:00+07:00.",
+    "bad_validity": "valid_from must be before valid_until.",
+    "category_name_empty": "The category name is empty.",
+    "bad_encoding": "The file is not UTF-8 text; save it as 'CSV UTF-8' and try again.",
+    "empty_csv": "The file is empty; it needs a header line.",
+    "bad_csv_header": (
+        "Line 1 must be a header naming the columns ({columns}); sku, name and price are "
+        "required."
+    ),
+    "csv_too_long": "The file has more than {max_lines} lines; split it.",
+    "import_conflict": (
+        "The catalog changed while this file was importing; nothing was imported. Import the "
+        "file again."
+    ),
+    "malformed_json": "The request body is not valid JSON.",
+    "request_invalid": "The request does not match the schema.",
+    "internal_error": "Something went wrong on the server.",
+    "database_unavailable": (
+        "The database could not save this right now; nothing was changed. Try again."
+    ),
+    "store_required": "Name the store (store_id).",
+    "stock_other_store": "You can only manage stock of your own store.",
+    "unknown_store": "Store {store_id} does not exist.",
+    "unknown_products": "Unknown product(s): {product_ids}.",
+    "zero_adjustment": "An adjustment of zero changes nothing.",
+    "duplicate_product": "Count each product once per stock take.",
+    "order_amount_out_of_range": (
+        "QRIS takes {minimum:,} to {maximum:,} rupiah; this order is {amount:,}. Take cash, or "
+        "split the payment."
+    ),
+    "order_conflict": "Order {order_id} already exists with other content; use a new order id.",
+    "tripay_conflict": (
+        "Tripay answered with a different transaction for this order. Ask a manager."
+    ),
+    "expiry_out_of_range": "{method} codes last {minimum} to {maximum} minutes.",
+    "order_payment_in_progress": (
+        "The QR for this order is still being made; try again in a moment."
+    ),
+    "order_not_found": "There is no payment order {order_id} for this till.",
+    "bad_period": "The period ends before it starts.",
+    "period_too_long": "A report covers at most {max_days} days.",
+    "bad_order": "Order by revenue or quantity.",
+    "unknown_rejected_event": "No rejected event {event_id}.",
 }

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -134,7 +134,9 @@ class FakeSyncStore:
 
     def retry_rejected(self, event_id: UUID) -> None:
         with self._lock:
-            row = self._outbox[event_id]
+            row = self._outbox.get(event_id)
+            if row is None or not row.rejected:
+                raise LookupError(f"no rejected event {event_id}")  # as LocalStore says
             row.rejected, row.code, row.reason = False, None, None
 
     def pull_cursor(self) -> int:
@@ -314,12 +316,16 @@ class FakeQrisGateway:
         polls_until_final: int = 2,
         ttl_seconds: int = 300,
         fail_start: str | None = None,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        on_start: Callable[[], None] | None = None,
     ) -> None:
-        """Set how the fake payments end."""
+        """Set how the fake payments end; ``on_start`` runs inside :meth:`start`."""
         self.outcome: QrisStatus = outcome
         self.polls_until_final = polls_until_final
         self.ttl_seconds = ttl_seconds
         self.fail_start = fail_start
+        self.now = now
+        self.on_start = on_start
         self._lock = threading.Lock()
         self._polls: dict[str, int] = {}
         self.started: list[tuple[str, int]] = []
@@ -327,6 +333,8 @@ class FakeQrisGateway:
 
     def start(self, amount: int, items: Sequence[OrderItemIn] = ()) -> QrisCharge:
         """A new fake order with an EMVCo-looking payload."""
+        if self.on_start is not None:
+            self.on_start()
         if self.fail_start:
             raise QrisError(self.fail_start)
         with self._lock:
@@ -339,7 +347,7 @@ class FakeQrisGateway:
             qr_string=f"00020101021226590016ID.CO.QRIS.WWW0215FAKE{order_id}5406{amount}6304ABCD",
             qr_url=None,
             reference=f"T{order_id}",
-            expires_at=datetime.now(UTC) + timedelta(seconds=self.ttl_seconds),
+            expires_at=self.now() + timedelta(seconds=self.ttl_seconds),
         )
 
     def poll(self, order_id: str) -> QrisStatus:

@@ -12,7 +12,6 @@ import io
 import itertools
 import json
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -26,9 +25,9 @@ from pyzbar import pyzbar
 from pos_client.domain import PaymentError
 from pos_client.services.qris import (
     FINAL_STATUSES,
+    QrisCharge,
     QrisError,
     QrisGateway,
-    QrisNotPaid,
     QrisOffline,
     QrisService,
     QrisUnavailable,
@@ -36,6 +35,7 @@ from pos_client.services.qris import (
     poll_delays,
     qr_png,
 )
+from pos_client.services.tender import QrisOutcome, QrisStep, TenderFlow
 from pos_client.sync.payments_client import PaymentsClient
 from shared.models import OrderItemIn, PaymentMethod, PaymentOrderOut
 
@@ -161,7 +161,6 @@ def make_service(till: Till, handler: Handler, timing: Timing) -> QrisService:
     return QrisService(
         client,
         terminal_code="T01",
-        checkout=till.checkout,
         sleep=timing.sleep,
         rng=lambda: 0.0,
         monotonic=timing.monotonic,
@@ -172,6 +171,23 @@ def make_service(till: Till, handler: Handler, timing: Timing) -> QrisService:
 @pytest.fixture
 def qris(till: Till, server: FakeServer, timing: Timing) -> QrisService:
     return make_service(till, server, timing)
+
+
+def flow_for(till: Till, qris: QrisGateway) -> TenderFlow:
+    """The payment of the till's cart as it is now, with ``qris`` as its port."""
+    return TenderFlow(till.checkout, qris, now=till.clock)
+
+
+def start(flow: TenderFlow, typed: int = 0) -> QrisCharge:
+    """Put a QR on screen for ``typed`` rupiah (or all that remains)."""
+    shown = flow.start_qris(typed)
+    assert shown is not None
+    return shown.charge
+
+
+def settle(flow: TenderFlow, qris: QrisService, charge: QrisCharge) -> QrisOutcome | None:
+    """Wait for the charge as the service does and hand the final status to the flow."""
+    return flow.on_status(charge.order_id, qris.wait(charge.order_id).status)
 
 
 def sales_count(till: Till) -> int:
@@ -196,8 +212,9 @@ def test_a_cart_paid_by_qris_becomes_a_sale_with_the_tripay_reference(
 ) -> None:
     total = ring_up(till)
     pending_before = till.store.pending_count()
+    flow = flow_for(till, qris)
 
-    charge = qris.start_for_cart()
+    charge = start(flow)
 
     assert charge.amount == total
     assert charge.qr_string == QR
@@ -224,8 +241,10 @@ def test_a_cart_paid_by_qris_becomes_a_sale_with_the_tripay_reference(
     assert final.status == "PAID" and final.final
     assert server.polls[charge.order_id] == 2
     assert timing.slept == [1.0]
+    assert flow.on_status(charge.order_id, final.status) is QrisOutcome.PAID
+    assert flow.remaining == 0
 
-    result = qris.complete(charge.order_id)
+    result = flow.pay()
 
     [payment] = result.sale.payments
     assert payment.method is PaymentMethod.QRIS
@@ -241,7 +260,7 @@ def test_a_cart_paid_by_qris_becomes_a_sale_with_the_tripay_reference(
     # The same QRIS payment cannot pay a second sale.
     ring_up(till)
     with pytest.raises(QrisError) as used:
-        qris.complete(charge.order_id)
+        flow.pay()
     assert "sudah dipakai" in used.value.text("id")
     assert sales_count(till) == 1
 
@@ -253,10 +272,12 @@ def test_split_tender_qris_part_and_cash_for_the_rest(
     total = till.checkout.totals().total
     assert total == 80_475
 
-    charge = qris.start_for_cart(50_000)
+    flow = flow_for(till, qris)
+    charge = start(flow, 50_000)
     assert json.loads(server.requests[0].content)["amount"] == 50_000
-    assert qris.wait(charge.order_id).status == "PAID"
-    result = qris.complete(charge.order_id, cash_tendered=31_000)
+    assert settle(flow, qris, charge) is QrisOutcome.PAID
+    assert flow.remaining == 30_475 and flow.change(31_000) == 525
+    result = flow.pay(31_000)
 
     methods = {p.method: p for p in result.sale.payments}
     assert methods[PaymentMethod.QRIS].amount == 50_000
@@ -269,13 +290,13 @@ def test_split_tender_qris_part_and_cash_for_the_rest(
 
 def test_split_tender_with_too_little_cash_writes_nothing(till: Till, qris: QrisService) -> None:
     till.checkout.scan(BERAS)
-    charge = qris.start_for_cart(50_000)
-    qris.wait(charge.order_id)
+    flow = flow_for(till, qris)
+    settle(flow, qris, start(flow, 50_000))
     with pytest.raises(PaymentError, match="more is needed"):
-        qris.complete(charge.order_id, cash_tendered=20_000)
+        flow.pay(20_000)
     assert sales_count(till) == 0 and len(till.checkout.cart.lines) == 1
     # The QRIS part is still good for the sale once the cash is right.
-    result = qris.complete(charge.order_id, cash_tendered=30_475)
+    result = flow.pay(30_475)
     assert result.change == 0 and sales_count(till) == 1
 
 
@@ -289,16 +310,17 @@ def test_an_expired_or_failed_qris_records_nothing_and_keeps_the_cart(
     server.statuses = ["UNPAID", "UNPAID", outcome]
     ring_up(till)
     pending_before = till.store.pending_count()
-    charge = qris.start_for_cart()
+    flow = flow_for(till, qris)
+    charge = start(flow)
 
     final = qris.wait(charge.order_id)
 
     assert final.status == outcome and final.final
-    with pytest.raises(QrisNotPaid) as refused:
-        qris.complete(charge.order_id)
-    words = {"EXPIRED": ("kedaluwarsa", "expired"), "FAILED": ("gagal", "failed")}[outcome]
-    assert f"Pembayaran QRIS {words[0]}" in refused.value.text("id")
-    assert f"The QRIS payment is {words[1]}" in refused.value.text("en")
+    assert flow.on_status(charge.order_id, final.status) is QrisOutcome(outcome.lower())
+    assert flow.paid == [] and flow.shown is None and flow.remaining == 12_000
+    with pytest.raises(PaymentError) as refused:
+        flow.pay()
+    assert refused.value.text("id") == "Uang masih kurang Rp12.000."
     assert sales_count(till) == 0 and till.store.pending_count() == pending_before
     assert len(till.checkout.cart.lines) == 2
     # Cash still takes the same cart.
@@ -313,9 +335,11 @@ def test_server_unreachable_refuses_qris_in_plain_words_and_cash_still_works(
     qris = make_service(till, server, timing)
     ring_up(till)
     pending_before = till.store.pending_count()
+    flow = flow_for(till, qris)
 
     with pytest.raises(QrisOffline) as refused:
-        qris.start_for_cart()
+        flow.start_qris()
+    assert flow.step is QrisStep.IDLE and flow.can_start_qris()
 
     assert refused.value.text("id") == (
         "QRIS perlu koneksi ke server, dan kasir sedang offline. Terima pembayaran tunai."
@@ -370,7 +394,7 @@ def test_tripay_failing_gives_a_clear_message_and_nothing_half_written(
     pending_before = till.store.pending_count()
 
     with pytest.raises(QrisUnavailable) as refused:
-        qris.start_for_cart()
+        flow_for(till, qris).start_qris()
 
     assert words_id in refused.value.text("id") and "tunai" in refused.value.text("id")
     assert words_en in refused.value.text("en")
@@ -497,32 +521,72 @@ def test_wait_raises_when_the_server_never_answers(
     assert sum(timing.slept) <= 10
 
 
-def test_cancel_stops_a_wait_in_progress_at_once(till: Till, server: FakeServer) -> None:
+def test_cancel_during_a_wait_stops_the_polling(
+    till: Till, server: FakeServer, timing: Timing
+) -> None:
     server.statuses = ["UNPAID"]
-    qris = QrisService(
+    orders: list[str] = []
+
+    def sleep_then_cancel(seconds: float) -> None:
+        timing.sleep(seconds)
+        service.cancel(orders[0])  # the cashier presses cancel during the first pause
+
+    service = QrisService(
         PaymentsClient(
             httpx.Client(transport=httpx.MockTransport(server)), base_url=BASE, token="tok-test"
         ),
         terminal_code="T01",
-        checkout=till.checkout,
+        sleep=sleep_then_cancel,
+        rng=lambda: 0.0,
+        monotonic=timing.monotonic,
+        now=till.clock,
+    )
+    charge = service.start(5_000)
+    orders.append(charge.order_id)
+
+    last = service.wait(charge.order_id)
+
+    assert last.status == "UNPAID" and service.cancelled(charge.order_id)
+    assert timing.slept == [1.0] and server.polls[charge.order_id] == 1
+
+
+def test_cancel_interrupts_a_wait_in_another_thread(till: Till, server: FakeServer) -> None:
+    server.statuses = ["UNPAID"]
+    polled = threading.Event()
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        answer = server(request)
+        if request.url.path.endswith("get-status-payment"):
+            polled.set()
+        return answer
+
+    qris = QrisService(
+        PaymentsClient(
+            httpx.Client(transport=httpx.MockTransport(handler)), base_url=BASE, token="tok-test"
+        ),
+        terminal_code="T01",
         now=till.clock,
     )  # the real sleep: a wait that cancel interrupts
     ring_up(till)
-    charge = qris.start_for_cart()
+    flow = flow_for(till, qris)
+    charge = start(flow)
     answer: list[PaymentOrderOut] = []
     waiter = threading.Thread(target=lambda: answer.append(qris.wait(charge.order_id)))
     waiter.start()
-    time.sleep(0.2)
-    started = time.monotonic()
+    assert polled.wait(5)
 
-    qris.cancel(charge.order_id)
+    assert flow.cancel_qris() == charge.order_id
+    flow.release(charge.order_id)
     waiter.join(5)
 
-    assert not waiter.is_alive() and time.monotonic() - started < 1
+    assert not waiter.is_alive()
     assert answer[0].status == "UNPAID"
     assert qris.cancelled(charge.order_id)
-    with pytest.raises(QrisNotPaid):
-        qris.complete(charge.order_id)
+    assert server.polls[charge.order_id] == 1  # no poll after the cancel
+    # A late answer for the cancelled QR changes nothing; the sale still needs paying.
+    assert flow.on_status(charge.order_id, "PAID") is None
+    with pytest.raises(PaymentError):
+        flow.pay()
     assert sales_count(till) == 0 and len(till.checkout.cart.lines) == 2
     # Cancelling sends nothing: the order simply expires on the server.
     assert set(server.routes()) == {"create-transaction", "create-payment", "get-status-payment"}

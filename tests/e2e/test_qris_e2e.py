@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -21,7 +21,8 @@ import uvicorn
 from fastapi import FastAPI
 from sqlalchemy import select
 
-from pos_client.services.qris import QrisOffline, QrisService, QrisUnavailable
+from pos_client.services.qris import QrisCharge, QrisOffline, QrisService, QrisUnavailable
+from pos_client.services.tender import QrisOutcome, TenderFlow
 from pos_client.sync.payments_client import PaymentsClient
 from shared.models import PaymentMethod
 from sync_server.catalog.demo import demo_items, seed_demo
@@ -121,11 +122,18 @@ def live_server(sandbox: Sandbox, tmp_path: Path) -> Iterator[LiveServer]:
         app.state.db.dispose()
 
 
-def qris_for(till: Till) -> QrisService:
+def qris_for(till: Till, sleep: Callable[[float], None] | None = None) -> QrisService:
     """The till's QRIS service, as the app wires it: over the till's own HTTP client."""
     client = PaymentsClient(till.http(), base_url=till.server.base_url, token=till.token)
     terminal_code = till.store.terminal_identity().terminal_code or "T01"
-    return QrisService(client, terminal_code=terminal_code, checkout=till.checkout)
+    return QrisService(client, terminal_code=terminal_code, sleep=sleep, rng=lambda: 0.0)
+
+
+def start(flow: TenderFlow, typed: int = 0) -> QrisCharge:
+    """Put a QR on screen for ``typed`` rupiah (or all that remains)."""
+    shown = flow.start_qris(typed)
+    assert shown is not None
+    return shown.charge
 
 
 def ring_up(till: Till) -> int:
@@ -142,28 +150,35 @@ def test_a_cart_paid_by_qris_is_sold_synced_and_recorded_as_qris(
 ) -> None:
     till, server = selling_till, selling_till.server
     assert till.worker.run_once().pending == 0  # the shift reached the server
-    qris = qris_for(till)
+    slept: list[float] = []
+
+    def customer_pays_during_the_first_pause(seconds: float) -> None:
+        if not slept:
+            assert charge.reference is not None
+            simulate(charge.reference, "pay", url=sandbox.url)
+        slept.append(seconds)
+        time.sleep(seconds)
+
+    qris = qris_for(till, sleep=customer_pays_during_the_first_pause)
     assert qris.available()
     total = ring_up(till)
+    flow = TenderFlow(till.checkout, qris)
 
-    charge = qris.start_for_cart()
+    charge = start(flow)
 
     assert charge.amount == total
     assert charge.reference is not None and charge.reference.startswith("DEV-T")
     assert crc_is_valid(charge.qr_string)  # an EMVCo payload the QR can carry
     assert till.store.pending_count() == 0  # nothing written while the customer pays
 
-    # The customer pays a moment later, while the till is polling.
-    reference = charge.reference
-    payer = threading.Timer(0.3, lambda: simulate(reference, "pay", url=sandbox.url))
-    payer.start()
-    started = time.monotonic()
+    # The customer pays while the till is polling: the first poll saw UNPAID, a later
+    # one on the backoff schedule (1 s, 2 s, ...) sees PAID.
     final = qris.wait(charge.order_id, timeout=20)
-    payer.join()
 
     assert final.status == "PAID" and final.paid_at is not None
-    assert time.monotonic() - started < 10
-    result = qris.complete(charge.order_id)
+    assert slept and slept == [1.0, 2.0, 4.0, 5.0, 5.0][: len(slept)]
+    assert flow.on_status(charge.order_id, final.status) is QrisOutcome.PAID
+    result = flow.pay()
     [payment] = result.sale.payments
     assert (payment.method, payment.amount) == (PaymentMethod.QRIS, total)
     assert till.checkout.cart.is_empty
@@ -193,21 +208,25 @@ def test_split_qris_and_cash_and_refusals_when_tripay_or_the_server_is_gone(
     qris = qris_for(till)
     total = ring_up(till)
     pending = till.store.pending_count()
+    flow = TenderFlow(till.checkout, qris)
 
     # Tripay unreachable: the server answers 502 and the till records nothing.
     sandbox.stop()
     with pytest.raises(QrisUnavailable) as tripay_down:
-        qris.start_for_cart(5_000)
+        flow.start_qris(5_000)
     assert "tunai" in tripay_down.value.text("id")
     assert till.store.pending_count() == pending and len(till.checkout.cart.lines) == 3
 
     # Tripay back: part QRIS, the rest cash.
     sandbox.start()
-    charge = qris.start_for_cart(5_000)
+    charge = start(flow, 5_000)
     assert charge.reference is not None
     simulate(charge.reference, "pay", url=sandbox.url)
-    assert qris.wait(charge.order_id, timeout=20).status == "PAID"
-    split = qris.complete(charge.order_id, cash_tendered=total - 5_000 + 1_000)
+    assert (
+        flow.on_status(charge.order_id, qris.wait(charge.order_id, timeout=20).status)
+        is QrisOutcome.PAID
+    )
+    split = flow.pay(total - 5_000 + 1_000)
     assert split.change == 1_000
     assert {p.method: p.amount for p in split.sale.payments} == {
         PaymentMethod.QRIS: 5_000,
@@ -218,7 +237,7 @@ def test_split_qris_and_cash_and_refusals_when_tripay_or_the_server_is_gone(
     server.stop()
     ring_up(till)
     with pytest.raises(QrisOffline) as offline:
-        qris.start_for_cart()
+        TenderFlow(till.checkout, qris).start_qris()
     assert "offline" in offline.value.text("id") and "offline" in offline.value.text("en")
     cash = till.checkout.checkout_cash(till.checkout.totals().total)
 

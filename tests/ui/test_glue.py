@@ -100,17 +100,15 @@ def test_service_errors_read_in_the_cashiers_language() -> None:
 
     try:
         set_language("id")
-        assert describe(WrongPin("Wrong PIN.", attempts_left=3)) == (
-            "PIN salah. Sisa 3 kali percobaan."
-        )
-        assert "dikunci" in describe(UserLocked("Locked.", until=datetime.now(UTC)))
-        assert describe(ProductNotFound("No product has barcode 1.")).startswith("Produk")
-        # An error without a translation keeps its own words rather than losing them.
-        assert describe(CartError("Quantity must be positive.")) == "Quantity must be positive."
+        assert describe(WrongPin("wrong_pin", attempts_left=3)) == "PIN salah; sisa 3 percobaan."
+        locked = UserLocked("user_locked", until=datetime.now(UTC), name="Sari", seconds=30)
+        assert "terkunci" in describe(locked)
+        not_found = ProductNotFound("product_not_found_barcode", code="1")
+        assert describe(not_found).startswith("Produk")
+        # An error raised with only its class's code still reads as a sentence.
+        assert describe(CartError()) == "Keranjang tidak bisa melakukan itu."
         set_language("en")
-        assert describe(ProductNotFound("No product has barcode 1.")) == (
-            "No product has barcode 1."
-        )
+        assert describe(not_found) == "No product has barcode 1."
     finally:
         set_language("id")
 

@@ -6,8 +6,8 @@ import socket
 
 from kivy.properties import BooleanProperty, NumericProperty
 
-from pos_client.sync.client import SyncError, enroll
-from pos_client.ui.i18n import tr
+from pos_client.sync.client import enroll
+from pos_client.ui.i18n import describe, tr
 from pos_client.ui.screens.base import KasirScreen, load_kv
 from pos_client.ui.workers import on_ui, run_in_worker
 from shared.models import EnrollOut
@@ -54,7 +54,7 @@ class FirstRunScreen(KasirScreen):
 
         def failed(exc: Exception) -> None:
             self.busy = False
-            reason = exc.message if isinstance(exc, SyncError) else str(exc)
+            reason = describe(exc)
             self.message = tr("enroll_failed", reason=reason)
 
         run_in_worker(job, done, failed, name="kasir-enroll")
@@ -80,7 +80,7 @@ class FirstRunScreen(KasirScreen):
 
         def failed(exc: Exception) -> None:
             self.busy = False
-            reason = exc.message if isinstance(exc, SyncError) else str(exc)
+            reason = describe(exc)
             self.message = tr("download_failed", reason=reason)
 
         run_in_worker(

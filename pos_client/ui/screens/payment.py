@@ -1,12 +1,13 @@
 """Payment: cash keypad with quick amounts and change due; QRIS with its QR code,
 countdown and live status; split tender (part QRIS, the rest cash).
 
-QRIS calls (start, poll, cancel) run in workers; the countdown is a Clock tick.
+The payment itself is :class:`~pos_client.services.tender.TenderFlow`; this screen
+shows it and calls it. Its network calls (start, poll, release) run in workers; the
+countdown and the polls are Clock ticks.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from kivy.clock import Clock, ClockEvent
@@ -14,8 +15,8 @@ from kivy.factory import Factory
 from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 
 from pos_client.domain.errors import DomainError
-from pos_client.domain.tender import CashTender, QrisPayment, Tender
-from pos_client.services.qris import FINAL_STATUSES, QrisCharge, QrisError, cart_items
+from pos_client.domain.tender import QrisPayment
+from pos_client.services.tender import QrisOutcome, QrisShown, TenderFlow
 from pos_client.ui.i18n import describe, tr
 from pos_client.ui.screens.base import KasirScreen, load_kv
 from pos_client.ui.widgets import qr_texture
@@ -35,8 +36,15 @@ def quick_amounts(due: int) -> list[int]:
     return amounts[:4]
 
 
+_OUTCOME_KEYS = {
+    QrisOutcome.EXPIRED: "qris_expired",
+    QrisOutcome.FAILED: "qris_failed",
+    QrisOutcome.CANCELLED: "qris_cancelled",
+}
+
+
 class PaymentScreen(KasirScreen):
-    """Take the money for the cart."""
+    """Take the money for the cart: shows a :class:`TenderFlow` and calls it."""
 
     total = NumericProperty(0)
     remaining = NumericProperty(0)
@@ -51,20 +59,26 @@ class PaymentScreen(KasirScreen):
     qris_busy = BooleanProperty(False)
 
     def __init__(self, **kwargs: Any) -> None:
-        """No QRIS in progress."""
+        """No payment yet."""
         super().__init__(**kwargs)
-        self.qris_payments: list[QrisPayment] = []
-        self._qris: QrisCharge | None = None
-        self._qris_amount = 0
+        self.flow: TenderFlow | None = None
         self._tick_event: ClockEvent | None = None
         self._poll_event: ClockEvent | None = None
+        self._polling = False
         self.poll_seconds = 2.0
+
+    @property
+    def qris_payments(self) -> list[QrisPayment]:
+        """The QRIS payments already PAID for this sale."""
+        return self.flow.paid if self.flow is not None else []
 
     def refresh(self) -> None:
         """A fresh payment for the cart's total."""
+        if self.flow is not None:
+            self._release(self.flow.cancel_qris())
         self._stop_qris()
-        self.qris_payments = []
-        self.total = self.till.checkout.totals().total
+        self.flow = self.till.tender()
+        self.total = self.flow.total
         self.ids.keypad.value = ""
         self.qris_status = ""
         self.ids.qr.texture = None
@@ -72,19 +86,21 @@ class PaymentScreen(KasirScreen):
         self.update_qris_availability()
 
     def _recompute(self) -> None:
-        paid = sum(p.amount for p in self.qris_payments)
-        self.remaining = self.total - paid
+        flow = self.flow
+        if flow is None:
+            return
+        self.remaining = flow.remaining
         self.tendered = int(self.ids.keypad.value or 0)
         self.due_text = format_rupiah(self.remaining)
         self.tendered_text = format_rupiah(self.tendered)
-        change = self.tendered - self.remaining
+        change = flow.change(self.tendered)
         self.change_text = (
             format_rupiah(change)
             if change >= 0
             else tr("cash_short", amount=format_rupiah(-change))
         )
         self.qris_paid_text = (
-            f"{tr('paid_qris')}: {format_rupiah(paid)}" if self.qris_payments else ""
+            f"{tr('paid_qris')}: {format_rupiah(flow.qris_paid)}" if flow.paid else ""
         )
         box = self.ids.quick
         box.clear_widgets()
@@ -115,127 +131,123 @@ class PaymentScreen(KasirScreen):
         else:
             self.qris_available, self.qris_note = True, ""
 
-    # -- cash ----------------------------------------------------------------------------
+    # -- finishing -----------------------------------------------------------------------
     def pay_cash(self) -> None:
         """Finish the sale with the cash received (plus any QRIS already paid)."""
-        tenders: list[Tender] = [*self.qris_payments]
-        if self.remaining > 0:
-            tenders.append(CashTender(self.tendered))
-        self._finish(tenders)
+        self._finish(self.tendered)
 
-    def _finish(self, tenders: list[Tender]) -> None:
+    def _finish(self, cash: int) -> None:
+        flow = self.flow
+        if flow is None:
+            return
         try:
-            result = self.till.checkout.checkout(tenders)
+            result = flow.pay(cash)
         except DomainError as exc:
             self.message = describe(exc)
             return
+        self._release(flow.cancel_qris())
         self._stop_qris()
         self.app.sale_done(result)
 
     # -- QRIS ----------------------------------------------------------------------------
     def start_qris(self) -> None:
         """Show a QR for the typed amount (part payment) or for everything that is left."""
-        gateway = self.till.qris
+        flow = self.flow
         self.update_qris_availability()
-        if gateway is None or not self.qris_available or self.qris_busy or self.remaining <= 0:
+        if flow is None or not self.qris_available or not flow.can_start_qris():
             return
         typed = self.tendered
-        amount = typed if 0 < typed < self.remaining else self.remaining
-        items = cart_items(self.till.checkout)
         self.qris_busy = True
         self.qris_status = tr("qris_starting")
-        self._qris_amount = amount
 
-        def started(payment: QrisCharge) -> None:
-            self._qris = payment
-            self.ids.qr.texture = qr_texture(payment.qr_string)
+        def started(shown: QrisShown | None) -> None:
+            if shown is None or flow is not self.flow:
+                return  # cancelled meanwhile (the flow released the QR)
+            self.ids.qr.texture = qr_texture(shown.charge.qr_string)
             self.ids.keypad.value = ""
             self._tick(0)
             self._tick_event = Clock.schedule_interval(self._tick, 1.0)
             self._poll_event = Clock.schedule_interval(self._poll, self.poll_seconds)
 
         def failed(exc: Exception) -> None:
+            if flow is not self.flow:
+                return
             self.qris_busy = False
-            reason = describe(exc) if isinstance(exc, QrisError) else tr("qris_failed")
-            self.qris_status = tr("qris_error", reason=reason)
+            self.qris_status = tr("qris_error", reason=describe(exc))
 
-        run_in_worker(lambda: gateway.start(amount, items), started, failed, name="kasir-qris")
-
-    def _seconds_left(self) -> int:
-        if self._qris is None:
-            return 0
-        expires: datetime = self._qris.expires_at
-        return max(0, int((expires - self.till.now()).total_seconds()))
+        run_in_worker(lambda: flow.start_qris(typed), started, failed, name="kasir-qris")
 
     def _tick(self, _dt: float) -> None:
-        left = self._seconds_left()
-        if self._qris is None:
+        flow = self.flow
+        if flow is None or flow.shown is None:
             return
-        if left <= 0:
-            self._give_up("qris_expired")
+        expired = flow.expire_if_due()
+        if expired is not None:
+            self._ended(QrisOutcome.EXPIRED, release=expired)
             return
         self.qris_status = (
-            tr("qris_amount", amount=format_rupiah(self._qris_amount))
+            tr("qris_amount", amount=format_rupiah(flow.shown.amount))
             + "\n"
-            + tr("qris_waiting", seconds=left)
+            + tr("qris_waiting", seconds=flow.seconds_left())
         )
 
     def _poll(self, _dt: float) -> None:
-        payment, gateway = self._qris, self.till.qris
-        if payment is None or gateway is None:
+        flow = self.flow
+        if flow is None or flow.shown is None or self._polling:
             return
+        shown = flow.shown
+        self._polling = True
 
-        def answer(status: str) -> None:
-            if self._qris is None or self._qris.order_id != payment.order_id:
-                return  # cancelled meanwhile
-            if status == "PAID":
-                self._paid(payment)
-            elif status in FINAL_STATUSES:
-                key = "qris_expired" if status == "EXPIRED" else "qris_failed"
-                self._give_up(key, cancel=False)
+        def answer(outcome: QrisOutcome | None) -> None:
+            self._polling = False
+            if outcome is None or flow is not self.flow:
+                return
+            if outcome is QrisOutcome.PAID:
+                self._paid(shown.amount)
+            else:
+                self._ended(outcome)
 
         def failed(exc: Exception) -> None:
+            self._polling = False
             self.app.toast(describe(exc))  # a hiccup: keep polling until the QR expires
 
-        run_in_worker(lambda: gateway.poll(payment.order_id), answer, failed, name="kasir-qris")
+        run_in_worker(flow.check_qris, answer, failed, name="kasir-qris")
 
-    def _paid(self, payment: QrisCharge) -> None:
+    def _paid(self, amount: int) -> None:
         self._stop_qris()
-        self.qris_payments.append(
-            QrisPayment(
-                amount=self._qris_amount, reference=payment.reference, order_id=payment.order_id
-            )
-        )
-        self.qris_status = tr("qris_paid", amount=format_rupiah(self._qris_amount))
+        self.qris_status = tr("qris_paid", amount=format_rupiah(amount))
         self._recompute()
         if self.remaining == 0:
-            self._finish([*self.qris_payments])
+            self._finish(0)
 
-    def _give_up(self, key: str, *, cancel: bool = True) -> None:
-        payment, gateway = self._qris, self.till.qris
+    def _ended(self, outcome: QrisOutcome, *, release: str | None = None) -> None:
         self._stop_qris()
-        self.qris_status = tr(key)
-        if cancel and payment is not None and gateway is not None:
-            run_in_worker(lambda: gateway.cancel(payment.order_id), name="kasir-qris")
+        self.qris_status = tr(_OUTCOME_KEYS[outcome])
+        self._release(release)
+
+    def _release(self, order_id: str | None) -> None:
+        flow = self.flow
+        if order_id is not None and flow is not None:
+            run_in_worker(lambda: flow.release(order_id), name="kasir-qris")
 
     def cancel_qris(self) -> None:
         """The customer will not pay by QRIS after all."""
-        if self._qris is not None:
-            self._give_up("qris_cancelled")
+        flow = self.flow
+        if flow is not None and (flow.shown is not None or self.qris_busy):
+            self._ended(QrisOutcome.CANCELLED, release=flow.cancel_qris())
 
     def _stop_qris(self) -> None:
         for event in (self._tick_event, self._poll_event):
             if event is not None:
                 event.cancel()
         self._tick_event = self._poll_event = None
-        self._qris = None
         self.qris_busy = False
         if "qr" in self.ids:
             self.ids.qr.texture = None
 
     def back(self) -> None:
         """Back to the cart (a QR on screen is cancelled; QRIS already paid is kept out)."""
-        if self.qris_payments:
+        if self.flow is not None and not self.flow.can_leave():
             self.message = tr("paid_qris")
             return
         self.cancel_qris()

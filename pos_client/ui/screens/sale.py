@@ -200,7 +200,7 @@ class SaleScreen(KasirScreen):
                 popup.ids.message.text = tr("needs_approval")
                 return
             except DomainError as exc:
-                popup.ids.message.text = str(exc)
+                popup.ids.message.text = describe(exc)
                 return
             popup.dismiss()
             self.refresh()
