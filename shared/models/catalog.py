@@ -7,7 +7,15 @@ from enum import StrEnum
 
 from pydantic import Field
 
-from shared.models.common import BasisPoints, Rupiah, WireModel
+from shared.models.common import (
+    MAX_RUPIAH,
+    BasisPoints,
+    ChangeNumber,
+    Count,
+    RowId,
+    Rupiah,
+    WireModel,
+)
 
 
 class CategoryIn(WireModel):
@@ -20,8 +28,8 @@ class CategoryIn(WireModel):
 class CategoryOut(CategoryIn):
     """A category as the server stores it."""
 
-    id: int
-    change_no: int
+    id: RowId
+    change_no: ChangeNumber
 
 
 class TaxRateIn(WireModel):
@@ -37,8 +45,8 @@ class TaxRateIn(WireModel):
 class TaxRateOut(TaxRateIn):
     """A tax rate as stored."""
 
-    id: int
-    change_no: int
+    id: RowId
+    change_no: ChangeNumber
 
 
 class ProductIn(WireModel):
@@ -49,12 +57,12 @@ class ProductIn(WireModel):
         default=None, max_length=64, description="EAN-13, EAN-8, UPC-A or Code128 text."
     )
     name: str = Field(min_length=1, max_length=200, examples=["Indomie Goreng 85g"])
-    category_id: int | None = None
+    category_id: RowId | None = None
     unit: str = Field(default="pcs", min_length=1, max_length=16)
     price: Rupiah = Field(examples=[3500])
-    tax_rate_id: int | None = None
+    tax_rate_id: RowId | None = None
     active: bool = True
-    low_stock_threshold: int = Field(default=0, ge=0)
+    low_stock_threshold: Count = 0
 
 
 class ProductPatch(WireModel):
@@ -63,19 +71,19 @@ class ProductPatch(WireModel):
     sku: str | None = Field(default=None, min_length=1, max_length=64)
     barcode: str | None = Field(default=None, max_length=64)
     name: str | None = Field(default=None, min_length=1, max_length=200)
-    category_id: int | None = None
+    category_id: RowId | None = None
     unit: str | None = Field(default=None, min_length=1, max_length=16)
     price: Rupiah | None = None
-    tax_rate_id: int | None = None
+    tax_rate_id: RowId | None = None
     active: bool | None = None
-    low_stock_threshold: int | None = Field(default=None, ge=0)
+    low_stock_threshold: Count | None = None
 
 
 class ProductOut(ProductIn):
     """A product as stored, with the change number pull uses."""
 
-    id: int
-    change_no: int
+    id: RowId
+    change_no: ChangeNumber
     updated_at: datetime | None = None
 
 
@@ -92,27 +100,30 @@ class VoucherIn(WireModel):
     code: str = Field(min_length=1, max_length=32, examples=["HEMAT10"])
     kind: VoucherKind
     value: int = Field(
-        ge=1, description="Basis points for percent (1000 = 10 %), rupiah for fixed."
+        ge=1,
+        le=MAX_RUPIAH,
+        description="Basis points for percent (1000 = 10 %), rupiah for fixed "
+        f"(at most MAX_RUPIAH = {MAX_RUPIAH}).",
     )
     valid_from: datetime | None = None
     valid_until: datetime | None = None
     min_spend: Rupiah = 0
-    usage_limit: int | None = Field(default=None, ge=1)
+    usage_limit: Count | None = Field(default=None, ge=1)
     active: bool = True
 
 
 class VoucherOut(VoucherIn):
     """A voucher as stored."""
 
-    id: int
-    used_count: int = 0
-    change_no: int
+    id: RowId
+    used_count: Count = 0
+    change_no: ChangeNumber
 
 
 class StoreOut(WireModel):
     """A store and its receipt template (header, footer, NPWP)."""
 
-    id: int
+    id: RowId
     code: str
     name: str
     address: str = ""
@@ -122,19 +133,19 @@ class StoreOut(WireModel):
     receipt_header: str = ""
     receipt_footer: str = ""
     logo_text: str = ""
-    change_no: int = 0
+    change_no: ChangeNumber = 0
 
 
 class ImportLineError(WireModel):
     """One bad line of a CSV import, by its line number in the file (header is line 1)."""
 
-    line: int
+    line: Count
     errors: list[str]
 
 
 class ImportResult(WireModel):
     """What a bulk CSV import did: how many rows were created, updated, and which failed."""
 
-    created: int
-    updated: int
+    created: Count
+    updated: Count
     failed: list[ImportLineError]

@@ -13,16 +13,60 @@ PROTOCOL_VERSION = 1
 
 PROTOCOL_HEADER = "X-Kasir-Protocol"
 
-Rupiah = Annotated[int, Field(strict=True, ge=0, description="Whole rupiah, never a float.")]
-"""A non-negative amount of money in whole rupiah."""
+MAX_RUPIAH = 10**12
+"""Largest amount of money (whole rupiah, one trillion) any wire field may carry.
 
-SignedRupiah = Annotated[int, Field(strict=True, description="Whole rupiah, may be negative.")]
+Far above any real sale, shift or order, far below what a BIGINT column holds, so sums
+of many amounts stay exact. The one place this bound is set; every money field uses it.
+"""
+
+MAX_BIGINT = 2**63 - 1
+"""Largest value of a signed 64-bit column: server row ids, change numbers, cursors."""
+
+MAX_INT = 2**31 - 1
+"""Largest value of a signed 32-bit (INT) column: counts, quantities, thresholds."""
+
+Rupiah = Annotated[
+    int,
+    Field(
+        strict=True,
+        ge=0,
+        le=MAX_RUPIAH,
+        description=f"Whole rupiah, never a float; at most MAX_RUPIAH = {MAX_RUPIAH}.",
+    ),
+]
+"""A non-negative amount of money in whole rupiah, at most :data:`MAX_RUPIAH`."""
+
+SignedRupiah = Annotated[
+    int,
+    Field(
+        strict=True,
+        ge=-MAX_RUPIAH,
+        le=MAX_RUPIAH,
+        description=f"Whole rupiah, may be negative; at most MAX_RUPIAH = {MAX_RUPIAH} either way.",
+    ),
+]
+"""An amount of money that may be negative, within :data:`MAX_RUPIAH` either way."""
 
 Quantity = Annotated[int, Field(strict=True, gt=0, le=1_000_000)]
 """A count of units sold or refunded (always whole units)."""
 
 BasisPoints = Annotated[int, Field(strict=True, ge=0, le=10_000)]
 """A percentage in hundredths of a percent: 1100 = 11.00 %."""
+
+RowId = Annotated[int, Field(ge=1, le=MAX_BIGINT, description="A server row id (BIGINT).")]
+"""The id of a server row (user, product, store, terminal, ...)."""
+
+ChangeNumber = Annotated[
+    int, Field(ge=0, le=MAX_BIGINT, description="A server change number (BIGINT).")
+]
+"""A change number or pull cursor: 0 means "nothing yet"."""
+
+Count = Annotated[int, Field(ge=0, le=MAX_INT)]
+"""A non-negative count that fits an INT column."""
+
+SignedCount = Annotated[int, Field(ge=-MAX_BIGINT, le=MAX_BIGINT)]
+"""A signed whole number of units that fits a BIGINT column (stock on hand, moves)."""
 
 
 class WireModel(BaseModel):

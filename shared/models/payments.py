@@ -9,16 +9,38 @@ rupiah.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
-from shared.models.common import Quantity, Rupiah, WireModel
+from shared.models.common import (
+    MAX_BIGINT,
+    MAX_INT,
+    MAX_RUPIAH,
+    Count,
+    Quantity,
+    RowId,
+    Rupiah,
+    WireModel,
+)
 
 QrisMethod = Literal["QRIS", "QRISC", "QRIS2"]
 OrderStatus = Literal["UNPAID", "PAID", "EXPIRED", "FAILED", "REFUND"]
 
 ORDER_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
+
+TripayRupiah = Annotated[
+    int,
+    Field(
+        ge=-MAX_RUPIAH,
+        le=MAX_RUPIAH,
+        description=(
+            f"Whole rupiah as Tripay reports it; at most MAX_RUPIAH = {MAX_RUPIAH} either way."
+        ),
+    ),
+]
+"""Money in Tripay's bodies and our copies of them: not strict (Tripay's JSON decides),
+but within :data:`~shared.models.common.MAX_RUPIAH` like every amount."""
 
 
 class PaymentChannelOut(WireModel):
@@ -28,9 +50,9 @@ class PaymentChannelOut(WireModel):
     name: str = Field(examples=["QRIS by ShopeePay"])
     group: str = Field(examples=["E-Wallet"])
     active: bool
-    minimum_amount: int | None = Field(examples=[1000])
-    maximum_amount: int | None = Field(examples=[5000000])
-    fee_flat: int = Field(description="Flat fee in rupiah.", examples=[750])
+    minimum_amount: TripayRupiah | None = Field(examples=[1000])
+    maximum_amount: TripayRupiah | None = Field(examples=[5000000])
+    fee_flat: TripayRupiah = Field(description="Flat fee in rupiah.", examples=[750])
     fee_percent: str = Field(description="Percentage fee, e.g. `0.70`.", examples=["0.70"])
     icon_url: str | None = None
 
@@ -141,19 +163,19 @@ class PaymentOrderOut(WireModel):
     order_id: str
     status: OrderStatus
     final: bool = Field(description="True once PAID, EXPIRED, FAILED or REFUND: stop polling.")
-    amount: int
+    amount: TripayRupiah
     items: list[OrderItemIn]
-    store_id: int
-    terminal_id: int
+    store_id: RowId
+    terminal_id: RowId
     method: str | None
     reference: str | None = Field(description="Tripay's reference; null until the QR exists.")
     qr_string: str | None = Field(description="Draw this as the QR code.")
     qr_url: str | None
     checkout_url: str | None
-    fee_merchant: int | None
-    fee_customer: int | None
-    total_fee: int | None
-    amount_received: int | None
+    fee_merchant: TripayRupiah | None
+    fee_customer: TripayRupiah | None
+    total_fee: TripayRupiah | None
+    amount_received: TripayRupiah | None
     expires_at: datetime | None
     paid_at: datetime | None
     created_at: datetime
@@ -164,7 +186,7 @@ class OrderListOut(WireModel):
     """A page of orders, newest first."""
 
     orders: list[PaymentOrderOut]
-    next_offset: int | None = Field(description="Pass as ``offset`` for the next page.")
+    next_offset: Count | None = Field(description="Pass as ``offset`` for the next page.")
 
 
 CALLBACK_EXAMPLE: dict[str, JsonValue] = {
@@ -196,14 +218,14 @@ class TripayCallbackIn(BaseModel):
     merchant_ref: str = Field(max_length=64)
     payment_method: str | None = None
     payment_method_code: str | None = None
-    total_amount: int
-    fee_merchant: int | None = None
-    fee_customer: int | None = None
-    total_fee: int | None = None
-    amount_received: int | None = None
-    is_closed_payment: int | None = None
+    total_amount: TripayRupiah
+    fee_merchant: TripayRupiah | None = None
+    fee_customer: TripayRupiah | None = None
+    total_fee: TripayRupiah | None = None
+    amount_received: TripayRupiah | None = None
+    is_closed_payment: int | None = Field(default=None, ge=0, le=MAX_INT)
     status: str
-    paid_at: int | None = None
+    paid_at: int | None = Field(default=None, ge=0, le=MAX_BIGINT, description="Unix time.")
     note: str | None = None
 
 

@@ -8,7 +8,15 @@ from uuid import UUID
 
 from pydantic import Field, model_validator
 
-from shared.models.common import BasisPoints, Quantity, Rupiah, SignedRupiah, WireModel
+from shared.models.common import (
+    BasisPoints,
+    Quantity,
+    RowId,
+    Rupiah,
+    SignedCount,
+    SignedRupiah,
+    WireModel,
+)
 
 
 class PaymentMethod(StrEnum):
@@ -22,7 +30,7 @@ class SaleLineIn(WireModel):
     """One line of a sale, with the price and tax rule at the moment it was rung up."""
 
     id: UUID
-    product_id: int
+    product_id: RowId
     sku: str = Field(default="", max_length=64)
     name: str = Field(default="", max_length=200)
     quantity: Quantity
@@ -52,7 +60,7 @@ class SaleIn(WireModel):
     id: UUID
     receipt_number: str = Field(min_length=3, max_length=40)
     shift_id: UUID | None = None
-    cashier_id: int
+    cashier_id: RowId
     created_at: datetime
     lines: list[SaleLineIn] = Field(min_length=1, max_length=500)
     order_discount: Rupiah = 0
@@ -86,8 +94,8 @@ class RefundIn(WireModel):
     id: UUID
     sale_id: UUID
     shift_id: UUID | None = None
-    cashier_id: int
-    approved_by: int
+    cashier_id: RowId
+    approved_by: RowId
     reason: str = Field(default="", max_length=200)
     created_at: datetime
     lines: list[RefundLineIn] = Field(min_length=1, max_length=500)
@@ -99,8 +107,8 @@ class VoidIn(WireModel):
     """A whole sale cancelled (stock goes back), approved by a manager's PIN."""
 
     sale_id: UUID
-    cashier_id: int
-    approved_by: int
+    cashier_id: RowId
+    approved_by: RowId
     reason: str = Field(default="", max_length=200)
     created_at: datetime
 
@@ -109,7 +117,7 @@ class ShiftOpenIn(WireModel):
     """A cashier opens a shift with a cash float."""
 
     id: UUID
-    user_id: int
+    user_id: RowId
     opening_float: Rupiah
     opened_at: datetime
 
@@ -118,7 +126,7 @@ class ShiftCloseIn(WireModel):
     """A shift closed with the cash counted in the drawer."""
 
     id: UUID
-    user_id: int
+    user_id: RowId
     counted_cash: Rupiah
     expected_cash: SignedRupiah
     closed_at: datetime
@@ -129,7 +137,7 @@ class CashMoveIn(WireModel):
 
     id: UUID
     shift_id: UUID
-    user_id: int
+    user_id: RowId
     amount: SignedRupiah
     reason: str = Field(default="", max_length=200)
     created_at: datetime
@@ -150,10 +158,10 @@ class StockMoveOut(WireModel):
     """One signed movement of the stock ledger."""
 
     id: UUID
-    product_id: int
-    store_id: int
+    product_id: RowId
+    store_id: RowId
     kind: StockMoveKind
-    quantity: int
+    quantity: SignedCount
     ref_id: str | None = None
     note: str = ""
     created_at: datetime

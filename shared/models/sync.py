@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 from uuid import UUID
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ModelWrapValidatorHandler, PrivateAttr, model_validator
 
 from shared.models.catalog import CategoryOut, ProductOut, StoreOut, TaxRateOut, VoucherOut
-from shared.models.common import WireModel
+from shared.models.common import (
+    MAX_BIGINT,
+    MAX_INT,
+    ChangeNumber,
+    RowId,
+    SignedCount,
+    WireModel,
+)
 from shared.models.sales import (
     CashMoveIn,
     RefundIn,
@@ -29,6 +37,9 @@ MAX_PUSH_BYTES = 4 * 1024 * 1024
 
 MAX_PULL_LIMIT = 5000
 """Most changes one pull page may carry."""
+
+CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+"""The one spelling of an event id: lower-case hex, hyphenated 8-4-4-4-12."""
 
 
 class EventType(StrEnum):
@@ -60,10 +71,38 @@ class OutboxEvent(WireModel):
     not the whole batch; the payload is checked against ``PAYLOAD_SCHEMAS``.
     """
 
-    id: UUID
+    id: UUID = Field(
+        description="Canonical UUID (lower-case, hyphenated, not all zero); another "
+        "spelling rejects this event with `invalid_event_id`."
+    )
     type: str = Field(max_length=32, examples=["sale"])
     created_at: datetime
     payload: dict[str, Any]
+
+    _id_text: str | None = PrivateAttr(default=None)
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _keep_id_spelling(
+        cls, data: Any, handler: ModelWrapValidatorHandler[OutboxEvent]
+    ) -> OutboxEvent:
+        # Any UUID spelling parses, so the answer can still name the event; how it was
+        # spelt is kept to refuse that one event rather than the whole batch.
+        event = handler(data)
+        if isinstance(data, dict) and isinstance(data.get("id"), str):
+            event._id_text = data["id"]
+        return event
+
+    def id_problem(self) -> str | None:
+        """Why ``id`` is not a canonical event id, or None when it is one."""
+        if self.id.int == 0:
+            return "The all-zero UUID is not an event id."
+        if self._id_text is not None and not CANONICAL_UUID.fullmatch(self._id_text):
+            return (
+                f"Event id {self._id_text!r} is not written as a canonical UUID "
+                "(lower-case, hyphenated 8-4-4-4-12)."
+            )
+        return None
 
 
 class PushRequest(WireModel):
@@ -71,7 +110,10 @@ class PushRequest(WireModel):
 
     events: list[OutboxEvent] = Field(max_length=MAX_PUSH_EVENTS)
     waiting: int | None = Field(
-        default=None, ge=0, description="Events still waiting on the till (for sync health)."
+        default=None,
+        ge=0,
+        le=MAX_INT,
+        description="Events still waiting on the till (for sync health).",
     )
 
 
@@ -81,6 +123,15 @@ class EventStatus(StrEnum):
     APPLIED = "applied"
     DUPLICATE = "duplicate"
     REJECTED = "rejected"
+    CONFLICT = "conflict"
+    """The id was already used for a different event (or by another terminal).
+
+    Like ``rejected``: the till keeps the event and shows it; it is never deleted."""
+
+    @property
+    def kept(self) -> bool:
+        """True when the till must keep the event (refused), False when it may delete it."""
+        return self in (EventStatus.REJECTED, EventStatus.CONFLICT)
 
 
 class EventResult(WireModel):
@@ -102,10 +153,10 @@ class PushResponse(WireModel):
 class StockLevelOut(WireModel):
     """On-hand of one product in one store, as the server knows it."""
 
-    product_id: int
-    store_id: int
-    on_hand: int
-    change_no: int
+    product_id: RowId
+    store_id: RowId
+    on_hand: SignedCount
+    change_no: ChangeNumber
 
 
 class PullResponse(WireModel):
@@ -114,9 +165,11 @@ class PullResponse(WireModel):
     Save ``cursor`` in the same transaction as the rows; ask again while ``has_more``.
     """
 
-    cursor: int
+    cursor: ChangeNumber
     has_more: bool
-    remaining: int = Field(description="Changes still to come after this page (for progress).")
+    remaining: int = Field(
+        ge=0, le=MAX_BIGINT, description="Changes still to come after this page (for progress)."
+    )
     categories: list[CategoryOut] = Field(default_factory=list)
     tax_rates: list[TaxRateOut] = Field(default_factory=list)
     products: list[ProductOut] = Field(default_factory=list)

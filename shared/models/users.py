@@ -6,20 +6,20 @@ from datetime import datetime
 
 from pydantic import Field
 
-from shared.models.common import Role, WireModel
+from shared.models.common import ChangeNumber, Count, Role, RowId, WireModel
 
 
 class UserOut(WireModel):
     """A user as the till sees it after pull: the PIN hash lets it check PINs offline."""
 
-    id: int
+    id: RowId
     username: str
     full_name: str
     role: Role
-    store_id: int | None = None
+    store_id: RowId | None = None
     pin_hash: str | None = Field(default=None, description="argon2id hash of the PIN.")
     active: bool = True
-    change_no: int = 0
+    change_no: ChangeNumber = 0
 
 
 class UserCreate(WireModel):
@@ -28,7 +28,7 @@ class UserCreate(WireModel):
     username: str = Field(min_length=2, max_length=64, pattern=r"^[a-zA-Z0-9_.-]+$")
     full_name: str = Field(min_length=1, max_length=100)
     role: Role
-    store_id: int | None = None
+    store_id: RowId | None = None
     password: str | None = Field(default=None, min_length=8, max_length=128)
     pin: str | None = Field(default=None, pattern=r"^[0-9]{4,8}$")
 
@@ -61,7 +61,7 @@ class TokenOut(WireModel):
 class EnrollmentCodeRequest(WireModel):
     """A manager asks for a one-time code to enroll a terminal."""
 
-    store_id: int
+    store_id: RowId
     terminal_code: str = Field(
         min_length=1, max_length=16, pattern=r"^[A-Z0-9]+$", examples=["T01"]
     )
@@ -73,7 +73,7 @@ class EnrollmentCodeOut(WireModel):
     """The one-time code, shown once."""
 
     code: str
-    terminal_id: int
+    terminal_id: RowId
     terminal_code: str
     expires_at: datetime
 
@@ -89,21 +89,21 @@ class EnrollOut(WireModel):
     """The device token (shown once) and who the till now is."""
 
     device_token: str
-    terminal_id: int
+    terminal_id: RowId
     terminal_code: str
-    store_id: int
+    store_id: RowId
     store_name: str
 
 
 class TerminalOut(WireModel):
     """A terminal and its sync health."""
 
-    id: int
-    store_id: int
+    id: RowId
+    store_id: RowId
     code: str
     name: str
     enrolled_at: datetime | None = None
     revoked_at: datetime | None = None
     last_seen_at: datetime | None = None
-    events_waiting: int | None = None
-    rejected_events: int = 0
+    events_waiting: Count | None = None
+    rejected_events: Count = 0

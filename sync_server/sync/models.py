@@ -36,13 +36,20 @@ class SyncEvent(Base):
     type: Mapped[str] = mapped_column(String(32), nullable=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    digest: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    """sha256 (hex) of the event's canonical form: the same id with another digest is a
+    conflict. NULL for events applied before digests were kept (any copy is a duplicate)."""
 
 
 class RejectedEvent(Base):
-    """An event the server refused, kept with its reason for the manager to resolve."""
+    """An event the server refused, kept with its reason for the manager to resolve.
+
+    A record belongs to the terminal that sent the event: another terminal pushing the
+    same id gets a record of its own and can never change this one.
+    """
 
     __tablename__ = "rejected_events"
-    __table_args__ = (UniqueConstraint("event_id"),)
+    __table_args__ = (UniqueConstraint("terminal_id", "event_id"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     event_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False)

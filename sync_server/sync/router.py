@@ -8,6 +8,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 
 from shared.models import (
+    MAX_BIGINT,
     MAX_PULL_LIMIT,
     MAX_PUSH_BYTES,
     MAX_PUSH_EVENTS,
@@ -79,10 +80,12 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
     responses=_ERRORS,
 )
 def push(body: PushRequest, terminal: TerminalDep, db: DbDep) -> PushResponse:
-    """Apply each event at most once; answer `applied`, `duplicate` or `rejected` per id.
+    """Apply each event at most once; answer `applied`, `duplicate`, `conflict` or
+    `rejected` per id.
 
-    Retrying is always safe. A rejected event never blocks the others and is listed for
-    the manager with its reason.
+    Retrying is always safe. The same id with other content (or from another terminal)
+    is a `conflict`, never a `duplicate`. A rejected or conflicting event never blocks
+    the others and is listed for the manager with its reason.
     """
     return service.push_events(db, terminal=terminal, request=body)
 
@@ -96,7 +99,9 @@ def push(body: PushRequest, terminal: TerminalDep, db: DbDep) -> PushResponse:
 def pull(
     terminal: TerminalDep,
     db: DbDep,
-    cursor: Annotated[int, Query(ge=0, description="Largest change number already saved.")] = 0,
+    cursor: Annotated[
+        int, Query(ge=0, le=MAX_BIGINT, description="Largest change number already saved.")
+    ] = 0,
     limit: Annotated[int, Query(ge=1, le=MAX_PULL_LIMIT)] = 1000,
 ) -> Response:
     """Catalog, users (with PIN hashes), the store and its stock levels changed above

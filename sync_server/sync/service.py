@@ -24,6 +24,7 @@ from sync_server.core.database import Database, run_in_transaction, utcnow
 from sync_server.core.metrics import EVENTS_INGESTED, EVENTS_WAITING, SYNC_LAG
 from sync_server.stock.service import stamp_stock_changes
 from sync_server.sync.ingest import ingest_batch, parse_events
+from sync_server.sync.ingest.parse import time_problem
 from sync_server.sync.pull import pull_page
 
 log = logging.getLogger("kasir.sync")
@@ -34,6 +35,10 @@ FAST_ATTEMPTS = 2
 
 def push_events(db: Database, *, terminal: Terminal, request: PushRequest) -> PushResponse:
     """Apply a pushed batch exactly once and say what became of each event.
+
+    Each event is ``applied``, ``duplicate`` (this terminal already pushed the same
+    content under that id), ``conflict`` (the id was used for something else, or by
+    another terminal) or ``rejected`` (with a code and reason).
 
     The whole batch is one transaction. Another server committing the same event ids
     between our read and our insert makes the insert fail on the primary key: the
@@ -78,13 +83,14 @@ def _observe(terminal: Terminal, request: PushRequest, results: list[EventResult
     for (kind, status), n in counts.items():
         EVENTS_INGESTED.labels(type=kind, status=status).inc(n)
     oldest = min(
-        (e.created_at for e in request.events if e.created_at.tzinfo is not None), default=None
+        (e.created_at for e in request.events if time_problem("created_at", e.created_at) is None),
+        default=None,
     )
     if oldest is not None:
         SYNC_LAG.labels(terminal=terminal.code).set(max(0.0, (utcnow() - oldest).total_seconds()))
     if request.waiting is not None:
         EVENTS_WAITING.labels(terminal=terminal.code).set(request.waiting)
-    rejected = sum(n for (_, status), n in counts.items() if status == EventStatus.REJECTED)
+    rejected = sum(n for (_, status), n in counts.items() if EventStatus(status).kept)
     if rejected:
         log.info("terminal %s: %d of %d events rejected", terminal.code, rejected, len(results))
 

@@ -20,7 +20,7 @@ from sync_server.auth.models import Terminal, User
 from sync_server.catalog.models import Product
 from sync_server.core.database import utcnow
 from sync_server.core.models import Store
-from sync_server.sync.ingest.parse import ParsedEvent, Rejection
+from sync_server.sync.ingest.parse import ParsedEvent, Rejection, conflict
 from sync_server.sync.models import (
     CashMove,
     Refund,
@@ -48,6 +48,29 @@ REFUND_LINES = _table(RefundLine)
 SHIFTS = _table(Shift)
 CASH_MOVES = _table(CashMove)
 TERMINALS = _table(Terminal)
+
+
+@dataclass(frozen=True, slots=True)
+class AppliedEvent:
+    """An event id already applied: who sent it and its digest (None: from before digests)."""
+
+    terminal_id: int
+    digest: str | None
+
+
+def applied_events(
+    session: Session, event_ids: Iterable[uuid.UUID]
+) -> dict[uuid.UUID, AppliedEvent]:
+    """The events of ``event_ids`` already applied, by id."""
+    ids = list(event_ids)
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(SYNC_EVENTS.c.id, SYNC_EVENTS.c.terminal_id, SYNC_EVENTS.c.digest).where(
+            SYNC_EVENTS.c.id.in_(ids)
+        )
+    )
+    return {eid: AppliedEvent(terminal_id=tid, digest=digest) for eid, tid, digest in rows}
 
 
 @dataclass(slots=True)
@@ -102,7 +125,7 @@ class BatchContext:
         self.receipt_prefix = f"{terminal.code}-"
         self.zone = store_zone(timezone)
         self.now = utcnow()
-        self.applied_events: set[uuid.UUID] = set()
+        self.applied: dict[uuid.UUID, AppliedEvent] = {}
         self.products: set[int] = set()
         self.receipts: set[str] = set()
         self.users: dict[int, UserState] = {}
@@ -124,7 +147,7 @@ class BatchContext:
         sale_refs: set[uuid.UUID] = set()
         shift_refs: set[uuid.UUID] = set()
         for item in parsed:
-            if item.repeat_of is not None:
+            if item.repeat_of is not None or item.bad_id:
                 continue
             event_ids.append(item.event.id)
             p = item.payload
@@ -141,10 +164,7 @@ class BatchContext:
             elif isinstance(p, CashMoveIn):
                 shift_refs.add(p.shift_id)
                 users.add(p.user_id)
-        if event_ids:
-            ctx.applied_events = set(
-                session.scalars(select(SYNC_EVENTS.c.id).where(SYNC_EVENTS.c.id.in_(event_ids)))
-            )
+        ctx.applied = applied_events(session, event_ids)
         if products:
             ctx.products = set(session.scalars(select(Product.id).where(Product.id.in_(products))))
         if receipts:
@@ -199,6 +219,15 @@ class BatchContext:
                     store_id=store_id, voided=bool(voided), lines={}
                 )
             sale.lines[line_id] = LineState(pid, qty, total, r_qty, r_amount)
+
+    def refusal_of_copy(self, stored: AppliedEvent, item: ParsedEvent) -> Rejection | None:
+        """None when ``item`` is a copy of the applied event ``stored`` (a duplicate);
+        a conflict when the id was used by another terminal or for other content."""
+        if stored.terminal_id != self.terminal_id:
+            return conflict(item.event.id)
+        if stored.digest is None or stored.digest == item.digest:
+            return None
+        return conflict(item.event.id)
 
     # --- who may do what ------------------------------------------------------------
 

@@ -1,37 +1,58 @@
-"""Step 1 of ingest: check each event's payload against its schema, outside any transaction."""
+"""Step 1 of ingest: check each event's id, times and payload, outside any transaction.
+
+Every number of a payload is bounded by its schema (:mod:`shared.models`), so nothing
+that passes here overflows a column. An event that passes gets its digest: the sha256
+of its canonical form, kept with the applied event so that the same id pushed again
+with other content is told apart from a retry.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
+from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from shared.models import (
-    PAYLOAD_SCHEMAS,
-    CashMoveIn,
-    EventType,
-    OutboxEvent,
-    RefundIn,
-    SaleIn,
-    ShiftCloseIn,
-    ShiftOpenIn,
-    VoidIn,
-)
+from shared.models import PAYLOAD_SCHEMAS, EventStatus, EventType, OutboxEvent
 
-MAX_AMOUNT = 10**15
-"""Largest number (rupiah, id or quantity) a payload may carry; far above any real sale."""
+EARLIEST_TIME = datetime(1000, 1, 2, tzinfo=UTC)
+LATEST_TIME = datetime(9999, 12, 30, tzinfo=UTC)
+"""Times an event may carry: what a DATETIME column holds, a day inside either end so
+that the store's calendar day can always be computed. Anything else is refused."""
+
+CONFLICT = "conflict"
+"""Code (and status) of an event whose id was already used for something else."""
 
 
 class Rejection(Exception):
     """Why an event was refused: a stable code and a sentence for the manager."""
 
-    def __init__(self, code: str, reason: str) -> None:
+    def __init__(
+        self, code: str, reason: str, *, status: EventStatus = EventStatus.REJECTED
+    ) -> None:
         super().__init__(reason)
         self.code = code
         self.reason = reason
+        self.status = status
+
+
+def conflict(event_id: uuid.UUID) -> Rejection:
+    """The refusal of an id already used for another event.
+
+    The same sentence whoever used it, so a terminal learns nothing about another
+    terminal's events.
+    """
+    return Rejection(
+        CONFLICT,
+        f"Event id {event_id} was already used for a different event; this event was not "
+        "applied. Keep it and show it to a manager.",
+        status=EventStatus.CONFLICT,
+    )
 
 
 @dataclass(slots=True)
@@ -42,8 +63,15 @@ class ParsedEvent:
     kind: EventType | None = None
     payload: BaseModel | None = None
     rejection: Rejection | None = None
+    bad_id: bool = False
+    """The id is not canonical: refused before anything is looked up by it."""
     repeat_of: int | None = None
     """Index of an earlier event of the same batch with the same id."""
+    digest: str | None = None
+    """sha256 of the canonical form of a valid event (stored when it is applied)."""
+    fingerprint: str | None = None
+    """``digest``, or for an invalid event the sha256 of what was sent: compares copies
+    of one id within a batch. None when not even that could be computed."""
 
 
 def _error_text(exc: ValidationError) -> str:
@@ -51,45 +79,104 @@ def _error_text(exc: ValidationError) -> str:
     for err in exc.errors()[:10]:
         loc = ".".join(str(p) for p in err.get("loc", ())) or "payload"
         parts.append(f"{loc}: {err.get('msg', '')}")
-    return "; ".join(parts)
+    return "; ".join(parts)[:2000]
 
 
-def _numbers(payload: BaseModel) -> Iterator[int]:
-    """Every integer of a payload that reaches a query or a column."""
-    if isinstance(payload, SaleIn):
-        yield from (payload.cashier_id, payload.order_discount, payload.subtotal)
-        yield from (payload.discount_total, payload.tax_total, payload.total)
-        for line in payload.lines:
-            yield from (line.product_id, line.unit_price, line.discount, line.tax, line.total)
-        for pay in payload.payments:
-            yield from (pay.amount, pay.tendered or 0, pay.change)
-    elif isinstance(payload, RefundIn):
-        yield from (payload.cashier_id, payload.approved_by, payload.total)
-        yield from (line.amount for line in payload.lines)
-    elif isinstance(payload, VoidIn):
-        yield from (payload.cashier_id, payload.approved_by)
-    elif isinstance(payload, ShiftOpenIn):
-        yield from (payload.user_id, payload.opening_float)
-    elif isinstance(payload, ShiftCloseIn):
-        yield from (payload.user_id, payload.counted_cash, payload.expected_cash)
-    elif isinstance(payload, CashMoveIn):
-        yield from (payload.user_id, payload.amount)
-
-
-def _out_of_range(payload: BaseModel) -> bool:
-    return any(not -MAX_AMOUNT <= n <= MAX_AMOUNT for n in _numbers(payload))
-
-
-def _naive_datetime_field(model: BaseModel) -> str | None:
+def _datetimes(model: BaseModel) -> Iterator[tuple[str, datetime]]:
     for name in type(model).model_fields:
         value = getattr(model, name)
-        if isinstance(value, datetime) and value.tzinfo is None:
-            return name
+        if isinstance(value, datetime):
+            yield name, value
+
+
+def time_problem(name: str, moment: datetime) -> Rejection | None:
+    """Why ``moment`` cannot be taken (no UTC offset, or outside the storable years)."""
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        return Rejection("invalid_payload", f"{name}: the time must carry a UTC offset.")
+    try:
+        ok = EARLIEST_TIME <= moment.astimezone(UTC) <= LATEST_TIME
+    except OverflowError:
+        ok = False
+    if not ok:
+        return Rejection(
+            "time_out_of_range",
+            f"{name}: {moment.isoformat()} is outside the times this server can store "
+            f"({EARLIEST_TIME.date()} to {LATEST_TIME.date()}, UTC).",
+        )
     return None
 
 
+def _canonical_value(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat()
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    raise TypeError(f"no canonical form for {type(value).__name__}")
+
+
+def _sha256_json(body: Any) -> str:
+    text = json.dumps(
+        body,
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+        default=_canonical_value,
+    )
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def event_digest(kind: EventType, created_at: datetime, payload: BaseModel) -> str:
+    """sha256 (hex) of a valid event's canonical JSON: type, time and checked payload,
+    sorted keys, no whitespace, times in UTC, ids in their canonical spelling."""
+    return _sha256_json(
+        {
+            "type": kind.value,
+            "created_at": created_at,
+            "payload": payload.model_dump(mode="python"),
+        }
+    )
+
+
+def _raw_fingerprint(event: OutboxEvent) -> str | None:
+    try:
+        return _sha256_json(
+            {"type": event.type, "created_at": event.created_at.isoformat(), "raw": event.payload}
+        )
+    except (RecursionError, TypeError, ValueError):
+        return None
+
+
+def _check(item: ParsedEvent) -> None:
+    """Type, times and payload of one event; sets ``payload`` and ``digest`` or ``rejection``."""
+    event = item.event
+    try:
+        item.kind = EventType(event.type)
+    except ValueError:
+        item.rejection = Rejection(
+            "unknown_event_type", f"This server does not know events of type {event.type!r}."
+        )
+        return
+    item.rejection = time_problem("created_at", event.created_at)
+    if item.rejection is not None:
+        return
+    try:
+        payload = PAYLOAD_SCHEMAS[item.kind].model_validate(event.payload)
+    except ValidationError as exc:
+        item.rejection = Rejection("invalid_payload", _error_text(exc))
+        return
+    except RecursionError:
+        item.rejection = Rejection("invalid_payload", "The payload is nested too deeply.")
+        return
+    for name, moment in _datetimes(payload):
+        item.rejection = time_problem(name, moment)
+        if item.rejection is not None:
+            return
+    item.payload = payload
+    item.digest = event_digest(item.kind, event.created_at, payload)
+
+
 def parse_events(events: Sequence[OutboxEvent]) -> list[ParsedEvent]:
-    """Check every payload against its schema; unknown types and bad payloads are refused.
+    """Check every event; bad ids, unknown types, bad times and bad payloads are refused.
 
     Pure (no database), so it runs once even when the transaction is retried.
     """
@@ -98,37 +185,20 @@ def parse_events(events: Sequence[OutboxEvent]) -> list[ParsedEvent]:
     for index, event in enumerate(events):
         item = ParsedEvent(event=event)
         parsed.append(item)
+        id_problem = event.id_problem()
+        if id_problem is not None:
+            item.bad_id = True
+            item.rejection = Rejection("invalid_event_id", id_problem)
+            continue
+        _check(item)
+        item.fingerprint = item.digest or _raw_fingerprint(event)
         if event.id in first_index:
             item.repeat_of = first_index[event.id]
-            continue
-        first_index[event.id] = index
-        try:
-            item.kind = EventType(event.type)
-        except ValueError:
-            item.rejection = Rejection(
-                "unknown_event_type",
-                f"This server does not know events of type {event.type!r}.",
-            )
-            continue
-        if event.created_at.tzinfo is None:
-            item.rejection = Rejection(
-                "invalid_payload", "created_at: the time must carry a UTC offset."
-            )
-            continue
-        try:
-            item.payload = PAYLOAD_SCHEMAS[item.kind].model_validate(event.payload)
-        except ValidationError as exc:
-            item.rejection = Rejection("invalid_payload", _error_text(exc))
-            continue
-        naive = _naive_datetime_field(item.payload)
-        if naive is not None:
-            item.payload = None
-            item.rejection = Rejection(
-                "invalid_payload", f"{naive}: the time must carry a UTC offset."
-            )
-        elif _out_of_range(item.payload):
-            item.payload = None
-            item.rejection = Rejection(
-                "invalid_payload", f"A number in the payload is beyond {MAX_AMOUNT}."
-            )
+        else:
+            first_index[event.id] = index
     return parsed
+
+
+def same_event(a: ParsedEvent, b: ParsedEvent) -> bool:
+    """True when two copies of one id carry the same content."""
+    return a.fingerprint is not None and a.fingerprint == b.fingerprint

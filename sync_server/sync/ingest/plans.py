@@ -80,6 +80,7 @@ class EventPlan:
 
     index: int
     event: OutboxEvent
+    digest: str | None = None
     rows: dict[Table, list[dict[str, Any]]] = field(default_factory=lambda: defaultdict(list))
     updates: list[tuple[Update, dict[str, Any]]] = field(default_factory=list)
     moves: list[NewStockMove] = field(default_factory=list)

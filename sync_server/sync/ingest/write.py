@@ -12,7 +12,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Insert, Table, Update, literal_column, select, update
+from sqlalchemy import Insert, Table, Update, literal_column, null, update
 from sqlalchemy.dialects import mysql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -40,8 +40,9 @@ from sync_server.sync.ingest.context import (
     SYNC_EVENTS,
     TERMINALS,
     BatchContext,
+    applied_events,
 )
-from sync_server.sync.ingest.parse import ParsedEvent, Rejection
+from sync_server.sync.ingest.parse import ParsedEvent, Rejection, conflict, same_event
 from sync_server.sync.ingest.plans import VOID_SALE, EventPlan, plan_event
 
 INSERT_ORDER: tuple[Table, ...] = (
@@ -61,20 +62,61 @@ class _Vanished(Exception):
     """An update found no row: what it refers to failed earlier in careful mode."""
 
 
-def _event_row(ctx: BatchContext, event: OutboxEvent) -> dict[str, Any]:
+MAX_STORED_BYTES = 60_000
+"""Most bytes of a refused event kept for the manager (a TEXT column holds 65,535)."""
+
+MAX_STORED_DEPTH = 32
+"""Nesting kept of a refused event's payload; deeper levels become a marker."""
+
+MAX_REASON_CHARS = 2_000
+
+
+def _clip(value: Any, depth: int) -> Any:
+    if isinstance(value, dict | list):
+        if depth <= 0:
+            return "…(nested deeper than this is not kept)"
+        if isinstance(value, dict):
+            return {str(k): _clip(v, depth - 1) for k, v in value.items()}
+        return [_clip(v, depth - 1) for v in value]
+    return value
+
+
+def stored_form(event: OutboxEvent) -> str:
+    """A refused event as JSON for the manager: whole when it fits, otherwise clipped to
+    :data:`MAX_STORED_DEPTH` levels and cut to :data:`MAX_STORED_BYTES` (still JSON)."""
+    body = {
+        "id": str(event.id),
+        "type": event.type,
+        "created_at": event.created_at.isoformat(),
+        "payload": _clip(event.payload, MAX_STORED_DEPTH),
+    }
+    text = json.dumps(body, ensure_ascii=False, default=str)
+    if len(text.encode("utf-8")) <= MAX_STORED_BYTES:
+        return text
+    # Escaping at most multiplies a byte by six, so an eighth of the room always fits.
+    excerpt = json.dumps(body["payload"], ensure_ascii=False, default=str)
+    cut = excerpt.encode("utf-8")[: MAX_STORED_BYTES // 8].decode("utf-8", errors="ignore")
+    body["payload"] = None
+    body["payload_truncated"] = True
+    body["payload_excerpt"] = cut
+    return json.dumps(body, ensure_ascii=False, default=str)
+
+
+def _event_row(ctx: BatchContext, event: OutboxEvent, digest: str | None) -> dict[str, Any]:
     return {
         "id": event.id,
         "terminal_id": ctx.terminal_id,
         "type": event.type,
         "created_at": event.created_at,
         "received_at": ctx.now,
+        "digest": digest,
     }
 
 
 def _write_all(session: Session, ctx: BatchContext, plans: Sequence[EventPlan]) -> None:
     """The fast way: one bulk insert per table for the whole batch."""
     # Event ids in sorted order, so two servers given overlapping batches lock alike.
-    events = sorted((_event_row(ctx, p.event) for p in plans), key=lambda r: r["id"])
+    events = sorted((_event_row(ctx, p.event, p.digest) for p in plans), key=lambda r: r["id"])
     bulk_insert(session, SYNC_EVENTS, events)
     rows: dict[Table, list[dict[str, Any]]] = defaultdict(list)
     updates: dict[Update, list[dict[str, Any]]] = defaultdict(list)
@@ -93,7 +135,7 @@ def _write_all(session: Session, ctx: BatchContext, plans: Sequence[EventPlan]) 
 
 
 def _write_one(session: Session, ctx: BatchContext, plan: EventPlan) -> None:
-    session.execute(SYNC_EVENTS.insert(), [_event_row(ctx, plan.event)])
+    session.execute(SYNC_EVENTS.insert(), [_event_row(ctx, plan.event, plan.digest)])
     for table in INSERT_ORDER:
         table_rows = (
             stock_move_rows(store_id=ctx.store_id, moves=plan.moves)
@@ -110,15 +152,16 @@ def _write_one(session: Session, ctx: BatchContext, plan: EventPlan) -> None:
 def _write_carefully(
     session: Session,
     ctx: BatchContext,
+    parsed: Sequence[ParsedEvent],
     plans: Sequence[EventPlan],
     results: list[EventResult | None],
     rejections: dict[int, Rejection],
 ) -> list[EventPlan]:
     """The slow way, after the fast one hit a clash twice: each event in a savepoint.
 
-    An event whose ids clash with stored rows is refused (``id_conflict``), or counted as
-    a duplicate when another server applied the same event meanwhile. Returns the plans
-    that were written.
+    An event whose ids clash with stored rows is refused (``id_conflict``); when another
+    server applied an event of that id meanwhile, it is a duplicate or a conflict as if
+    it had been applied before the push. Returns the plans that were written.
     """
     written = []
     for plan in plans:
@@ -126,11 +169,15 @@ def _write_carefully(
             with session.begin_nested():
                 _write_one(session, ctx, plan)
         except (IntegrityError, _Vanished):
-            applied = session.scalar(
-                select(SYNC_EVENTS.c.id).where(SYNC_EVENTS.c.id == plan.event.id)
-            )
-            if applied is not None:
-                results[plan.index] = EventResult(id=plan.event.id, status=EventStatus.DUPLICATE)
+            stored = applied_events(session, [plan.event.id]).get(plan.event.id)
+            if stored is not None:
+                refusal = ctx.refusal_of_copy(stored, parsed[plan.index])
+                if refusal is None:
+                    results[plan.index] = EventResult(
+                        id=plan.event.id, status=EventStatus.DUPLICATE
+                    )
+                else:
+                    rejections[plan.index] = refusal
             else:
                 rejections[plan.index] = Rejection(
                     "id_conflict",
@@ -146,13 +193,18 @@ _REJECT_UPSERTS: dict[str, Insert] = {}
 
 
 def _rejected_upsert(dialect: str) -> Insert:
+    """Insert a refusal, or count it again on the sender's own record of that event id.
+
+    Keyed by (terminal, event id): a terminal only ever touches its own records. A
+    record refused again is open again, even if a manager had resolved it.
+    """
     stmt = _REJECT_UPSERTS.get(dialect)
     if stmt is not None:
         return stmt
     if dialect == "sqlite":
         lite = sqlite.insert(REJECTED)
         stmt = lite.on_conflict_do_update(
-            index_elements=[REJECTED.c.event_id],
+            index_elements=[REJECTED.c.terminal_id, REJECTED.c.event_id],
             set_={
                 "attempts": REJECTED.c.attempts + literal_column("1"),
                 "last_seen_at": lite.excluded.last_seen_at,
@@ -160,6 +212,9 @@ def _rejected_upsert(dialect: str) -> Insert:
                 "code": lite.excluded.code,
                 "reason": lite.excluded.reason,
                 "payload": lite.excluded.payload,
+                "resolved_at": null(),
+                "resolved_by": null(),
+                "resolution": null(),
             },
         )
     else:
@@ -173,6 +228,9 @@ def _rejected_upsert(dialect: str) -> Insert:
             code=my.inserted.code,
             reason=my.inserted.reason,
             payload=my.inserted.payload,
+            resolved_at=null(),
+            resolved_by=null(),
+            resolution=null(),
         )
     _REJECT_UPSERTS[dialect] = stmt
     return stmt
@@ -194,8 +252,8 @@ def _record_rejections(
                 "terminal_id": ctx.terminal_id,
                 "type": event.type[:32],
                 "code": rejection.code,
-                "reason": rejection.reason,
-                "payload": json.dumps(event.model_dump(mode="json"), ensure_ascii=False),
+                "reason": rejection.reason[:MAX_REASON_CHARS],
+                "payload": stored_form(event),
                 "first_seen_at": ctx.now,
                 "last_seen_at": ctx.now,
                 "attempts": 1,
@@ -207,12 +265,14 @@ def _record_rejections(
 
 def _drop_applied_meanwhile(
     session: Session,
+    ctx: BatchContext,
     parsed: Sequence[ParsedEvent],
     results: list[EventResult | None],
     rejections: dict[int, Rejection],
     indexes: Sequence[int],
 ) -> None:
-    """Turn a refusal into ``duplicate`` when another server applied that event meanwhile.
+    """Turn a refusal into ``duplicate`` (or ``conflict``) when another server applied an
+    event of that id meanwhile.
 
     Under READ COMMITTED each query sees the latest commits, so a sale committed by a
     concurrent push of the same batch can be missed by our duplicate check and then
@@ -222,10 +282,55 @@ def _drop_applied_meanwhile(
     if not indexes:
         return
     ids = {parsed[i].event.id: i for i in indexes}
-    for event_id in session.scalars(select(SYNC_EVENTS.c.id).where(SYNC_EVENTS.c.id.in_(ids))):
+    for event_id, stored in applied_events(session, ids).items():
         index = ids[event_id]
-        del rejections[index]
-        results[index] = EventResult(id=event_id, status=EventStatus.DUPLICATE)
+        refusal = ctx.refusal_of_copy(stored, parsed[index])
+        if refusal is None:
+            del rejections[index]
+            results[index] = EventResult(id=event_id, status=EventStatus.DUPLICATE)
+        else:
+            rejections[index] = refusal
+
+
+def _plan_all(
+    ctx: BatchContext,
+    parsed: Sequence[ParsedEvent],
+    results: list[EventResult | None],
+    rejections: dict[int, Rejection],
+    refused_by_checks: list[int],
+) -> list[EventPlan]:
+    """Decide each event: duplicate, conflict, refused, or a plan to write."""
+    plans: list[EventPlan] = []
+    for index, item in enumerate(parsed):
+        event = item.event
+        if item.bad_id:
+            assert item.rejection is not None
+            rejections[index] = item.rejection
+            continue
+        if item.repeat_of is not None:
+            # Identical copies take the first copy's answer (at the end); others conflict.
+            if not same_event(parsed[item.repeat_of], item):
+                rejections[index] = conflict(event.id)
+            continue
+        stored = ctx.applied.get(event.id)
+        if stored is not None:
+            refusal = ctx.refusal_of_copy(stored, item)
+            if refusal is None:
+                results[index] = EventResult(id=event.id, status=EventStatus.DUPLICATE)
+            else:
+                rejections[index] = refusal
+        elif item.rejection is not None or item.payload is None:
+            rejections[index] = item.rejection or Rejection("invalid_payload", "No payload.")
+        else:
+            plan = EventPlan(index=index, event=event, digest=item.digest)
+            try:
+                plan_event(ctx, plan, item.payload)
+            except Rejection as refused:
+                rejections[index] = refused
+                refused_by_checks.append(index)
+            else:
+                plans.append(plan)
+    return plans
 
 
 def ingest_batch(
@@ -245,47 +350,33 @@ def ingest_batch(
     results: list[EventResult | None] = [None] * len(parsed)
     rejections: dict[int, Rejection] = {}
     refused_by_checks: list[int] = []
-    plans: list[EventPlan] = []
-    for index, item in enumerate(parsed):
-        event = item.event
-        if item.repeat_of is not None:
-            continue
-        if event.id in ctx.applied_events:
-            results[index] = EventResult(id=event.id, status=EventStatus.DUPLICATE)
-        elif item.rejection is not None or item.payload is None:
-            rejections[index] = item.rejection or Rejection("invalid_payload", "No payload.")
-        else:
-            plan = EventPlan(index=index, event=event)
-            try:
-                plan_event(ctx, plan, item.payload)
-            except Rejection as refused:
-                rejections[index] = refused
-                refused_by_checks.append(index)
-            else:
-                plans.append(plan)
+    plans = _plan_all(ctx, parsed, results, rejections, refused_by_checks)
 
     if careful:
-        written = _write_carefully(session, ctx, plans, results, rejections)
+        written = _write_carefully(session, ctx, parsed, plans, results, rejections)
     else:
         if plans:
             _write_all(session, ctx, plans)
         written = plans
     for plan in written:
         results[plan.index] = EventResult(id=plan.event.id, status=EventStatus.APPLIED)
-    _drop_applied_meanwhile(session, parsed, results, rejections, refused_by_checks)
+    _drop_applied_meanwhile(session, ctx, parsed, results, rejections, refused_by_checks)
     for index, rejection in rejections.items():
         results[index] = EventResult(
             id=parsed[index].event.id,
-            status=EventStatus.REJECTED,
+            status=rejection.status,
             code=rejection.code,
-            reason=rejection.reason,
+            reason=rejection.reason[:MAX_REASON_CHARS],
         )
     _record_rejections(session, ctx, parsed, rejections)
-    if written:
+    refused_now = {parsed[i].event.id for i in rejections}
+    resolved = [p.event.id for p in written if p.event.id not in refused_now]
+    if resolved:
         session.execute(
             update(REJECTED)
             .where(
-                REJECTED.c.event_id.in_([p.event.id for p in written]),
+                REJECTED.c.terminal_id == ctx.terminal_id,
+                REJECTED.c.event_id.in_(resolved),
                 REJECTED.c.resolved_at.is_(None),
             )
             .values(resolved_at=ctx.now, resolution="applied when pushed again")
@@ -310,12 +401,12 @@ def ingest_batch(
         voided_sale_ids=[p["b_id"] for plan in written for s, p in plan.updates if s is VOID_SALE],
     )
     for index, item in enumerate(parsed):
-        if item.repeat_of is not None:
+        if item.repeat_of is not None and results[index] is None:
             first = results[item.repeat_of]
             assert first is not None
             results[index] = (
                 EventResult(id=first.id, status=EventStatus.DUPLICATE)
-                if first.status is not EventStatus.REJECTED
+                if first.status in (EventStatus.APPLIED, EventStatus.DUPLICATE)
                 else first
             )
     return [r for r in results if r is not None]
