@@ -9,6 +9,7 @@ included; the default is the 30 days up to today.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Annotated, Any, Literal
@@ -21,20 +22,15 @@ from sync_server.auth.deps import ManagerDep
 from sync_server.core.database import DbDep, ReportsDbDep
 from sync_server.reports import service
 from sync_server.reports.csv_export import rows_to_csv
+from sync_server.reports.registry import PERIOD_REPORTS, Report
 from sync_server.reports.schemas import (
-    CashierRow,
     Dashboard,
     Granularity,
-    PaymentMethodRow,
     PaymentOrderRow,
-    ProductRow,
-    RefundsVoidsDiscounts,
     RejectedEventRow,
-    SalesOverTime,
     StockFilter,
     StockLevelRow,
     TerminalHealthRow,
-    TerminalRow,
 )
 
 router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
@@ -92,108 +88,60 @@ def _period(
 PeriodDep = Annotated[Period, Depends(_period)]
 
 
-@router.get(
-    "/sales",
-    response_model=SalesOverTime,
-    responses=CSV_RESPONSE,
-    summary="Sales by day, ISO week, month or year",
-)
-def sales(
-    period: PeriodDep,
-    db: ReportsDbDep,
-    granularity: Granularity = "day",
-    fmt: FormatQuery = "json",
-) -> Any:
-    """Sales count, gross, discounts, tax, net, refunds and voids per period (voided sales
-    are not counted as sales). Example: `?granularity=month&start=2025-01-01&end=2025-12-31`."""
-    store, first, last = period.store, period.first, period.last
-    result = service.sales_over_time(
-        db, store_id=store, granularity=granularity, start=first, end=last
-    )
-    return _answer(fmt, f"sales-{granularity}-{first}-{last}", result, result.periods)
+def _no_options() -> dict[str, Any]:
+    return {}
 
 
-@router.get(
-    "/top-products",
-    response_model=list[ProductRow],
-    responses=CSV_RESPONSE,
-    summary="Best-selling products",
-)
-def top_products(
-    period: PeriodDep,
-    db: ReportsDbDep,
+def _sales_options(granularity: Granularity = "day") -> dict[str, Any]:
+    return {"granularity": granularity}
+
+
+def _top_products_options(
     limit: Annotated[int, Query(ge=1, le=1000)] = 20,
     order_by: Literal["revenue", "quantity"] = "revenue",
-    fmt: FormatQuery = "json",
-) -> Any:
-    """Units, revenue and refunds per product, best first."""
-    store, first, last = period.store, period.first, period.last
-    rows = service.top_products(
-        db, store_id=store, start=first, end=last, limit=limit, order_by=order_by
+) -> dict[str, Any]:
+    return {"limit": limit, "order_by": order_by}
+
+
+_OPTIONS: dict[str, Callable[..., dict[str, Any]]] = {
+    "sales": _sales_options,
+    "top-products": _top_products_options,
+}
+"""Query parameters a period report takes beyond store and period (default: none)."""
+
+
+def _add_period_route(report: Report) -> None:
+    """One GET route per registry entry: JSON by default, CSV with ``?format=csv``."""
+    options = _OPTIONS.get(report.path, _no_options)
+
+    def answer(
+        period: PeriodDep,
+        db: ReportsDbDep,
+        fmt: FormatQuery = "json",
+        # A default, not an annotation: the annotations are strings and ``options``
+        # is local to this function.
+        opts: dict[str, Any] = Depends(options),
+    ) -> Any:
+        result = report.run(db, store_id=period.store, start=period.first, end=period.last, **opts)
+        name = report.csv_name(
+            start=period.first, end=period.last, granularity=opts.get("granularity")
+        )
+        return _answer(fmt, name, result, list(report.rows(result)))
+
+    answer.__name__ = report.path.replace("-", "_")
+    router.add_api_route(
+        f"/{report.path}",
+        answer,
+        methods=["GET"],
+        response_model=report.answer,
+        responses=CSV_RESPONSE,
+        summary=report.summary,
+        description=report.description,
     )
-    return _answer(fmt, f"top-products-{first}-{last}", rows, rows)
 
 
-@router.get(
-    "/payment-methods",
-    response_model=list[PaymentMethodRow],
-    responses=CSV_RESPONSE,
-    summary="Money by payment method",
-)
-def payment_methods(
-    period: PeriodDep,
-    db: ReportsDbDep,
-    fmt: FormatQuery = "json",
-) -> Any:
-    """Cash and QRIS taken and refunded; each part of a split tender counts once."""
-    store, first, last = period.store, period.first, period.last
-    rows = service.by_payment_method(db, store_id=store, start=first, end=last)
-    return _answer(fmt, f"payment-methods-{first}-{last}", rows, rows)
-
-
-@router.get(
-    "/cashiers", response_model=list[CashierRow], responses=CSV_RESPONSE, summary="By cashier"
-)
-def cashiers(
-    period: PeriodDep,
-    db: ReportsDbDep,
-    fmt: FormatQuery = "json",
-) -> Any:
-    """Sales, refunds and voids each cashier rang up."""
-    store, first, last = period.store, period.first, period.last
-    rows = service.by_cashier(db, store_id=store, start=first, end=last)
-    return _answer(fmt, f"cashiers-{first}-{last}", rows, rows)
-
-
-@router.get(
-    "/terminals", response_model=list[TerminalRow], responses=CSV_RESPONSE, summary="By terminal"
-)
-def terminals(
-    period: PeriodDep,
-    db: ReportsDbDep,
-    fmt: FormatQuery = "json",
-) -> Any:
-    """Sales, refunds and voids per till."""
-    store, first, last = period.store, period.first, period.last
-    rows = service.by_terminal(db, store_id=store, start=first, end=last)
-    return _answer(fmt, f"terminals-{first}-{last}", rows, rows)
-
-
-@router.get(
-    "/refunds-voids-discounts",
-    response_model=RefundsVoidsDiscounts,
-    responses=CSV_RESPONSE,
-    summary="Refunds, voids and discounts per day",
-)
-def refunds_voids_discounts(
-    period: PeriodDep,
-    db: ReportsDbDep,
-    fmt: FormatQuery = "json",
-) -> Any:
-    """Discounts given (line and order/voucher), refunds and voids, in total and per day."""
-    store, first, last = period.store, period.first, period.last
-    result = service.refunds_voids_discounts(db, store_id=store, start=first, end=last)
-    return _answer(fmt, f"refunds-voids-discounts-{first}-{last}", result, result.days)
+for _report in PERIOD_REPORTS:
+    _add_period_route(_report)
 
 
 @router.get(

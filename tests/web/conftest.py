@@ -19,7 +19,8 @@ import pytest
 from fastapi.testclient import TestClient
 from httpx import Response
 
-from sync_server.web import service as web_service
+from sync_server.auth import service as auth_service
+from sync_server.web import access as web_access
 from tests.server.conftest import (  # noqa: F401 - fixtures reused by name
     TEST_SECRET,
     World,
@@ -70,7 +71,7 @@ class WebClient:
     @property
     def csrf(self) -> str:
         """The session's CSRF token."""
-        return web_service.csrf_token(TEST_SECRET, self.token)
+        return web_access.csrf_token(TEST_SECRET, self.token)
 
     def post(self, url: str, data: Mapping[str, object] | None = None, **kw: Any) -> Response:
         """POST a form with the CSRF token added."""
@@ -81,7 +82,7 @@ class WebClient:
 @pytest.fixture
 def no_login_delay(monkeypatch: pytest.MonkeyPatch) -> None:
     """Wrong passwords cost no extra wall time in tests that do not measure it."""
-    monkeypatch.setattr(web_service, "FAILED_LOGIN_DELAY_SECONDS", 0.0)
+    monkeypatch.setattr(auth_service, "FAILED_LOGIN_DELAY_SECONDS", 0.0)
 
 
 @pytest.fixture

@@ -16,10 +16,12 @@ from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from sync_server.auth import service as auth_service
 from sync_server.auth.models import ApiToken, User
 from sync_server.core.database import Database
 from sync_server.core.security import token_hash
-from sync_server.web import service as web_service
+from sync_server.web import access as web_access
+from sync_server.web import views as web_views
 from sync_server.web.router import router as web_router
 from tests.server.conftest import TEST_SECRET, World
 from tests.server.sync_helpers import add_products
@@ -69,7 +71,7 @@ def test_anonymous_visitors_are_sent_to_the_login_form(client: TestClient, world
 def test_cashier_and_terminal_credentials_get_403_on_every_route(
     client: TestClient, world: World
 ) -> None:
-    cashier_csrf = web_service.csrf_token(TEST_SECRET, world.cashier_token)
+    cashier_csrf = web_access.csrf_token(TEST_SECRET, world.cashier_token)
     callers = {
         "cashier bearer": {"headers": world.cashier_headers()},
         "terminal bearer": {"headers": world.terminal_headers()},
@@ -88,7 +90,7 @@ def test_cashier_and_terminal_credentials_get_403_on_every_route(
 def test_posts_without_or_with_a_wrong_csrf_token_are_refused(
     manager_web: WebClient, world: World, db: Database
 ) -> None:
-    other = web_service.csrf_token(TEST_SECRET, world.cashier_token)
+    other = web_access.csrf_token(TEST_SECRET, world.cashier_token)
     posts = [(m, p) for m, p in page_routes() if m == "POST"]
     assert len(posts) >= 12
     for _, path in posts:
@@ -118,7 +120,7 @@ def test_every_page_renders_for_a_manager(
             path += "?ids=1"
         resp = manager_web.http.get(path)
         assert resp.status_code in (200, 422), (path, resp.status_code, resp.text[:300])
-    for slug, _ in web_service.REPORTS:
+    for slug, _ in web_views.REPORTS:
         assert manager_web.http.get(f"/web/reports/{slug}").status_code == 200
 
 
@@ -172,7 +174,7 @@ def test_session_cookie_is_secure_in_production_settings() -> None:
         tripay_private_key="real-key",
         tripay_base_url="https://tripay.co.id/api/",
     )
-    assert web_service.cookie_secure(prod)
+    assert web_access.cookie_secure(prod)
 
 
 def test_login_needs_the_form_token(client: TestClient, world: World) -> None:
@@ -204,7 +206,7 @@ def test_cashiers_cannot_sign_in_to_the_back_office(
 def test_wrong_passwords_slow_down_then_lock(
     client: TestClient, world: World, db: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(web_service, "FAILED_LOGIN_DELAY_SECONDS", 0.05)
+    monkeypatch.setattr(auth_service, "FAILED_LOGIN_DELAY_SECONDS", 0.05)
     took = []
     for _ in range(4):
         started = time.monotonic()
@@ -224,9 +226,9 @@ def test_wrong_passwords_slow_down_then_lock(
 
 
 def test_next_only_goes_to_back_office_paths() -> None:
-    assert web_service.safe_next("/web/stock?only=low") == "/web/stock?only=low"
+    assert web_access.safe_next("/web/stock?only=low") == "/web/stock?only=low"
     for bad in ("https://evil.example/", "//evil.example/web/", "/api/v1/x", None, "/web\\x"):
-        assert web_service.safe_next(bad) == "/web/"
+        assert web_access.safe_next(bad) == "/web/"
 
 
 def test_a_manager_sees_only_their_own_store_whatever_the_query_says(

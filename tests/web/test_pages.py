@@ -13,7 +13,7 @@ from sync_server.catalog.models import Product
 from sync_server.core.database import Database
 from sync_server.core.models import Store
 from sync_server.core.security import verify_secret
-from sync_server.web import service as web_service
+from sync_server.web import charts as web_charts
 from tests.server.conftest import World
 from tests.server.sync_helpers import add_products, on_hand, push, sale_event, statuses, stock_up
 from tests.web.conftest import WebClient
@@ -279,8 +279,8 @@ def test_reports_show_pushed_sales_with_a_chart_and_csv(
 
 
 def test_chart_geometry_scales_to_the_largest_value() -> None:
-    chart = web_service.bar_chart([("a", 100), ("b", 50), ("c", 0)], width=400, height=200)
+    chart = web_charts.bar_chart([("a", 100), ("b", 50), ("c", 0)], width=400, height=200)
     heights = [pt.height for pt in chart.points]
     assert heights[0] == 2 * heights[1] and heights[2] == 0
     assert all(pt.y + pt.height == chart.baseline for pt in chart.points)
-    assert web_service.bar_chart([]).empty
+    assert web_charts.bar_chart([]).empty

@@ -1,0 +1,1 @@
+"""Stores: who may see which store, and the store's wire shape."""

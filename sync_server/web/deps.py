@@ -1,0 +1,182 @@
+"""What every back-office page shares: the page route class, the session dependencies,
+rendering, redirects, and the store a page shows.
+
+Pages are thin: they parse the request, call the features' services and render. A
+refusal answers as a page (a redirect to the login form, or an error page in the
+manager's language), never as the API's JSON.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.routing import APIRoute
+from fastapi.templating import Jinja2Templates
+
+from shared.models import StoreOut
+from sync_server.core.config import SettingsDep, settings_of_app
+from sync_server.core.database import Database, DbDep, run_in_transaction
+from sync_server.core.errors import AppError
+from sync_server.reports import service as reports_service
+from sync_server.stores import service as stores_service
+from sync_server.web import views
+from sync_server.web.access import (
+    CSRF_FIELD,
+    CSRF_HEADER,
+    LoginRequired,
+    WebForbidden,
+    WebSession,
+    csrf_valid,
+    web_session,
+)
+
+T = TypeVar("T")
+
+HERE = Path(__file__).parent
+templates = Jinja2Templates(directory=HERE / "templates")
+templates.env.filters["rupiah"] = views.rupiah
+templates.env.filters["number"] = views.number
+templates.env.filters["local_time"] = views.local_time
+templates.env.globals["role_labels"] = {
+    role.value: label for role, label in views.ROLE_LABELS.items()
+}
+
+
+class PageRoute(APIRoute):
+    """A page route: refusals answer as pages, not as the API's JSON errors.
+
+    No session redirects to the login form; a forbidden caller or a bad CSRF token
+    gets a 403 page; a service's error (unknown product, other store...) a page with
+    its sentence and status.
+    """
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        """Wrap the framework's handler (dependencies included) with the page answers."""
+        handler = super().get_route_handler()
+
+        async def page_handler(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except LoginRequired as exc:
+                target = f"/web/login?next={quote(exc.next_path)}"
+                return RedirectResponse(target, status_code=303)
+            except WebForbidden as exc:
+                return render(request, None, "error.html", status_code=403, message=exc.message)
+            except AppError as exc:
+                return render(
+                    request,
+                    None,
+                    "error.html",
+                    status_code=exc.status_code,
+                    message=views.error_text(exc),
+                )
+
+        return page_handler
+
+
+def page_router() -> APIRouter:
+    """A router for one area's pages under ``/web`` (hidden from the API docs)."""
+    return APIRouter(prefix="/web", include_in_schema=False, route_class=PageRoute)
+
+
+# ---------------------------------------------------------------- dependencies
+
+
+def _session(request: Request, db: DbDep, settings: SettingsDep) -> WebSession:
+    return web_session(request, db=db, settings=settings)
+
+
+async def _session_with_csrf(request: Request, db: DbDep, settings: SettingsDep) -> WebSession:
+    ws = web_session(request, db=db, settings=settings)
+    supplied = request.headers.get(CSRF_HEADER)
+    if supplied is None:
+        form = await request.form()
+        value = form.get(CSRF_FIELD)
+        supplied = value if isinstance(value, str) else None
+    if not csrf_valid(settings.secret_key, ws.token, supplied):
+        raise WebForbidden("Token formulir (CSRF) tidak cocok. Muat ulang halaman dan coba lagi.")
+    return ws
+
+
+PageDep = Annotated[WebSession, Depends(_session)]
+"""A page a manager or admin reads."""
+PostDep = Annotated[WebSession, Depends(_session_with_csrf)]
+"""A form a manager or admin sends, with the session's CSRF token."""
+
+
+# ---------------------------------------------------------------- answers
+
+
+def render(
+    request: Request,
+    ws: WebSession | None,
+    name: str,
+    status_code: int = 200,
+    **context: Any,
+) -> HTMLResponse:
+    """Render template ``name`` with the session, its CSRF token and any flash message."""
+    context.setdefault("messages", [])
+    context.setdefault("errors", [])
+    flash = request.query_params.get("ok")
+    if flash:
+        context["messages"] = [*context["messages"], flash]
+    return templates.TemplateResponse(
+        request,
+        name,
+        {"ws": ws, "csrf": ws.csrf if ws else "", "path": request.url.path, **context},
+        status_code=status_code,
+    )
+
+
+def back(url: str, message: str | None = None) -> RedirectResponse:
+    """Redirect after a POST (303), with a flash message shown on the next page."""
+    if message:
+        sep = "&" if "?" in url else "?"
+        url = f"{url}{sep}ok={quote(message)}"
+    return RedirectResponse(url, status_code=303)
+
+
+def store_timezone(request: Request) -> str:
+    """The shop's time zone (the server's setting) for showing moments."""
+    return settings_of_app(request).store_timezone
+
+
+def run(db: Database, work: Callable[..., T], /, **kwargs: Any) -> T:
+    """Call a session-taking service function in its own committed transaction.
+
+    Pages redirect after a POST, so the change must be committed before the answer
+    leaves (a request-scoped session would commit only after it).
+    """
+    return run_in_transaction(db, lambda session: work(session, **kwargs))
+
+
+# ---------------------------------------------------------------- the store a page shows
+
+
+def store_choices(db: Database, ws: WebSession) -> list[StoreOut]:
+    """The stores this manager may look at: their own, or every store for an admin."""
+    return run(db, stores_service.list_stores, user=ws.user)
+
+
+def current_store_id(db: Database, ws: WebSession, requested: int | None) -> int | None:
+    """The store a page shows: a manager's own; an admin's choice, or the first store."""
+    stores = store_choices(db, ws)
+    for wanted in (requested, ws.user.store_id):
+        if wanted is not None:
+            for store in stores:
+                if store.id == wanted:
+                    return store.id
+    return stores[0].id if stores else None
+
+
+def report_store_id(db: Database, ws: WebSession, requested: int | None) -> int:
+    """The store a report page reads, checked by the reports service (404 with none)."""
+    sid = current_store_id(db, ws, requested)
+    if sid is None:
+        raise AppError("Belum ada toko.", code="store_required", status_code=404)
+    return reports_service.report_store(db, user=ws.user, store_id=sid)

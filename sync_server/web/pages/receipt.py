@@ -1,0 +1,188 @@
+"""The store's receipt template: edit it and preview it on a sample sale."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import Form, Request
+from fastapi.responses import HTMLResponse, PlainTextResponse, Response
+from pydantic import ValidationError
+
+from shared.receipt_text import (
+    ReceiptData,
+    ReceiptLine,
+    ReceiptPayment,
+    ReceiptStore,
+    render_receipt,
+)
+from shared.timezones import DEFAULT_TIMEZONE
+from sync_server.core.database import DbDep
+from sync_server.core.errors import AppError
+from sync_server.stores import service as stores_service
+from sync_server.web import forms, views
+from sync_server.web.deps import (
+    PageDep,
+    PostDep,
+    back,
+    current_store_id,
+    page_router,
+    render,
+    store_timezone,
+)
+
+router = page_router()
+
+
+SAMPLE_LINES = (
+    ReceiptLine("Indomie Goreng 85g", 3, 3_500, 0, 10_500),
+    ReceiptLine("Teh Botol Sosro 450ml", 2, 5_000, 1_000, 9_000),
+    ReceiptLine("Beras Pandan Wangi 5kg", 1, 78_000, 0, 78_000),
+)
+
+
+def _sample_receipt(
+    *,
+    name: str,
+    address: str = "",
+    npwp: str = "",
+    phone: str = "",
+    header: str = "",
+    footer: str = "",
+    logo_text: str = "",
+    timezone: str = DEFAULT_TIMEZONE,
+    width: int = 32,
+) -> str:
+    """The receipt template applied to a sample sale, as the till would print it."""
+    store = ReceiptStore(
+        name=name or "Nama toko",
+        address=address,
+        npwp=npwp,
+        phone=phone,
+        header=header,
+        footer=footer,
+        logo_text=logo_text,
+        timezone=timezone,
+    )
+    total = sum(line.total for line in SAMPLE_LINES)
+    data = ReceiptData(
+        store=store,
+        receipt_number="T01-20250101-000042",
+        created_at=datetime(2025, 1, 1, 3, 15, tzinfo=UTC),
+        cashier_name="Siti Rahmawati",
+        lines=SAMPLE_LINES,
+        subtotal=total + 1_000,
+        discount_total=1_000,
+        tax_total=total * 11 // 111,
+        tax_inclusive=True,
+        total=total,
+        payments=(ReceiptPayment("cash", total, tendered=100_000, change=100_000 - total),),
+    )
+    return render_receipt(data, width=width if width in (32, 42, 48) else 32)
+
+
+def _preview(fields: dict[str, str], width: int, timezone: str) -> str:
+    return _sample_receipt(
+        name=fields.get("name", ""),
+        address=fields.get("address", ""),
+        npwp=fields.get("npwp", ""),
+        phone=fields.get("phone", ""),
+        header=fields.get("receipt_header", ""),
+        footer=fields.get("receipt_footer", ""),
+        logo_text=fields.get("logo_text", ""),
+        timezone=timezone,
+        width=width,
+    )
+
+
+@router.get("/receipt")
+def receipt_form(
+    request: Request, ws: PageDep, db: DbDep, store_id: int | None = None, width: int = 32
+) -> HTMLResponse:
+    """The store's receipt template with a preview on a sample sale."""
+    sid = current_store_id(db, ws, store_id)
+    if sid is None:
+        raise AppError("Belum ada toko.", code="store_required", status_code=404)
+    store = stores_service.get_store(db, store_id=sid, user=ws.user)
+    fields = forms.receipt_fields(store)
+    return render(
+        request,
+        ws,
+        "receipt.html",
+        fields=fields,
+        store_id=sid,
+        width=width,
+        preview=_preview(fields, width, store.timezone),
+    )
+
+
+@router.post("/receipt")
+def save_receipt(
+    request: Request,
+    ws: PostDep,
+    db: DbDep,
+    name: Annotated[str, Form()] = "",
+    address: Annotated[str, Form()] = "",
+    npwp: Annotated[str, Form()] = "",
+    phone: Annotated[str, Form()] = "",
+    receipt_header: Annotated[str, Form()] = "",
+    receipt_footer: Annotated[str, Form()] = "",
+    logo_text: Annotated[str, Form()] = "",
+    store_id: Annotated[int | None, Form()] = None,
+    width: Annotated[int, Form()] = 32,
+) -> Response:
+    """Save the template; the store's tills print it after their next pull."""
+    sid = current_store_id(db, ws, store_id)
+    fields = {
+        "name": name,
+        "address": address,
+        "npwp": npwp,
+        "phone": phone,
+        "receipt_header": receipt_header,
+        "receipt_footer": receipt_footer,
+        "logo_text": logo_text,
+    }
+    try:
+        patch = forms.store_patch(fields)
+        if sid is None:
+            raise AppError("Belum ada toko.", code="store_required")
+        stores_service.update_store(db, store_id=sid, patch=patch, user=ws.user)
+    except (AppError, ValidationError) as exc:
+        return render(
+            request,
+            ws,
+            "receipt.html",
+            status_code=422,
+            fields=fields,
+            store_id=sid,
+            width=width,
+            preview=_preview(fields, width, store_timezone(request)),
+            errors=views.error_messages(exc),
+        )
+    return back(f"/web/receipt?width={width}", "Template struk disimpan.")
+
+
+@router.post("/receipt/preview")
+def receipt_preview(
+    request: Request,
+    ws: PostDep,
+    name: Annotated[str, Form()] = "",
+    address: Annotated[str, Form()] = "",
+    npwp: Annotated[str, Form()] = "",
+    phone: Annotated[str, Form()] = "",
+    receipt_header: Annotated[str, Form()] = "",
+    receipt_footer: Annotated[str, Form()] = "",
+    logo_text: Annotated[str, Form()] = "",
+    width: Annotated[int, Form()] = 32,
+) -> PlainTextResponse:
+    """The receipt as plain text for the live preview (nothing is saved)."""
+    fields = {
+        "name": name,
+        "address": address,
+        "npwp": npwp,
+        "phone": phone,
+        "receipt_header": receipt_header,
+        "receipt_footer": receipt_footer,
+        "logo_text": logo_text,
+    }
+    return PlainTextResponse(_preview(fields, width, store_timezone(request)))

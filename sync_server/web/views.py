@@ -1,0 +1,321 @@
+"""What the manager pages show: formatted figures, error sentences, report and dashboard
+layouts, the receipt preview and the label sheet. Everything comes from the features'
+services; nothing here reads a table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from pydantic import ValidationError
+
+from shared.models import Role
+from shared.money import format_rupiah
+from shared.timezones import DEFAULT_TIMEZONE, store_zone
+from sync_server.core.database import Database
+from sync_server.reports import service as reports_service
+from sync_server.reports.registry import (
+    GRANULARITIES,
+    PERIOD_REPORTS,
+    Column,
+    ColumnKind,
+    Report,
+    payment_method_label,
+)
+from sync_server.web.access import WebSession
+from sync_server.web.charts import Chart, bar_chart, number
+
+__all__ = ["GRANULARITIES", "number"]
+
+ROLE_LABELS = {
+    Role.CASHIER: "Kasir",
+    Role.SUPERVISOR: "Supervisor",
+    Role.MANAGER: "Manajer",
+    Role.ADMIN: "Admin",
+}
+
+QRIS_STATUSES = ("UNPAID", "PAID", "EXPIRED", "FAILED", "REFUND")
+"""The statuses a QRIS order can have, as the payments page filters them."""
+
+
+# ---------------------------------------------------------------- formatting
+
+
+def rupiah(amount: int | None) -> str:
+    """``12500`` → ``Rp 12.500`` (the Jinja filter ``rupiah``)."""
+    return format_rupiah(int(amount or 0))
+
+
+def local_time(moment: datetime | None, timezone: str = DEFAULT_TIMEZONE) -> str:
+    """A UTC moment as the store reads it: ``31/12/2024 21:05``, or a dash."""
+    if moment is None:
+        return "—"
+    zone = store_zone(timezone)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(zone).strftime("%d/%m/%Y %H:%M")
+
+
+# ---------------------------------------------------------------- errors
+
+
+def error_text(exc: BaseException) -> str:
+    """The sentence a manager reads for a refused action, in Bahasa Indonesia.
+
+    Errors that carry a message code render it through the Indonesian table
+    (``exc.text("id")``); anything else shows its own text.
+    """
+    text = getattr(exc, "text", None)
+    if callable(text):
+        return str(text("id"))
+    return str(exc)
+
+
+def validation_messages(exc: ValidationError) -> list[str]:
+    """A pydantic error as short sentences naming the field."""
+    out = []
+    for err in exc.errors():
+        where = ".".join(str(part) for part in err.get("loc", ()))
+        out.append(f"{where}: {err.get('msg', '')}" if where else str(err.get("msg", "")))
+    return out
+
+
+def error_messages(exc: Exception) -> list[str]:
+    """What a form shows for a refused change: the service's sentence(s)."""
+    if isinstance(exc, ValidationError):
+        return validation_messages(exc)
+    return [error_text(exc)]
+
+
+# ---------------------------------------------------------------- people
+
+
+def assignable_roles(ws: WebSession) -> list[Role]:
+    """Roles this manager may give: cashier and supervisor; an admin any."""
+    if ws.is_admin:
+        return list(Role)
+    return [Role.CASHIER, Role.SUPERVISOR]
+
+
+# ---------------------------------------------------------------- reports
+
+
+PRESETS = {
+    "today": "Hari ini",
+    "7d": "7 hari",
+    "30d": "30 hari",
+    "month": "Bulan ini",
+    "year": "Tahun ini",
+}
+
+REPORTS = tuple((report.slug, report.title) for report in PERIOD_REPORTS)
+"""The report pages under ``/web/reports/<slug>``, in menu order (from the registry)."""
+
+
+def report_period(
+    today: date, *, preset: str | None, start: date | None, end: date | None
+) -> tuple[date, date, str | None]:
+    """The days a report covers: a preset, or typed dates (default: the last 30 days)."""
+    if preset == "today":
+        return today, today, preset
+    if preset == "7d":
+        return today - timedelta(days=6), today, preset
+    if preset == "month":
+        return today.replace(day=1), today, preset
+    if preset == "year":
+        return today.replace(month=1, day=1), today, preset
+    if start is None and end is None:
+        return today - timedelta(days=29), today, "30d"
+    end = end or today
+    start = start or end - timedelta(days=29)
+    if start > end:
+        start, end = end, start
+    return start, end, None
+
+
+def show(kind: ColumnKind, value: Any) -> str:
+    """A table cell: rupiah, a count, a payment method's name, or the value as text."""
+    if kind == "money":
+        return rupiah(value)
+    if kind == "number":
+        return number(value)
+    if kind == "payment_method":
+        return payment_method_label(str(value))
+    return "" if value is None else str(value)
+
+
+@dataclass(frozen=True)
+class ColumnView:
+    """A report table column as the template uses it."""
+
+    title: str
+    key: str
+    kind: ColumnKind = "text"
+
+    def show(self, row: Any) -> str:
+        """The cell text of ``row``."""
+        return show(self.kind, getattr(row, self.key, None))
+
+    @property
+    def numeric(self) -> bool:
+        """Right-aligned columns."""
+        return self.kind in ("money", "number")
+
+
+@dataclass
+class ReportView:
+    """What a report page shows: a chart, a table, totals and its CSV download."""
+
+    slug: str
+    title: str
+    chart: Chart
+    chart_label: str
+    columns: list[ColumnView]
+    rows: list[Any]
+    csv_path: str
+    totals: list[tuple[str, str]] = field(default_factory=list)
+
+
+def _short_label(label: str, granularity: str) -> str:
+    """Chart labels: ``2025-03-01`` → ``01/03``, ``2025-W09`` → ``W09``; others unchanged."""
+    if granularity == "day" and len(label) == 10:
+        return f"{label[8:10]}/{label[5:7]}"
+    if granularity == "week" and "-W" in label:
+        return label.split("-", 1)[1]
+    return label
+
+
+def _figure(totals: Any, values: Sequence[tuple[str, ColumnKind]]) -> str:
+    return " · ".join(show(kind, getattr(totals, key)) for key, kind in values)
+
+
+def _column(column: Column) -> ColumnView:
+    return ColumnView(column.title, column.key, column.kind)
+
+
+def report_view(
+    report: Report,
+    *,
+    db: Database,
+    store_id: int,
+    start: date,
+    end: date,
+    granularity: str = "day",
+) -> ReportView:
+    """Run a registry report through the reports service and lay it out for the page."""
+    options = {"granularity": granularity} if report.by_granularity else {}
+    answer = report.run(db, store_id=store_id, start=start, end=end, **options)
+    rows = list(report.rows(answer))
+    charted = rows[: report.chart_limit] if report.chart_limit else rows
+    points = []
+    for row in charted:
+        label = report.chart_label(row)
+        if report.by_granularity:
+            label = _short_label(label, granularity)
+        points.append((label, report.chart_value(row)))
+    title = report.title
+    csv_path = f"{report.path}?"
+    if report.by_granularity:
+        title = f"{report.title} {GRANULARITIES[granularity].lower()}"
+        csv_path = f"{report.path}?granularity={granularity}&"
+    totals = getattr(answer, "totals", None)
+    return ReportView(
+        slug=report.slug,
+        title=title,
+        chart=bar_chart(points),
+        chart_label=report.chart_caption,
+        columns=[_column(c) for c in report.columns],
+        rows=rows,
+        csv_path=csv_path,
+        totals=[
+            (
+                figure.label,
+                " · ".join(show(kind, getattr(totals, key)) for key, kind in figure.values),
+            )
+            for figure in report.totals
+        ],
+    )
+
+
+def csv_url(view: ReportView, *, store_id: int, start: date, end: date) -> str:
+    """The reports API's CSV download of what the page shows (the session cookie works)."""
+    return (
+        f"/api/v1/reports/{view.csv_path}format=csv&store_id={store_id}"
+        f"&start={start.isoformat()}&end={end.isoformat()}"
+    )
+
+
+@dataclass(frozen=True)
+class Change:
+    """Today's figure against yesterday's."""
+
+    label: str
+    today: str
+    yesterday: str
+    percent: int | None
+    up: bool
+
+
+def _change(label: str, today: int, yesterday: int, money: bool = True) -> Change:
+    shown = rupiah if money else number
+    percent = None if yesterday == 0 else round((today - yesterday) * 100 / abs(yesterday))
+    return Change(label, shown(today), shown(yesterday), percent, today >= yesterday)
+
+
+@dataclass
+class DashboardView:
+    """The dashboard: today against yesterday, the week's chart and the alerts."""
+
+    today: date
+    changes: list[Change]
+    chart: Chart
+    alerts: list[tuple[str, str, str]]
+
+
+def dashboard_view(*, db: Database, store_id: int) -> DashboardView:
+    """Lay out the reports service's dashboard for the page."""
+    board = reports_service.dashboard(db, store_id=store_id)
+    t, y = board.today_figures, board.yesterday_figures
+    changes = [
+        _change("Penjualan bersih", t.net, y.net),
+        _change("Transaksi", t.sales_count, y.sales_count, money=False),
+        _change(
+            "Rata-rata per transaksi",
+            t.net // t.sales_count if t.sales_count else 0,
+            y.net // y.sales_count if y.sales_count else 0,
+        ),
+        _change("Retur", t.refunds_amount, y.refunds_amount),
+    ]
+    days = ["Sen", "Sel", "Rab", "Kam", "Jum", "Sab", "Min"]
+    chart = bar_chart(
+        [(f"{days[d.day.weekday()]} {d.day.day}", d.net) for d in board.last_7_days],
+        height=240,
+    )
+    a = board.alerts
+    alerts: list[tuple[str, str, str]] = []
+    if a.negative_stock:
+        alerts.append(
+            ("bad", f"{a.negative_stock} produk stoknya minus", "/web/stock?only=negative")
+        )
+    if a.low_stock:
+        alerts.append(("warn", f"{a.low_stock} produk stoknya rendah", "/web/stock?only=low"))
+    if a.stale_terminals:
+        alerts.append(
+            ("warn", f"{a.stale_terminals} terminal tidak terlihat > 30 menit", "/web/terminals")
+        )
+    if a.unresolved_rejected:
+        alerts.append(
+            ("bad", f"{a.unresolved_rejected} event sinkron ditolak", "/web/terminals#rejected")
+        )
+    if a.failed_payments_today:
+        alerts.append(
+            (
+                "bad",
+                f"{a.failed_payments_today} pembayaran QRIS gagal/kedaluwarsa hari ini",
+                "/web/payments?preset=today",
+            )
+        )
+    return DashboardView(today=board.today, changes=changes, chart=chart, alerts=alerts)
