@@ -18,6 +18,7 @@ from sync_server.core.middleware import (
     RequestIdFilter,
     RequestIdMiddleware,
 )
+from sync_server.payments.tripay import TripayClient
 
 log = logging.getLogger("kasir.server")
 
@@ -46,8 +47,14 @@ def configure_logging(level: str) -> None:
     root.propagate = False
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    """Build the app for ``settings`` (default: from the environment)."""
+def create_app(
+    settings: Settings | None = None, *, tripay_client: TripayClient | None = None
+) -> FastAPI:
+    """Build the app for ``settings`` (default: from the environment).
+
+    The Tripay client is made here, once, from the settings unless one is given (tests
+    pass one on a mock transport); routes get it injected (``payments.router.TripayDep``).
+    """
     settings = settings or get_settings()
     configure_logging(settings.log_level)
 
@@ -79,6 +86,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.reports_db = (
         Database(settings.reports_database_url) if settings.reports_database_url else app.state.db
     )
+    app.state.tripay_client = tripay_client or TripayClient.from_settings(settings)
     install_error_handlers(app)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestIdMiddleware)
@@ -108,6 +116,7 @@ def _include_routers(app: FastAPI) -> None:
     from sync_server.payments.router import router as payments_router
     from sync_server.reports.router import router as reports_router
     from sync_server.stock.router import router as stock_router
+    from sync_server.stores.router import router as stores_router
     from sync_server.sync.router import router as sync_router
     from sync_server.web.router import install as install_web
 
@@ -117,6 +126,7 @@ def _include_routers(app: FastAPI) -> None:
         payments_router,
         reports_router,
         stock_router,
+        stores_router,
         sync_router,
     ):
         app.include_router(router)

@@ -46,6 +46,7 @@ MESSAGES: dict[str, str] = {
     "voucher_used_up": "Voucher {code} has been used up.",
     "voucher_min_spend": "Voucher {code} needs a minimum spend of Rp{amount:num}.",
     "voucher_unknown": "There is no voucher {code}.",
+    "voucher_code_missing": "Type a voucher code first.",
     # -- refunds (pos_client/domain/refunds.py, services/refunds.py) -------------------
     "refund_line_not_in_sale": "That line is not part of this sale.",
     "refund_quantity_below_one": "Refund quantities must be at least 1.",

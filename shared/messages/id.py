@@ -46,6 +46,7 @@ MESSAGES: dict[str, str] = {
     "voucher_used_up": "Kuota voucher {code} sudah habis.",
     "voucher_min_spend": "Voucher {code} perlu belanja minimal Rp{amount:num}.",
     "voucher_unknown": "Voucher {code} tidak ada.",
+    "voucher_code_missing": "Ketik kode voucher dulu.",
     # -- refunds (pos_client/domain/refunds.py, services/refunds.py) -------------------
     "refund_line_not_in_sale": "Baris itu bukan bagian dari penjualan ini.",
     "refund_quantity_below_one": "Jumlah retur minimal 1.",

@@ -59,7 +59,7 @@ def get_principal(
     """Resolve the bearer token (or session cookie) to a user or a terminal, or refuse."""
     token = _token_from(request, creds)
     if not token:
-        raise Unauthorized("Sign in or send a bearer token.", code="missing_token")
+        raise Unauthorized("missing_token", code="missing_token")
     return principal_of_token(db, token)
 
 
@@ -71,10 +71,7 @@ def principal_of_token(db: Database, token: str) -> Principal:
         terminal = session.scalar(select(Terminal).where(Terminal.token_hash == digest))
         if terminal is not None:
             if terminal.revoked_at is not None:
-                raise Unauthorized(
-                    "This terminal's access was revoked; ask a manager to enroll it again.",
-                    code="token_revoked",
-                )
+                raise Unauthorized("terminal_revoked", code="token_revoked")
             session.expunge(terminal)
             return Principal(terminal=terminal)
         row = session.execute(
@@ -83,14 +80,14 @@ def principal_of_token(db: Database, token: str) -> Principal:
             .where(ApiToken.token_hash == digest)
         ).first()
         if row is None:
-            raise Unauthorized("The token is not valid.", code="invalid_token")
+            raise Unauthorized("invalid_token", code="invalid_token")
         api_token, user = row
         if api_token.revoked_at is not None:
-            raise Unauthorized("This token was signed out; sign in again.", code="token_revoked")
+            raise Unauthorized("token_signed_out", code="token_revoked")
         if api_token.expires_at <= now:
-            raise Unauthorized("The token expired; sign in again.", code="token_expired")
+            raise Unauthorized("token_expired", code="token_expired")
         if not user.active:
-            raise Unauthorized("This user is deactivated.", code="user_inactive")
+            raise Unauthorized("user_inactive", code="user_inactive")
         session.expunge(user)
         return Principal(user=user)
 
@@ -114,12 +111,13 @@ def require_role(minimum: Role) -> object:
 
     def _check(principal: PrincipalDep) -> User:
         if principal.user is None:
-            raise Forbidden("A terminal may not do this; sign in as a user.", code="user_required")
+            raise Forbidden("user_required", code="user_required")
         if not Role(principal.user.role).at_least(minimum):
             raise Forbidden(
-                f"This needs the {minimum.value} role or higher.",
+                "role_required",
                 code="role_required",
                 details={"required": minimum.value, "role": principal.user.role},
+                required=minimum.value,
             )
         return principal.user
 
@@ -131,18 +129,19 @@ def check_protocol(request: Request) -> None:
     raw = request.headers.get(PROTOCOL_HEADER)
     if raw is None or raw.strip() != str(PROTOCOL_VERSION):
         raise AppError(
-            f"This till speaks sync protocol {raw or 'unknown'}, the server speaks "
-            f"{PROTOCOL_VERSION}. Update the Kasir app on this till.",
+            "protocol_mismatch",
             code="protocol_mismatch",
             status_code=426,
             details={"server_protocol": PROTOCOL_VERSION, "client_protocol": raw},
+            client_protocol=raw or "unknown",
+            server_protocol=PROTOCOL_VERSION,
         )
 
 
 def get_terminal(principal: PrincipalDep, _: Annotated[None, Depends(check_protocol)]) -> Terminal:
     """The calling terminal; users are refused on terminal routes."""
     if principal.terminal is None:
-        raise Forbidden("Only an enrolled terminal may call this.", code="terminal_required")
+        raise Forbidden("terminal_required", code="terminal_required")
     return principal.terminal
 
 

@@ -8,9 +8,11 @@ An ``actor`` of ``None`` is the server operator at the command line, who may do 
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
+from typing import TypeAlias
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -39,6 +41,12 @@ from sync_server.core.security import (
     normalise_code,
     token_hash,
     verify_secret,
+)
+from sync_server.stores.service import (
+    is_admin,
+    require_store_access,
+    store_out,
+    visible_store_ids,
 )
 from sync_server.sync.models import RejectedEvent
 
@@ -151,6 +159,67 @@ def logout(*, db: Database, token: str) -> None:
         )
 
 
+# ---------------------------------------------------------------- back-office logins
+
+FAILED_LOGIN_DELAY_SECONDS = 0.4
+"""Each wrong password on the manager pages costs this much more wall time (locks at five)."""
+
+
+Actor: TypeAlias = User
+"""A signed-in person as other features hold them (the web pages do not import tables)."""
+
+
+def may_use_back_office(user: User | None) -> bool:
+    """True for a manager or an admin, the only people the back-office pages let in."""
+    return user is not None and Role(user.role).at_least(Role.MANAGER)
+
+
+def failed_logins_of(*, db: Database, username: str) -> int:
+    """The current count of wrong passwords of ``username`` (0 for an unknown name)."""
+    with db.session() as session:
+        count = session.scalar(select(User.failed_logins).where(User.username == username))
+    return int(count or 0)
+
+
+def back_office_login(
+    *, db: Database, username: str, password: str, session_hours: int
+) -> TokenOut:
+    """A session token for the manager pages: the password login, slowed and role-checked.
+
+    A refused password waits ``FAILED_LOGIN_DELAY_SECONDS`` times the user's failure
+    count before the error is raised, so guessing gets slower with every try; the fifth
+    wrong one locks the user (429 ``locked``, see :func:`login`). The right password of
+    someone who may not use the back office is logged out at once and refused (403
+    ``back_office_only``). Blocking: async callers run it in a worker thread.
+    """
+    username = username.strip()
+    try:
+        token = login(
+            db=db,
+            username=username,
+            password=password,
+            session_hours=session_hours,
+            kind="session",
+        )
+    except AppError:
+        failures = failed_logins_of(db=db, username=username)
+        time.sleep(FAILED_LOGIN_DELAY_SECONDS * max(1, failures))
+        raise
+    with db.session() as session:
+        user = session.scalar(
+            select(User)
+            .join(ApiToken, ApiToken.user_id == User.id)
+            .where(ApiToken.token_hash == token_hash(token.access_token))
+        )
+        allowed = may_use_back_office(user)
+    if not allowed:
+        logout(db=db, token=token.access_token)
+        raise Forbidden(
+            "Only managers and admins may use the back office.", code="back_office_only"
+        )
+    return token
+
+
 # ---------------------------------------------------------------- users
 
 
@@ -171,37 +240,22 @@ def user_public(user: User) -> UserPublic:
     )
 
 
-def _is_admin(actor: User | None) -> bool:
-    return actor is None or Role(actor.role) is Role.ADMIN
-
-
-def _check_store(actor: User | None, store_id: int | None) -> None:
-    """Managers and supervisors act only within their own store; admins everywhere."""
-    if _is_admin(actor):
-        return
-    assert actor is not None
-    if store_id is None or store_id != actor.store_id:
-        raise Forbidden(
-            "You may only manage your own store.",
-            code="other_store",
-            details={"store_id": store_id, "your_store_id": actor.store_id},
-        )
-
-
 def _check_may_manage(actor: User | None, *, role: Role, store_id: int | None) -> None:
     """Only an admin creates, edits or appoints managers and admins."""
-    if not _is_admin(actor) and role.at_least(Role.MANAGER):
+    if not is_admin(actor) and role.at_least(Role.MANAGER):
         raise Forbidden(
-            f"Only an admin may manage a user with the {role.value} role.",
+            "admin_manages_role",
+            role=role.value,
             code="role_required",
             details={"required": Role.ADMIN.value, "target_role": role.value},
         )
-    _check_store(actor, store_id)
+    require_store_access(actor=actor, store_id=store_id)
 
 
 def _username_taken(username: str) -> Conflict:
     return Conflict(
-        f"The username {username!r} is taken.",
+        "username_taken",
+        username=repr(username),
         code="username_taken",
         details={"field": "username"},
     )
@@ -211,10 +265,7 @@ def list_users(
     *, db: Database, actor: User | None, store_id: int | None = None
 ) -> list[UserPublic]:
     """Users an actor may see: a manager their store's, an admin everyone's (or one store's)."""
-    if not _is_admin(actor):
-        assert actor is not None
-        store_id = actor.store_id if store_id is None else store_id
-        _check_store(actor, store_id)
+    store_id = visible_store_ids(actor=actor, store_id=store_id)
     stmt = select(User).order_by(User.id)
     if store_id is not None:
         stmt = stmt.where(User.store_id == store_id)
@@ -228,13 +279,14 @@ def create_user(*, db: Database, data: UserCreate, actor: User | None = None) ->
     The user gets a fresh change number so their PIN hash reaches the tills by pull.
     """
     store_id = data.store_id
-    if store_id is None and not _is_admin(actor):
+    if store_id is None and not is_admin(actor):
         assert actor is not None
         store_id = actor.store_id
     _check_may_manage(actor, role=data.role, store_id=store_id)
     if store_id is None and data.role is not Role.ADMIN:
         raise Invalid(
-            f"A {data.role.value} belongs to a store; give store_id.",
+            "role_needs_store",
+            role=data.role.value,
             code="store_required",
             details={"field": "store_id"},
         )
@@ -244,7 +296,7 @@ def create_user(*, db: Database, data: UserCreate, actor: User | None = None) ->
 
     def work(session: Session) -> UserPublic:
         if store_id is not None and session.get(Store, store_id) is None:
-            raise NotFound(f"There is no store {store_id}.", code="store_not_found")
+            raise NotFound("store_not_found", code="store_not_found", store_id=store_id)
         taken = session.scalar(
             select(User.id).where(func.lower(User.username) == data.username.lower())
         )
@@ -285,23 +337,17 @@ def update_user(
     def work(session: Session) -> UserPublic:
         user = session.get(User, user_id, with_for_update=True)
         if user is None:
-            raise NotFound(f"There is no user {user_id}.", code="user_not_found")
+            raise NotFound("user_not_found", code="user_not_found", user_id=user_id)
         current = Role(user.role)
         if actor is not None and actor.id == user.id:
             if (data.role is not None and data.role is not current) or data.active is False:
-                raise Forbidden(
-                    "You may not change your own role or deactivate yourself.",
-                    code="self_change",
-                )
+                raise Forbidden("self_change", code="self_change")
         else:
             _check_may_manage(actor, role=current, store_id=user.store_id)
         if data.role is not None and data.role is not current:
             _check_may_manage(actor, role=data.role, store_id=user.store_id)
             if data.role is not Role.ADMIN and user.store_id is None:
-                raise Invalid(
-                    f"A {data.role.value} belongs to a store; this user has none.",
-                    code="store_required",
-                )
+                raise Invalid("role_needs_store_none", role=data.role.value, code="store_required")
             user.role = data.role.value
         if data.full_name is not None:
             user.full_name = data.full_name
@@ -321,23 +367,6 @@ def update_user(
 
 
 # ---------------------------------------------------------------- stores
-
-
-def store_out(store: Store) -> StoreOut:
-    """The wire view of a store."""
-    return StoreOut(
-        id=store.id,
-        code=store.code,
-        name=store.name,
-        address=store.address,
-        npwp=store.npwp,
-        phone=store.phone,
-        timezone=store.timezone,
-        receipt_header=store.receipt_header,
-        receipt_footer=store.receipt_footer,
-        logo_text=store.logo_text,
-        change_no=store.change_no,
-    )
 
 
 def create_store(
@@ -420,13 +449,13 @@ def create_enrollment_code(
     enrolled terminal must be revoked first. A new code replaces any unused earlier one.
     Only the code's hash is stored: the plain code is in this answer and nowhere else.
     """
-    _check_store(actor, request.store_id)
+    require_store_access(actor=actor, store_id=request.store_id)
     code = new_enrollment_code()
 
     def work(session: Session) -> EnrollmentCodeOut:
         now = utcnow()
         if session.get(Store, request.store_id) is None:
-            raise NotFound(f"There is no store {request.store_id}.", code="store_not_found")
+            raise NotFound("store_not_found", code="store_not_found", store_id=request.store_id)
         terminal = session.scalar(
             select(Terminal).where(Terminal.code == request.terminal_code).with_for_update()
         )
@@ -439,19 +468,21 @@ def create_enrollment_code(
                 session.flush()
             except IntegrityError:
                 raise Conflict(
-                    f"Terminal {request.terminal_code} was just created by someone else; "
-                    "ask again.",
+                    "terminal_just_created",
+                    terminal_code=request.terminal_code,
                     code="terminal_code_taken",
                 ) from None
         elif terminal.store_id != request.store_id:
             raise Conflict(
-                f"Terminal code {terminal.code} belongs to another store.",
+                "terminal_code_other_store",
+                terminal_code=terminal.code,
                 code="terminal_code_taken",
                 details={"store_id": terminal.store_id},
             )
         elif terminal.token_hash is not None and terminal.revoked_at is None:
             raise Conflict(
-                f"Terminal {terminal.code} is enrolled; revoke it before enrolling it again.",
+                "terminal_enrolled",
+                terminal_code=terminal.code,
                 code="terminal_enrolled",
                 details={"terminal_id": terminal.id},
             )
@@ -475,8 +506,8 @@ def create_enrollment_code(
     return run_in_transaction(db, work)
 
 
-def _code_refused(code: str, message: str) -> Unauthorized:
-    return Unauthorized(message, code=code)
+def _code_refused(code: str) -> Unauthorized:
+    return Unauthorized(code, code=code)
 
 
 def enroll(*, db: Database, code: str, device_name: str = "") -> EnrollOut:
@@ -492,19 +523,11 @@ def enroll(*, db: Database, code: str, device_name: str = "") -> EnrollOut:
         now = utcnow()
         row = session.scalar(select(EnrollmentCode).where(EnrollmentCode.code_hash == digest))
         if row is None:
-            raise _code_refused(
-                "enrollment_code_invalid", "This enrollment code is not known; check it."
-            )
+            raise _code_refused("enrollment_code_invalid")
         if row.used_at is not None:
-            raise _code_refused(
-                "enrollment_code_used",
-                "This enrollment code was already used; ask a manager for a new one.",
-            )
+            raise _code_refused("enrollment_code_used")
         if row.expires_at <= now:
-            raise _code_refused(
-                "enrollment_code_expired",
-                "This enrollment code expired; ask a manager for a new one.",
-            )
+            raise _code_refused("enrollment_code_expired")
         claimed = session.execute(
             update(EnrollmentCode)
             .where(EnrollmentCode.id == row.id, EnrollmentCode.used_at.is_(None))
@@ -512,10 +535,7 @@ def enroll(*, db: Database, code: str, device_name: str = "") -> EnrollOut:
             .execution_options(synchronize_session=False)
         )
         if claimed.rowcount != 1:  # type: ignore[attr-defined]
-            raise _code_refused(
-                "enrollment_code_used",
-                "This enrollment code was already used; ask a manager for a new one.",
-            )
+            raise _code_refused("enrollment_code_used")
         terminal = session.get(Terminal, row.terminal_id, with_for_update=True)
         assert terminal is not None  # a foreign key guarantees it
         store = session.get(Store, terminal.store_id)
@@ -540,10 +560,7 @@ def list_terminals(
     *, db: Database, actor: User | None, store_id: int | None = None
 ) -> list[TerminalOut]:
     """Terminals an actor may see, with their sync health and unresolved rejected events."""
-    if not _is_admin(actor):
-        assert actor is not None
-        store_id = actor.store_id if store_id is None else store_id
-        _check_store(actor, store_id)
+    store_id = visible_store_ids(actor=actor, store_id=store_id)
     rejected = (
         select(RejectedEvent.terminal_id, func.count().label("n"))
         .where(RejectedEvent.resolved_at.is_(None))
@@ -568,8 +585,8 @@ def revoke_terminal(*, db: Database, terminal_id: int, actor: User | None = None
         now = utcnow()
         terminal = session.get(Terminal, terminal_id, with_for_update=True)
         if terminal is None:
-            raise NotFound(f"There is no terminal {terminal_id}.", code="terminal_not_found")
-        _check_store(actor, terminal.store_id)
+            raise NotFound("terminal_not_found", code="terminal_not_found", terminal_id=terminal_id)
+        require_store_access(actor=actor, store_id=terminal.store_id)
         if terminal.revoked_at is None:
             terminal.revoked_at = now
         terminal.token_hash = None
@@ -585,7 +602,7 @@ def terminal_me(*, db: Database, terminal_id: int) -> TerminalMeOut:
     with db.session() as session:
         terminal = session.get(Terminal, terminal_id)
         if terminal is None:
-            raise NotFound(f"There is no terminal {terminal_id}.", code="terminal_not_found")
+            raise NotFound("terminal_not_found", code="terminal_not_found", terminal_id=terminal_id)
         store = session.get(Store, terminal.store_id)
         assert store is not None
         return TerminalMeOut(

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from shared.barcodes import barcode_error
 from shared.models import ImportLineError, ImportResult
 from sync_server.catalog.models import Category, Product, TaxRate
-from sync_server.core.database import next_change_numbers, utcnow
+from sync_server.core.database import next_change_numbers, unit_of_work, utcnow
 from sync_server.core.errors import Conflict, Invalid
 
 COLUMNS = (
@@ -114,15 +114,15 @@ def _read_header(reader: Any) -> list[str]:
     try:
         raw = next(reader)
     except StopIteration:
-        raise Invalid("The file is empty; it needs a header line.", code="empty_csv") from None
+        raise Invalid("empty_csv", code="empty_csv") from None
     header = [name.strip().lower() for name in raw]
     unknown = [name for name in header if name not in COLUMNS]
     missing = [name for name in REQUIRED_COLUMNS if name not in header]
     doubled = sorted({name for name in header if header.count(name) > 1})
     if unknown or missing or doubled:
         raise Invalid(
-            "Line 1 must be a header naming the columns "
-            f"({','.join(COLUMNS)}); sku, name and price are required.",
+            "bad_csv_header",
+            columns=",".join(COLUMNS),
             code="bad_csv_header",
             details={"unknown": unknown, "missing": missing, "repeated": doubled},
         )
@@ -245,6 +245,7 @@ def _parse_line(
     return _Line(number=number, sku_key=sku_key, values=values, new_category=new_category), []
 
 
+@unit_of_work
 def import_products_csv(session: Session, *, text: str) -> ImportResult:
     """Upsert products from CSV ``text`` by SKU; report each bad line with all its errors.
 
@@ -267,10 +268,7 @@ def import_products_csv(session: Session, *, text: str) -> ImportResult:
         if not any(cell.strip() for cell in record):
             continue
         if number > MAX_LINES + 1:
-            raise Invalid(
-                f"The file has more than {MAX_LINES} lines; split it.",
-                code="csv_too_long",
-            )
+            raise Invalid("csv_too_long", code="csv_too_long", max_lines=MAX_LINES)
         if len(record) != len(header):
             failed.append(
                 ImportLineError(
@@ -310,11 +308,7 @@ def import_products_csv(session: Session, *, text: str) -> ImportResult:
         try:
             _write(session, catalog, new_categories, creates, updates, changed)
         except IntegrityError as exc:
-            raise Conflict(
-                "The catalog changed while this file was importing; nothing was imported. "
-                "Import the file again.",
-                code="import_conflict",
-            ) from exc
+            raise Conflict("import_conflict", code="import_conflict") from exc
     return ImportResult(created=len(creates), updated=len(updates), failed=failed)
 
 
@@ -369,6 +363,7 @@ def _write(
     session.flush()
 
 
+@unit_of_work
 def export_products_csv(session: Session) -> str:
     """Every product as CSV in :data:`COLUMNS` order; importing it back changes nothing."""
     out = io.StringIO()

@@ -19,7 +19,6 @@ from shared.models import (
     ProductIn,
     ProductOut,
     ProductPatch,
-    StoreOut,
     TaxRateIn,
     TaxRateOut,
     VoucherIn,
@@ -30,11 +29,10 @@ from sync_server.catalog import csv_io, service
 from sync_server.catalog.schemas import (
     CategoryPatch,
     ProductPage,
-    StorePatch,
     TaxRatePatch,
     VoucherPatch,
 )
-from sync_server.core.database import SessionDep
+from sync_server.core.database import DbDep
 from sync_server.core.errors import Invalid
 
 router = APIRouter(prefix="/api/v1", tags=["catalog"])
@@ -70,9 +68,9 @@ PRODUCT_EXAMPLES = {
 
 
 @router.get("/categories", summary="List categories")
-def list_categories(session: SessionDep, _: SupervisorDep) -> list[CategoryOut]:
+def list_categories(db: DbDep, _: SupervisorDep) -> list[CategoryOut]:
     """Every category, active or not, by name."""
-    return service.list_categories(session)
+    return service.list_categories(db)
 
 
 @router.post(
@@ -83,11 +81,11 @@ def list_categories(session: SessionDep, _: SupervisorDep) -> list[CategoryOut]:
 )
 def create_category(
     data: Annotated[CategoryIn, Body(examples=[{"name": "Minuman"}])],
-    session: SessionDep,
+    db: DbDep,
     _: ManagerDep,
 ) -> CategoryOut:
     """Create a category; names are unique ignoring case."""
-    return service.create_category(session, data=data)
+    return service.create_category(db, data=data)
 
 
 @router.patch(
@@ -98,20 +96,20 @@ def create_category(
 def update_category(
     category_id: int,
     patch: Annotated[CategoryPatch, Body(examples=[{"name": "Minuman Dingin"}])],
-    session: SessionDep,
+    db: DbDep,
     _: ManagerDep,
 ) -> CategoryOut:
     """Change a category's name or deactivate it (categories are never deleted)."""
-    return service.update_category(session, category_id=category_id, patch=patch)
+    return service.update_category(db, category_id=category_id, patch=patch)
 
 
 # --- tax rates ------------------------------------------------------------------
 
 
 @router.get("/tax-rates", summary="List tax rates")
-def list_tax_rates(session: SessionDep, _: SupervisorDep) -> list[TaxRateOut]:
+def list_tax_rates(db: DbDep, _: SupervisorDep) -> list[TaxRateOut]:
     """Every tax rate by code. Rates are basis points: PPN 11 % is 1100."""
-    return service.list_tax_rates(session)
+    return service.list_tax_rates(db)
 
 
 @router.post(
@@ -125,11 +123,11 @@ def create_tax_rate(
         TaxRateIn,
         Body(examples=[{"code": "PPN", "name": "PPN 11%", "rate_bp": 1100, "inclusive": True}]),
     ],
-    session: SessionDep,
+    db: DbDep,
     _: ManagerDep,
 ) -> TaxRateOut:
     """Create a tax class (code upper-cased); inclusive means prices already contain it."""
-    return service.create_tax_rate(session, data=data)
+    return service.create_tax_rate(db, data=data)
 
 
 @router.patch(
@@ -140,11 +138,11 @@ def create_tax_rate(
 def update_tax_rate(
     tax_rate_id: int,
     patch: Annotated[TaxRatePatch, Body(examples=[{"rate_bp": 1200}])],
-    session: SessionDep,
+    db: DbDep,
     _: ManagerDep,
 ) -> TaxRateOut:
     """Change a tax rate; tills re-price its products after their next pull."""
-    return service.update_tax_rate(session, tax_rate_id=tax_rate_id, patch=patch)
+    return service.update_tax_rate(db, tax_rate_id=tax_rate_id, patch=patch)
 
 
 # --- products -------------------------------------------------------------------
@@ -152,7 +150,7 @@ def update_tax_rate(
 
 @router.get("/products", summary="List and search products")
 def list_products(
-    session: SessionDep,
+    db: DbDep,
     _: SupervisorDep,
     q: Annotated[
         str | None,
@@ -168,7 +166,7 @@ def list_products(
 ) -> ProductPage:
     """A page of products ordered by id, with the total matching count."""
     return service.list_products(
-        session,
+        db,
         q=q,
         category_id=category_id,
         active=active,
@@ -184,10 +182,10 @@ def list_products(
     response_class=Response,
     responses={200: {"content": {"text/csv": {}}, "description": "The product CSV."}},
 )
-def export_products(session: SessionDep, _: ManagerDep) -> Response:
+def export_products(db: DbDep, _: ManagerDep) -> Response:
     """The whole catalog in the import format; importing it back changes nothing."""
     return Response(
-        content=csv_io.export_products_csv(session),
+        content=csv_io.export_products_csv(db),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": 'attachment; filename="products.csv"'},
     )
@@ -206,7 +204,7 @@ def import_products(
             "sku,barcode,name,category,unit,price,tax_code,active,low_stock_threshold"
         ),
     ],
-    db_session: SessionDep,
+    db: DbDep,
     _: ManagerDep,
 ) -> ImportResult:
     """Upsert products by SKU. Good lines are imported; every bad line is listed with
@@ -216,17 +214,14 @@ def import_products(
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise Invalid(
-            "The file is not UTF-8 text; save it as 'CSV UTF-8' and try again.",
-            code="bad_encoding",
-        ) from exc
-    return csv_io.import_products_csv(db_session, text=text)
+        raise Invalid("bad_encoding", code="bad_encoding") from exc
+    return csv_io.import_products_csv(db, text=text)
 
 
 @router.get("/products/{product_id}", summary="Get a product", responses=_errors(403, 404))
-def get_product(product_id: int, session: SessionDep, _: SupervisorDep) -> ProductOut:
+def get_product(product_id: int, db: DbDep, _: SupervisorDep) -> ProductOut:
     """One product by id."""
-    return service.get_product(session, product_id=product_id)
+    return service.get_product(db, product_id=product_id)
 
 
 @router.post(
@@ -237,12 +232,12 @@ def get_product(product_id: int, session: SessionDep, _: SupervisorDep) -> Produ
 )
 def create_product(
     data: Annotated[ProductIn, Body(openapi_examples=PRODUCT_EXAMPLES)],
-    session: SessionDep,
+    db: DbDep,
     _: ManagerDep,
 ) -> ProductOut:
     """Create a product. The barcode's check digit is verified (EAN-13, UPC-A, EAN-8);
     SKU and barcode must be unique (409 `sku_taken` / `barcode_taken`)."""
-    return service.create_product(session, data=data)
+    return service.create_product(db, data=data)
 
 
 @router.patch(
@@ -253,11 +248,11 @@ def create_product(
 def update_product(
     product_id: int,
     patch: Annotated[ProductPatch, Body(examples=[{"price": 3700}])],
-    session: SessionDep,
+    db: DbDep,
     _: ManagerDep,
 ) -> ProductOut:
     """Change only the fields given; each real change gives the product a new change number."""
-    return service.update_product(session, product_id=product_id, patch=patch)
+    return service.update_product(db, product_id=product_id, patch=patch)
 
 
 @router.post(
@@ -265,18 +260,18 @@ def update_product(
     summary="Take a product off sale",
     responses=_errors(403, 404),
 )
-def deactivate_product(product_id: int, session: SessionDep, _: ManagerDep) -> ProductOut:
+def deactivate_product(product_id: int, db: DbDep, _: ManagerDep) -> ProductOut:
     """Deactivate a product. Products are never deleted: past sales point at them."""
-    return service.deactivate_product(session, product_id=product_id)
+    return service.deactivate_product(db, product_id=product_id)
 
 
 # --- vouchers -------------------------------------------------------------------
 
 
 @router.get("/vouchers", summary="List vouchers")
-def list_vouchers(session: SessionDep, _: SupervisorDep) -> list[VoucherOut]:
+def list_vouchers(db: DbDep, _: SupervisorDep) -> list[VoucherOut]:
     """Every voucher by code."""
-    return service.list_vouchers(session)
+    return service.list_vouchers(db)
 
 
 @router.post(
@@ -301,11 +296,11 @@ def create_voucher(
             ]
         ),
     ],
-    session: SessionDep,
+    db: DbDep,
     _: ManagerDep,
 ) -> VoucherOut:
     """Create a voucher: percent in basis points (1000 = 10 %) or a fixed rupiah amount."""
-    return service.create_voucher(session, data=data)
+    return service.create_voucher(db, data=data)
 
 
 @router.patch(
@@ -316,48 +311,8 @@ def create_voucher(
 def update_voucher(
     voucher_id: int,
     patch: Annotated[VoucherPatch, Body(examples=[{"active": False}])],
-    session: SessionDep,
+    db: DbDep,
     _: ManagerDep,
 ) -> VoucherOut:
     """Change a voucher; the result is checked like a new voucher."""
-    return service.update_voucher(session, voucher_id=voucher_id, patch=patch)
-
-
-# --- stores ---------------------------------------------------------------------
-
-
-@router.get("/stores", summary="List stores")
-def list_stores(session: SessionDep, user: SupervisorDep) -> list[StoreOut]:
-    """All stores for an admin; the caller's own store for everyone else."""
-    return service.list_stores(session, user=user)
-
-
-@router.get("/stores/{store_id}", summary="Get a store", responses=_errors(403, 404))
-def get_store(store_id: int, session: SessionDep, user: SupervisorDep) -> StoreOut:
-    """A store with its receipt template."""
-    return service.get_store(session, store_id=store_id, user=user)
-
-
-@router.patch(
-    "/stores/{store_id}",
-    summary="Edit a store and its receipt",
-    responses=_errors(403, 404, 422),
-)
-def update_store(
-    store_id: int,
-    patch: Annotated[
-        StorePatch,
-        Body(
-            examples=[
-                {
-                    "receipt_header": "Toko Sumber Rejeki\nJl. Pemuda No. 12, Semarang",
-                    "receipt_footer": "Terima kasih, selamat belanja kembali!",
-                }
-            ]
-        ),
-    ],
-    session: SessionDep,
-    user: ManagerDep,
-) -> StoreOut:
-    """Edit the store's details and receipt header/footer (managers: their own store)."""
-    return service.update_store(session, store_id=store_id, patch=patch, user=user)
+    return service.update_voucher(db, voucher_id=voucher_id, patch=patch)

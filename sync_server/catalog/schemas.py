@@ -43,22 +43,6 @@ class VoucherPatch(WireModel):
     active: bool | None = None
 
 
-class StorePatch(WireModel):
-    """Edit a store's details and its receipt template."""
-
-    name: str | None = Field(default=None, min_length=1, max_length=100)
-    address: str | None = Field(default=None, max_length=300)
-    npwp: str | None = Field(default=None, max_length=32, examples=["01.234.567.8-901.000"])
-    phone: str | None = Field(default=None, max_length=32)
-    receipt_header: str | None = Field(
-        default=None, max_length=2000, examples=["Toko Sumber Rejeki\nJl. Pemuda No. 12"]
-    )
-    receipt_footer: str | None = Field(
-        default=None, max_length=2000, examples=["Terima kasih atas kunjungan Anda"]
-    )
-    logo_text: str | None = Field(default=None, max_length=64)
-
-
 class ProductPage(WireModel):
     """One page of products: page by ``offset``/``limit``, or by ``after_id`` (keyset)."""
 

@@ -1,8 +1,9 @@
-"""Catalog logic: categories, tax rates, products, vouchers and stores.
+"""Catalog logic: categories, tax rates, products and vouchers (stores: ``sync_server.stores``).
 
-Every create or update stamps the changed rows with fresh change numbers (reserved
-late, just before the caller's commit) so tills pulling ``change_no > cursor`` see
-them. Nothing is ever deleted: rows are deactivated.
+Every public function is one unit of work (``core.database.unit_of_work``): given the
+app's database it commits before it returns. Every create or update stamps the changed
+rows with fresh change numbers (reserved late, just before the commit) so tills pulling
+``change_no > cursor`` see them. Nothing is ever deleted: rows are deactivated.
 """
 
 from __future__ import annotations
@@ -15,36 +16,39 @@ from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from shared.barcodes import barcode_error
+from shared.barcodes import barcode_error, barcode_problem
 from shared.models import (
     CategoryIn,
     CategoryOut,
     ProductIn,
     ProductOut,
     ProductPatch,
-    Role,
-    StoreOut,
     TaxRateIn,
     TaxRateOut,
     VoucherIn,
     VoucherKind,
     VoucherOut,
 )
-from sync_server.auth.models import User
 from sync_server.catalog.models import Category, Product, TaxRate, Voucher
 from sync_server.catalog.schemas import (
     CategoryPatch,
     ProductPage,
-    StorePatch,
     TaxRatePatch,
     VoucherPatch,
 )
-from sync_server.core.database import next_change_numbers, utcnow
-from sync_server.core.errors import Conflict, Forbidden, Invalid, NotFound
-from sync_server.core.models import Store
+from sync_server.core.database import next_change_numbers, unit_of_work, utcnow
+from sync_server.core.errors import Conflict, Invalid, NotFound
 
 MAX_PAGE = 500
 """Most products one list call returns."""
+
+# The sentence of a bad barcode in the catalog, by shared.barcodes' problem code.
+_BARCODE_MESSAGES = {
+    "barcode_empty": "bad_barcode_empty",
+    "barcode_check_digit": "bad_barcode_check_digit",
+    "barcode_length": "bad_barcode_length",
+    "barcode_charset": "bad_barcode_charset",
+}
 
 
 class _Versioned(Protocol):
@@ -69,16 +73,16 @@ def stamp_change_numbers(session: Session, rows: Sequence[_Versioned]) -> None:
 def conflict_from_integrity_error(exc: IntegrityError) -> Conflict:
     """Turn a unique-constraint violation into the 409 a person can act on."""
     text = str(exc.orig).lower()
-    for needle, code, message in (
-        ("barcode", "barcode_taken", "That barcode is already used by another product."),
-        ("sku", "sku_taken", "That SKU is already used by another product."),
-        ("categories", "category_taken", "A category with that name already exists."),
-        ("tax_rates", "tax_code_taken", "A tax rate with that code already exists."),
-        ("vouchers", "voucher_code_taken", "A voucher with that code already exists."),
+    for needle, code, message_code in (
+        ("barcode", "barcode_taken", "barcode_used"),
+        ("sku", "sku_taken", "sku_used"),
+        ("categories", "category_taken", "category_name_used"),
+        ("tax_rates", "tax_code_taken", "tax_code_used"),
+        ("vouchers", "voucher_code_taken", "voucher_code_used"),
     ):
         if needle in text:
-            return Conflict(message, code=code)
-    return Conflict("The change clashes with what is stored.")
+            return Conflict(message_code, code=code)
+    return Conflict("conflict_stored")
 
 
 def _flush(session: Session) -> None:
@@ -134,24 +138,24 @@ def _ensure_category_name_free(session: Session, *, name: str, exclude_id: int |
         match=func.lower(Category.name) == name.lower(),
         exclude_id=exclude_id,
         conflict=Conflict(
-            f"A category named {name!r} already exists.",
-            code="category_taken",
-            details={"name": name},
+            "category_taken", code="category_taken", details={"name": name}, name=repr(name)
         ),
     )
 
 
+@unit_of_work
 def list_categories(session: Session) -> list[CategoryOut]:
     """Every category, active or not, by name."""
     rows = session.scalars(select(Category).order_by(Category.name)).all()
     return [_category_out(row) for row in rows]
 
 
+@unit_of_work
 def create_category(session: Session, *, data: CategoryIn) -> CategoryOut:
     """Create a category; its name must be unique (ignoring case)."""
     name = data.name.strip()
     if not name:
-        raise Invalid("The category name is empty.", details={"field": "name"})
+        raise Invalid("category_name_empty", details={"field": "name"})
     _ensure_category_name_free(session, name=name, exclude_id=None)
     row = Category(name=name, active=data.active)
     session.add(row)
@@ -160,16 +164,17 @@ def create_category(session: Session, *, data: CategoryIn) -> CategoryOut:
     return _category_out(row)
 
 
+@unit_of_work
 def update_category(session: Session, *, category_id: int, patch: CategoryPatch) -> CategoryOut:
     """Rename or (de)activate a category."""
     row = session.get(Category, category_id, with_for_update=True)
     if row is None:
-        raise NotFound(f"There is no category {category_id}.", details={"id": category_id})
+        raise NotFound("category_not_found", details={"id": category_id}, category_id=category_id)
     changes = patch.model_dump(exclude_unset=True, exclude_none=True)
     if "name" in changes:
         changes["name"] = changes["name"].strip()
         if not changes["name"]:
-            raise Invalid("The category name is empty.", details={"field": "name"})
+            raise Invalid("category_name_empty", details={"field": "name"})
         _ensure_category_name_free(session, name=changes["name"], exclude_id=row.id)
     if _apply(row, changes):
         stamp_change_numbers(session, [row])
@@ -191,19 +196,19 @@ def _ensure_tax_code_free(session: Session, *, code: str, exclude_id: int | None
         match=TaxRate.code == code,
         exclude_id=exclude_id,
         conflict=Conflict(
-            f"A tax rate with code {code!r} already exists.",
-            code="tax_code_taken",
-            details={"code": code},
+            "tax_code_taken", code="tax_code_taken", details={"code": code}, tax_code=repr(code)
         ),
     )
 
 
+@unit_of_work
 def list_tax_rates(session: Session) -> list[TaxRateOut]:
     """Every tax rate, active or not, by code."""
     rows = session.scalars(select(TaxRate).order_by(TaxRate.code)).all()
     return [_tax_rate_out(row) for row in rows]
 
 
+@unit_of_work
 def create_tax_rate(session: Session, *, data: TaxRateIn) -> TaxRateOut:
     """Create a tax rate. Codes are kept upper-case so CSV files can name them in any case."""
     code = data.code.strip().upper()
@@ -221,11 +226,12 @@ def create_tax_rate(session: Session, *, data: TaxRateIn) -> TaxRateOut:
     return _tax_rate_out(row)
 
 
+@unit_of_work
 def update_tax_rate(session: Session, *, tax_rate_id: int, patch: TaxRatePatch) -> TaxRateOut:
     """Edit a tax rate; products keep pointing at it, so tills re-price with the new rate."""
     row = session.get(TaxRate, tax_rate_id, with_for_update=True)
     if row is None:
-        raise NotFound(f"There is no tax rate {tax_rate_id}.", details={"id": tax_rate_id})
+        raise NotFound("tax_rate_not_found", details={"id": tax_rate_id}, tax_rate_id=tax_rate_id)
     changes = patch.model_dump(exclude_unset=True, exclude_none=True)
     if "code" in changes:
         changes["code"] = changes["code"].strip().upper()
@@ -248,12 +254,15 @@ def normalise_barcode(raw: str | None) -> str | None:
     if raw is None or not raw.strip():
         return None
     code = raw.strip()
-    problem = barcode_error(code)
+    problem = barcode_problem(code)
     if problem is not None:
+        message_code, params = problem
         raise Invalid(
-            f"Barcode {code}: {problem}.",
+            _BARCODE_MESSAGES[message_code],
             code="bad_barcode",
-            details={"field": "barcode", "barcode": code, "reason": problem},
+            details={"field": "barcode", "barcode": code, "reason": barcode_error(code)},
+            barcode=code,
+            **params,
         )
     return code
 
@@ -263,13 +272,15 @@ def _check_references(
 ) -> None:
     if category_id is not None and session.get(Category, category_id) is None:
         raise Invalid(
-            f"There is no category {category_id}.",
+            "category_not_found",
+            category_id=category_id,
             code="unknown_category",
             details={"field": "category_id", "id": category_id},
         )
     if tax_rate_id is not None and session.get(TaxRate, tax_rate_id) is None:
         raise Invalid(
-            f"There is no tax rate {tax_rate_id}.",
+            "tax_rate_not_found",
+            tax_rate_id=tax_rate_id,
             code="unknown_tax_rate",
             details={"field": "tax_rate_id", "id": tax_rate_id},
         )
@@ -291,9 +302,12 @@ def _ensure_unique(
         if other is not None:
             field = column.key
             raise Conflict(
-                f"The {field} {value} is already used by product {other.name!r}.",
+                "product_value_taken",
                 code=code,
                 details={"field": field, "value": value, "product_id": other.id},
+                field=field,
+                value=value,
+                product_name=repr(other.name),
             )
 
 
@@ -308,6 +322,7 @@ def _search_filter(query: Select[Any], q: str) -> Select[Any]:
     )
 
 
+@unit_of_work
 def list_products(
     session: Session,
     *,
@@ -346,21 +361,23 @@ def list_products(
 def _get_product_row(session: Session, product_id: int, *, for_update: bool = False) -> Product:
     row = session.get(Product, product_id, with_for_update=for_update)
     if row is None:
-        raise NotFound(f"There is no product {product_id}.", details={"id": product_id})
+        raise NotFound("product_id_not_found", details={"id": product_id}, product_id=product_id)
     return row
 
 
+@unit_of_work
 def get_product(session: Session, *, product_id: int) -> ProductOut:
     """One product by id (404 when unknown)."""
     return _product_out(_get_product_row(session, product_id))
 
 
+@unit_of_work
 def create_product(session: Session, *, data: ProductIn) -> ProductOut:
     """Create a product after checking its barcode, references and unique SKU/barcode."""
     sku = data.sku.strip()
     name = data.name.strip()
     if not sku or not name:
-        raise Invalid("SKU and name may not be blank.", details={"fields": ["sku", "name"]})
+        raise Invalid("sku_name_blank", details={"fields": ["sku", "name"]})
     barcode = normalise_barcode(data.barcode)
     _check_references(session, category_id=data.category_id, tax_rate_id=data.tax_rate_id)
     _ensure_unique(session, sku=sku, barcode=barcode, exclude_id=None)
@@ -382,6 +399,7 @@ def create_product(session: Session, *, data: ProductIn) -> ProductOut:
     return _product_out(row)
 
 
+@unit_of_work
 def update_product(session: Session, *, product_id: int, patch: ProductPatch) -> ProductOut:
     """Change the given fields of a product. ``barcode``, ``category_id`` and
     ``tax_rate_id`` may be set to null explicitly to clear them."""
@@ -390,12 +408,12 @@ def update_product(session: Session, *, product_id: int, patch: ProductPatch) ->
     nullable = {"barcode", "category_id", "tax_rate_id"}
     not_nullable = sorted(k for k, v in changes.items() if v is None and k not in nullable)
     if not_nullable:
-        raise Invalid(f"{not_nullable[0]} may not be null.", details={"fields": not_nullable})
+        raise Invalid("field_not_null", details={"fields": not_nullable}, field=not_nullable[0])
     for key in ("sku", "name", "unit"):
         if key in changes:
             changes[key] = changes[key].strip()
             if not changes[key]:
-                raise Invalid(f"{key} may not be blank.", details={"field": key})
+                raise Invalid("field_blank", details={"field": key}, field=key)
     if "barcode" in changes:
         changes["barcode"] = normalise_barcode(changes["barcode"])
     _check_references(
@@ -413,6 +431,7 @@ def update_product(session: Session, *, product_id: int, patch: ProductPatch) ->
     return _product_out(row)
 
 
+@unit_of_work
 def deactivate_product(session: Session, *, product_id: int) -> ProductOut:
     """Take a product off sale (never deleted: old sales still point at it)."""
     return update_product(session, product_id=product_id, patch=ProductPatch(active=False))
@@ -430,20 +449,21 @@ def _check_voucher(
 ) -> None:
     if kind == VoucherKind.PERCENT and value > 10_000:
         raise Invalid(
-            "A percent voucher's value is in basis points (1000 = 10 %) and at most 10000.",
+            "bad_voucher_value",
             code="bad_voucher_value",
             details={"field": "value", "value": value},
         )
     for field, moment in (("valid_from", valid_from), ("valid_until", valid_until)):
         if moment is not None and moment.tzinfo is None:
             raise Invalid(
-                f"{field} needs a timezone, e.g. 2025-01-01T00:00:00+07:00.",
+                "naive_datetime",
+                field=field,
                 code="naive_datetime",
                 details={"field": field},
             )
     if valid_from is not None and valid_until is not None and valid_from >= valid_until:
         raise Invalid(
-            "valid_from must be before valid_until.",
+            "bad_validity",
             code="bad_validity",
             details={"valid_from": valid_from.isoformat(), "valid_until": valid_until.isoformat()},
         )
@@ -460,19 +480,22 @@ def _ensure_voucher_code_free(session: Session, *, code: str, exclude_id: int | 
         match=Voucher.code == code,
         exclude_id=exclude_id,
         conflict=Conflict(
-            f"A voucher with code {code} already exists.",
+            "voucher_code_taken",
             code="voucher_code_taken",
             details={"code": code},
+            voucher_code=code,
         ),
     )
 
 
+@unit_of_work
 def list_vouchers(session: Session) -> list[VoucherOut]:
     """Every voucher, active or not, by code."""
     rows = session.scalars(select(Voucher).order_by(Voucher.code)).all()
     return [_voucher_out(row) for row in rows]
 
 
+@unit_of_work
 def create_voucher(session: Session, *, data: VoucherIn) -> VoucherOut:
     """Create a voucher. Codes are kept upper-case: cashiers type them."""
     code = data.code.strip().upper()
@@ -497,16 +520,17 @@ def create_voucher(session: Session, *, data: VoucherIn) -> VoucherOut:
     return _voucher_out(row)
 
 
+@unit_of_work
 def update_voucher(session: Session, *, voucher_id: int, patch: VoucherPatch) -> VoucherOut:
     """Edit a voucher; the result must still be a valid voucher."""
     row = session.get(Voucher, voucher_id, with_for_update=True)
     if row is None:
-        raise NotFound(f"There is no voucher {voucher_id}.", details={"id": voucher_id})
+        raise NotFound("voucher_not_found", details={"id": voucher_id}, voucher_id=voucher_id)
     changes = patch.model_dump(exclude_unset=True)
     nullable = {"valid_from", "valid_until", "usage_limit"}
     not_nullable = sorted(k for k, v in changes.items() if v is None and k not in nullable)
     if not_nullable:
-        raise Invalid(f"{not_nullable[0]} may not be null.", details={"fields": not_nullable})
+        raise Invalid("field_not_null", details={"fields": not_nullable}, field=not_nullable[0])
     if "code" in changes:
         changes["code"] = changes["code"].strip().upper()
         _ensure_voucher_code_free(session, code=changes["code"], exclude_id=row.id)
@@ -527,53 +551,24 @@ def update_voucher(session: Session, *, voucher_id: int, patch: VoucherPatch) ->
     return _voucher_out(row)
 
 
-# --- stores ---------------------------------------------------------------------
+# --- lookups for forms ----------------------------------------------------------
 
 
-def _store_out(row: Store) -> StoreOut:
-    return StoreOut.model_validate(row, from_attributes=True)
-
-
-def _may_see_store(user: User, store_id: int) -> bool:
-    return Role(user.role) == Role.ADMIN or user.store_id == store_id
-
-
-def list_stores(session: Session, *, user: User) -> list[StoreOut]:
-    """The stores ``user`` may see: all for an admin, their own for everyone else."""
-    query = select(Store).order_by(Store.code)
-    if Role(user.role) != Role.ADMIN:
-        query = query.where(Store.id == user.store_id)
-    return [_store_out(row) for row in session.scalars(query).all()]
-
-
-def _get_store_row(session: Session, *, store_id: int, user: User, for_update: bool) -> Store:
-    row = session.get(Store, store_id, with_for_update=for_update)
-    if row is None:
-        raise NotFound(f"There is no store {store_id}.", details={"id": store_id})
-    if not _may_see_store(user, store_id):
-        raise Forbidden(
-            "You may only see and edit your own store.",
-            code="other_store",
-            details={"store_id": store_id},
-        )
-    return row
-
-
-def get_store(session: Session, *, store_id: int, user: User) -> StoreOut:
-    """One store with its receipt template (only an admin sees other stores)."""
-    return _store_out(_get_store_row(session, store_id=store_id, user=user, for_update=False))
-
-
-def update_store(session: Session, *, store_id: int, patch: StorePatch, user: User) -> StoreOut:
-    """Edit a store's details and receipt template; its tills get it on their next pull."""
-    row = _get_store_row(session, store_id=store_id, user=user, for_update=True)
-    changes = patch.model_dump(exclude_unset=True, exclude_none=True)
-    if "name" in changes:
-        changes["name"] = changes["name"].strip()
-        if not changes["name"]:
-            raise Invalid("The store name is empty.", details={"field": "name"})
-    if _apply(row, changes):
-        row.updated_at = utcnow()
-        stamp_change_numbers(session, [row])
-        _flush(session)
-    return _store_out(row)
+def product_ids_by_code(
+    session: Session, *, codes: Sequence[str]
+) -> tuple[dict[str, int], list[str]]:
+    """Product ids of SKUs or barcodes typed on a form, and the codes nobody knows."""
+    wanted = sorted({c.strip() for c in codes if c.strip()})
+    found: dict[str, int] = {}
+    if wanted:
+        rows = session.execute(
+            select(Product.id, Product.sku, Product.barcode).where(
+                or_(Product.sku.in_(wanted), Product.barcode.in_(wanted))
+            )
+        ).all()
+        for pid, sku, barcode in rows:
+            if sku in wanted:
+                found[sku] = pid
+            if barcode in wanted:
+                found[barcode] = pid
+    return found, [c for c in wanted if c not in found]

@@ -6,12 +6,13 @@ writers queue instead of failing; MySQL/MariaDB uses InnoDB under READ COMMITTED
 
 from __future__ import annotations
 
+import functools
 import random
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Concatenate, ParamSpec, TypeVar
 
 from fastapi import Depends, Request
 from sqlalchemy import (
@@ -129,6 +130,7 @@ class Database:
 
 
 T = TypeVar("T")
+P = ParamSpec("P")
 
 _RETRYABLE_MYSQL = {1205, 1213}  # lock wait timeout, deadlock
 
@@ -145,7 +147,15 @@ def is_retryable(exc: BaseException) -> bool:
 
 
 def run_in_transaction(db: Database, work: Callable[[Session], T], *, attempts: int = 6) -> T:
-    """Run ``work`` in one transaction, retrying it whole after a deadlock or lock timeout."""
+    """Run ``work`` in one transaction and commit it; retry it whole after a lock error.
+
+    The commit happens here, before the caller answers, so a failed commit is an
+    exception the caller sees (the API answers 503, nothing saved), never a write
+    acknowledged and then lost. Deadlocks (1213, also Galera's certification failure at
+    COMMIT), lock wait timeouts (1205) and SQLite's "database is locked" roll back and
+    run ``work`` again from the start, so ``work`` must not have effects outside the
+    session.
+    """
     for attempt in range(1, attempts + 1):
         try:
             with db.session() as session:
@@ -155,6 +165,27 @@ def run_in_transaction(db: Database, work: Callable[[Session], T], *, attempts: 
                 raise
             time.sleep(random.uniform(0, 0.02 * 2**attempt))
     raise AssertionError("unreachable")
+
+
+def unit_of_work(
+    work: Callable[Concatenate[Session, P], T],
+) -> Callable[Concatenate[Database | Session, P], T]:
+    """Make a service function that takes a session one unit of work.
+
+    Called with the app's :class:`Database` (what routers do), it runs in a transaction
+    of its own through :func:`run_in_transaction`: committed before it returns, retried
+    after transient lock errors. Called with a :class:`Session`, it joins that
+    session's transaction and the caller commits (one service composed into another's
+    unit of work). Keyword-only arguments after the first, as every service has.
+    """
+
+    @functools.wraps(work)
+    def run(target: Database | Session, /, *args: P.args, **kwargs: P.kwargs) -> T:
+        if isinstance(target, Session):
+            return work(target, *args, **kwargs)
+        return run_in_transaction(target, lambda session: work(session, *args, **kwargs))
+
+    return run
 
 
 def get_db(request: Request) -> Database:
@@ -169,16 +200,8 @@ def get_reports_db(request: Request) -> Database:
     return db
 
 
-def get_session(request: Request) -> Iterator[Session]:
-    """A request-scoped session in one transaction (dependency)."""
-    db: Database = request.app.state.db
-    with db.session() as session:
-        yield session
-
-
 DbDep = Annotated[Database, Depends(get_db)]
 ReportsDbDep = Annotated[Database, Depends(get_reports_db)]
-SessionDep = Annotated[Session, Depends(get_session)]
 
 
 def next_change_numbers(session: Session, count: int = 1) -> int:

@@ -1,39 +1,76 @@
-"""The one error shape: ``{"error": {"code", "message", "details"}}`` with the right status."""
+"""The one error shape: ``{"error": {"code", "message", "details"}}`` with the right status.
+
+Server errors are :class:`shared.errors.CodedError`\\ s: ``NotFound("product_not_found",
+product_id=5)``. The class keeps its broad ``code`` for the API (``not_found``), the
+first argument names the message (``message_code``) and the keyword arguments are its
+parameters; the sentence comes from the table of each language in
+:mod:`shared.messages` (the API's ``message`` is the English one). Only ``code``,
+``status_code`` and ``details`` are reserved keywords, so a parameter is never named
+after them.
+"""
 
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from shared.errors import CodedError
+from shared.messages import Language, render
 
 log = logging.getLogger("kasir.errors")
 
+_MESSAGE_CODE = re.compile(r"[A-Za-z0-9_]+")
 
-class AppError(Exception):
-    """An error a client caused or should hear about, with a stable code."""
+
+class AppError(CodedError):
+    """An error a client caused or should hear about, with a stable code.
+
+    ``AppError("message_code", code=..., status_code=..., details=..., **params)``.
+    ``code`` (the API's code) defaults to the class's; ``message_code`` defaults to
+    ``code``. A first argument that is not a message code (it has spaces, capitals or
+    punctuation) is taken as a finished English sentence: the old call style, kept
+    working until every raise site names a code.
+    """
 
     status_code = 400
     code = "bad_request"
 
     def __init__(
         self,
-        message: str,
+        message_code: str | None = None,
+        /,
         *,
         code: str | None = None,
         status_code: int | None = None,
         details: Any = None,
+        **params: Any,
     ) -> None:
-        super().__init__(message)
-        self.message = message
-        if code is not None:
-            self.code = code
+        super().__init__(code, **params)
+        self._literal: str | None = None
+        if message_code is not None:
+            if _MESSAGE_CODE.fullmatch(message_code):
+                self.message_code = message_code
+            else:
+                self._literal = message_code
         if status_code is not None:
             self.status_code = status_code
         self.details = details
+
+    def __str__(self) -> str:
+        return self._literal if self._literal is not None else super().__str__()
+
+    def text(self, language: Language = "id") -> str:
+        """The sentence in ``language`` (a literal sentence is the same in every one)."""
+        if self._literal is not None:
+            return self._literal
+        return render(self.message_code, self.params, language)
 
 
 class NotFound(AppError):
@@ -71,6 +108,13 @@ class Invalid(AppError):
     code = "invalid"
 
 
+class Unavailable(AppError):
+    """The server could not finish (the database is busy or gone); nothing was saved."""
+
+    status_code = 503
+    code = "unavailable"
+
+
 def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
     """Build the one error shape."""
     return {"error": {"code": code, "message": message, "details": details}}
@@ -99,6 +143,10 @@ _STATUS_CODES = {
 }
 
 
+def _en(message_code: str) -> str:
+    return render(message_code, {}, "en")
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Make every failure, ours or the framework's, answer in the one shape."""
 
@@ -119,12 +167,18 @@ def install_error_handlers(app: FastAPI) -> None:
         ]
         malformed = any(e["type"] == "json_invalid" for e in errors)
         if malformed:
-            return error_response(
-                400, "malformed_json", "The request body is not valid JSON.", errors
-            )
-        return error_response(422, "invalid", "The request does not match the schema.", errors)
+            return error_response(400, "malformed_json", _en("malformed_json"), errors)
+        return error_response(422, "invalid", _en("request_invalid"), errors)
+
+    @app.exception_handler(OperationalError)
+    async def _database_unavailable(request: Request, exc: OperationalError) -> JSONResponse:
+        # A lock that outlasted the retries, a lost connection, a failed COMMIT: the
+        # transaction was rolled back, so the caller hears that nothing was saved.
+        log.error("database error on %s %s: %s", request.method, request.url.path, exc.orig)
+        error = Unavailable("database_unavailable", details={"retryable": True})
+        return error_response(error.status_code, error.code, error.message, error.details)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return error_response(500, "internal_error", "Something went wrong on the server.")
+        return error_response(500, "internal_error", _en("internal_error"))

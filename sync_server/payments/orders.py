@@ -87,8 +87,10 @@ def create_order(
     """
     if not QRIS_MIN_AMOUNT <= data.amount <= QRIS_MAX_AMOUNT:
         raise Invalid(
-            f"QRIS takes {QRIS_MIN_AMOUNT:,} to {QRIS_MAX_AMOUNT:,} rupiah; "
-            f"this order is {data.amount:,}. Take cash, or split the payment.",
+            "order_amount_out_of_range",
+            minimum=QRIS_MIN_AMOUNT,
+            maximum=QRIS_MAX_AMOUNT,
+            amount=data.amount,
             code="amount_out_of_range",
             details={"minimum": QRIS_MIN_AMOUNT, "maximum": QRIS_MAX_AMOUNT},
         )
@@ -98,7 +100,8 @@ def create_order(
     def same_or_conflict(order: PaymentOrder) -> PaymentOrderOut:
         if order.terminal_id != terminal_id or order.amount != data.amount or order.items != items:
             raise Conflict(
-                f"Order {order_id} already exists with other content; use a new order id.",
+                "order_conflict",
+                order_id=order_id,
                 code="order_conflict",
                 details={"order_id": order_id},
             )
@@ -275,10 +278,7 @@ def _store_opened(
                 tx.reference,
                 order.reference,
             )
-            raise PaymentGatewayError(
-                "Tripay answered with a different transaction for this order. Ask a manager.",
-                code="tripay_conflict",
-            )
+            raise PaymentGatewayError("tripay_conflict", code="tripay_conflict")
         now = db_now()
         order.reference = tx.reference
         order.method = method
@@ -320,7 +320,10 @@ def create_payment(
     low, high = QRIS_EXPIRY_MINUTES[data.method]
     if not low <= data.expires_in_minutes <= high:
         raise Invalid(
-            f"{data.method} codes last {low} to {high} minutes.",
+            "expiry_out_of_range",
+            method=data.method,
+            minimum=low,
+            maximum=high,
             code="expiry_out_of_range",
             details={"minimum": low, "maximum": high},
         )
@@ -341,7 +344,7 @@ def create_payment(
             break
         if time.monotonic() >= deadline:
             raise Conflict(
-                "The QR for this order is still being made; try again in a moment.",
+                "order_payment_in_progress",
                 code="payment_in_progress",
                 details={"order_id": data.order_id, "retryable": True},
             )

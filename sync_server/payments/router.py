@@ -7,7 +7,6 @@ and believed only after its signature is checked; it answers Tripay's own shape
 
 from __future__ import annotations
 
-import threading
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Request, Response, status
@@ -32,19 +31,10 @@ from sync_server.core.database import DbDep
 from sync_server.payments import callbacks, orders, service
 from sync_server.payments.tripay import TripayClient
 
-_client_lock = threading.Lock()
-
 
 def get_tripay_client(request: Request) -> TripayClient:
-    """The app's Tripay client, made from settings on first use (tests set their own)."""
-    state = request.app.state
-    client: TripayClient | None = getattr(state, "tripay_client", None)
-    if client is None:
-        with _client_lock:
-            client = getattr(state, "tripay_client", None)
-            if client is None:
-                client = TripayClient.from_settings(state.settings)
-                state.tripay_client = client
+    """The app's Tripay client, made once by ``create_app`` (tests may swap it)."""
+    client: TripayClient = request.app.state.tripay_client
     return client
 
 

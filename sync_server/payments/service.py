@@ -92,6 +92,7 @@ _GATEWAY_CODES: dict[TripayErrorKind, tuple[int, str]] = {
 def gateway_error(exc: TripayError) -> PaymentGatewayError:
     """The API error a till hears for a failed Tripay call."""
     status, code = _GATEWAY_CODES[exc.kind]
+    # Tripay's own errors still carry their English sentence (payments/tripay.py).
     return PaymentGatewayError(
         exc.message,
         code=code,
@@ -145,7 +146,7 @@ def callback_url(public_base_url: str) -> str:
 
 
 def order_not_found(order_id: str) -> NotFound:
-    return NotFound(f"There is no payment order {order_id} for this till.", code="order_not_found")
+    return NotFound("order_not_found", code="order_not_found", order_id=order_id)
 
 
 def _terminal_order(session: Session, *, terminal_id: int, order_id: str) -> PaymentOrder:

@@ -22,12 +22,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from shared.models import Role
 from shared.timezones import store_zone
 from sync_server.auth.models import Terminal, User
 from sync_server.catalog.models import Product
 from sync_server.core.database import Database, utcnow
-from sync_server.core.errors import Forbidden, Invalid, NotFound
+from sync_server.core.errors import Invalid, NotFound
 from sync_server.core.models import Store
 from sync_server.payments.models import PaymentOrder
 from sync_server.reports.models import GRAIN_DAY, GRAIN_MONTH
@@ -58,6 +57,7 @@ from sync_server.reports.schemas import (
 )
 from sync_server.stock.models import StockLevel
 from sync_server.stock.service import list_levels
+from sync_server.stores.service import require_store_access, store_exists
 from sync_server.sync.models import RejectedEvent
 
 STALE_AFTER = timedelta(minutes=30)
@@ -77,17 +77,12 @@ def report_store(db: Database, *, user: User, store_id: int | None) -> int:
     """
     if store_id is None:
         if user.store_id is None:
-            raise Invalid("Name the store (store_id).", code="store_required")
+            raise Invalid("store_required", code="store_required")
         store_id = user.store_id
-    elif store_id != user.store_id and user.role != Role.ADMIN:
-        raise Forbidden(
-            "You can only see reports of your own store.",
-            code="other_store",
-            details={"store_id": store_id, "your_store_id": user.store_id},
-        )
+    require_store_access(actor=user, store_id=store_id)
     with db.session() as session:
-        if session.get(Store, store_id) is None:
-            raise NotFound(f"Store {store_id} does not exist.", code="unknown_store")
+        if not store_exists(session, store_id=store_id):
+            raise NotFound("unknown_store", code="unknown_store", store_id=store_id)
     return store_id
 
 
@@ -104,9 +99,9 @@ def store_today(db: Database, *, store_id: int, now: datetime | None = None) -> 
 
 def _check_range(start: date, end: date) -> None:
     if end < start:
-        raise Invalid("The period ends before it starts.", code="bad_period")
+        raise Invalid("bad_period", code="bad_period")
     if (end - start).days > MAX_DAYS:
-        raise Invalid(f"A report covers at most {MAX_DAYS} days.", code="period_too_long")
+        raise Invalid("period_too_long", code="period_too_long", max_days=MAX_DAYS)
 
 
 def _local_day_bounds(zone: ZoneInfo, start: date, end: date) -> tuple[datetime, datetime]:
@@ -282,7 +277,7 @@ def top_products(
     """The best-selling products of a period, by ``revenue`` (default) or ``quantity``."""
     _check_range(start, end)
     if order_by not in ("revenue", "quantity"):
-        raise Invalid("Order by revenue or quantity.", code="bad_order")
+        raise Invalid("bad_order", code="bad_order")
     t = PRODUCT_TOTALS
     sums = select(
         t.c.product_id,
@@ -565,10 +560,11 @@ def resolve_rejected(
             .with_for_update()
         ).first()
         if found is None:
-            raise NotFound(f"No rejected event {event_id}.", code="unknown_rejected_event")
+            raise NotFound(
+                "unknown_rejected_event", code="unknown_rejected_event", event_id=event_id
+            )
         ev, code, store_id = found
-        if user.role != Role.ADMIN and store_id != user.store_id:
-            raise Forbidden("That event belongs to another store.", code="other_store")
+        require_store_access(actor=user, store_id=store_id)
         session.execute(
             update(RejectedEvent)
             .where(RejectedEvent.id == ev.id)

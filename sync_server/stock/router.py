@@ -11,7 +11,7 @@ from fastapi import APIRouter, Query
 
 from shared.models import StockMoveOut
 from sync_server.auth.deps import ManagerDep, SupervisorDep
-from sync_server.core.database import DbDep, SessionDep
+from sync_server.core.database import DbDep
 from sync_server.stock import service
 from sync_server.stock.schemas import (
     AdjustIn,
@@ -45,7 +45,7 @@ def count(body: CountIn, user: SupervisorDep, db: DbDep) -> StockChangeOut:
 @router.get("/stock/levels", summary="On hand per product, negative and low stock flagged")
 def levels(
     user: SupervisorDep,
-    session: SessionDep,
+    db: DbDep,
     store_id: int | None = None,
     only: Annotated[service.LevelFilter | None, Query(description="negative or low")] = None,
     limit: Annotated[int, Query(ge=1, le=5000)] = 1000,
@@ -53,19 +53,19 @@ def levels(
 ) -> list[StockLevelRow]:
     """Levels of a store (default: yours), optionally only the negative or low ones."""
     return service.store_levels(
-        session, user=user, store_id=store_id, only=only, limit=limit, offset=offset
+        db, user=user, store_id=store_id, only=only, limit=limit, offset=offset
     )
 
 
 @router.get("/stock/moves", summary="The stock ledger, newest first")
 def moves(
     user: SupervisorDep,
-    session: SessionDep,
+    db: DbDep,
     product_id: int | None = None,
     store_id: int | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> list[StockMoveOut]:
     """Movements of a store (default: yours), optionally of one product."""
     return service.store_moves(
-        session, user=user, store_id=store_id, product_id=product_id, limit=limit
+        db, user=user, store_id=store_id, product_id=product_id, limit=limit
     )

@@ -24,7 +24,7 @@ from shared.ids import new_id
 from shared.models import Role, StockMoveKind, StockMoveOut
 from sync_server.auth.models import User
 from sync_server.catalog.models import Product
-from sync_server.core.database import Database, next_change_numbers, run_in_transaction, utcnow
+from sync_server.core.database import next_change_numbers, unit_of_work, utcnow
 from sync_server.core.errors import Forbidden, Invalid, NotFound
 from sync_server.core.models import Store
 from sync_server.stock.models import StockLevel, StockMove
@@ -219,16 +219,16 @@ def resolve_store(session: Session, *, user: User, store_id: int | None) -> int:
     """The store a user acts on: their own by default; only an admin may name another."""
     if store_id is None:
         if user.store_id is None:
-            raise Invalid("Name the store (store_id).", code="store_required")
+            raise Invalid("store_required", code="store_required")
         store_id = user.store_id
     elif user.store_id is not None and store_id != user.store_id and user.role != Role.ADMIN:
         raise Forbidden(
-            "You can only manage stock of your own store.",
+            "stock_other_store",
             code="other_store",
             details={"store_id": store_id, "your_store_id": user.store_id},
         )
     if session.get(Store, store_id) is None:
-        raise NotFound(f"Store {store_id} does not exist.", code="unknown_store")
+        raise NotFound("unknown_store", code="unknown_store", store_id=store_id)
     return store_id
 
 
@@ -238,9 +238,10 @@ def _check_products(session: Session, product_ids: Iterable[int]) -> None:
     missing = sorted(wanted - found)
     if missing:
         raise Invalid(
-            f"Unknown product(s): {', '.join(map(str, missing))}.",
+            "unknown_products",
             code="unknown_product",
             details={"product_ids": missing},
+            product_ids=", ".join(map(str, missing)),
         )
 
 
@@ -267,12 +268,9 @@ def _change(session: Session, *, store_id: int, moves: list[NewStockMove]) -> St
     )
 
 
-def receive_stock(db: Database, *, user: User, body: ReceiveIn) -> StockChangeOut:
+@unit_of_work
+def receive_stock(session: Session, *, user: User, body: ReceiveIn) -> StockChangeOut:
     """Goods arrived: one positive ``receive`` move per line."""
-    return run_in_transaction(db, lambda session: _receive(session, user=user, body=body))
-
-
-def _receive(session: Session, *, user: User, body: ReceiveIn) -> StockChangeOut:
     store_id = resolve_store(session, user=user, store_id=body.store_id)
     _check_products(session, (line.product_id for line in body.lines))
     now = utcnow()
@@ -291,16 +289,13 @@ def _receive(session: Session, *, user: User, body: ReceiveIn) -> StockChangeOut
     return _change(session, store_id=store_id, moves=moves)
 
 
-def adjust_stock(db: Database, *, user: User, body: AdjustIn) -> StockChangeOut:
+@unit_of_work
+def adjust_stock(session: Session, *, user: User, body: AdjustIn) -> StockChangeOut:
     """Signed corrections with a reason (breakage, theft, found goods)."""
-    return run_in_transaction(db, lambda session: _adjust(session, user=user, body=body))
-
-
-def _adjust(session: Session, *, user: User, body: AdjustIn) -> StockChangeOut:
     store_id = resolve_store(session, user=user, store_id=body.store_id)
     _check_products(session, (line.product_id for line in body.lines))
     if any(line.quantity == 0 for line in body.lines):
-        raise Invalid("An adjustment of zero changes nothing.", code="zero_adjustment")
+        raise Invalid("zero_adjustment", code="zero_adjustment")
     now = utcnow()
     moves = [
         NewStockMove(
@@ -317,21 +312,18 @@ def _adjust(session: Session, *, user: User, body: AdjustIn) -> StockChangeOut:
     return _change(session, store_id=store_id, moves=moves)
 
 
-def count_stock(db: Database, *, user: User, body: CountIn) -> StockChangeOut:
+@unit_of_work
+def count_stock(session: Session, *, user: User, body: CountIn) -> StockChangeOut:
     """A stock take: write ``counted - on hand`` for each product, read under a row lock.
 
     The levels are created if missing and locked (``SELECT ... FOR UPDATE``) before on
     hand is read, so a sale ingested at the same moment lands before or after the count,
     never inside it.
     """
-    return run_in_transaction(db, lambda session: _count(session, user=user, body=body))
-
-
-def _count(session: Session, *, user: User, body: CountIn) -> StockChangeOut:
     store_id = resolve_store(session, user=user, store_id=body.store_id)
     product_ids = [line.product_id for line in body.lines]
     if len(set(product_ids)) != len(product_ids):
-        raise Invalid("Count each product once per stock take.", code="duplicate_product")
+        raise Invalid("duplicate_product", code="duplicate_product")
     _check_products(session, product_ids)
     now = utcnow()
     dialect = session.get_bind().dialect.name
@@ -452,6 +444,7 @@ def list_moves(
     ]
 
 
+@unit_of_work
 def store_levels(
     session: Session,
     *,
@@ -466,6 +459,7 @@ def store_levels(
     return list_levels(session, store_id=store, only=only, limit=limit, offset=offset)
 
 
+@unit_of_work
 def store_moves(
     session: Session,
     *,

@@ -25,7 +25,7 @@ from shared.models import PROTOCOL_HEADER, PROTOCOL_VERSION
 from shared.models.payments import CreatePaymentIn
 from sync_server.core.database import Database, utcnow
 from sync_server.main import create_app
-from sync_server.payments import service
+from sync_server.payments import orders, service
 from sync_server.payments.models import PaymentCallback, PaymentOrder
 from sync_server.payments.tripay import TripayClient, callback_signature
 from sync_server.tripay_sandbox import create_sandbox_app
@@ -404,7 +404,7 @@ def test_concurrent_create_payment_calls_make_one_tripay_transaction(
     def call() -> None:
         try:
             results.append(
-                service.create_payment(
+                orders.create_payment(
                     db,
                     client=tripay,
                     terminal_id=world.terminal_ids[0],
