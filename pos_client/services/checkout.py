@@ -115,15 +115,30 @@ class CheckoutService:
         self.cart.set_order_discount(self._approved(discount, approver_id, approver_pin))
 
     def apply_voucher(self, code: str) -> int:
-        """Apply a voucher by its code; returns the rupiah it takes off now."""
+        """Apply a voucher by its code (any case); returns the rupiah it takes off now.
+
+        Checked against the vouchers pulled from the server: an unknown, inactive,
+        expired, used-up or below-minimum-spend voucher raises :class:`VoucherError`
+        and the cart keeps the voucher it had (if any).
+        """
+        code = code.strip().upper()
+        if not code:
+            raise VoucherError("voucher_code_missing")
+        if self.cart.is_empty:
+            raise CartError("cart_empty")
         voucher = self.store.voucher(code)
         if voucher is None:
-            raise VoucherError("voucher_unknown", code=code.strip().upper())
+            raise VoucherError("voucher_unknown", code=code)
         return self.cart.apply_voucher(voucher, self.now())
 
     def remove_voucher(self) -> None:
         """Take the voucher off the cart."""
         self.cart.remove_voucher()
+
+    @property
+    def voucher_code(self) -> str | None:
+        """The code of the voucher on the cart, if any."""
+        return self.cart.voucher.code if self.cart.voucher else None
 
     # -- paying --------------------------------------------------------------------------
     def checkout_cash(self, tendered: int) -> CheckoutResult:

@@ -242,4 +242,10 @@ MESSAGES: dict[str, str] = {
     "period_too_long": "A report covers at most {max_days} days.",
     "bad_order": "Order by revenue or quantity.",
     "unknown_rejected_event": "No rejected event {event_id}.",
+    "value_out_of_range": "A value is too large for the server to store.",
+    "label_too_long": (
+        "Barcode {barcode} is too long to print on a label {width_mm} mm wide; use a shorter code."
+    ),
+    "flag_not_found": "There is no flag {flag_id}.",
+    "flag_already_resolved": "Flag {flag_id} was already resolved.",
 }

@@ -251,4 +251,11 @@ MESSAGES: dict[str, str] = {
     "period_too_long": "Laporan mencakup paling banyak {max_days} hari.",
     "bad_order": "Urutkan menurut pendapatan atau jumlah.",
     "unknown_rejected_event": "Tidak ada kejadian ditolak {event_id}.",
+    "value_out_of_range": "Ada nilai yang terlalu besar untuk disimpan server.",
+    "label_too_long": (
+        "Barcode {barcode} terlalu panjang untuk dicetak pada label selebar {width_mm} mm; "
+        "pakai kode yang lebih pendek."
+    ),
+    "flag_not_found": "Tidak ada tanda {flag_id}.",
+    "flag_already_resolved": "Tanda {flag_id} sudah diselesaikan.",
 }

@@ -150,6 +150,31 @@ def test_vouchers_from_the_server(till: Till, clock: FakeClock) -> None:
         till.checkout.apply_voucher("HEMAT10")
 
 
+def test_voucher_apply_refuse_and_remove(till: Till, clock: FakeClock) -> None:
+    with pytest.raises(CartError, match="empty"):
+        till.checkout.apply_voucher("POTONG5RB")  # nothing to discount yet
+    till.checkout.scan(BERAS)  # 72.500, 11 % PPN added on top
+    with pytest.raises(VoucherError, match="voucher code first"):
+        till.checkout.apply_voucher("   ")
+    assert till.checkout.apply_voucher(" potong5rb ") == 5000
+    assert till.checkout.voucher_code == "POTONG5RB"
+    totals = till.checkout.totals()
+    assert (totals.voucher_discount, totals.total) == (5000, 67_500 + 7425)
+    # a refused code leaves the voucher already on the cart as it was
+    with pytest.raises(VoucherError, match="used up"):
+        till.checkout.apply_voucher("HABIS")
+    assert till.checkout.voucher_code == "POTONG5RB"
+    assert till.checkout.totals() == totals
+    # a second valid voucher replaces the first (one voucher per sale)
+    assert till.checkout.apply_voucher("HEMAT10") == 7250
+    assert till.checkout.voucher_code == "HEMAT10"
+    till.checkout.remove_voucher()
+    assert till.checkout.voucher_code is None
+    assert till.checkout.totals().total == 72_500 + 7975
+    sale = till.checkout.checkout_cash(100_000).sale
+    assert (sale.voucher_code, sale.order_discount) == (None, 0)
+
+
 def test_hold_and_resume(till: Till) -> None:
     till.checkout.scan(INDOMIE)
     till.checkout.scan(TEH)

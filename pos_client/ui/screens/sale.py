@@ -53,6 +53,9 @@ class SaleScreen(KasirScreen):
     discount_text = StringProperty("")
     tax_text = StringProperty("")
     total_text = StringProperty("")
+    voucher_label = StringProperty("")
+    voucher_text = StringProperty("")
+    has_voucher = BooleanProperty(False)
     camera_on = BooleanProperty(False)
     cart_empty = BooleanProperty(True)
 
@@ -61,6 +64,7 @@ class SaleScreen(KasirScreen):
         super().__init__(**kwargs)
         self._search_event: ClockEvent | None = None
         self._preview: Texture | None = None
+        self._voucher_popup: Popup | None = None
 
     # -- showing the cart --------------------------------------------------------------
     def refresh(self) -> None:
@@ -74,7 +78,20 @@ class SaleScreen(KasirScreen):
             box.add_widget(self._row(line, priced.total))
         self.cart_empty = not lines
         self.subtotal_text = format_rupiah(totals.subtotal)
-        self.discount_text = format_rupiah(-totals.discount_total if totals.discount_total else 0)
+        # The voucher has its own row; "Diskon" is line and manual order discounts.
+        other_discounts = totals.discount_total - totals.voucher_discount
+        self.discount_text = format_rupiah(-other_discounts if other_discounts else 0)
+        code = checkout.voucher_code
+        self.has_voucher = code is not None
+        self.voucher_label = tr("voucher_row", code=code) if code else ""
+        self.voucher_text = (
+            format_rupiah(-totals.voucher_discount if totals.voucher_discount else 0)
+            if code
+            else ""
+        )
+        if totals.voucher_problem is not None:
+            # Lines removed since: the voucher no longer applies; checkout would refuse.
+            self.message = describe(totals.voucher_problem)
         self.tax_text = format_rupiah(totals.tax_total)
         self.total_text = format_rupiah(totals.total)
 
@@ -97,7 +114,12 @@ class SaleScreen(KasirScreen):
 
     # -- adding --------------------------------------------------------------------------
     def on_scan(self, code: str) -> bool:
-        """A scanned code goes straight into the cart."""
+        """A scanned code goes straight into the cart (or is the voucher being asked for)."""
+        popup = self._voucher_popup
+        if popup is not None:
+            popup.ids.code.text = code
+            self._apply_voucher(popup)
+            return True
         self._do(lambda: self.till.checkout.scan(code), announce=True)
         return True
 
@@ -207,6 +229,48 @@ class SaleScreen(KasirScreen):
 
         popup.ids.apply.bind(on_release=apply)
         popup.open()
+
+    # -- voucher -------------------------------------------------------------------------
+    def open_voucher(self) -> None:
+        """Ask for a voucher code; apply it, or take the one on the cart off."""
+        if self._voucher_popup is not None:
+            return
+        popup: Popup = Factory.VoucherPopup(title=tr("voucher_title"))
+        popup.ids.code.text = self.till.checkout.voucher_code or ""
+        popup.ids.drop.disabled = self.till.checkout.voucher_code is None
+        popup.ids.apply.bind(on_release=lambda *_: self._apply_voucher(popup))
+        popup.ids.code.bind(on_text_validate=lambda *_: self._apply_voucher(popup))
+        popup.ids.drop.bind(on_release=lambda *_: self._remove_voucher(popup))
+        popup.bind(on_dismiss=lambda *_: setattr(self, "_voucher_popup", None))
+        self._voucher_popup = popup
+        popup.open()
+        popup.ids.code.focus = True
+
+    def voucher_popup(self) -> Popup | None:
+        """The voucher popup while it is open (tests drive it)."""
+        return self._voucher_popup
+
+    def _apply_voucher(self, popup: Popup) -> None:
+        code = popup.ids.code.text
+        try:
+            amount = self.till.checkout.apply_voucher(code)
+        except DomainError as exc:
+            popup.ids.message.text = describe(exc)
+            return
+        popup.dismiss()
+        self.message = ""
+        code = self.till.checkout.voucher_code
+        self.app.toast(tr("voucher_applied", code=code, amount=format_rupiah(-amount)))
+        self.refresh()
+
+    def _remove_voucher(self, popup: Popup) -> None:
+        code = self.till.checkout.voucher_code
+        self.till.checkout.remove_voucher()
+        popup.dismiss()
+        self.message = ""
+        if code:
+            self.app.toast(tr("voucher_removed", code=code))
+        self.refresh()
 
     # -- hold, resume, pay ---------------------------------------------------------------
     def hold(self) -> None:
