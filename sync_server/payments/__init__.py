@@ -1,1 +1,1 @@
-"""payments feature (later issues)."""
+"""QRIS payments through Tripay: orders, signed callbacks, settling late orders."""

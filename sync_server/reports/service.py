@@ -343,21 +343,34 @@ def by_payment_method(
         ]
 
 
-def by_cashier(db: Database, *, store_id: int, start: date, end: date) -> list[CashierRow]:
-    """Sales, refunds and voids per cashier, largest net first."""
+def _sales_by_named(
+    db: Database, *, store_id: int, start: date, end: date, key: Any, names: Any
+) -> tuple[list[Any], dict[int, tuple[str, str]]]:
+    """Sales figures grouped by ``key`` and, per key id, two naming columns of ``names``.
+
+    ``names`` is a select of (id, first name column, second name column).
+    """
     _check_range(start, end)
     with db.session() as session:
-        rows = _sales_by(
-            session, store_id=store_id, start=start, end=end, keys=[SALES_TOTALS.c.cashier_id]
-        )
-        names = {
-            uid: (username, full_name)
-            for uid, username, full_name in session.execute(
-                select(User.id, User.username, User.full_name).where(
-                    User.id.in_([r.cashier_id for r in rows])
-                )
-            )
+        rows = _sales_by(session, store_id=store_id, start=start, end=end, keys=[key])
+        ids = [getattr(r, key.name) for r in rows]
+        named = {
+            int(row_id): (str(a), str(b or ""))
+            for row_id, a, b in session.execute(names.where(names.selected_columns[0].in_(ids)))
         }
+    return rows, named
+
+
+def by_cashier(db: Database, *, store_id: int, start: date, end: date) -> list[CashierRow]:
+    """Sales, refunds and voids per cashier, largest net first."""
+    rows, names = _sales_by_named(
+        db,
+        store_id=store_id,
+        start=start,
+        end=end,
+        key=SALES_TOTALS.c.cashier_id,
+        names=select(User.id, User.username, User.full_name),
+    )
     out = [
         CashierRow(
             cashier_id=r.cashier_id,
@@ -372,19 +385,14 @@ def by_cashier(db: Database, *, store_id: int, start: date, end: date) -> list[C
 
 def by_terminal(db: Database, *, store_id: int, start: date, end: date) -> list[TerminalRow]:
     """Sales, refunds and voids per terminal, by terminal code."""
-    _check_range(start, end)
-    with db.session() as session:
-        rows = _sales_by(
-            session, store_id=store_id, start=start, end=end, keys=[SALES_TOTALS.c.terminal_id]
-        )
-        names = {
-            tid: (code, name)
-            for tid, code, name in session.execute(
-                select(Terminal.id, Terminal.code, Terminal.name).where(
-                    Terminal.id.in_([r.terminal_id for r in rows])
-                )
-            )
-        }
+    rows, names = _sales_by_named(
+        db,
+        store_id=store_id,
+        start=start,
+        end=end,
+        key=SALES_TOTALS.c.terminal_id,
+        names=select(Terminal.id, Terminal.code, Terminal.name),
+    )
     out = [
         TerminalRow(
             terminal_id=r.terminal_id,

@@ -1,1 +1,1 @@
-"""web feature (later issues)."""
+"""Manager back office: server-rendered pages (Jinja2) over the feature services."""

@@ -86,24 +86,40 @@ def new_product(request: Request, ws: PageDep, db: DbDep) -> HTMLResponse:
     return _product_page(request, ws, db, product=blank, product_id=None)
 
 
-@router.post("/products")
-async def create_product(request: Request, ws: PostDep, db: DbDep) -> Response:
-    """Create a product from the form."""
+async def _save_product(
+    request: Request, ws: WebSession, db: Database, product_id: int | None
+) -> Response:
+    """Create (``product_id`` None) or update a product from the posted form."""
     form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
     try:
-        data = ProductIn(**forms.product_form_values(form))
-        created = await asyncio.to_thread(run, db, catalog_service.create_product, data=data)
+        values = forms.product_form_values(form)
+        if product_id is None:
+            saved = await asyncio.to_thread(
+                run, db, catalog_service.create_product, data=ProductIn(**values)
+            )
+        else:
+            patch = ProductPatch(**values)
+            saved = await asyncio.to_thread(
+                run, db, catalog_service.update_product, product_id=product_id, patch=patch
+            )
     except (AppError, ValidationError, ValueError) as exc:
         return _product_page(
             request,
             ws,
             db,
             product=form,
-            product_id=None,
+            product_id=product_id,
             status_code=422,
             errors=views.error_messages(exc),
         )
-    return back(f"/web/products/{created.id}", f"Produk {created.sku} dibuat.")
+    done = "dibuat" if product_id is None else "disimpan"
+    return back(f"/web/products/{saved.id}", f"Produk {saved.sku} {done}.")
+
+
+@router.post("/products")
+async def create_product(request: Request, ws: PostDep, db: DbDep) -> Response:
+    """Create a product from the form."""
+    return await _save_product(request, ws, db, None)
 
 
 @router.get("/products/import")
@@ -180,23 +196,7 @@ def edit_product_form(request: Request, product_id: int, ws: PageDep, db: DbDep)
 @router.post("/products/{product_id}")
 async def edit_product(request: Request, product_id: int, ws: PostDep, db: DbDep) -> Response:
     """Save the product form (tills get the change on their next pull)."""
-    form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
-    try:
-        patch = ProductPatch(**forms.product_form_values(form))
-        saved = await asyncio.to_thread(
-            run, db, catalog_service.update_product, product_id=product_id, patch=patch
-        )
-    except (AppError, ValidationError, ValueError) as exc:
-        return _product_page(
-            request,
-            ws,
-            db,
-            product=form,
-            product_id=product_id,
-            status_code=422,
-            errors=views.error_messages(exc),
-        )
-    return back(f"/web/products/{saved.id}", f"Produk {saved.sku} disimpan.")
+    return await _save_product(request, ws, db, product_id)
 
 
 @router.post("/products/{product_id}/deactivate")

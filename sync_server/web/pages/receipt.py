@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import Form, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse, Response
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from shared.receipt_text import (
     ReceiptData,
@@ -116,32 +116,31 @@ def receipt_form(
     )
 
 
+class ReceiptForm(BaseModel):
+    """The receipt template form (the editor posts it to save and to preview)."""
+
+    name: str = ""
+    address: str = ""
+    npwp: str = ""
+    phone: str = ""
+    receipt_header: str = ""
+    receipt_footer: str = ""
+    logo_text: str = ""
+    store_id: int | None = None
+    width: int = 32
+
+    def fields(self) -> dict[str, str]:
+        """The template's text fields by name."""
+        return self.model_dump(exclude={"store_id", "width"})
+
+
 @router.post("/receipt")
 def save_receipt(
-    request: Request,
-    ws: PostDep,
-    db: DbDep,
-    name: Annotated[str, Form()] = "",
-    address: Annotated[str, Form()] = "",
-    npwp: Annotated[str, Form()] = "",
-    phone: Annotated[str, Form()] = "",
-    receipt_header: Annotated[str, Form()] = "",
-    receipt_footer: Annotated[str, Form()] = "",
-    logo_text: Annotated[str, Form()] = "",
-    store_id: Annotated[int | None, Form()] = None,
-    width: Annotated[int, Form()] = 32,
+    request: Request, ws: PostDep, db: DbDep, form: Annotated[ReceiptForm, Form()]
 ) -> Response:
     """Save the template; the store's tills print it after their next pull."""
-    sid = current_store_id(db, ws, store_id)
-    fields = {
-        "name": name,
-        "address": address,
-        "npwp": npwp,
-        "phone": phone,
-        "receipt_header": receipt_header,
-        "receipt_footer": receipt_footer,
-        "logo_text": logo_text,
-    }
+    sid = current_store_id(db, ws, form.store_id)
+    fields, width = form.fields(), form.width
     try:
         patch = forms.store_patch(fields)
         if sid is None:
@@ -164,25 +163,7 @@ def save_receipt(
 
 @router.post("/receipt/preview")
 def receipt_preview(
-    request: Request,
-    ws: PostDep,
-    name: Annotated[str, Form()] = "",
-    address: Annotated[str, Form()] = "",
-    npwp: Annotated[str, Form()] = "",
-    phone: Annotated[str, Form()] = "",
-    receipt_header: Annotated[str, Form()] = "",
-    receipt_footer: Annotated[str, Form()] = "",
-    logo_text: Annotated[str, Form()] = "",
-    width: Annotated[int, Form()] = 32,
+    request: Request, ws: PostDep, form: Annotated[ReceiptForm, Form()]
 ) -> PlainTextResponse:
     """The receipt as plain text for the live preview (nothing is saved)."""
-    fields = {
-        "name": name,
-        "address": address,
-        "npwp": npwp,
-        "phone": phone,
-        "receipt_header": receipt_header,
-        "receipt_footer": receipt_footer,
-        "logo_text": logo_text,
-    }
-    return PlainTextResponse(_preview(fields, width, store_timezone(request)))
+    return PlainTextResponse(_preview(form.fields(), form.width, store_timezone(request)))

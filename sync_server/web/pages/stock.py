@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import Form, Request
 from fastapi.responses import HTMLResponse, Response
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from sync_server.catalog import service as catalog_service
 from sync_server.core.database import Database, DbDep
@@ -115,27 +115,25 @@ def _stock_post(
     return back("/web/stock", f"{done} ({len(lines)} baris).")
 
 
+class StockLinesForm(BaseModel):
+    """The receive and count forms: one code and quantity per line, and a note."""
+
+    code: list[str]
+    quantity: list[str]
+    note: str = ""
+
+
 @router.post("/stock/receive")
 def receive(
-    request: Request,
-    ws: PostDep,
-    db: DbDep,
-    code: Annotated[list[str], Form()],
-    quantity: Annotated[list[str], Form()],
-    note: Annotated[str, Form()] = "",
+    request: Request, ws: PostDep, db: DbDep, form: Annotated[StockLinesForm, Form()]
 ) -> Response:
     """Record a delivery (one ``receive`` move per line)."""
-    return _stock_post(request, ws, db, "receive", code, quantity, note)
+    return _stock_post(request, ws, db, "receive", form.code, form.quantity, form.note)
 
 
 @router.post("/stock/count")
 def count(
-    request: Request,
-    ws: PostDep,
-    db: DbDep,
-    code: Annotated[list[str], Form()],
-    quantity: Annotated[list[str], Form()],
-    note: Annotated[str, Form()] = "",
+    request: Request, ws: PostDep, db: DbDep, form: Annotated[StockLinesForm, Form()]
 ) -> Response:
     """Record a stock take (on hand becomes what was counted)."""
-    return _stock_post(request, ws, db, "count", code, quantity, note)
+    return _stock_post(request, ws, db, "count", form.code, form.quantity, form.note)
