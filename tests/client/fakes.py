@@ -19,7 +19,13 @@ from uuid import UUID
 import httpx
 
 from pos_client.services.qris import QrisCharge, QrisError, QrisGateway, QrisStatus
-from pos_client.store.ports import LocalSyncStatus, RejectedLocal, SyncStore
+from pos_client.store.ports import (
+    LocalSyncStatus,
+    PushFailure,
+    RejectedLocal,
+    StuckLocal,
+    SyncStore,
+)
 from pos_client.sync.client import SyncClient
 from shared.ids import new_id
 from shared.models import (
@@ -56,6 +62,7 @@ class _Row:
     rejected: bool = False
     code: str | None = None
     reason: str | None = None
+    stuck: StuckLocal | None = None
 
 
 class FakeSyncStore:
@@ -97,12 +104,15 @@ class FakeSyncStore:
 
     def pending_events(self, limit: int) -> list[OutboxEvent]:
         with self._lock:
-            pending = [row.event for row in self._outbox.values() if not row.rejected]
+            pending = [row.event for row in self._queued()]
             return pending[:limit]
 
     def pending_count(self) -> int:
         with self._lock:
-            return sum(1 for row in self._outbox.values() if not row.rejected)
+            return len(self._queued())
+
+    def _queued(self) -> list[_Row]:
+        return [row for row in self._outbox.values() if not row.rejected and row.stuck is None]
 
     def acknowledge(self, results: Sequence[EventResult]) -> None:
         with self._lock:
@@ -116,6 +126,31 @@ class FakeSyncStore:
                     row.rejected = True
                     row.code = result.code
                     row.reason = result.reason
+                    row.stuck = None
+
+    def mark_stuck(
+        self, event_id: UUID, failure: PushFailure, *, at: datetime, retry_at: datetime
+    ) -> None:
+        with self._lock:
+            row = self._outbox.get(event_id)
+            if row is None or row.rejected:
+                raise LookupError(f"no pending event {event_id}")  # as LocalStore says
+            before = row.stuck
+            row.stuck = StuckLocal(
+                event=row.event,
+                failure=failure,
+                attempts=(before.attempts if before else 0) + 1,
+                stuck_since=before.stuck_since if before else at,
+                retry_at=retry_at,
+            )
+
+    def stuck_events(self, due_by: datetime | None = None) -> list[StuckLocal]:
+        with self._lock:
+            return [
+                row.stuck
+                for row in self._outbox.values()
+                if row.stuck is not None and (due_by is None or row.stuck.retry_at <= due_by)
+            ]
 
     def rejected_events(self) -> list[RejectedLocal]:
         with self._lock:
@@ -169,12 +204,15 @@ class FakeSyncStore:
     def sync_status(self) -> LocalSyncStatus:
         with self._lock:
             rejected = sum(1 for row in self._outbox.values() if row.rejected)
+            stuck = self.stuck_events()
             return LocalSyncStatus(
-                pending=len(self._outbox) - rejected,
+                pending=len(self._outbox) - rejected - len(stuck),
                 rejected=rejected,
                 last_success_at=self.last_success_at,
                 last_error=self.last_error,
                 cursor=self.cursor,
+                stuck=len(stuck),
+                next_stuck_retry_at=min((s.retry_at for s in stuck), default=None),
             )
 
     def device_token(self) -> str | None:

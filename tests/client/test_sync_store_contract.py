@@ -7,14 +7,18 @@ Every case here runs against both.
 
 from __future__ import annotations
 
+import json
+import sqlite3
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
 from pos_client.store import LocalStore
-from pos_client.store.ports import SyncStore
+from pos_client.store.migrations import MIGRATIONS, migrate
+from pos_client.store.ports import PushFailure, SyncStore
 from shared.models import EventResult, EventStatus, OutboxEvent, PullResponse
 from tests.client.fakes import T0, FakeSyncStore, make_event, product
 
@@ -199,3 +203,98 @@ def test_a_conflict_is_kept_like_a_rejection_never_deleted(backend: Backend) -> 
     )
     assert [e.id for e in backend.store.pending_events(10)] == [b.id]
     assert [(r.id, r.code) for r in backend.store.rejected_events()] == [(a.id, "conflict")]
+
+
+FAILURE = PushFailure(status_code=500, code="internal_error", message="Server error 500")
+
+
+def test_a_stuck_event_leaves_the_queue_with_the_servers_answer(backend: Backend) -> None:
+    a, b = make_event(0), make_event(1)
+    backend.add(a)
+    backend.add(b)
+    backend.store.mark_stuck(a.id, FAILURE, at=T0, retry_at=T0 + timedelta(minutes=1))
+    assert [e.id for e in backend.store.pending_events(10)] == [b.id]
+    assert backend.store.pending_count() == 1
+    (stuck,) = backend.store.stuck_events()
+    assert (stuck.event.id, stuck.event.payload, stuck.failure, stuck.attempts) == (
+        a.id,
+        {"n": 0},
+        FAILURE,
+        1,
+    )
+    assert (stuck.stuck_since, stuck.retry_at) == (T0, T0 + timedelta(minutes=1))
+    status = backend.store.sync_status()
+    assert (status.pending, status.stuck, status.rejected) == (1, 1, 0)
+    assert status.next_stuck_retry_at == T0 + timedelta(minutes=1)
+
+
+def test_stuck_events_are_due_at_their_retry_time(backend: Backend) -> None:
+    a, b = make_event(0), make_event(1)
+    backend.add(a)
+    backend.add(b)
+    backend.store.mark_stuck(a.id, FAILURE, at=T0, retry_at=T0 + timedelta(minutes=2))
+    backend.store.mark_stuck(b.id, FAILURE, at=T0, retry_at=T0 + timedelta(minutes=1))
+    due = backend.store.stuck_events
+    assert due(due_by=T0) == []
+    assert [s.event.id for s in due(due_by=T0 + timedelta(minutes=1))] == [b.id]
+    assert [s.event.id for s in due(due_by=T0 + timedelta(minutes=2))] == [a.id, b.id]
+    assert backend.store.sync_status().next_stuck_retry_at == T0 + timedelta(minutes=1)
+
+
+def test_a_failed_retry_counts_and_keeps_when_it_first_got_stuck(backend: Backend) -> None:
+    a = make_event(0)
+    backend.add(a)
+    backend.store.mark_stuck(a.id, FAILURE, at=T0, retry_at=T0 + timedelta(minutes=1))
+    later = PushFailure(status_code=422, code="invalid_payload", message="bad")
+    backend.store.mark_stuck(
+        a.id, later, at=T0 + timedelta(minutes=1), retry_at=T0 + timedelta(minutes=3)
+    )
+    (stuck,) = backend.store.stuck_events()
+    assert (stuck.failure, stuck.attempts, stuck.stuck_since) == (later, 2, T0)
+    assert stuck.retry_at == T0 + timedelta(minutes=3)
+
+
+def test_an_answer_releases_a_stuck_event(backend: Backend) -> None:
+    a, b = make_event(0), make_event(1)
+    backend.add(a)
+    backend.add(b)
+    for event in (a, b):
+        backend.store.mark_stuck(event.id, FAILURE, at=T0, retry_at=T0)
+    backend.store.acknowledge(_results((a, EventStatus.APPLIED), (b, EventStatus.REJECTED)))
+    assert backend.store.stuck_events() == []
+    assert [(r.id, r.code) for r in backend.store.rejected_events()] == [(b.id, "bad")]
+    status = backend.store.sync_status()
+    assert (status.pending, status.stuck, status.rejected) == (0, 0, 1)
+    assert status.next_stuck_retry_at is None
+    backend.store.retry_rejected(b.id)  # put back by the manager: in the queue, not stuck
+    assert [e.id for e in backend.store.pending_events(10)] == [b.id]
+
+
+def test_only_a_queued_event_can_get_stuck(backend: Backend) -> None:
+    a = make_event(0)
+    backend.add(a)
+    backend.store.acknowledge(_results((a, EventStatus.REJECTED)))
+    with pytest.raises(LookupError):
+        backend.store.mark_stuck(a.id, FAILURE, at=T0, retry_at=T0)  # rejected
+    with pytest.raises(LookupError):
+        backend.store.mark_stuck(make_event(9).id, FAILURE, at=T0, retry_at=T0)  # unknown
+    assert backend.store.stuck_events() == []
+
+
+def test_a_till_from_before_stuck_events_keeps_its_queue(tmp_path: Path) -> None:
+    # LocalStore only: a database of schema 1 with a queued event, then the upgrade.
+    path = tmp_path / "till.sqlite3"
+    conn = sqlite3.connect(path, isolation_level=None)
+    migrate(conn, MIGRATIONS[:1])
+    event = make_event(0)
+    conn.execute(
+        "INSERT INTO outbox (id, type, created_at, payload) VALUES (?, ?, ?, ?)",
+        (str(event.id), event.type, event.created_at.isoformat(), json.dumps(event.payload)),
+    )
+    conn.close()
+    store = LocalStore(path)
+    try:
+        assert [e.id for e in store.pending_events(10)] == [event.id]
+        assert store.stuck_events() == [] and store.sync_status().stuck == 0
+    finally:
+        store.close()

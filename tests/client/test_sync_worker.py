@@ -2,16 +2,62 @@
 
 from __future__ import annotations
 
+import itertools
 import random
 import threading
 import time
-from datetime import UTC, datetime
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from uuid import UUID
 
+import httpx
 import pytest
 
-from pos_client.sync.client import Offline
-from pos_client.sync.worker import SyncReport, SyncWorker, fit_push_bytes
-from tests.client.fakes import T0, FakeServer, FakeSyncStore, json_of, make_event
+from pos_client.store import LocalStore
+from pos_client.store.ports import PushFailure, SyncStore
+from pos_client.sync.client import Offline, SyncClient
+from pos_client.sync.worker import SyncReport, SyncWorker, fit_push_bytes, stuck_delay
+from shared.ids import new_id
+from shared.models import OutboxEvent
+from tests.client.fakes import (
+    BASE_URL,
+    T0,
+    TOKEN,
+    FakeServer,
+    FakeSyncStore,
+    json_of,
+    make_event,
+)
+
+
+class FakeTime:
+    """One fake time for the worker's clock, its monotonic clock and its sleep.
+
+    ``sleep`` moves time on by what it was asked (or by ``step`` at most, as if a
+    wake-up cut it short) and then calls ``on_sleep`` (say, a sale's ``sync_now()``).
+    """
+
+    def __init__(self, step: float | None = None) -> None:
+        self.elapsed = 0.0
+        self.step = step
+        self.sleeps: list[float] = []
+        self.on_sleep: Callable[[float], None] | None = None
+
+    def now(self) -> datetime:
+        return T0 + timedelta(seconds=self.elapsed)
+
+    def monotonic(self) -> float:
+        return self.elapsed
+
+    def advance(self, seconds: float) -> None:
+        self.elapsed += seconds
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.elapsed += seconds if self.step is None else min(seconds, self.step)
+        if self.on_sleep is not None:
+            self.on_sleep(self.elapsed)
 
 
 class FixedRng(random.Random):
@@ -209,15 +255,25 @@ def test_backoff_grows_with_full_jitter_capped_and_resets_after_success() -> Non
     delays: list[float] = []
     workers: list[SyncWorker] = []
     eight_rounds = threading.Event()
+    fake = FakeTime()
 
     def fake_sleep(seconds: float) -> None:
         delays.append(seconds)
+        fake.sleep(seconds)
         if len(delays) == 8:
             workers[0].stop(timeout=0)
             eight_rounds.set()
 
     worker, reports = make_worker(
-        store, server, base_delay=1.0, max_delay=10.0, interval=5.0, rng=rng, sleep=fake_sleep
+        store,
+        server,
+        base_delay=1.0,
+        max_delay=10.0,
+        interval=5.0,
+        rng=rng,
+        sleep=fake_sleep,
+        clock=fake.now,
+        monotonic=fake.monotonic,
     )
     workers.append(worker)
     worker.start()
@@ -243,14 +299,24 @@ def test_sleep_is_injectable_through_the_constructor() -> None:
     store, server = FakeSyncStore(), FakeServer(failures=["connect", "connect"])
     delays: list[float] = []
     stop = threading.Event()
+    fake = FakeTime()
 
     def sleep(seconds: float) -> None:
         delays.append(seconds)
+        fake.sleep(seconds)
         if len(delays) >= 3:
             stop.set()
             stop_worker()
 
-    worker, _ = make_worker(store, server, sleep=sleep, rng=FixedRng(1.0), base_delay=2.0)
+    worker, _ = make_worker(
+        store,
+        server,
+        sleep=sleep,
+        rng=FixedRng(1.0),
+        base_delay=2.0,
+        clock=fake.now,
+        monotonic=fake.monotonic,
+    )
 
     def stop_worker() -> None:
         worker.stop(timeout=0)
@@ -365,3 +431,318 @@ def test_fit_push_bytes_trims_a_batch_that_would_be_too_big() -> None:
     assert fit_push_bytes(events, max_bytes=4096 + one * 3) == 3
     assert fit_push_bytes(events, max_bytes=10) == 1
     assert fit_push_bytes(events) == 10
+
+
+# -- one event the server fails on never stalls the queue ------------------------------
+
+
+class FailingOn:
+    """A transport in front of a FakeServer that fails any push carrying a ``bad`` id.
+
+    The answer is ``status`` in the server's error shape (a real 500 by default), as a
+    server whose ingest raised for that one event would answer. ``fail_all`` fails every
+    push; ``pushes`` lists the ids each push carried.
+    """
+
+    def __init__(self, server: FakeServer, *bad: UUID, status: int = 500) -> None:
+        self.server = server
+        self.bad = set(bad)
+        self.status = status
+        self.fail_all = False
+        self.pushes: list[list[UUID]] = []
+        self.drops_after_failing = False  # like uvicorn after an unhandled error
+        self._dropped = True
+
+    def handle(self, request: httpx.Request) -> httpx.Response:
+        if not self._dropped:
+            self._dropped = True  # the next request met the closed connection
+            raise httpx.ReadError("connection reset by peer", request=request)
+        if request.url.path.endswith("/push"):
+            ids = [UUID(e["id"]) for e in json_of(request)["events"]]
+            self.pushes.append(ids)
+            if self.fail_all or self.bad & set(ids):
+                self.server.requests.append(request)
+                self._dropped = not self.drops_after_failing
+                code = "internal_error" if self.status >= 500 else "invalid_batch"
+                return httpx.Response(
+                    self.status,
+                    json={"error": {"code": code, "message": "it broke", "details": None}},
+                )
+        return self.server.handle(request)
+
+    def client(self) -> SyncClient:
+        http = httpx.Client(transport=httpx.MockTransport(self.handle))
+        return SyncClient(http, base_url=BASE_URL, token=TOKEN)
+
+    def sent(self, event_id: UUID) -> int:
+        """How many pushes carried ``event_id``."""
+        return sum(event_id in ids for ids in self.pushes)
+
+
+def stuck_worker(
+    store_factory: Callable[[], SyncStore], front: FailingOn, fake: FakeTime, **kw: object
+) -> SyncWorker:
+    """A worker on ``fake`` time whose pushes go through ``front``."""
+    return SyncWorker(
+        store_factory,
+        front.client,
+        clock=fake.now,
+        monotonic=fake.monotonic,
+        sleep=fake.sleep,
+        **kw,  # type: ignore[arg-type]
+    )
+
+
+def test_an_event_the_server_fails_on_is_set_aside_and_the_rest_go_through() -> None:
+    store, server, fake = FakeSyncStore(), FakeServer(), FakeTime()
+    events = [make_event(i) for i in range(7)]
+    bad = events[3]
+    store.add(*events)
+    front = FailingOn(server, bad.id)
+    worker = stuck_worker(store.factory, front, fake, batch_size=10)
+
+    first = worker.run_once()  # the first failure may be passing: retried whole later
+    assert first.online is True and first.retry_in is not None and first.stuck == 0
+    assert "500" in (first.last_error or "") and server.applied == {}
+
+    second = worker.run_once()  # failed again: cut down to the one event
+    others = [e.id for e in events if e is not bad]
+    assert list(server.applied) == others  # oldest first, each once
+    assert set(server.apply_count.values()) == {1}
+    assert (second.stuck, second.stuck_now, second.pending, second.pushed) == (1, 1, 0, 6)
+    assert second.last_error is None and second.retry_in is None
+    (stuck,) = store.stuck_events()
+    assert stuck.event.id == bad.id and stuck.attempts == 1
+    assert stuck.failure == PushFailure(500, "internal_error", "Server error 500: it broke")
+    assert stuck.retry_at == T0 + timedelta(minutes=1) == second.next_stuck_retry_at
+
+    sent = front.sent(bad.id)
+    worker.run_once()  # not due yet: not sent
+    fake.advance(59)
+    assert worker.run_once().stuck == 1 and front.sent(bad.id) == sent
+
+    fake.advance(1)  # due: tried alone, still failing, next try in 2 minutes
+    report = worker.run_once()
+    assert front.pushes[-1] == [bad.id] and report.stuck == 1 and report.last_error is None
+    (stuck,) = store.stuck_events()
+    assert stuck.attempts == 2 and stuck.retry_at == fake.now() + timedelta(minutes=2)
+    assert stuck.stuck_since == T0
+
+    front.bad.clear()  # the server is fixed
+    fake.advance(120)
+    released = worker.run_once()
+    assert (released.stuck, released.unstuck_now, released.pushed) == (0, 1, 1)
+    assert server.apply_count[bad.id] == 1 and store.outbox_ids == []
+
+
+def test_a_connection_dropped_after_a_500_does_not_stop_the_isolation() -> None:
+    store, server, fake = FakeSyncStore(), FakeServer(), FakeTime()
+    events = [make_event(i) for i in range(4)]
+    store.add(*events)
+    front = FailingOn(server, events[3].id)
+    front.drops_after_failing = True  # the next request after each 500 is reset
+    worker = stuck_worker(store.factory, front, fake, isolate_after=1)
+    report = worker.run_once()
+    assert report.retry_in is None and report.stuck == 1 and report.pushed == 3
+    assert list(server.applied) == [e.id for e in events[:3]]
+
+
+def test_a_stuck_event_the_server_then_rejects_is_kept_as_rejected() -> None:
+    store, server, fake = FakeSyncStore(), FakeServer(reject_types={"refund"}), FakeTime()
+    bad, good = make_event(0, "refund"), make_event(1)
+    store.add(bad, good)
+    front = FailingOn(server, bad.id)
+    worker = stuck_worker(store.factory, front, fake, isolate_after=1)
+
+    assert worker.run_once().stuck == 1 and good.id in server.applied
+    front.bad.clear()
+    fake.advance(60)
+    report = worker.run_once()
+    assert (report.stuck, report.unstuck_now, report.rejected, report.rejected_now) == (0, 1, 1, 1)
+    assert [(r.id, r.code) for r in store.rejected_events()] == [(bad.id, "unknown_type")]
+
+
+def test_stuck_delay_doubles_from_a_minute_to_an_hour() -> None:
+    assert [stuck_delay(n) for n in range(1, 9)] == [
+        60.0,
+        120.0,
+        240.0,
+        480.0,
+        960.0,
+        1920.0,
+        3600.0,
+        3600.0,
+    ]
+
+
+def _sale(n: int, sale_id: UUID) -> OutboxEvent:
+    return OutboxEvent(
+        id=new_id(), type="sale", created_at=T0 + timedelta(seconds=n), payload={"id": str(sale_id)}
+    )
+
+
+def test_events_that_refer_to_a_stuck_event_wait_for_it() -> None:
+    store, server, fake = FakeSyncStore(), FakeServer(), FakeTime()
+    sale_id = new_id()
+    bad = _sale(0, sale_id)
+    refund = OutboxEvent(
+        id=new_id(),
+        type="refund",
+        created_at=T0 + timedelta(seconds=1),
+        payload={"id": str(new_id()), "sale_id": str(sale_id)},
+    )
+    good = _sale(2, new_id())
+    store.add(bad, refund, good)
+    front = FailingOn(server, bad.id)
+    worker = stuck_worker(store.factory, front, fake, isolate_after=1)
+
+    report = worker.run_once()
+    assert list(server.applied) == [good.id]
+    assert front.sent(refund.id) == 1  # only inside the first, whole batch
+    assert (report.stuck, report.pending) == (1, 1)  # the refund waits in the queue
+    worker.run_once()
+    assert front.sent(refund.id) == 1
+
+    front.bad.clear()
+    fake.advance(60)
+    report = worker.run_once()
+    assert list(server.applied) == [good.id, bad.id, refund.id]  # the sale before its refund
+    assert (report.stuck, report.pending) == (0, 0)
+
+
+@pytest.mark.parametrize("status", [413, 422])
+def test_a_4xx_about_one_event_sets_that_event_aside(status: int) -> None:
+    store, server, fake = FakeSyncStore(), FakeServer(), FakeTime()
+    events = [make_event(i) for i in range(4)]
+    store.add(*events)
+    front = FailingOn(server, events[0].id, status=status)
+    worker = stuck_worker(store.factory, front, fake, isolate_after=1)
+    report = worker.run_once()
+    assert report.stuck == 1 and list(server.applied) == [e.id for e in events[1:]]
+    assert store.stuck_events()[0].failure.status_code == status
+
+
+@pytest.mark.parametrize("failure", ["connect", "timeout", "503"])
+def test_the_network_or_an_unavailable_server_never_sets_an_event_aside(failure: str) -> None:
+    store, server, fake = FakeSyncStore(), FakeServer(failures=[failure] * 5), FakeTime()
+    store.add(*[make_event(i) for i in range(4)])
+    worker = stuck_worker(store.factory, FailingOn(server), fake)
+    for _ in range(5):
+        report = worker.run_once()
+        assert report.retry_in is not None and report.stuck == 0
+    assert all(len(json_of(r)["events"]) == 4 for r in server.requests)  # never cut
+    assert worker.run_once().pushed == 4 and store.stuck_events() == []
+
+
+def test_a_server_failing_on_everything_stops_isolating_and_backs_off() -> None:
+    store, server, fake = FakeSyncStore(), FakeServer(), FakeTime()
+    events = [make_event(i) for i in range(16)]
+    store.add(*events)
+    front = FailingOn(server)
+    front.fail_all = True
+    worker = stuck_worker(store.factory, front, fake, max_alone_in_a_row=3)
+
+    worker.run_once()
+    report = worker.run_once()
+    # 16, 8, 4, 2, 1 (stuck), 1 (stuck), 2, 1 (stuck): three alone in a row, then stop.
+    assert [len(p) for p in front.pushes] == [16, 16, 8, 4, 2, 1, 1, 2, 1]
+    assert report.retry_in is not None and report.stuck == 3 and report.pending == 13
+    worker.run_once()  # next time the whole batch is tried first, then a backoff
+    assert [len(p) for p in front.pushes[9:]] == [13] and store.sync_status().stuck == 3
+
+
+def test_stuck_events_survive_a_restart(tmp_path: Path) -> None:
+    path = tmp_path / "till.sqlite3"
+    till = LocalStore(path)
+    events = [make_event(i) for i in range(3)]
+    with till._write():
+        for event in events:
+            till._insert_outbox(str(event.id), event.type, event.created_at, event.payload)
+    till.close()
+    server, fake = FakeServer(), FakeTime()
+    front = FailingOn(server, events[1].id)
+    worker = stuck_worker(lambda: LocalStore(path), front, fake, isolate_after=1)
+    assert worker.run_once().stuck == 1
+    sent = front.sent(events[1].id)
+
+    fake.advance(30)  # the app restarts: a new worker, the same database
+    again = stuck_worker(lambda: LocalStore(path), front, fake, isolate_after=1)
+    report = again.run_once()
+    assert report.stuck == 1 and front.sent(events[1].id) == sent  # not due yet
+    assert report.next_stuck_retry_at == T0 + timedelta(minutes=1)
+    front.bad.clear()
+    fake.advance(30)
+    report = again.run_once()
+    assert (report.stuck, report.unstuck_now, report.pending) == (0, 1, 0)
+    assert server.apply_count == {e.id: 1 for e in events}
+
+
+# -- sync_now() during an outage ------------------------------------------------------
+
+
+def _outage_attempts(manual: bool, seconds: float = 600.0) -> tuple[list[float], list[SyncReport]]:
+    """Run the thread through ``seconds`` of fake outage with sync_now() every second;
+    the fake times of the connection attempts, and the reports."""
+    fake = FakeTime(step=1.0)  # every wait is cut after a second by the next sale
+    attempts: list[float] = []
+
+    def refuse(request: httpx.Request) -> httpx.Response:
+        attempts.append(fake.elapsed)
+        raise httpx.ConnectError("connection refused", request=request)
+
+    def client() -> SyncClient:
+        return SyncClient(
+            httpx.Client(transport=httpx.MockTransport(refuse)), base_url=BASE_URL, token=TOKEN
+        )
+
+    store = FakeSyncStore()
+    store.add(make_event())
+    reports: list[SyncReport] = []
+    worker = SyncWorker(
+        store.factory,
+        client,
+        on_result=reports.append,
+        base_delay=1.0,
+        max_delay=60.0,
+        rng=FixedRng(1.0),
+        clock=fake.now,
+        monotonic=fake.monotonic,
+        sleep=fake.sleep,
+    )
+
+    over = threading.Event()
+
+    def a_sale_every_second(now: float) -> None:
+        if now >= seconds:
+            worker.stop(timeout=0)
+            over.set()
+        else:
+            worker.sync_now(manual=manual)
+
+    fake.on_sleep = a_sale_every_second
+    worker.start()
+    assert over.wait(10)
+    worker.stop(timeout=10)
+    assert not worker.running
+    return attempts, [r for r in reports if r.retry_in is not None]
+
+
+def test_sync_now_after_each_sale_does_not_cut_the_backoff_short() -> None:
+    attempts, failed = _outage_attempts(manual=False)
+    # Exactly the backoff schedule: 0, 1, 3, 7, 15, 31, 63, then every 60 s.
+    schedule = [0.0, 1.0, 3.0, 7.0, 15.0, 31.0] + [63.0 + 60 * k for k in range(9)]
+    assert attempts == schedule
+    for (at, next_at), report in zip(itertools.pairwise(attempts), failed, strict=False):
+        assert next_at - at == report.retry_in
+
+
+def test_a_cashiers_taps_try_at_most_once_per_ten_seconds() -> None:
+    attempts, failed = _outage_attempts(manual=True)
+    pairs = list(itertools.pairwise(attempts))
+    # An attempt before its backoff ended was a tap's; those are 10 s apart at least.
+    tapped = [
+        b for (a, b), report in zip(pairs, failed, strict=False) if b - a < (report.retry_in or 0)
+    ]
+    assert tapped  # a tap does try while the backoff runs...
+    assert all(b - a >= 10.0 for a, b in itertools.pairwise(tapped))  # ...but not every tap
+    assert len(tapped) <= 60 and len(attempts) <= 15 + 60

@@ -39,7 +39,7 @@ from pos_client.services.tender import QrisOutcome, QrisStep, TenderFlow
 from pos_client.sync.payments_client import PaymentsClient
 from shared.models import OrderItemIn, PaymentMethod, PaymentOrderOut
 
-from .conftest import BERAS, INDOMIE, TEH, Till
+from tests.client.conftest import BERAS, INDOMIE, TEH, Till
 
 BASE = "http://server.test"
 QR = "00020101021226590016ID.CO.QRIS.WWW0215ID10243214321430303UMI51440014ID.CO.QRIS.WWW6304ABCD"

@@ -29,7 +29,7 @@ from pos_client.store import LocalStore
 from shared.barcodes import make_ean13
 from shared.models import PaymentMethod, Role, SaleIn
 
-from .conftest import (
+from tests.client.conftest import (
     ADMIN,
     BERAS,
     CASHIER,

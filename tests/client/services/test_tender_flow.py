@@ -15,8 +15,8 @@ from pos_client.services.qris import QrisError, QrisStatus
 from pos_client.services.tender import QrisOutcome, QrisStep, TenderFlow
 from shared.models import PaymentMethod
 
-from .conftest import BERAS, INDOMIE, TEH, Till
-from .fakes import FakeQrisGateway
+from tests.client.conftest import BERAS, INDOMIE, TEH, Till
+from tests.client.fakes import FakeQrisGateway
 
 
 def ring_up(till: Till) -> None:

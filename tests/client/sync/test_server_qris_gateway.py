@@ -14,7 +14,7 @@ from pos_client.store import LocalStore
 from pos_client.ui.till import ServerQris
 from shared.models import OrderItemIn
 
-from .test_qris_service import BASE, FakeServer
+from tests.client.services.test_qris_service import BASE, FakeServer
 
 
 def _settings(tmp_path: Path) -> ClientSettings:

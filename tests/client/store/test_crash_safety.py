@@ -22,9 +22,9 @@ from pos_client.config import ClientSettings
 from pos_client.domain.receipts import parse_receipt_number
 from pos_client.store import LocalStore
 
-from .conftest import CASHIER, INDOMIE, PINS, TEH, FakeClock, make_till, seed
+from tests.client.conftest import CASHIER, INDOMIE, PINS, TEH, FakeClock, make_till, seed
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 KILLS = 24
 
 
@@ -97,7 +97,7 @@ def test_sigkill_during_checkouts_never_leaves_half_a_sale(tmp_path: Path) -> No
     store.close()
 
     rng = random.Random(20250615)
-    code = "import sys; from tests.client.test_crash_safety import checkout_forever; "
+    code = "import sys; from tests.client.store.test_crash_safety import checkout_forever; "
     code += "checkout_forever(sys.argv[1])"
     env = {**os.environ, "PYTHONPATH": str(ROOT), "KIVY_NO_ARGS": "1"}
     seen = 0

@@ -1,0 +1,1 @@
+"""Tests of pos_client.store."""
