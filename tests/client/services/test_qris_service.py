@@ -38,7 +38,6 @@ from pos_client.services.qris import (
 from pos_client.services.tender import QrisOutcome, QrisStep, TenderFlow
 from pos_client.sync.payments_client import PaymentsClient
 from shared.models import OrderItemIn, PaymentMethod, PaymentOrderOut
-
 from tests.client.conftest import BERAS, INDOMIE, TEH, Till
 
 BASE = "http://server.test"

@@ -28,7 +28,6 @@ from pos_client.services import (
 from pos_client.store import LocalStore
 from shared.barcodes import make_ean13
 from shared.models import PaymentMethod, Role, SaleIn
-
 from tests.client.conftest import (
     ADMIN,
     BERAS,

@@ -14,7 +14,6 @@ from pos_client.domain import PaymentError
 from pos_client.services.qris import QrisError, QrisStatus
 from pos_client.services.tender import QrisOutcome, QrisStep, TenderFlow
 from shared.models import PaymentMethod
-
 from tests.client.conftest import BERAS, INDOMIE, TEH, Till
 from tests.client.fakes import FakeQrisGateway
 

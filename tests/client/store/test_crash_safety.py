@@ -21,7 +21,6 @@ from pathlib import Path
 from pos_client.config import ClientSettings
 from pos_client.domain.receipts import parse_receipt_number
 from pos_client.store import LocalStore
-
 from tests.client.conftest import CASHIER, INDOMIE, PINS, TEH, FakeClock, make_till, seed
 
 ROOT = Path(__file__).resolve().parents[3]

@@ -21,8 +21,17 @@ from shared.models import (
     SaleIn,
     StockLevelOut,
 )
-
-from tests.client.conftest import CASHIER, INDOMIE, PINS, STORE_ID, TEH, FakeClock, Till, make_till, seed
+from tests.client.conftest import (
+    CASHIER,
+    INDOMIE,
+    PINS,
+    STORE_ID,
+    TEH,
+    FakeClock,
+    Till,
+    make_till,
+    seed,
+)
 
 T0 = datetime(2025, 6, 15, 3, 0, tzinfo=UTC)
 

@@ -13,7 +13,6 @@ from pos_client.services.qris import QrisError
 from pos_client.store import LocalStore
 from pos_client.ui.till import ServerQris
 from shared.models import OrderItemIn
-
 from tests.client.services.test_qris_service import BASE, FakeServer
 
 
