@@ -299,7 +299,24 @@ def _v1_initial(conn: sqlite3.Connection) -> None:
         conn.execute(statement)
 
 
-MIGRATIONS: list[Migration] = [_v1_initial]
+_V2_STUCK = """
+ALTER TABLE outbox ADD COLUMN stuck_until TEXT;
+ALTER TABLE outbox ADD COLUMN stuck_since TEXT;
+ALTER TABLE outbox ADD COLUMN stuck_attempts INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE outbox ADD COLUMN stuck_status INTEGER;
+ALTER TABLE outbox ADD COLUMN stuck_code TEXT;
+ALTER TABLE outbox ADD COLUMN stuck_message TEXT;
+"""
+
+
+def _v2_stuck_events(conn: sqlite3.Connection) -> None:
+    # A pending event the server keeps failing on is set aside (stuck_until = its next
+    # try) so the queue behind it keeps flowing; the server's answer is kept with it.
+    for statement in statements(_V2_STUCK):
+        conn.execute(statement)
+
+
+MIGRATIONS: list[Migration] = [_v1_initial, _v2_stuck_events]
 """Every schema change in order; version N is ``MIGRATIONS[N - 1]``."""
 
 

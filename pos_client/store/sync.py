@@ -10,7 +10,7 @@ from typing import Any
 from uuid import UUID
 
 from pos_client.store.base import StoreBase, from_db_time, to_db_time
-from pos_client.store.ports import LocalSyncStatus, RejectedLocal
+from pos_client.store.ports import LocalSyncStatus, PushFailure, RejectedLocal, StuckLocal
 from shared.models import EventResult, EventStatus, OutboxEvent, PullResponse
 
 _BATCH = 5000
@@ -44,6 +44,16 @@ def _batches(rows: Iterable[tuple[Any, ...]]) -> Iterable[list[tuple[Any, ...]]]
             batch = []
     if batch:
         yield batch
+
+
+def _event_of(row: Sequence[Any]) -> OutboxEvent:
+    """An outbox event from a row starting with id, type, created_at, payload."""
+    return OutboxEvent(
+        id=UUID(row[0]),
+        type=row[1],
+        created_at=datetime.fromisoformat(row[2]),
+        payload=json.loads(row[3]),
+    )
 
 
 def _opt_time(moment: datetime | None) -> str | None:
@@ -109,25 +119,22 @@ class SyncMixin(StoreBase):
 
     # -- push side -----------------------------------------------------------------------
     def pending_events(self, limit: int) -> list[OutboxEvent]:
-        """Up to ``limit`` pending events, oldest first; rejected events never block them."""
+        """Up to ``limit`` pending events, oldest first; rejected and stuck events never
+        block them."""
         rows = self.conn.execute(
             "SELECT id, type, created_at, payload FROM outbox "
-            "WHERE status = 'pending' ORDER BY seq LIMIT ?",
+            "WHERE status = 'pending' AND stuck_until IS NULL ORDER BY seq LIMIT ?",
             (limit,),
         ).fetchall()
-        return [
-            OutboxEvent(
-                id=UUID(row[0]),
-                type=row[1],
-                created_at=datetime.fromisoformat(row[2]),
-                payload=json.loads(row[3]),
-            )
-            for row in rows
-        ]
+        return [_event_of(row) for row in rows]
 
     def pending_count(self) -> int:
-        """How many events wait to be pushed (rejected ones not counted)."""
-        return int(self._scalar("SELECT count(*) FROM outbox WHERE status = 'pending'"))
+        """How many events wait in the queue (rejected and stuck ones not counted)."""
+        return int(
+            self._scalar(
+                "SELECT count(*) FROM outbox WHERE status = 'pending' AND stuck_until IS NULL"
+            )
+        )
 
     def acknowledge(self, results: Sequence[EventResult]) -> None:
         """Apply the server's answers in one transaction.
@@ -149,9 +156,57 @@ class SyncMixin(StoreBase):
             conn.executemany("DELETE FROM stock_moves WHERE event_id = ?", done)
             conn.executemany(
                 "UPDATE outbox SET status = 'rejected', reject_code = ?, reject_reason = ?, "
-                "attempts = attempts + 1 WHERE id = ?",
+                "attempts = attempts + 1, stuck_until = NULL, stuck_since = NULL, "
+                "stuck_attempts = 0, stuck_status = NULL, stuck_code = NULL, "
+                "stuck_message = NULL WHERE id = ?",
                 rejected,
             )
+
+    def mark_stuck(
+        self, event_id: UUID, failure: PushFailure, *, at: datetime, retry_at: datetime
+    ) -> None:
+        """Set a pending event aside until ``retry_at`` with the server's answer.
+
+        Counts the attempt; ``at`` becomes the time it got stuck unless it already was.
+        Raises :class:`LookupError` when no pending (or stuck) event has that id.
+        """
+        with self._write() as conn:
+            cursor = conn.execute(
+                "UPDATE outbox SET stuck_until = ?, stuck_since = coalesce(stuck_since, ?), "
+                "stuck_attempts = stuck_attempts + 1, stuck_status = ?, stuck_code = ?, "
+                "stuck_message = ? WHERE id = ? AND status = 'pending'",
+                (
+                    to_db_time(retry_at),
+                    to_db_time(at),
+                    failure.status_code,
+                    failure.code,
+                    failure.message,
+                    str(event_id),
+                ),
+            )
+            if cursor.rowcount != 1:
+                raise LookupError(f"no pending event {event_id}")
+
+    def stuck_events(self, due_by: datetime | None = None) -> list[StuckLocal]:
+        """Stuck events oldest first; only those whose retry time has come by ``due_by``
+        when it is given."""
+        rows = self.conn.execute(
+            "SELECT id, type, created_at, payload, stuck_status, stuck_code, stuck_message, "
+            "stuck_attempts, stuck_since, stuck_until FROM outbox "
+            "WHERE status = 'pending' AND stuck_until IS NOT NULL ORDER BY seq"
+        ).fetchall()
+        stuck = [
+            StuckLocal(
+                event=_event_of(row),
+                failure=PushFailure(status_code=row[4], code=row[5], message=row[6]),
+                attempts=row[7],
+                stuck_since=datetime.fromisoformat(row[8]),
+                retry_at=datetime.fromisoformat(row[9]),
+            )
+            for row in rows
+        ]
+        # Compared as datetimes, not as text: few rows, and no format subtleties.
+        return [s for s in stuck if due_by is None or s.retry_at <= due_by]
 
     def rejected_events(self) -> list[RejectedLocal]:
         """Events the server rejected, oldest first, kept for the manager to see."""
@@ -294,16 +349,23 @@ class SyncMixin(StoreBase):
                 self._set_state("last_error_at", to_db_time(at))
 
     def sync_status(self) -> LocalSyncStatus:
-        """Events waiting and rejected, last success, last error and the pull cursor."""
-        counts = dict(
-            self.conn.execute("SELECT status, count(*) FROM outbox GROUP BY status").fetchall()
-        )
+        """Events waiting, stuck and rejected, last success, last error and the cursor."""
+        counts: dict[str, int] = {}
+        for status, stuck, count in self.conn.execute(
+            "SELECT status, stuck_until IS NOT NULL, count(*) FROM outbox "
+            "GROUP BY status, stuck_until IS NOT NULL"
+        ).fetchall():
+            key = "stuck" if status == "pending" and stuck else status
+            counts[key] = counts.get(key, 0) + int(count)
+        retry_times = [s.retry_at for s in self.stuck_events()] if counts.get("stuck") else []
         return LocalSyncStatus(
-            pending=int(counts.get("pending", 0)),
-            rejected=int(counts.get("rejected", 0)),
+            pending=counts.get("pending", 0),
+            rejected=counts.get("rejected", 0),
             last_success_at=from_db_time(self._state("last_success_at")),
             last_error=self._state("last_error"),
             cursor=self.pull_cursor(),
+            stuck=counts.get("stuck", 0),
+            next_stuck_retry_at=min(retry_times, default=None),
         )
 
     # -- enrollment ----------------------------------------------------------------------

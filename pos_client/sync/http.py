@@ -64,9 +64,24 @@ class SyncError(CodedError):
 
 
 class Offline(SyncError):
-    """The server could not be reached or answered 5xx: retry later with backoff."""
+    """The server could not be reached or answered 5xx: retry later with backoff.
+
+    ``status_code`` is the server's HTTP status when it answered, None when it could not
+    be reached (so the sync worker can tell a failing event from a missing network).
+    """
 
     code = "sync_offline"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        details: Any = None,
+        status_code: int | None = None,
+    ) -> None:
+        super().__init__(message, code=code, details=details)
+        self.status_code = status_code
 
 
 class ProtocolMismatch(SyncError):
@@ -129,7 +144,9 @@ def raise_refusal(status: int, code: str, message: str, details: Any) -> NoRetur
     """The :class:`SyncError` for an error answer of the server."""
     if status >= 500 or status in RETRYABLE_4XX:
         # A proxy's 502 or the server's own 5xx: the server is not usable right now.
-        raise Offline(f"Server error {status}: {message}", code=code, details=details)
+        raise Offline(
+            f"Server error {status}: {message}", code=code, details=details, status_code=status
+        )
     if status == 426:
         raise ProtocolMismatch(message, code=code, details=details)
     if status == 401:
