@@ -2,8 +2,10 @@
 
 from sync_server.auth import models as auth_models
 from sync_server.catalog import models as catalog_models
+from sync_server.catalog import price_history as price_history_models
 from sync_server.core import models as core_models
 from sync_server.core.database import Base
+from sync_server.flags import models as flags_models
 from sync_server.payments import models as payments_models
 from sync_server.reports import models as reports_models
 from sync_server.stock import models as stock_models
@@ -14,7 +16,9 @@ __all__ = [
     "auth_models",
     "catalog_models",
     "core_models",
+    "flags_models",
     "payments_models",
+    "price_history_models",
     "reports_models",
     "stock_models",
     "sync_models",

@@ -10,6 +10,7 @@ from pydantic import Field, model_validator
 
 from shared.models.common import (
     BasisPoints,
+    ChangeNumber,
     Quantity,
     RowId,
     Rupiah,
@@ -26,6 +27,12 @@ class PaymentMethod(StrEnum):
     QRIS = "qris"
 
 
+class PriceOverrideIn(WireModel):
+    """A line sold at a price other than the catalog's, approved on the till by a PIN."""
+
+    approved_by: RowId = Field(description="The supervisor, manager or admin who approved it.")
+
+
 class SaleLineIn(WireModel):
     """One line of a sale, with the price and tax rule at the moment it was rung up."""
 
@@ -40,6 +47,9 @@ class SaleLineIn(WireModel):
     tax_inclusive: bool = True
     tax: Rupiah = Field(description="Tax on this line as the till computed it.")
     total: Rupiah = Field(description="What the customer pays for this line.")
+    price_override: PriceOverrideIn | None = Field(
+        default=None, description="Set when the cashier changed the price, with its approver."
+    )
 
 
 class PaymentIn(WireModel):
@@ -70,6 +80,10 @@ class SaleIn(WireModel):
     tax_total: Rupiah
     total: Rupiah
     payments: list[PaymentIn] = Field(min_length=1, max_length=10)
+    catalog_cursor: ChangeNumber | None = Field(
+        default=None,
+        description="The till's pull cursor when the sale was made: which prices it knew.",
+    )
 
     @model_validator(mode="after")
     def _unique_line_ids(self) -> SaleIn:

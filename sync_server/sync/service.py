@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from collections import Counter
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from shared.models import (
     EventResult,
@@ -18,10 +18,12 @@ from shared.models import (
     PullResponse,
     PushRequest,
     PushResponse,
+    SaleIn,
 )
 from sync_server.auth.models import Terminal
 from sync_server.core.database import Database, run_in_transaction, utcnow
 from sync_server.core.metrics import EVENTS_INGESTED, EVENTS_WAITING, SYNC_LAG
+from sync_server.flags.service import refresh_voucher_use_counts
 from sync_server.stock.service import stamp_stock_changes
 from sync_server.sync.ingest import ingest_batch, parse_events
 from sync_server.sync.ingest.parse import time_problem
@@ -67,8 +69,24 @@ def push_events(db: Database, *, terminal: Terminal, request: PushRequest) -> Pu
             log.info("push from terminal %s clashed (%s); retrying", terminal.code, exc.orig)
             continue
         _observe(terminal, request, results)
+        if any(
+            isinstance(item.payload, SaleIn) and item.payload.voucher_code
+            for item, result in zip(parsed, results, strict=True)
+            if result.status is EventStatus.APPLIED
+        ):
+            _refresh_voucher_counts(db)
         return PushResponse(results=results, server_time=utcnow())
     raise AssertionError("unreachable")
+
+
+def _refresh_voucher_counts(db: Database) -> None:
+    """Voucher use counts after a push that used vouchers: outside the ingest
+    transaction (already committed), so a failure here only delays the count (the next
+    pull retries it) and never turns an applied push into an error."""
+    try:
+        run_in_transaction(db, refresh_voucher_use_counts)
+    except DBAPIError as exc:
+        log.warning("voucher use counts not refreshed now: %s", exc.orig)
 
 
 _KNOWN_TYPES = {t.value for t in EventType}
@@ -99,6 +117,7 @@ def pull_changes(db: Database, *, terminal: Terminal, cursor: int, limit: int) -
     """One page of catalog, user, store and stock changes above ``cursor``."""
     # Stock sold since the last pull gets its change numbers first (see ingest).
     run_in_transaction(db, stamp_stock_changes)
+    run_in_transaction(db, refresh_voucher_use_counts)
     return run_in_transaction(
         db, lambda session: pull_page(session, terminal=terminal, cursor=cursor, limit=limit)
     )

@@ -143,8 +143,14 @@ def sale_event(
     shift_id: str | None = None,
     receipt: str | None = None,
     created_at: str | None = None,
+    voucher_code: str | None = None,
+    catalog_cursor: int | None = None,
 ) -> dict:
-    """A valid sale event: ``items`` are (product, quantity[, line discount])."""
+    r"""A valid sale event: ``items`` are (product, quantity[, line discount]).
+
+    Each line is priced at the product's ``price`` and ``tax_rate_bp``: pass a
+    ``dataclasses.replace``\ d product to claim another price or rate with totals that
+    still add up."""
     inputs = [
         LineInput(
             unit_price=item[0].price,
@@ -191,6 +197,10 @@ def sale_event(
         "total": priced.total,
         "payments": [payment],
     }
+    if voucher_code is not None:
+        payload["voucher_code"] = voucher_code
+    if catalog_cursor is not None:
+        payload["catalog_cursor"] = catalog_cursor
     return envelope("sale", payload, created)
 
 

@@ -8,18 +8,21 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, select
+from sqlalchemy import Table, func, select
 from sqlalchemy.orm import Session
 
 from shared.models import CashMoveIn, RefundIn, Role, SaleIn, ShiftCloseIn, ShiftOpenIn, VoidIn
 from shared.timezones import DEFAULT_TIMEZONE, store_zone
 from sync_server.auth.models import Terminal, User
-from sync_server.catalog.models import Product
+from sync_server.catalog.models import Product, TaxRate, Voucher
+from sync_server.catalog.price_history import PricePoint, price_points
 from sync_server.core.database import utcnow
 from sync_server.core.models import Store
+from sync_server.flags.models import Flag, QrisPaymentUse, VoucherUse
+from sync_server.payments.models import PaymentOrder
 from sync_server.sync.ingest.parse import ParsedEvent, Rejection, conflict
 from sync_server.sync.models import (
     CashMove,
@@ -48,6 +51,9 @@ REFUND_LINES = _table(RefundLine)
 SHIFTS = _table(Shift)
 CASH_MOVES = _table(CashMove)
 TERMINALS = _table(Terminal)
+FLAGS = _table(Flag)
+VOUCHER_USES = _table(VoucherUse)
+QRIS_USES = _table(QrisPaymentUse)
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +112,32 @@ class ShiftState:
     closed: bool
 
 
+@dataclass(slots=True)
+class VoucherState:
+    """A voucher as the checks see it, with its uses so far (stored and in this batch)."""
+
+    id: int
+    active: bool
+    valid_from: datetime | None
+    valid_until: datetime | None
+    min_spend: int
+    usage_limit: int | None
+    uses: int
+
+
+@dataclass(slots=True)
+class OrderState:
+    """A QRIS payment order as the checks see it."""
+
+    id: int
+    order_id: str
+    reference: str | None
+    terminal_id: int
+    status: str
+    amount: int
+    used: bool
+
+
 @dataclass(frozen=True, slots=True)
 class UserState:
     """What the checks need to know about a user."""
@@ -132,6 +164,14 @@ class BatchContext:
         self.sales: dict[uuid.UUID, SaleState] = {}
         self.shifts: dict[uuid.UUID, ShiftState] = {}
         self.refund_ids: set[uuid.UUID] = set()
+        self.store_born: datetime | None = None
+        """When the store's first till was made: no sale of the store is older."""
+        self.prices: dict[int, list[PricePoint]] = {}
+        """Each product's price history, oldest first (what a line's price is checked
+        against); a product with no history has its current price as its only point."""
+        self.vouchers: dict[str, VoucherState] = {}
+        self.orders: dict[str, OrderState] = {}
+        """QRIS orders named by the batch, by order id and by Tripay reference."""
 
     @classmethod
     def load(
@@ -146,6 +186,8 @@ class BatchContext:
         users: set[int] = set()
         sale_refs: set[uuid.UUID] = set()
         shift_refs: set[uuid.UUID] = set()
+        voucher_codes: set[str] = set()
+        order_refs: set[str] = set()
         for item in parsed:
             if item.repeat_of is not None or item.bad_id:
                 continue
@@ -155,9 +197,20 @@ class BatchContext:
                 products.update(line.product_id for line in p.lines)
                 receipts.append(p.receipt_number)
                 users.add(p.cashier_id)
+                users.update(
+                    line.price_override.approved_by for line in p.lines if line.price_override
+                )
+                if p.shift_id is not None:
+                    shift_refs.add(p.shift_id)
+                if p.voucher_code:
+                    voucher_codes.add(p.voucher_code)
+                for pay in p.payments:
+                    order_refs.update(r for r in (pay.order_id, pay.reference) if r)
             elif isinstance(p, RefundIn | VoidIn):
                 sale_refs.add(p.sale_id)
                 users.update((p.cashier_id, p.approved_by))
+                if isinstance(p, RefundIn) and p.shift_id is not None:
+                    shift_refs.add(p.shift_id)
             elif isinstance(p, ShiftOpenIn | ShiftCloseIn):
                 shift_refs.add(p.id)
                 users.add(p.user_id)
@@ -166,7 +219,16 @@ class BatchContext:
                 users.add(p.user_id)
         ctx.applied = applied_events(session, event_ids)
         if products:
-            ctx.products = set(session.scalars(select(Product.id).where(Product.id.in_(products))))
+            ctx._load_prices(session, products)
+        ctx.store_born = session.scalar(
+            select(func.min(TERMINALS.c.created_at)).where(
+                TERMINALS.c.store_id == terminal.store_id
+            )
+        )
+        if voucher_codes:
+            ctx._load_vouchers(session, voucher_codes)
+        if order_refs:
+            ctx._load_orders(session, order_refs)
         if receipts:
             ctx.receipts = set(
                 session.scalars(
@@ -192,6 +254,63 @@ class BatchContext:
                 )
             }
         return ctx
+
+    def _load_prices(self, session: Session, product_ids: set[int]) -> None:
+        current = session.execute(
+            select(Product.id, Product.price, func.coalesce(TaxRate.rate_bp, 0))
+            .outerjoin(TaxRate, TaxRate.id == Product.tax_rate_id)
+            .where(Product.id.in_(product_ids))
+        ).all()
+        self.products = {pid for pid, _, _ in current}
+        self.prices = price_points(session, self.products)
+        for pid, price, rate_bp in current:
+            if pid not in self.prices:  # written around the session events: today's price
+                self.prices[pid] = [PricePoint(price, rate_bp, datetime.min.replace(tzinfo=UTC), 0)]
+
+    def _load_vouchers(self, session: Session, codes: set[str]) -> None:
+        rows = session.execute(
+            select(
+                Voucher.id,
+                Voucher.code,
+                Voucher.active,
+                Voucher.valid_from,
+                Voucher.valid_until,
+                Voucher.min_spend,
+                Voucher.usage_limit,
+            ).where(Voucher.code.in_(codes))
+        ).all()
+        if not rows:
+            return
+        uses: dict[int, int] = dict(
+            session.execute(
+                select(VOUCHER_USES.c.voucher_id, func.count())
+                .where(VOUCHER_USES.c.voucher_id.in_([r[0] for r in rows]))
+                .group_by(VOUCHER_USES.c.voucher_id)
+            ).all()
+        )
+        for vid, code, active, v_from, v_until, min_spend, limit in rows:
+            self.vouchers[code] = VoucherState(
+                vid, bool(active), v_from, v_until, min_spend, limit, int(uses.get(vid, 0))
+            )
+
+    def _load_orders(self, session: Session, refs: set[str]) -> None:
+        used = select(QRIS_USES.c.payment_order_id)
+        rows = session.execute(
+            select(
+                PaymentOrder.id,
+                PaymentOrder.order_id,
+                PaymentOrder.reference,
+                PaymentOrder.terminal_id,
+                PaymentOrder.status,
+                PaymentOrder.amount,
+                PaymentOrder.id.in_(used),
+            ).where(PaymentOrder.order_id.in_(refs) | PaymentOrder.reference.in_(refs))
+        )
+        for oid, order_id, reference, tid, status, amount, is_used in rows:
+            order = OrderState(oid, order_id, reference, tid, status, amount, bool(is_used))
+            self.orders[order_id] = order
+            if reference:
+                self.orders.setdefault(reference, order)
 
     def _load_sales(self, session: Session, sale_ids: Iterable[uuid.UUID]) -> None:
         # Locked to the commit: two refunds of one sale through two servers queue here.
@@ -246,6 +365,11 @@ class BatchContext:
             raise Rejection(
                 "unknown_cashier", f"User {user_id} is not an active user of this store."
             )
+
+    def may_override_price(self, user_id: int) -> bool:
+        """True for an active supervisor, manager or admin of this store."""
+        user = self._user(user_id)
+        return user is not None and user.role.at_least(Role.SUPERVISOR)
 
     def require_approver(self, user_id: int) -> None:
         """Refuse an approval by anyone below manager."""

@@ -125,14 +125,33 @@ def _sha256_json(body: Any) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+OPTIONAL_FIELDS_ADDED_LATER = frozenset({"catalog_cursor", "price_override"})
+"""Wire fields added after digests were first stored. Left out of the canonical form
+while they are unset, so an event applied before they existed and pushed again after
+an upgrade keeps its digest (a ``duplicate``, never a ``conflict``)."""
+
+
+def _without_unset_later_fields(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {
+            k: _without_unset_later_fields(v)
+            for k, v in value.items()
+            if not (v is None and k in OPTIONAL_FIELDS_ADDED_LATER)
+        }
+    if isinstance(value, list):
+        return [_without_unset_later_fields(v) for v in value]
+    return value
+
+
 def event_digest(kind: EventType, created_at: datetime, payload: BaseModel) -> str:
     """sha256 (hex) of a valid event's canonical JSON: type, time and checked payload,
-    sorted keys, no whitespace, times in UTC, ids in their canonical spelling."""
+    sorted keys, no whitespace, times in UTC, ids in their canonical spelling (fields of
+    :data:`OPTIONAL_FIELDS_ADDED_LATER` left out while unset)."""
     return _sha256_json(
         {
             "type": kind.value,
             "created_at": created_at,
-            "payload": payload.model_dump(mode="python"),
+            "payload": _without_unset_later_fields(payload.model_dump(mode="python")),
         }
     )
 

@@ -43,6 +43,7 @@ from sync_server.sync.ingest.context import (
     ShiftState,
 )
 from sync_server.sync.ingest.parse import Rejection
+from sync_server.sync.ingest.verify import own_shift, verify_sale
 
 VOID_SALE: Update = (
     update(SALES)
@@ -158,6 +159,9 @@ def plan_sale(ctx: BatchContext, plan: EventPlan, sale: SaleIn) -> None:
                 f"{expected_change}, not {pay.change}.",
             )
 
+    # Past every refusal: from here on the sale is applied, and what cannot be
+    # confirmed is flagged in the same transaction.
+    verify_sale(ctx, plan.rows, event_id=plan.event.id, sale=sale)
     plan.rows[SALES].append(
         {
             "id": sale.id,
@@ -165,7 +169,9 @@ def plan_sale(ctx: BatchContext, plan: EventPlan, sale: SaleIn) -> None:
             "store_id": ctx.store_id,
             "terminal_id": ctx.terminal_id,
             "receipt_number": sale.receipt_number,
-            "shift_id": sale.shift_id,
+            "shift_id": own_shift(
+                ctx, plan.rows, event_id=plan.event.id, record=sale, sale_id=sale.id
+            ),
             "cashier_id": sale.cashier_id,
             "created_at": sale.created_at,
             "business_date": ctx.business_date(sale.created_at),
@@ -301,7 +307,9 @@ def plan_refund(ctx: BatchContext, plan: EventPlan, refund: RefundIn) -> None:
             "sale_id": refund.sale_id,
             "store_id": ctx.store_id,
             "terminal_id": ctx.terminal_id,
-            "shift_id": refund.shift_id,
+            "shift_id": own_shift(
+                ctx, plan.rows, event_id=plan.event.id, record=refund, sale_id=refund.sale_id
+            ),
             "cashier_id": refund.cashier_id,
             "approved_by": refund.approved_by,
             "reason": refund.reason,

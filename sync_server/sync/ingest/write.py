@@ -30,6 +30,8 @@ from sync_server.stock.service import (
 )
 from sync_server.sync.ingest.context import (
     CASH_MOVES,
+    FLAGS,
+    QRIS_USES,
     REFUND_LINES,
     REFUNDS,
     REJECTED,
@@ -39,6 +41,7 @@ from sync_server.sync.ingest.context import (
     SHIFTS,
     SYNC_EVENTS,
     TERMINALS,
+    VOUCHER_USES,
     BatchContext,
     applied_events,
 )
@@ -54,6 +57,9 @@ INSERT_ORDER: tuple[Table, ...] = (
     REFUND_LINES,
     CASH_MOVES,
     MOVES,
+    VOUCHER_USES,
+    QRIS_USES,
+    FLAGS,
 )
 """Tables an event writes, parents before children (foreign keys)."""
 

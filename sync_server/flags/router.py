@@ -1,0 +1,70 @@
+"""HTTP routes for flags (thin: parse, authorise, call the service).
+
+Managers see and resolve their own store's flags, admins any store's; cashiers and
+terminals get 403.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+
+from shared.models import ErrorResponse
+from sync_server.auth.deps import ManagerDep
+from sync_server.core.database import DbDep
+from sync_server.flags import service
+from sync_server.flags.models import FlagKind
+from sync_server.flags.schemas import FlagOut, FlagPage, ResolveFlagIn
+
+router = APIRouter(prefix="/api/v1", tags=["flags"])
+
+
+def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
+    meaning = {
+        403: "Not a manager or admin, or another store's flag.",
+        404: "No such flag.",
+        409: "The flag was already resolved.",
+    }
+    return {code: {"model": ErrorResponse, "description": meaning[code]} for code in codes}
+
+
+@router.get("/flags", summary="List flags", responses=_errors(403))
+def list_flags(
+    db: DbDep,
+    user: ManagerDep,
+    store_id: int | None = None,
+    kind: FlagKind | None = None,
+    terminal_id: int | None = None,
+    cashier_id: int | None = None,
+    day_from: date | None = None,
+    day_to: date | None = None,
+    resolved: bool | None = None,
+    limit: Annotated[int, Query(ge=1, le=service.MAX_PAGE)] = 50,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> FlagPage:
+    """What tills claimed that the server could not verify, newest first."""
+    return service.list_flags(
+        db,
+        user=user,
+        store_id=store_id,
+        kind=kind,
+        terminal_id=terminal_id,
+        cashier_id=cashier_id,
+        day_from=day_from,
+        day_to=day_to,
+        resolved=resolved,
+        limit=limit,
+        offset=offset,
+    )
+
+
+@router.post(
+    "/flags/{flag_id}/resolve",
+    summary="Resolve a flag with a note",
+    responses=_errors(403, 404, 409),
+)
+def resolve_flag(flag_id: int, body: ResolveFlagIn, db: DbDep, user: ManagerDep) -> FlagOut:
+    """Record who dealt with the flag, when and why."""
+    return service.resolve_flag(db, user=user, flag_id=flag_id, note=body.note)

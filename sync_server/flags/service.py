@@ -1,0 +1,154 @@
+"""Flags: listing them for a manager, resolving them with a note, counting the open ones.
+
+Flags are written by ingest (:mod:`sync_server.sync.ingest.verify`) in the transaction
+that applies the event; here they are only read and resolved.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from sync_server.auth.models import User
+from sync_server.catalog.models import Voucher
+from sync_server.core.database import next_change_numbers, unit_of_work, utcnow
+from sync_server.core.errors import Conflict, NotFound
+from sync_server.flags.models import Flag, FlagKind, VoucherUse
+from sync_server.flags.schemas import FlagOut, FlagPage
+from sync_server.stores.service import require_store_access, visible_store_ids
+
+MAX_PAGE = 200
+"""Most flags one page carries."""
+
+
+def _flag_out(row: Flag) -> FlagOut:
+    return FlagOut(
+        id=row.id,
+        store_id=row.store_id,
+        terminal_id=row.terminal_id,
+        kind=row.kind,
+        event_id=row.event_id,
+        sale_id=row.sale_id,
+        cashier_id=row.cashier_id,
+        business_date=row.business_date,
+        details=json.loads(row.details),
+        created_at=row.created_at,
+        resolved_at=row.resolved_at,
+        resolved_by=row.resolved_by,
+        resolution=row.resolution,
+    )
+
+
+@unit_of_work
+def list_flags(
+    session: Session,
+    *,
+    user: User,
+    store_id: int | None = None,
+    kind: FlagKind | None = None,
+    terminal_id: int | None = None,
+    cashier_id: int | None = None,
+    day_from: date | None = None,
+    day_to: date | None = None,
+    resolved: bool | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> FlagPage:
+    """Flags a manager may see (their store; an admin any, or the one named), newest
+    first, narrowed by the filters given; ``limit`` is capped at :data:`MAX_PAGE`."""
+    limit = max(1, min(limit, MAX_PAGE))
+    offset = max(0, offset)
+    where = []
+    store = visible_store_ids(actor=user, store_id=store_id)
+    if store is not None:
+        where.append(Flag.store_id == store)
+    if kind is not None:
+        where.append(Flag.kind == kind.value)
+    if terminal_id is not None:
+        where.append(Flag.terminal_id == terminal_id)
+    if cashier_id is not None:
+        where.append(Flag.cashier_id == cashier_id)
+    if day_from is not None:
+        where.append(Flag.business_date >= day_from)
+    if day_to is not None:
+        where.append(Flag.business_date <= day_to)
+    if resolved is not None:
+        where.append(Flag.resolved_at.is_not(None) if resolved else Flag.resolved_at.is_(None))
+    total = session.scalar(select(func.count()).select_from(Flag).where(*where)) or 0
+    rows = session.scalars(
+        select(Flag).where(*where).order_by(Flag.id.desc()).limit(limit).offset(offset)
+    )
+    return FlagPage(
+        items=[_flag_out(r) for r in rows], total=int(total), limit=limit, offset=offset
+    )
+
+
+@unit_of_work
+def resolve_flag(session: Session, *, user: User, flag_id: int, note: str) -> FlagOut:
+    """Mark a flag dealt with: who, when and why. A flag is resolved once (409 after)."""
+    row = session.get(Flag, flag_id, with_for_update=True)
+    if row is None:
+        raise NotFound("flag_not_found", details={"id": flag_id}, flag_id=flag_id)
+    require_store_access(actor=user, store_id=row.store_id)
+    if row.resolved_at is not None:
+        raise Conflict(
+            "flag_already_resolved",
+            code="flag_already_resolved",
+            details={"id": flag_id, "resolved_at": row.resolved_at.isoformat()},
+            flag_id=flag_id,
+        )
+    row.resolved_at = utcnow()
+    row.resolved_by = user.id
+    row.resolution = note
+    session.flush()
+    return _flag_out(row)
+
+
+@unit_of_work
+def flags_open_count(session: Session, *, store_id: int) -> int:
+    """How many flags of ``store_id`` no one has resolved yet (for the dashboard)."""
+    count = session.scalar(
+        select(func.count())
+        .select_from(Flag)
+        .where(Flag.store_id == store_id, Flag.resolved_at.is_(None))
+    )
+    return int(count or 0)
+
+
+def refresh_voucher_use_counts(session: Session) -> int:
+    """Bring each voucher's ``used_count`` up to its number of use rows; how many moved.
+
+    Ingest never touches the voucher row (every till would queue on it); this runs in a
+    short transaction of its own after a push that used vouchers and before each pull,
+    and gives a changed voucher a change number so tills pull the new count.
+    """
+    uses = (
+        select(func.count())
+        .where(VoucherUse.voucher_id == Voucher.id)
+        .correlate(Voucher)
+        .scalar_subquery()
+    )
+    stale = [
+        (vid, int(n))
+        for vid, used, n in session.execute(select(Voucher.id, Voucher.used_count, uses))
+        if used != n
+    ]
+    if not stale:
+        return 0
+    ids = [vid for vid, _ in stale]
+    # Locked in id order, then the counter, as every catalog change does.
+    session.execute(
+        select(Voucher.id).where(Voucher.id.in_(ids)).order_by(Voucher.id).with_for_update()
+    )
+    first = next_change_numbers(session, len(stale))
+    session.execute(
+        update(Voucher),
+        [
+            {"id": vid, "used_count": n, "change_no": first + i}
+            for i, (vid, n) in enumerate(sorted(stale))
+        ],
+    )
+    return len(stale)

@@ -1,0 +1,346 @@
+"""The server verifies what a till claims: what does not match is applied and flagged.
+
+Every case goes through the real push endpoint, on SQLite and on MariaDB.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from shared.models import Role
+from sync_server.auth.models import User
+from sync_server.catalog.models import Product, Voucher
+from sync_server.core.database import Database, next_change_numbers
+from sync_server.core.security import hash_secret
+from sync_server.flags.models import Flag
+from sync_server.flags.service import flags_open_count
+from sync_server.payments.models import PaymentOrder
+from sync_server.sync.models import Sale
+from tests.server.conftest import World
+from tests.server.sync_helpers import (
+    CatalogProduct,
+    add_products,
+    push,
+    sale_event,
+    shift_open_event,
+    statuses,
+)
+
+
+def _flags(db: Database) -> list[dict[str, Any]]:
+    with db.session() as s:
+        return [
+            {
+                "kind": f.kind,
+                "sale_id": str(f.sale_id) if f.sale_id else None,
+                "terminal_id": f.terminal_id,
+                "cashier_id": f.cashier_id,
+                "details": json.loads(f.details),
+            }
+            for f in s.scalars(select(Flag).order_by(Flag.id))
+        ]
+
+
+def _kinds(db: Database) -> list[str]:
+    return [f["kind"] for f in _flags(db)]
+
+
+def _sell(client: TestClient, world: World, event: dict, terminal: int = 0) -> None:
+    resp = push(client, world.terminal_headers(terminal), [event])
+    assert statuses(resp) == ["applied"], resp.text
+
+
+def _sale(world: World, items: list[Any], terminal: int = 0, **kw: Any) -> dict:
+    return sale_event(
+        terminal_code=f"T0{terminal + 1}", cashier_id=world.cashier_ids[0], items=items, **kw
+    )
+
+
+def _set_price(db: Database, product_id: int, price: int) -> int:
+    """Change a product's price the way the catalog does; its new change number."""
+    with db.session() as s:
+        number = next_change_numbers(s)  # first, as the catalog does: one flush of both
+        row = s.get(Product, product_id)
+        assert row is not None
+        row.price = price
+        row.change_no = number
+        return number
+
+
+def _user(db: Database, world: World, username: str, role: Role) -> int:
+    with db.session() as s:
+        user = User(
+            username=username,
+            full_name=username,
+            role=role.value,
+            store_id=world.store_id,
+            password_hash=hash_secret("password123"),
+            pin_hash=hash_secret("1234"),
+            active=True,
+        )
+        s.add(user)
+        s.flush()
+        return user.id
+
+
+def test_honest_sale_is_not_flagged(client: TestClient, db: Database, world: World) -> None:
+    (product,) = add_products(db, price=3_500)
+    _sell(client, world, _sale(world, [(product, 2)]))
+    assert _flags(db) == []
+
+
+def test_a_price_the_product_never_had_is_applied_and_flagged(
+    client: TestClient, db: Database, world: World
+) -> None:
+    (product,) = add_products(db, price=3_500)
+    event = _sale(world, [(replace(product, price=1), 1)])
+    _sell(client, world, event)
+    (flag,) = _flags(db)
+    assert flag["kind"] == "price_mismatch"
+    assert flag["sale_id"] == event["payload"]["id"]
+    assert flag["cashier_id"] == world.cashier_ids[0]
+    (line,) = flag["details"]["lines"]
+    assert (line["claimed"], line["expected"]) == (1, 3_500)
+
+
+def test_a_wrong_tax_rate_is_flagged(client: TestClient, db: Database, world: World) -> None:
+    (product,) = add_products(db, price=3_500, tax_rate_bp=1100)
+    _sell(client, world, _sale(world, [(replace(product, tax_rate_bp=0), 1)]))
+    (flag,) = _flags(db)
+    assert flag["kind"] == "tax_mismatch"
+    (line,) = flag["details"]["lines"]
+    assert (line["claimed"], line["expected"]) == (0, 1100)
+
+
+def test_an_old_price_is_accepted_at_the_tills_cursor_only(
+    client: TestClient, db: Database, world: World
+) -> None:
+    (product,) = add_products(db, price=10_000)
+    with db.session() as s:
+        cursor_before = s.scalar(select(Product.change_no).where(Product.id == product.id))
+    assert cursor_before is not None
+    changed_at = _set_price(db, product.id, 12_000)
+    # Offline since before the change: the old price is what the till knew.
+    _sell(client, world, _sale(world, [(product, 1)], catalog_cursor=cursor_before))
+    assert _flags(db) == []
+    # A till that had pulled the change has no excuse for the old price.
+    _sell(client, world, _sale(world, [(product, 1)], catalog_cursor=changed_at))
+    (flag,) = _flags(db)
+    assert flag["kind"] == "price_mismatch"
+    assert flag["details"]["lines"][0]["expected"] == 12_000
+    # Without a cursor, a price of the last 7 days is accepted.
+    _sell(client, world, _sale(world, [(product, 1)]))
+    assert _kinds(db) == ["price_mismatch"]
+
+
+def _with_override(event: dict, approved_by: int) -> dict:
+    event["payload"]["lines"][0]["price_override"] = {"approved_by": approved_by}
+    return event
+
+
+def test_a_price_override_needs_a_supervisor_or_above(
+    client: TestClient, db: Database, world: World
+) -> None:
+    (product,) = add_products(db, price=3_500)
+    supervisor = _user(db, world, "spv", Role.SUPERVISOR)
+    cheap = replace(product, price=3_000)
+    _sell(client, world, _with_override(_sale(world, [(cheap, 1)]), supervisor))
+    assert _flags(db) == []
+    _sell(client, world, _with_override(_sale(world, [(cheap, 1)]), world.cashier_ids[1]))
+    (flag,) = _flags(db)
+    assert flag["kind"] == "price_mismatch"
+    assert flag["details"]["lines"][0]["override_by"] == world.cashier_ids[1]
+    assert flag["details"]["lines"][0]["override_refused"] is True
+
+
+def test_the_same_event_pushed_twice_raises_one_flag(
+    client: TestClient, db: Database, world: World
+) -> None:
+    (product,) = add_products(db, price=3_500)
+    event = _sale(world, [(replace(product, price=1), 1)])
+    _sell(client, world, event)
+    assert statuses(push(client, world.terminal_headers(), [event])) == ["duplicate"]
+    assert statuses(push(client, world.terminal_headers(), [event, event])) == [
+        "duplicate",
+        "duplicate",
+    ]
+    assert _kinds(db) == ["price_mismatch"]
+
+
+def _voucher(db: Database, **kw: Any) -> None:
+    values: dict[str, Any] = {
+        "code": "HEMAT",
+        "kind": "fixed",
+        "value": 1_000,
+        "min_spend": 0,
+        "usage_limit": 5,
+        "active": True,
+    }
+    values.update(kw)
+    with db.session() as s:
+        s.add(Voucher(**values, change_no=next_change_numbers(s)))
+
+
+def test_voucher_uses_are_counted_and_the_sixth_of_five_is_flagged(
+    client: TestClient, db: Database, world: World
+) -> None:
+    (product,) = add_products(db, price=10_000)
+    _voucher(db)
+    events = [
+        _sale(world, [(product, 1)], order_discount=1_000, voucher_code="HEMAT", terminal=i % 2)
+        for i in range(6)
+    ]
+    for i, event in enumerate(events):
+        _sell(client, world, event, terminal=i % 2)
+    with db.session() as s:
+        assert s.scalar(select(Voucher.used_count).where(Voucher.code == "HEMAT")) == 6
+    (flag,) = _flags(db)
+    assert flag["kind"] == "voucher_overused"
+    assert flag["sale_id"] == events[5]["payload"]["id"]
+    assert flag["details"] == {"code": "HEMAT", "usage_limit": 5, "use_number": 6}
+
+
+def test_unknown_and_invalid_vouchers_are_flagged(
+    client: TestClient, db: Database, world: World
+) -> None:
+    (product,) = add_products(db, price=10_000)
+    _voucher(db, code="LAMA", valid_until=datetime.now(UTC) - timedelta(days=1))
+    _voucher(db, code="BESAR", min_spend=50_000)
+    _sell(client, world, _sale(world, [(product, 1)], order_discount=1_000, voucher_code="NGAWUR"))
+    _sell(client, world, _sale(world, [(product, 1)], order_discount=1_000, voucher_code="LAMA"))
+    _sell(client, world, _sale(world, [(product, 1)], order_discount=1_000, voucher_code="BESAR"))
+    flags = _flags(db)
+    assert [f["kind"] for f in flags] == ["voucher_unknown", "voucher_invalid", "voucher_invalid"]
+    assert flags[1]["details"]["problems"] == ["expired"]
+    assert flags[2]["details"]["problems"] == ["below_min_spend"]
+
+
+def _paid_order(db: Database, world: World, *, amount: int, order_id: str) -> None:
+    with db.session() as s:
+        s.add(
+            PaymentOrder(
+                order_id=order_id,
+                store_id=world.store_id,
+                terminal_id=world.terminal_ids[0],
+                amount=amount,
+                customer_name="Pelanggan",
+                customer_email="kasir@example.com",
+                status="PAID",
+                reference=f"REF-{order_id}",
+            )
+        )
+
+
+def _qris_sale(world: World, product: CatalogProduct, order_id: str | None) -> dict:
+    event = _sale(world, [(product, 1)], method="qris")
+    if order_id is not None:
+        event["payload"]["payments"][0]["order_id"] = order_id
+    return event
+
+
+def test_qris_payments_must_match_a_paid_order_once(
+    client: TestClient, db: Database, world: World
+) -> None:
+    (product,) = add_products(db, price=10_000)
+    _paid_order(db, world, amount=10_000, order_id="ORD-1")
+    _sell(client, world, _qris_sale(world, product, "ORD-1"))
+    assert _flags(db) == []
+    _sell(client, world, _qris_sale(world, product, None))
+    _sell(client, world, _qris_sale(world, product, "ORD-1"))
+    _paid_order(db, world, amount=5_000, order_id="ORD-2")
+    _sell(client, world, _qris_sale(world, product, "ORD-2"))
+    flags = _flags(db)
+    assert [f["kind"] for f in flags] == ["qris_unverified"] * 3
+    assert [f["details"]["payments"][0]["problem"] for f in flags] == [
+        "no_reference",
+        "already_used",
+        "amount_mismatch",
+    ]
+
+
+def test_a_sale_into_another_tills_shift_is_flagged_and_kept_out_of_it(
+    client: TestClient, db: Database, world: World
+) -> None:
+    (product,) = add_products(db, price=10_000)
+    shift = shift_open_event(user_id=world.cashier_ids[0])
+    assert statuses(push(client, world.terminal_headers(0), [shift])) == ["applied"]
+    event = _sale(world, [(product, 1)], terminal=1, shift_id=shift["payload"]["id"])
+    _sell(client, world, event, terminal=1)
+    (flag,) = _flags(db)
+    assert flag["kind"] == "shift_foreign"
+    assert flag["details"]["shift_terminal_id"] == world.terminal_ids[0]
+    with db.session() as s:
+        stored = s.scalar(select(Sale.shift_id).where(Sale.receipt_number.like("T02-%")))
+    assert stored is None
+
+
+def test_sales_dated_far_ahead_or_before_the_store_are_flagged(
+    client: TestClient, db: Database, world: World
+) -> None:
+    (product,) = add_products(db, price=10_000)
+    ahead = (datetime.now(UTC) + timedelta(days=10)).isoformat()
+    _sell(client, world, _sale(world, [(product, 1)], created_at=ahead))
+    _sell(client, world, _sale(world, [(product, 1)], created_at="2001-01-01T08:00:00+07:00"))
+    flags = _flags(db)
+    assert [f["kind"] for f in flags] == ["clock_skew", "clock_skew"]
+    assert [f["details"]["problem"] for f in flags] == ["future", "before_store"]
+
+
+def _flag_some(client: TestClient, db: Database, world: World) -> None:
+    (product,) = add_products(db, price=3_500)
+    _sell(client, world, _sale(world, [(replace(product, price=1), 1)]))
+    _sell(
+        client, world, _sale(world, [(replace(product, tax_rate_bp=0), 1)], terminal=1), terminal=1
+    )
+
+
+def test_managers_list_filter_and_resolve_flags(
+    client: TestClient, db: Database, world: World
+) -> None:
+    _flag_some(client, db, world)
+    headers = world.manager_headers()
+    page = client.get("/api/v1/flags", headers=headers).json()
+    assert page["total"] == 2
+    assert {f["kind"] for f in page["items"]} == {"price_mismatch", "tax_mismatch"}
+    only = client.get("/api/v1/flags", params={"kind": "tax_mismatch"}, headers=headers).json()
+    assert [f["terminal_id"] for f in only["items"]] == [world.terminal_ids[1]]
+    by_terminal = client.get(
+        "/api/v1/flags", params={"terminal_id": world.terminal_ids[0]}, headers=headers
+    ).json()
+    assert [f["kind"] for f in by_terminal["items"]] == ["price_mismatch"]
+    assert flags_open_count(db, store_id=world.store_id) == 2
+
+    flag_id = by_terminal["items"][0]["id"]
+    done = client.post(
+        f"/api/v1/flags/{flag_id}/resolve",
+        json={"note": "harga lama, sudah dicek"},
+        headers=headers,
+    )
+    assert done.status_code == 200, done.text
+    assert done.json()["resolved_by"] == world.manager_id
+    assert done.json()["resolution"] == "harga lama, sudah dicek"
+    again = client.post(f"/api/v1/flags/{flag_id}/resolve", json={"note": "x"}, headers=headers)
+    assert again.status_code == 409
+    assert again.json()["error"]["code"] == "flag_already_resolved"
+    assert flags_open_count(db, store_id=world.store_id) == 1
+    open_only = client.get("/api/v1/flags", params={"resolved": "false"}, headers=headers).json()
+    assert [f["kind"] for f in open_only["items"]] == ["tax_mismatch"]
+    paged = client.get("/api/v1/flags", params={"limit": 1, "offset": 1}, headers=headers).json()
+    assert (paged["total"], len(paged["items"])) == (2, 1)
+    assert client.get("/api/v1/flags", params={"limit": 10_000}, headers=headers).status_code == 422
+
+
+def test_cashiers_and_terminals_may_not_see_flags(
+    client: TestClient, db: Database, world: World
+) -> None:
+    _flag_some(client, db, world)
+    for headers in (world.cashier_headers(), world.terminal_headers()):
+        assert client.get("/api/v1/flags", headers=headers).status_code == 403
+        resolve = client.post("/api/v1/flags/1/resolve", json={"note": "x"}, headers=headers)
+        assert resolve.status_code == 403
