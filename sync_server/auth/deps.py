@@ -138,10 +138,15 @@ def check_protocol(request: Request) -> None:
         )
 
 
-def get_terminal(principal: PrincipalDep, _: Annotated[None, Depends(check_protocol)]) -> Terminal:
-    """The calling terminal; users are refused on terminal routes."""
+def get_terminal(principal: PrincipalDep, request: Request) -> Terminal:
+    """The calling terminal; users are refused on terminal routes.
+
+    Who is calling is settled before the protocol version: a user token gets 403, never
+    426, so a manager is not told to upgrade a till they may not act as.
+    """
     if principal.terminal is None:
         raise Forbidden("terminal_required", code="terminal_required")
+    check_protocol(request)
     return principal.terminal
 
 

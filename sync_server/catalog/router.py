@@ -1,7 +1,9 @@
 """HTTP routes for the catalog (thin: parse, authorise, call the service).
 
-Reads need a supervisor or higher, writes a manager or higher. Terminals get the
-catalog through sync pull, not through these routes.
+The catalog (products and prices, categories, tax rates, vouchers) is the chain's, one
+for every store: supervisors and managers read it, only an admin changes it (a manager
+of one outlet must not re-price another's shelves or its PPN; docs/authorization.md).
+Terminals get the catalog through sync pull, not through these routes.
 """
 
 from __future__ import annotations
@@ -12,19 +14,22 @@ from fastapi import APIRouter, Body, File, Query, UploadFile, status
 from fastapi.responses import Response
 
 from shared.models import (
+    MAX_BIGINT,
     CategoryIn,
     CategoryOut,
+    Count,
     ErrorResponse,
     ImportResult,
     ProductIn,
     ProductOut,
     ProductPatch,
+    RowId,
     TaxRateIn,
     TaxRateOut,
     VoucherIn,
     VoucherOut,
 )
-from sync_server.auth.deps import ManagerDep, SupervisorDep
+from sync_server.auth.deps import AdminDep, ManagerDep, SupervisorDep
 from sync_server.catalog import csv_io, service
 from sync_server.catalog.schemas import (
     CategoryPatch,
@@ -40,7 +45,7 @@ router = APIRouter(prefix="/api/v1", tags=["catalog"])
 
 def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
     meaning = {
-        403: "The caller's role may not do this.",
+        403: "The caller's role may not do this (catalog changes: admins only).",
         404: "No such row.",
         409: "A unique value (SKU, barcode, code, name) is already taken.",
         422: "The input breaks a rule (bad barcode, unknown category...).",
@@ -82,7 +87,7 @@ def list_categories(db: DbDep, _: SupervisorDep) -> list[CategoryOut]:
 def create_category(
     data: Annotated[CategoryIn, Body(examples=[{"name": "Minuman"}])],
     db: DbDep,
-    _: ManagerDep,
+    _: AdminDep,
 ) -> CategoryOut:
     """Create a category; names are unique ignoring case."""
     return service.create_category(db, data=data)
@@ -94,10 +99,10 @@ def create_category(
     responses=_errors(403, 404, 409, 422),
 )
 def update_category(
-    category_id: int,
+    category_id: RowId,
     patch: Annotated[CategoryPatch, Body(examples=[{"name": "Minuman Dingin"}])],
     db: DbDep,
-    _: ManagerDep,
+    _: AdminDep,
 ) -> CategoryOut:
     """Change a category's name or deactivate it (categories are never deleted)."""
     return service.update_category(db, category_id=category_id, patch=patch)
@@ -124,7 +129,7 @@ def create_tax_rate(
         Body(examples=[{"code": "PPN", "name": "PPN 11%", "rate_bp": 1100, "inclusive": True}]),
     ],
     db: DbDep,
-    _: ManagerDep,
+    _: AdminDep,
 ) -> TaxRateOut:
     """Create a tax class (code upper-cased); inclusive means prices already contain it."""
     return service.create_tax_rate(db, data=data)
@@ -136,10 +141,10 @@ def create_tax_rate(
     responses=_errors(403, 404, 409, 422),
 )
 def update_tax_rate(
-    tax_rate_id: int,
+    tax_rate_id: RowId,
     patch: Annotated[TaxRatePatch, Body(examples=[{"rate_bp": 1200}])],
     db: DbDep,
-    _: ManagerDep,
+    _: AdminDep,
 ) -> TaxRateOut:
     """Change a tax rate; tills re-price its products after their next pull."""
     return service.update_tax_rate(db, tax_rate_id=tax_rate_id, patch=patch)
@@ -156,12 +161,13 @@ def list_products(
         str | None,
         Query(max_length=100, description="Part of the name, a SKU prefix or an exact barcode."),
     ] = None,
-    category_id: int | None = None,
+    category_id: RowId | None = None,
     active: bool | None = None,
     limit: Annotated[int, Query(ge=1, le=service.MAX_PAGE)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[Count, Query()] = 0,
     after_id: Annotated[
-        int | None, Query(ge=0, description="Keyset paging: the last id of the previous page.")
+        int | None,
+        Query(ge=0, le=MAX_BIGINT, description="Keyset paging: the last id of the previous page."),
     ] = None,
 ) -> ProductPage:
     """A page of products ordered by id, with the total matching count."""
@@ -205,7 +211,7 @@ def import_products(
         ),
     ],
     db: DbDep,
-    _: ManagerDep,
+    _: AdminDep,
 ) -> ImportResult:
     """Upsert products by SKU. Good lines are imported; every bad line is listed with
     its line number (the header is line 1) and all its problems."""
@@ -219,7 +225,7 @@ def import_products(
 
 
 @router.get("/products/{product_id}", summary="Get a product", responses=_errors(403, 404))
-def get_product(product_id: int, db: DbDep, _: SupervisorDep) -> ProductOut:
+def get_product(product_id: RowId, db: DbDep, _: SupervisorDep) -> ProductOut:
     """One product by id."""
     return service.get_product(db, product_id=product_id)
 
@@ -233,7 +239,7 @@ def get_product(product_id: int, db: DbDep, _: SupervisorDep) -> ProductOut:
 def create_product(
     data: Annotated[ProductIn, Body(openapi_examples=PRODUCT_EXAMPLES)],
     db: DbDep,
-    _: ManagerDep,
+    _: AdminDep,
 ) -> ProductOut:
     """Create a product. The barcode's check digit is verified (EAN-13, UPC-A, EAN-8);
     SKU and barcode must be unique (409 `sku_taken` / `barcode_taken`)."""
@@ -246,10 +252,10 @@ def create_product(
     responses=_errors(403, 404, 409, 422),
 )
 def update_product(
-    product_id: int,
+    product_id: RowId,
     patch: Annotated[ProductPatch, Body(examples=[{"price": 3700}])],
     db: DbDep,
-    _: ManagerDep,
+    _: AdminDep,
 ) -> ProductOut:
     """Change only the fields given; each real change gives the product a new change number."""
     return service.update_product(db, product_id=product_id, patch=patch)
@@ -260,7 +266,7 @@ def update_product(
     summary="Take a product off sale",
     responses=_errors(403, 404),
 )
-def deactivate_product(product_id: int, db: DbDep, _: ManagerDep) -> ProductOut:
+def deactivate_product(product_id: RowId, db: DbDep, _: AdminDep) -> ProductOut:
     """Deactivate a product. Products are never deleted: past sales point at them."""
     return service.deactivate_product(db, product_id=product_id)
 
@@ -297,7 +303,7 @@ def create_voucher(
         ),
     ],
     db: DbDep,
-    _: ManagerDep,
+    _: AdminDep,
 ) -> VoucherOut:
     """Create a voucher: percent in basis points (1000 = 10 %) or a fixed rupiah amount."""
     return service.create_voucher(db, data=data)
@@ -309,10 +315,10 @@ def create_voucher(
     responses=_errors(403, 404, 409, 422),
 )
 def update_voucher(
-    voucher_id: int,
+    voucher_id: RowId,
     patch: Annotated[VoucherPatch, Body(examples=[{"active": False}])],
     db: DbDep,
-    _: ManagerDep,
+    _: AdminDep,
 ) -> VoucherOut:
     """Change a voucher; the result is checked like a new voucher."""
     return service.update_voucher(db, voucher_id=voucher_id, patch=patch)

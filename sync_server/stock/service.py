@@ -21,7 +21,7 @@ from sqlalchemy.dialects import mysql, sqlite
 from sqlalchemy.orm import Session
 
 from shared.ids import new_id
-from shared.models import Role, StockMoveKind, StockMoveOut
+from shared.models import StockMoveKind, StockMoveOut
 from sync_server.auth.models import User
 from sync_server.catalog.models import Product
 from sync_server.core.database import next_change_numbers, unit_of_work, utcnow
@@ -35,6 +35,7 @@ from sync_server.stock.schemas import (
     StockChangeOut,
     StockLevelRow,
 )
+from sync_server.stores.service import may_see_store
 
 MOVES = cast(Table, StockMove.__table__)
 LEVELS = cast(Table, StockLevel.__table__)
@@ -221,7 +222,9 @@ def resolve_store(session: Session, *, user: User, store_id: int | None) -> int:
         if user.store_id is None:
             raise Invalid("store_required", code="store_required")
         store_id = user.store_id
-    elif user.store_id is not None and store_id != user.store_id and user.role != Role.ADMIN:
+    elif not may_see_store(user, store_id):
+        # The one rule of stores/service.py: a non-admin acts on their own store only
+        # (a user with no store has none, so may name none).
         raise Forbidden(
             "stock_other_store",
             code="other_store",

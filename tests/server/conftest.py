@@ -140,10 +140,15 @@ class World:
     cashier_token: str
     terminal_ids: list[int]
     terminal_tokens: list[str]
+    admin_token: str = ""
 
     def manager_headers(self) -> dict[str, str]:
         """Headers of a signed-in manager."""
         return {"Authorization": f"Bearer {self.manager_token}"}
+
+    def admin_headers(self) -> dict[str, str]:
+        """Headers of a signed-in admin (the chain catalog is theirs to change)."""
+        return {"Authorization": f"Bearer {self.admin_token}"}
 
     def cashier_headers(self) -> dict[str, str]:
         """Headers of a signed-in cashier (a user token, not a terminal)."""
@@ -220,6 +225,7 @@ def build_world(db: Database) -> World:
             cashier_token=_api_token(s, cashiers[0]),
             terminal_ids=[t.id for t in terminals],
             terminal_tokens=terminal_tokens,
+            admin_token=_api_token(s, admin),
         )
 
 
@@ -227,3 +233,61 @@ def build_world(db: Database) -> World:
 def world(db: Database) -> World:
     """A ready store with people and terminals (see :class:`World`)."""
     return build_world(db)
+
+
+@dataclass
+class StoreStaff:
+    """A manager, a supervisor and a cashier of one store, plus an enrolled terminal."""
+
+    store_id: int
+    manager_id: int
+    supervisor_id: int
+    cashier_id: int
+    terminal_id: int
+    manager_token: str
+    supervisor_token: str
+    cashier_token: str
+    terminal_token: str
+
+
+def build_staff(db: Database, *, store_id: int, prefix: str) -> StoreStaff:
+    """Add the people and a terminal of store ``store_id`` (usernames start ``prefix``)."""
+    with db.session() as s:
+        manager = _user(s, f"{prefix}_manager", Role.MANAGER, store_id)
+        supervisor = _user(s, f"{prefix}_supervisor", Role.SUPERVISOR, store_id)
+        cashier = _user(s, f"{prefix}_kasir", Role.CASHIER, store_id)
+        terminal_token = new_token()
+        terminal = Terminal(
+            store_id=store_id,
+            code=f"{prefix.upper()}T1"[:16],
+            name=f"Kasir {prefix}",
+            token_hash=token_hash(terminal_token),
+            enrolled_at=utcnow(),
+        )
+        s.add(terminal)
+        s.flush()
+        return StoreStaff(
+            store_id=store_id,
+            manager_id=manager.id,
+            supervisor_id=supervisor.id,
+            cashier_id=cashier.id,
+            terminal_id=terminal.id,
+            manager_token=_api_token(s, manager),
+            supervisor_token=_api_token(s, supervisor),
+            cashier_token=_api_token(s, cashier),
+            terminal_token=terminal_token,
+        )
+
+
+@pytest.fixture
+def other_staff(db: Database, world: World) -> StoreStaff:
+    """The manager, supervisor, cashier and terminal of the second store (S02)."""
+    return build_staff(db, store_id=world.other_store_id, prefix="s02")
+
+
+def api_token_for(db: Database, user_id: int) -> str:
+    """A fresh API token of user ``user_id``."""
+    with db.session() as s:
+        user = s.get(User, user_id)
+        assert user is not None
+        return _api_token(s, user)

@@ -41,7 +41,7 @@ def admin_headers(db: Database, world: World) -> dict[str, str]:
 
 def make_refs(client: TestClient, world: World) -> tuple[int, int]:
     """A category and the PPN tax rate; their ids."""
-    h = world.manager_headers()
+    h = world.admin_headers()
     cat = client.post(f"{API}/categories", json={"name": "Mi Instan"}, headers=h)
     assert cat.status_code == 201, cat.text
     tax = client.post(
@@ -72,7 +72,7 @@ def error_code(resp: Any) -> str:
 
 
 def test_product_create_edit_deactivate_bumps_change_no(client: TestClient, world: World) -> None:
-    h = world.manager_headers()
+    h = world.admin_headers()
     cat_id, tax_id = make_refs(client, world)
     created = client.post(
         f"{API}/products",
@@ -106,7 +106,7 @@ def test_product_create_edit_deactivate_bumps_change_no(client: TestClient, worl
 
 
 def test_clearing_barcode_and_category_with_null(client: TestClient, world: World) -> None:
-    h = world.manager_headers()
+    h = world.admin_headers()
     cat_id, _ = make_refs(client, world)
     pid = client.post(f"{API}/products", json=product_body(category_id=cat_id), headers=h).json()[
         "id"
@@ -128,7 +128,7 @@ def test_bad_check_digit_is_422(
     client: TestClient, world: World, db: Database, barcode: str, expected: str
 ) -> None:
     resp = client.post(
-        f"{API}/products", json=product_body(barcode=barcode), headers=world.manager_headers()
+        f"{API}/products", json=product_body(barcode=barcode), headers=world.admin_headers()
     )
     assert resp.status_code == 422
     assert error_code(resp) == "bad_barcode"
@@ -138,7 +138,7 @@ def test_bad_check_digit_is_422(
 
 
 def test_bad_barcode_on_patch_is_422(client: TestClient, world: World) -> None:
-    h = world.manager_headers()
+    h = world.admin_headers()
     pid = client.post(f"{API}/products", json=product_body(), headers=h).json()["id"]
     resp = client.patch(f"{API}/products/{pid}", json={"barcode": "96385075"}, headers=h)
     assert resp.status_code == 422
@@ -146,7 +146,7 @@ def test_bad_barcode_on_patch_is_422(client: TestClient, world: World) -> None:
 
 
 def test_duplicate_sku_and_barcode_are_409(client: TestClient, world: World) -> None:
-    h = world.manager_headers()
+    h = world.admin_headers()
     assert client.post(f"{API}/products", json=product_body(1), headers=h).status_code == 201
     second = client.post(f"{API}/products", json=product_body(2), headers=h).json()
 
@@ -162,7 +162,7 @@ def test_unique_constraint_backs_up_the_service_check(
     client: TestClient, world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Two managers racing past the check: the constraint still answers 409."""
-    h = world.manager_headers()
+    h = world.admin_headers()
     assert client.post(f"{API}/products", json=product_body(1), headers=h).status_code == 201
     monkeypatch.setattr(service, "_ensure_unique", lambda *a, **k: None)
     dup_code = client.post(f"{API}/products", json=product_body(2, barcode=ean(1)), headers=h)
@@ -172,7 +172,7 @@ def test_unique_constraint_backs_up_the_service_check(
 
 
 def test_unknown_category_or_tax_is_422(client: TestClient, world: World) -> None:
-    h = world.manager_headers()
+    h = world.admin_headers()
     resp = client.post(f"{API}/products", json=product_body(category_id=999), headers=h)
     assert resp.status_code == 422 and error_code(resp) == "unknown_category"
     resp = client.post(f"{API}/products", json=product_body(tax_rate_id=999), headers=h)
@@ -181,7 +181,7 @@ def test_unknown_category_or_tax_is_422(client: TestClient, world: World) -> Non
 
 def test_float_price_is_refused(client: TestClient, world: World) -> None:
     resp = client.post(
-        f"{API}/products", json=product_body(price=3500.5), headers=world.manager_headers()
+        f"{API}/products", json=product_body(price=3500.5), headers=world.admin_headers()
     )
     assert resp.status_code == 422
 
@@ -198,7 +198,7 @@ WRITES = [
 ]
 
 
-def test_cashier_and_terminal_may_not_write(client: TestClient, world: World) -> None:
+def test_only_an_admin_writes_the_catalog(client: TestClient, world: World) -> None:
     for method, path, body in WRITES:
         kwargs: dict[str, Any] = {} if body is None else {"json": body}
         as_cashier = client.request(method, API + path, headers=world.cashier_headers(), **kwargs)
@@ -208,7 +208,13 @@ def test_cashier_and_terminal_may_not_write(client: TestClient, world: World) ->
         assert as_terminal.status_code == 403, path
         assert error_code(as_terminal) == "user_required"
         assert client.request(method, API + path, **kwargs).status_code == 401, path
-    h = world.manager_headers()
+        # A manager's own store is theirs to edit, and the CSV export is a read.
+        if method != "get" and not path.startswith("/stores"):
+            as_manager = client.request(
+                method, API + path, headers=world.manager_headers(), **kwargs
+            )
+            assert as_manager.status_code == 403, path  # the chain catalog is an admin's
+    h = world.admin_headers()
     assert client.get(f"{API}/products", headers=h).json()["total"] == 0  # nothing was written
 
 
@@ -228,7 +234,7 @@ def test_import_refused_for_cashier(client: TestClient, world: World) -> None:
 
 
 def test_list_search_and_paging(client: TestClient, world: World) -> None:
-    h = world.manager_headers()
+    h = world.admin_headers()
     names = ["Aqua 600ml", "Aqua 1500ml", "Teh Botol Sosro 450ml", "Indomie Goreng 85g"]
     ids = []
     for n, name in enumerate(names, start=1):
@@ -260,12 +266,12 @@ def test_list_search_and_paging(client: TestClient, world: World) -> None:
 
 
 def test_get_unknown_product_is_404(client: TestClient, world: World) -> None:
-    resp = client.get(f"{API}/products/4242", headers=world.manager_headers())
+    resp = client.get(f"{API}/products/4242", headers=world.admin_headers())
     assert resp.status_code == 404 and error_code(resp) == "not_found"
 
 
 def test_categories_and_tax_rates(client: TestClient, world: World) -> None:
-    h = world.manager_headers()
+    h = world.admin_headers()
     cat_id, tax_id = make_refs(client, world)
     dup = client.post(f"{API}/categories", json={"name": "mi instan"}, headers=h)
     assert dup.status_code == 409 and error_code(dup) == "category_taken"
@@ -287,7 +293,7 @@ def test_categories_and_tax_rates(client: TestClient, world: World) -> None:
 
 
 def test_vouchers(client: TestClient, world: World) -> None:
-    h = world.manager_headers()
+    h = world.admin_headers()
     body = {
         "code": "hemat10",
         "kind": "percent",
@@ -369,7 +375,7 @@ def test_store_patch_edits_receipt_and_bumps_change_no(
 def test_change_numbers_are_unique_and_rising_across_kinds(
     client: TestClient, world: World
 ) -> None:
-    h = world.manager_headers()
+    h = world.admin_headers()
     cat_id, _ = make_refs(client, world)
     numbers = []
     for n in range(1, 4):

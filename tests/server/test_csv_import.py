@@ -53,7 +53,7 @@ def upload(client: TestClient, world: World, text: str) -> Any:
     return client.post(
         f"{API}/products/import",
         files={"file": ("products.csv", text.encode(), "text/csv")},
-        headers=world.manager_headers(),
+        headers=world.admin_headers(),
     )
 
 
@@ -67,7 +67,7 @@ def make_taxes(client: TestClient, world: World) -> None:
         resp = client.post(
             f"{API}/tax-rates",
             json={"code": code, "name": code, "rate_bp": rate},
-            headers=world.manager_headers(),
+            headers=world.admin_headers(),
         )
         assert resp.status_code == 201
 
@@ -116,7 +116,7 @@ def test_import_10k_lines_reports_bad_lines_and_imports_the_rest(
     existing = client.post(
         f"{API}/products",
         json={"sku": "EXIST-1", "barcode": ean(99_999), "name": "Sudah Ada", "price": 1},
-        headers=world.manager_headers(),
+        headers=world.admin_headers(),
     )
     assert existing.status_code == 201
     bad = bad_lines()
@@ -181,7 +181,7 @@ def test_export_import_round_trip(client: TestClient, world: World, db: Database
     first = upload(client, world, to_csv(rows)).json()
     assert first == {"created": 40, "updated": 0, "failed": []}
 
-    exported = client.get(f"{API}/products/export.csv", headers=world.manager_headers())
+    exported = client.get(f"{API}/products/export.csv", headers=world.admin_headers())
     assert exported.status_code == 200
     assert exported.headers["content-type"].startswith("text/csv")
     parsed = list(csv.reader(io.StringIO(exported.text, newline="")))
@@ -191,7 +191,7 @@ def test_export_import_round_trip(client: TestClient, world: World, db: Database
     # Importing the export back changes nothing...
     assert upload(client, world, exported.text).json() == {"created": 0, "updated": 0, "failed": []}
     # ...and restores what was edited since.
-    h = world.manager_headers()
+    h = world.admin_headers()
     page = client.get(f"{API}/products", params={"q": "SKU-00001"}, headers=h).json()
     pid = page["items"][0]["id"]
     client.patch(f"{API}/products/{pid}", json={"price": 1, "barcode": None}, headers=h)
@@ -206,7 +206,7 @@ def test_partial_columns_keep_other_fields(client: TestClient, world: World) -> 
     assert upload(client, world, to_csv([good_line(1)])).json()["created"] == 1
     result = upload(client, world, "sku,name,price\nSKU-00001,Nama Baru,7000\n").json()
     assert result == {"created": 0, "updated": 1, "failed": []}
-    h = world.manager_headers()
+    h = world.admin_headers()
     product = client.get(f"{API}/products", params={"q": "SKU-00001"}, headers=h).json()["items"][0]
     assert (product["name"], product["price"], product["barcode"]) == ("Nama Baru", 7000, ean(1))
     assert product["category_id"] is not None and product["low_stock_threshold"] == 1
@@ -221,7 +221,7 @@ def test_semicolon_bom_and_case_insensitive_names(
     resp = client.post(
         f"{API}/products/import",
         files={"file": ("p.csv", text.encode("utf-8"), "text/csv")},
-        headers=world.manager_headers(),
+        headers=world.admin_headers(),
     )
     assert resp.json() == {"created": 2, "updated": 0, "failed": []}
     with db.session() as s:
@@ -250,7 +250,7 @@ def test_not_utf8_is_refused(client: TestClient, world: World) -> None:
     resp = client.post(
         f"{API}/products/import",
         files={"file": ("p.csv", "sku,name,price\nA,Café,1\n".encode("utf-16"), "text/csv")},
-        headers=world.manager_headers(),
+        headers=world.admin_headers(),
     )
     assert resp.status_code == 422 and resp.json()["error"]["code"] == "bad_encoding"
 

@@ -117,7 +117,7 @@ def test_product_edit_whose_commit_fails_answers_503_and_changes_nothing(
     resp = client.patch(
         f"/api/v1/products/{product.id}",
         json={"price": 9999, "name": "Renamed"},
-        headers=world.manager_headers(),
+        headers=world.admin_headers(),
     )
     error = _assert_error_shape(resp, 503)
     assert error["code"] == "unavailable"
@@ -165,7 +165,7 @@ def test_a_transient_lock_error_at_commit_is_retried_and_applied_once(
 def test_a_write_answered_200_is_committed(client: TestClient, db: Database, world: World) -> None:
     (product,) = add_products(db, 1)
     resp = client.patch(
-        f"/api/v1/products/{product.id}", json={"price": 4321}, headers=world.manager_headers()
+        f"/api/v1/products/{product.id}", json={"price": 4321}, headers=world.admin_headers()
     )
     assert resp.status_code == 200, resp.text
     # Read on a fresh connection: the answer came after the commit, not before it.
