@@ -23,6 +23,7 @@ from argon2 import PasswordHasher
 from kivy.app import App
 from kivy.clock import Clock
 from kivy.core.window import Window
+from kivy.factory import Factory
 from kivy.properties import ObjectProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.screenmanager import NoTransition, ScreenManager
@@ -45,6 +46,7 @@ from pos_client.services.clock import utc_now
 from pos_client.services.qris import QrisGateway
 from pos_client.sync.worker import SyncReport, SyncWorker
 from pos_client.ui import i18n
+from pos_client.ui.glue import stuck_sentence
 from pos_client.ui.i18n import tr
 from pos_client.ui.screens.firstrun import FirstRunScreen
 from pos_client.ui.screens.login import LoginScreen
@@ -321,10 +323,15 @@ class KasirApp(App):
         self.sync = self.till.sync_worker(on_ui(self.show_sync))
         self.sync.start()
 
-    def sync_now(self) -> None:
-        """Push now (after a sale) and refresh the waiting count."""
+    def sync_now(self, manual: bool = False) -> None:
+        """Push now and refresh the waiting count.
+
+        ``manual`` is the cashier's tap on the Sync button: it may cut a backoff short
+        (the worker rate-limits taps). After a sale or a shift change it stays False, so
+        a till that is backing off from a failing server does not hammer it.
+        """
         if self.sync is not None:
-            self.sync.sync_now()
+            self.sync.sync_now(manual=manual)
         self.refresh_status()
 
     def show_sync(self, report: SyncReport) -> None:
@@ -336,6 +343,8 @@ class KasirApp(App):
             pending=report.pending,
             rejected=report.rejected,
             last=report.last_success_at,
+            stuck=report.stuck,
+            next_stuck_retry_at=report.next_stuck_retry_at,
         )
         if report.stopped_reason:
             self.toast(report.stopped_reason)
@@ -359,7 +368,21 @@ class KasirApp(App):
             pending=status.pending,
             rejected=status.rejected,
             last=status.last_success_at,
+            stuck=status.stuck,
+            next_stuck_retry_at=status.next_stuck_retry_at,
         )
+
+    def show_stuck(self) -> Any:
+        """List the events the server keeps failing on, each with its answer (a tap on
+        the stuck count). Returns the popup."""
+        zone = self._store_zone()
+        stuck = self.till.store.stuck_events()
+        popup = Factory.StuckPopup(title=tr("stuck_title"))
+        lines = [stuck_sentence(item, zone) for item in stuck] or [tr("stuck_none")]
+        for text in [tr("stuck_intro"), *lines]:
+            popup.ids.list.add_widget(Factory.StuckLine(text=text))
+        popup.open()
+        return popup
 
     def _show_status(
         self,
@@ -369,6 +392,8 @@ class KasirApp(App):
         pending: int,
         rejected: int,
         last: datetime | None,
+        stuck: int = 0,
+        next_stuck_retry_at: datetime | None = None,
     ) -> None:
         bar = self.status_bar
         if bar is None:
@@ -383,6 +408,9 @@ class KasirApp(App):
         bar.has_rejected = rejected > 0
         bar.waiting_text = tr("waiting", n=pending)
         bar.rejected_text = tr("rejected", n=rejected)
+        bar.has_stuck = stuck > 0
+        retry = next_stuck_retry_at.astimezone(self._store_zone()) if next_stuck_retry_at else None
+        bar.stuck_text = tr("stuck", n=stuck, time=f"{retry:%H:%M}" if retry else "–")
         bar.last_sync_text = (
             tr("last_sync", time=f"{last.astimezone(self._store_zone()):%H:%M}")
             if last

@@ -33,6 +33,23 @@ STRINGS: dict[str, dict[str, str]] = {
         "last_sync": "Sinkron {time}",
         "never_synced": "Belum pernah sinkron",
         "sync_now": "Sinkron",
+        "stuck": "{n} tertahan · coba {time}",
+        "stuck_title": "Data tertahan di server",
+        "stuck_intro": (
+            "Server gagal memproses data ini. Kasir tetap bisa berjualan; data lain tetap "
+            "dikirim, dan data ini dicoba lagi otomatis."
+        ),
+        "stuck_none": "Tidak ada data yang tertahan.",
+        "stuck_item": (
+            "{what}, dibuat {created}: server menjawab {status} — {answer} "
+            "Sudah dicoba {attempts} kali; dicoba lagi pukul {retry}."
+        ),
+        "event_sale": "Penjualan {receipt}",
+        "event_refund": "Retur",
+        "event_void": "Pembatalan penjualan",
+        "event_shift_open": "Buka shift",
+        "event_shift_close": "Tutup shift",
+        "event_cash_move": "Kas masuk/keluar",
         # first run
         "firstrun_title": "Pasang kasir ini",
         "firstrun_help": "Masukkan alamat server dan kode pendaftaran dari manajer.",
@@ -205,6 +222,23 @@ STRINGS: dict[str, dict[str, str]] = {
         "last_sync": "Synced {time}",
         "never_synced": "Never synced",
         "sync_now": "Sync",
+        "stuck": "{n} stuck · retry {time}",
+        "stuck_title": "Events stuck on the server",
+        "stuck_intro": (
+            "The server failed on these events. The till keeps selling; other events "
+            "keep flowing, and these are tried again by themselves."
+        ),
+        "stuck_none": "No events are stuck.",
+        "stuck_item": (
+            "{what}, made {created}: the server answered {status} — {answer} "
+            "Tried {attempts} times; next try at {retry}."
+        ),
+        "event_sale": "Sale {receipt}",
+        "event_refund": "Refund",
+        "event_void": "Sale void",
+        "event_shift_open": "Shift opened",
+        "event_shift_close": "Shift closed",
+        "event_cash_move": "Cash in/out",
         "firstrun_title": "Set up this till",
         "firstrun_help": "Enter the server address and the enrollment code from your manager.",
         "server_url": "Server address",

@@ -47,36 +47,45 @@ class Keypad(GridLayout):
 
 
 class StatusBar(BoxLayout):
-    """Online/offline, events waiting, last sync, rejected events, who is logged in, news.
+    """Online/offline, events waiting, rejected and stuck events, last sync, who is logged
+    in, news.
 
-    One row on a wide screen; on a narrow (portrait) one the news and the user's name
-    move to a second row so nothing is squeezed off the edge.
+    One row on a wide screen; on a narrow (portrait) one the news, the user's name and
+    the stuck events (when there are any) move to a second row so nothing is squeezed off
+    the edge.
     """
 
     online_text = StringProperty("")
     waiting_text = StringProperty("")
     last_sync_text = StringProperty("")
     rejected_text = StringProperty("")
+    stuck_text = StringProperty("")
     user_text = StringProperty("")
     message = StringProperty("")
     is_online = BooleanProperty(False)
     has_rejected = BooleanProperty(False)
+    has_stuck = BooleanProperty(False)
     wide = BooleanProperty(True)
 
     def on_width(self, _instance: Any, width: float) -> None:
-        """Move the news and user labels between the rows as the width changes."""
+        """Move the news, user and stuck labels between the rows as the width changes."""
         wide = width >= dp(1000)
-        message, user = self.ids.message, self.ids.user
-        target = self.ids.row1 if wide else self.ids.row2
+        message, user, stuck = self.ids.message, self.ids.user, self.ids.stuck
+        row1, row2 = self.ids.row1, self.ids.row2
+        target = row1 if wide else row2
         self.wide = wide
         if message.parent is target:
             return
-        for label in (message, user):
+        for label in (message, user, stuck):
             if label.parent is not None:
                 label.parent.remove_widget(label)
         index = 1 if wide else 0  # in row 1: just before the sync button
         target.add_widget(message, index=index)
         target.add_widget(user, index=index)
+        if wide:  # between the rejected count and the last sync time
+            row1.add_widget(stuck, index=row1.children.index(self.ids.last_sync) + 1)
+        else:  # first in row 2
+            row2.add_widget(stuck, index=len(row2.children))
 
 
 def qr_texture(data: str, *, box_size: int = 8, border: int = 2) -> Texture:

@@ -4,16 +4,22 @@ from __future__ import annotations
 
 import re
 import wave
+from datetime import UTC, datetime
 from pathlib import Path
+from uuid import UUID
 
 import pytest
 
 from pos_client import cli
 from pos_client.services.qris import QrisError, QrisGateway
+from pos_client.store.ports import PushFailure, StuckLocal
 from pos_client.ui import i18n
+from pos_client.ui.glue import stuck_sentence
 from pos_client.ui.prefs import UiPrefs, load_prefs, save_prefs
 from pos_client.ui.sound import make_beep
+from shared.models import OutboxEvent
 from shared.money import parse_rupiah
+from shared.timezones import store_zone
 from tests.client.fakes import FakeQrisGateway
 
 
@@ -125,3 +131,41 @@ def test_bilingual_errors_answer_in_the_current_language() -> None:
         assert describe(error) == error.text("id") != error.text("en")
     finally:
         set_language("id")
+
+
+def test_a_stuck_event_reads_as_a_sentence_with_the_servers_answer() -> None:
+    def stuck(failure: PushFailure, type_: str, payload: dict[str, object]) -> StuckLocal:
+        event = OutboxEvent(
+            id=UUID("0190f3c2-0000-7000-8000-000000000001"),
+            type=type_,
+            created_at=datetime(2025, 6, 15, 3, 0, tzinfo=UTC),
+            payload=payload,
+        )
+        return StuckLocal(
+            event=event,
+            failure=failure,
+            attempts=3,
+            stuck_since=datetime(2025, 6, 15, 3, 1, tzinfo=UTC),
+            retry_at=datetime(2025, 6, 15, 3, 9, tzinfo=UTC),
+        )
+
+    jakarta = store_zone("Asia/Jakarta")
+    known = PushFailure(status_code=500, code="internal_error", message="Something broke")
+    sale = stuck(known, "sale", {"receipt_number": "T01-20250615-0001"})
+    assert stuck_sentence(sale, jakarta) == (
+        "Penjualan T01-20250615-0001, dibuat 15/06 10:00: server menjawab 500 — "
+        "Terjadi kesalahan di server. Sudah dicoba 3 kali; dicoba lagi pukul 10:09."
+    )
+    # a code the tables do not know: the server's own sentence, as it sent it
+    odd = PushFailure(status_code=413, code="payload_too_big", message="Too big")
+    shift = stuck(odd, "shift_open", {"id": "x"})
+    assert "Buka shift" in stuck_sentence(shift, jakarta)
+    assert "server menjawab 413 — Too big. Sudah" in stuck_sentence(shift, jakarta)
+    i18n.set_language("en")
+    try:
+        assert stuck_sentence(sale, jakarta) == (
+            "Sale T01-20250615-0001, made 15/06 10:00: the server answered 500 — "
+            "Something went wrong on the server. Tried 3 times; next try at 10:09."
+        )
+    finally:
+        i18n.set_language("id")
