@@ -51,10 +51,12 @@ class RecordingClient(SyncClient):
         self.results: list[EventResult] = []
         self.sent: dict[str, OutboxEvent] = {}
 
-    def push(self, events: Sequence[OutboxEvent], waiting: int | None = None) -> PushResponse:
+    def push(
+        self, events: Sequence[OutboxEvent], waiting: int | None = None, stuck: int | None = None
+    ) -> PushResponse:
         """Push like :class:`SyncClient` and remember the events and their results."""
         self.sent.update({str(event.id): event for event in events})
-        response = super().push(events, waiting=waiting)
+        response = super().push(events, waiting=waiting, stuck=stuck)
         self.results.extend(response.results)
         return response
 
@@ -147,7 +149,7 @@ def run(args: argparse.Namespace, out: TextIO = sys.stdout, err: TextIO = sys.st
         ok = (
             report.online is True
             and report.pending == 0
-            and all(r.status is not EventStatus.REJECTED for r in results)
+            and all(r.status in (EventStatus.APPLIED, EventStatus.DUPLICATE) for r in results)
         )
         return 0 if ok else 1
     except SyncError as exc:

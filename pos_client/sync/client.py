@@ -57,12 +57,15 @@ class SyncClient(ServerClient):
         """Use ``http`` (its transport and timeouts) to reach ``base_url`` with ``token``."""
         super().__init__(http, base_url=base_url, token=token)
 
-    def push(self, events: Sequence[OutboxEvent], waiting: int | None = None) -> PushResponse:
+    def push(
+        self, events: Sequence[OutboxEvent], waiting: int | None = None, stuck: int | None = None
+    ) -> PushResponse:
         """Send a batch of outbox events (oldest first); one result per event comes back.
 
-        ``waiting`` is how many events the till still holds, for the server's sync health.
+        ``waiting`` is how many events the till still holds and ``stuck`` how many it set
+        aside because the server kept failing on them, for the server's sync health.
         """
-        body = PushRequest(events=list(events), waiting=waiting).model_dump_json()
+        body = PushRequest(events=list(events), waiting=waiting, stuck=stuck).model_dump_json()
         return parse(self.post(PUSH_PATH, body), PushResponse)
 
     def pull(self, cursor: int, limit: int) -> PullResponse:

@@ -568,9 +568,9 @@ class SyncWorker:
         self, store: SyncStore, client: SyncClient, events: list[OutboxEvent], counts: _Round
     ) -> None:
         """One push request; the server failing on its events raises :class:`_PushFailed`."""
-        waiting = store.pending_count() + counts.stuck_total
+        waiting, stuck = store.pending_count(), counts.stuck_total
         try:
-            response = self._request(partial(client.push, events, waiting=waiting))
+            response = self._request(partial(client.push, events, waiting=waiting, stuck=stuck))
         except (Offline, ServerRejected) as exc:
             failure = push_failure(exc)
             if failure is None:

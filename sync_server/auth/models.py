@@ -57,6 +57,7 @@ class Terminal(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     events_waiting: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    events_stuck: Mapped[int | None] = mapped_column(Integer, nullable=True)
     last_cursor: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
 

@@ -60,6 +60,7 @@ def push_events(db: Database, *, terminal: Terminal, request: PushRequest) -> Pu
                     terminal=terminal,
                     parsed=parsed,
                     waiting=request.waiting,
+                    stuck=request.stuck,
                     careful=careful,
                 ),
             )

@@ -345,6 +345,7 @@ def ingest_batch(
     terminal: Terminal,
     parsed: Sequence[ParsedEvent],
     waiting: int | None,
+    stuck: int | None = None,
     careful: bool = False,
 ) -> list[EventResult]:
     """Apply a parsed batch in ``session``'s transaction; one result per event, in order.
@@ -390,6 +391,8 @@ def ingest_batch(
     seen: dict[str, Any] = {"last_seen_at": ctx.now}
     if waiting is not None:
         seen["events_waiting"] = waiting
+    if stuck is not None:
+        seen["events_stuck"] = stuck
     session.execute(update(TERMINALS).where(TERMINALS.c.id == ctx.terminal_id).values(**seen))
     # Last, the rows every till of the store shares, so their locks are held the least:
     # stock levels in product order (numbered before the next pull, not here, so tills
