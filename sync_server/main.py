@@ -9,12 +9,14 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from sqlalchemy import text
 
+from sync_server.catalog.price_history import install_price_history
 from sync_server.core.config import Settings, get_settings
 from sync_server.core.database import Database
 from sync_server.core.errors import error_response, install_error_handlers
 from sync_server.core.metrics import install_metrics
 from sync_server.core.middleware import (
     BodySizeLimitMiddleware,
+    CatchAllMiddleware,
     RequestIdFilter,
     RequestIdMiddleware,
 )
@@ -87,11 +89,14 @@ def create_app(
         Database(settings.reports_database_url) if settings.reports_database_url else app.state.db
     )
     app.state.tripay_client = tripay_client or TripayClient.from_settings(settings)
+    install_price_history()  # idempotent: price history follows every catalog write
     install_error_handlers(app)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(CatchAllMiddleware)  # inside the request id and the metrics
     app.add_middleware(RequestIdMiddleware)
     install_metrics(app)
     _include_routers(app)
+    _document_errors(app)
 
     @app.get("/health", tags=["operations"], summary="The process is up")
     def health() -> dict[str, str]:
@@ -110,9 +115,17 @@ def create_app(
     return app
 
 
+def _document_errors(app: FastAPI) -> None:
+    from sync_server.auth.deps import check_protocol, get_terminal
+    from sync_server.core.openapi import document_errors
+
+    document_errors(app, protocol_checks=(check_protocol, get_terminal))
+
+
 def _include_routers(app: FastAPI) -> None:
     from sync_server.auth.router import router as auth_router
     from sync_server.catalog.router import router as catalog_router
+    from sync_server.flags.router import router as flags_router
     from sync_server.payments.router import router as payments_router
     from sync_server.reports.router import router as reports_router
     from sync_server.stock.router import router as stock_router
@@ -123,6 +136,7 @@ def _include_routers(app: FastAPI) -> None:
     for router in (
         auth_router,
         catalog_router,
+        flags_router,
         payments_router,
         reports_router,
         stock_router,

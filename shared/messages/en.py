@@ -89,6 +89,11 @@ MESSAGES: dict[str, str] = {
     "product_not_found_sku": "No product has SKU {sku}.",
     "product_not_found_code": "No product has barcode or SKU {code}.",
     "product_not_in_catalog": "That product is not in the catalog.",
+    "product_not_found_item_code": (
+        "Label {code}: no product has item code {item_code} in this till's catalog."
+    ),
+    "measured_weight_zero": "The label of {name} has no weight; weigh it and print it again.",
+    "measured_price_zero": "The label of {name} has no price; print a correct label.",
     # -- checkout (pos_client/services/checkout.py) ------------------------------------
     "shift_required_to_sell": "Open a shift before selling.",
     "nothing_to_hold": "There is nothing to hold.",

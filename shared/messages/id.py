@@ -91,6 +91,11 @@ MESSAGES: dict[str, str] = {
     "product_not_found_sku": "Produk dengan SKU {sku} tidak ditemukan.",
     "product_not_found_code": "Produk dengan barcode atau SKU {code} tidak ditemukan.",
     "product_not_in_catalog": "Produk itu tidak ada di katalog.",
+    "product_not_found_item_code": (
+        "Label {code}: tidak ada produk dengan kode barang {item_code} di katalog kasir ini."
+    ),
+    "measured_weight_zero": "Label {name} tidak berisi berat; timbang ulang dan cetak lagi.",
+    "measured_price_zero": "Label {name} tidak berisi harga; cetak label yang benar.",
     # -- checkout (pos_client/services/checkout.py) ------------------------------------
     "shift_required_to_sell": "Buka shift dulu sebelum berjualan.",
     "nothing_to_hold": "Tidak ada yang bisa ditahan.",

@@ -17,6 +17,9 @@ from shared.models.common import (
     WireModel,
 )
 
+NOT_BLANK = r"\S"
+"""Pattern of a code or name that must hold more than whitespace (it is stored stripped)."""
+
 
 class CategoryIn(WireModel):
     """A category as a manager creates or edits it."""
@@ -35,8 +38,8 @@ class CategoryOut(CategoryIn):
 class TaxRateIn(WireModel):
     """A tax rate (PPN 11 % by default); inclusive means shelf prices already contain it."""
 
-    code: str = Field(min_length=1, max_length=20, examples=["PPN"])
-    name: str = Field(min_length=1, max_length=100, examples=["PPN 11%"])
+    code: str = Field(min_length=1, max_length=20, pattern=NOT_BLANK, examples=["PPN"])
+    name: str = Field(min_length=1, max_length=100, pattern=NOT_BLANK, examples=["PPN 11%"])
     rate_bp: BasisPoints = Field(examples=[1100])
     inclusive: bool = True
     active: bool = True
@@ -97,7 +100,7 @@ class VoucherKind(StrEnum):
 class VoucherIn(WireModel):
     """A voucher code a cashier may apply to a sale."""
 
-    code: str = Field(min_length=1, max_length=32, examples=["HEMAT10"])
+    code: str = Field(min_length=1, max_length=32, pattern=NOT_BLANK, examples=["HEMAT10"])
     kind: VoucherKind
     value: int = Field(
         ge=1,

@@ -5,10 +5,20 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, Field, ModelWrapValidatorHandler, PrivateAttr, model_validator
+from pydantic import (
+    BaseModel,
+    Field,
+    GetJsonSchemaHandler,
+    ModelWrapValidatorHandler,
+    PrivateAttr,
+    TypeAdapter,
+    model_validator,
+)
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
 
 from shared.models.catalog import CategoryOut, ProductOut, StoreOut, TaxRateOut, VoucherOut
 from shared.models.common import (
@@ -64,6 +74,67 @@ PAYLOAD_SCHEMAS: dict[EventType, type[BaseModel]] = {
 """The schema each event type's payload must match."""
 
 
+class _EventShape(WireModel):
+    """What every event carries besides its type and payload (documentation only)."""
+
+    id: UUID = Field(description="Canonical UUIDv7 made on the till (lower-case, hyphenated).")
+    created_at: datetime
+
+
+class SaleEvent(_EventShape):
+    """A sale rung up on the till."""
+
+    type: Literal["sale"]
+    payload: SaleIn
+
+
+class RefundEvent(_EventShape):
+    """A refund of lines of an earlier sale."""
+
+    type: Literal["refund"]
+    payload: RefundIn
+
+
+class VoidEvent(_EventShape):
+    """An earlier sale voided."""
+
+    type: Literal["void"]
+    payload: VoidIn
+
+
+class ShiftOpenEvent(_EventShape):
+    """A cashier's shift opened with its opening float."""
+
+    type: Literal["shift_open"]
+    payload: ShiftOpenIn
+
+
+class ShiftCloseEvent(_EventShape):
+    """A shift closed with the cash counted."""
+
+    type: Literal["shift_close"]
+    payload: ShiftCloseIn
+
+
+class CashMoveEvent(_EventShape):
+    """Cash put into or taken out of the drawer during a shift."""
+
+    type: Literal["cash_move"]
+    payload: CashMoveIn
+
+
+EVENT_SHAPES = Annotated[
+    SaleEvent | RefundEvent | VoidEvent | ShiftOpenEvent | ShiftCloseEvent | CashMoveEvent,
+    Field(discriminator="type"),
+]
+"""The published shape of an outbox event: a union discriminated by ``type``.
+
+Only the JSON schema (the OpenAPI page) uses it. The server parses events as
+:class:`OutboxEvent` and each payload by ``PAYLOAD_SCHEMAS`` afterwards, so one bad
+event is rejected alone instead of failing the whole batch with 422.
+"""
+
+
 class OutboxEvent(WireModel):
     """One change made on the till, carried until the server acknowledges its id.
 
@@ -80,6 +151,13 @@ class OutboxEvent(WireModel):
     payload: dict[str, Any]
 
     _id_text: str | None = PrivateAttr(default=None)
+
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        """Publish the event as the union of :data:`EVENT_SHAPES`, one schema per type."""
+        return handler(TypeAdapter(EVENT_SHAPES).core_schema)
 
     @model_validator(mode="wrap")
     @classmethod
@@ -114,6 +192,12 @@ class PushRequest(WireModel):
         ge=0,
         le=MAX_INT,
         description="Events still waiting on the till (for sync health).",
+    )
+    stuck: int | None = Field(
+        default=None,
+        ge=0,
+        le=MAX_INT,
+        description="Events the server kept failing on, set aside on the till (sync health).",
     )
 
 

@@ -13,6 +13,7 @@ from shared.models import (
     EnrollRequest,
     ErrorResponse,
     LoginRequest,
+    RowId,
     TerminalOut,
     TokenOut,
     UserCreate,
@@ -73,7 +74,7 @@ def me(user: UserDep) -> UserPublic:
 
 @users.get("", summary="List users (a manager sees their own store)")
 def list_users(
-    actor: ManagerDep, db: DbDep, store_id: Annotated[int | None, Query()] = None
+    actor: ManagerDep, db: DbDep, store_id: Annotated[RowId | None, Query()] = None
 ) -> list[UserPublic]:
     """Users of the caller's store; an admin sees every store or the one asked for."""
     return service.list_users(db=db, actor=actor, store_id=store_id)
@@ -86,7 +87,7 @@ def create_user(body: UserCreate, actor: ManagerDep, db: DbDep) -> UserPublic:
 
 
 @users.patch("/{user_id}", summary="Edit a user (a new password or PIN is rehashed)")
-def update_user(user_id: int, body: UserPatch, actor: ManagerDep, db: DbDep) -> UserPublic:
+def update_user(user_id: RowId, body: UserPatch, actor: ManagerDep, db: DbDep) -> UserPublic:
     """Change name, role, password, PIN or whether the user is active."""
     return service.update_user(db=db, user_id=user_id, data=body, actor=actor)
 
@@ -118,7 +119,7 @@ def enroll(body: EnrollRequest, db: DbDep) -> EnrollOut:
 
 @terminals.get("", summary="List terminals and their sync health")
 def list_terminals(
-    actor: ManagerDep, db: DbDep, store_id: Annotated[int | None, Query()] = None
+    actor: ManagerDep, db: DbDep, store_id: Annotated[RowId | None, Query()] = None
 ) -> list[TerminalOut]:
     """Last seen, events waiting on the till and unresolved rejected events, per terminal."""
     return service.list_terminals(db=db, actor=actor, store_id=store_id)
@@ -131,7 +132,7 @@ def terminal_me(terminal: TerminalDep, db: DbDep) -> TerminalMeOut:
 
 
 @terminals.post("/{terminal_id}/revoke", summary="Revoke a till's device token")
-def revoke_terminal(terminal_id: int, actor: ManagerDep, db: DbDep) -> TerminalOut:
+def revoke_terminal(terminal_id: RowId, actor: ManagerDep, db: DbDep) -> TerminalOut:
     """The old token stops working at once; a new enrollment code can enroll it again."""
     return service.revoke_terminal(db=db, terminal_id=terminal_id, actor=actor)
 

@@ -21,10 +21,15 @@ from PIL import Image, ImageDraw, ImageFont
 from shared.barcodes import barcode_error
 from shared.models import ProductOut
 from shared.money import format_rupiah
+from sync_server.core.errors import Invalid
 
 MM_PER_INCH = 25.4
 
 Font = ImageFont.FreeTypeFont | ImageFont.ImageFont
+
+
+class LabelTooLong(Invalid, ValueError):
+    """A barcode with more bars than a label is wide: 422 ``label_too_long``, not a crash."""
 
 
 @dataclass(frozen=True)
@@ -96,10 +101,11 @@ def symbology(code: str) -> str:
 def barcode_image(code: str, *, dpi: int, max_width: int, max_height: int) -> Image.Image:
     """The barcode of ``code`` with its digits underneath, fitting the box in pixels.
 
-    Modules are as many whole pixels wide as fit (at most 4); raises ``ValueError``
-    when even one pixel per module is too wide.
+    Modules are as many whole pixels wide as fit (at most 4); raises
+    :class:`LabelTooLong` (a 422, and a ``ValueError``) when no width fits.
     """
     kind = symbology(code)
+    modules: int | None = None
     for module_px in (4, 3, 2, 1):
         text_mm = 5.0
         options = {
@@ -115,14 +121,27 @@ def barcode_image(code: str, *, dpi: int, max_width: int, max_height: int) -> Im
         symbol = barcode.get(kind, code, writer=ImageWriter(mode="L"))
         if symbol.get_fullcode() != code:  # never print a code other than the one stored
             raise ValueError(f"{code!r} would print as {symbol.get_fullcode()!r}")
-        image: Image.Image = symbol.render(options)
+        modules = modules or len(symbol.build()[0])
+        if (modules + 2 * 10) * module_px > max_width:
+            continue  # bars and quiet zones would not fit: try thinner bars
+        try:
+            image: Image.Image = symbol.render(options)
+        except ValueError:
+            continue  # the writer cannot draw bars this thin at this resolution
         if image.width > max_width:
             continue
         if image.height > max_height:
             # Squash bars only vertically: widths, which carry the data, stay exact.
             image = image.resize((image.width, max_height), Image.Resampling.NEAREST)
         return image
-    raise ValueError(f"{code!r} is too long to fit a label {max_width} px wide")
+    width_mm = round(max_width * MM_PER_INCH / dpi)
+    raise LabelTooLong(
+        "label_too_long",
+        code="label_too_long",
+        details={"barcode": code, "max_width_mm": width_mm},
+        barcode=code,
+        width_mm=width_mm,
+    )
 
 
 @cache

@@ -10,7 +10,16 @@ from datetime import datetime
 
 from pydantic import Field
 
-from shared.models import BasisPoints, ProductOut, Rupiah, VoucherKind, WireModel
+from shared.models import (
+    MAX_RUPIAH,
+    BasisPoints,
+    Count,
+    ProductOut,
+    Rupiah,
+    VoucherKind,
+    WireModel,
+)
+from shared.models.catalog import NOT_BLANK
 
 
 class CategoryPatch(WireModel):
@@ -23,8 +32,8 @@ class CategoryPatch(WireModel):
 class TaxRatePatch(WireModel):
     """A partial edit of a tax rate."""
 
-    code: str | None = Field(default=None, min_length=1, max_length=20)
-    name: str | None = Field(default=None, min_length=1, max_length=100)
+    code: str | None = Field(default=None, min_length=1, max_length=20, pattern=NOT_BLANK)
+    name: str | None = Field(default=None, min_length=1, max_length=100, pattern=NOT_BLANK)
     rate_bp: BasisPoints | None = None
     inclusive: bool | None = None
     active: bool | None = None
@@ -33,13 +42,13 @@ class TaxRatePatch(WireModel):
 class VoucherPatch(WireModel):
     """A partial edit of a voucher; the merged result is checked like a new one."""
 
-    code: str | None = Field(default=None, min_length=1, max_length=32)
+    code: str | None = Field(default=None, min_length=1, max_length=32, pattern=NOT_BLANK)
     kind: VoucherKind | None = None
-    value: int | None = Field(default=None, ge=1)
+    value: int | None = Field(default=None, ge=1, le=MAX_RUPIAH)
     valid_from: datetime | None = None
     valid_until: datetime | None = None
     min_spend: Rupiah | None = None
-    usage_limit: int | None = Field(default=None, ge=1)
+    usage_limit: Count | None = Field(default=None, ge=1)
     active: bool | None = None
 
 

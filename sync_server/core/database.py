@@ -87,6 +87,10 @@ def _sqlite_on_begin(conn: Any) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+CONNECT_TIMEOUT_SECONDS = 5
+"""How long a new MySQL/MariaDB connection may take before the request answers 503."""
+
+
 def make_engine(url: str, *, pool_size: int = 10, max_overflow: int = 20) -> Engine:
     """Create an engine with the settings Kasir needs on SQLite or MySQL/MariaDB."""
     if url.startswith("sqlite"):
@@ -101,7 +105,11 @@ def make_engine(url: str, *, pool_size: int = 10, max_overflow: int = 20) -> Eng
         pool_pre_ping=True,
         pool_recycle=3600,
         isolation_level="READ COMMITTED",
-        connect_args={"charset": "utf8mb4"} if url.startswith("mysql") else {},
+        connect_args=(
+            {"charset": "utf8mb4", "connect_timeout": CONNECT_TIMEOUT_SECONDS}
+            if url.startswith("mysql")
+            else {}
+        ),
     )
 
 

@@ -13,13 +13,17 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import OperationalError
+from fastapi.routing import iter_route_contexts
+from sqlalchemy.exc import DataError, InterfaceError, OperationalError, StatementError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from shared.errors import CodedError
 from shared.messages import Language, render
@@ -112,7 +116,7 @@ class Unavailable(AppError):
     """The server could not finish (the database is busy or gone); nothing was saved."""
 
     status_code = 503
-    code = "unavailable"
+    code = "database_unavailable"
 
 
 def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
@@ -120,12 +124,31 @@ def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
     return {"error": {"code": code, "message": message, "details": details}}
 
 
-def error_response(status_code: int, code: str, message: str, details: Any = None) -> JSONResponse:
-    """A JSON response in the one error shape."""
-    headers = {"WWW-Authenticate": "Bearer"} if status_code == 401 else None
+def error_response(
+    status_code: int,
+    code: str,
+    message: str,
+    details: Any = None,
+    *,
+    headers: Mapping[str, str] | None = None,
+) -> JSONResponse:
+    """A JSON response in the one error shape (401 adds ``WWW-Authenticate``, 503
+    ``Retry-After``, unless ``headers`` says otherwise)."""
+    extra: dict[str, str] = {}
+    if status_code == 401:
+        extra["WWW-Authenticate"] = "Bearer"
+    if status_code == 503:
+        extra["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    extra.update(headers or {})
     return JSONResponse(
-        status_code=status_code, content=error_body(code, message, details), headers=headers
+        status_code=status_code,
+        content=error_body(code, message, details),
+        headers=extra or None,
     )
+
+
+RETRY_AFTER_SECONDS = 5
+"""What a 503 asks the caller to wait before trying again (the till backs off anyway)."""
 
 
 _STATUS_CODES = {
@@ -143,6 +166,16 @@ _STATUS_CODES = {
 }
 
 
+def _allowed_methods(request: Request) -> str:
+    """Every method some route takes at this path (Starlette names only the first route's)."""
+    methods: set[str] = set()
+    for route in iter_route_contexts(request.app.router.routes):
+        match, _ = route.matches(request.scope)
+        if match == Match.PARTIAL:
+            methods.update(getattr(route, "methods", None) or ())
+    return ", ".join(sorted(methods))
+
+
 def _en(message_code: str) -> str:
     return render(message_code, {}, "en")
 
@@ -155,9 +188,12 @@ def install_error_handlers(app: FastAPI) -> None:
         return error_response(exc.status_code, exc.code, exc.message, exc.details)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = _STATUS_CODES.get(exc.status_code, "error")
-        return error_response(exc.status_code, code, str(exc.detail))
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            headers["Allow"] = _allowed_methods(request) or headers.get("Allow", "")
+        return error_response(exc.status_code, code, str(exc.detail), headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -170,15 +206,37 @@ def install_error_handlers(app: FastAPI) -> None:
             return error_response(400, "malformed_json", _en("malformed_json"), errors)
         return error_response(422, "invalid", _en("request_invalid"), errors)
 
-    @app.exception_handler(OperationalError)
-    async def _database_unavailable(request: Request, exc: OperationalError) -> JSONResponse:
-        # A lock that outlasted the retries, a lost connection, a failed COMMIT: the
-        # transaction was rolled back, so the caller hears that nothing was saved.
-        log.error("database error on %s %s: %s", request.method, request.url.path, exc.orig)
+    def _unavailable(request: Request, exc: Exception) -> JSONResponse:
+        # A lock that outlasted the retries, a lost or refused connection, an exhausted
+        # pool, a failed COMMIT: the transaction was rolled back, so the caller hears
+        # that nothing was saved and when to try again.
+        log.error("database unavailable on %s %s: %s", request.method, request.url.path, exc)
         error = Unavailable("database_unavailable", details={"retryable": True})
         return error_response(error.status_code, error.code, error.message, error.details)
 
-    @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return error_response(500, "internal_error", _en("internal_error"))
+    for unavailable in (OperationalError, InterfaceError, PoolTimeout):
+        app.add_exception_handler(unavailable, _unavailable)
+
+    def _out_of_range(request: Request, exc: Exception) -> JSONResponse:
+        # A value the schema let through but the column cannot hold (an integer beyond
+        # 64 bits, a string past its column): the statement failed, nothing was written.
+        if not isinstance(exc, (DataError, OverflowError)) and not (
+            isinstance(exc, StatementError) and isinstance(exc.orig, OverflowError)
+        ):  # another statement failure: a bug
+            return internal_error_response(request.method, request.url.path, exc)
+        log.warning("value out of range on %s %s: %s", request.method, request.url.path, exc)
+        error = Invalid("value_out_of_range", code="value_out_of_range")
+        return error_response(error.status_code, error.code, error.message, error.details)
+
+    for out_of_range in (DataError, OverflowError, StatementError):
+        app.add_exception_handler(out_of_range, _out_of_range)
+
+    # The catch-all for the rest is :class:`~sync_server.core.middleware.CatchAllMiddleware`,
+    # not an ``Exception`` handler: Starlette re-raises after such a handler, which makes
+    # the server drop the keep-alive connection.
+
+
+def internal_error_response(method: str, path: str, exc: BaseException) -> JSONResponse:
+    """The 500 answer for an exception nothing else handled (logged with its traceback)."""
+    log.error("unhandled error on %s %s", method, path, exc_info=exc)
+    return error_response(500, "internal_error", _en("internal_error"))

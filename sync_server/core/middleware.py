@@ -1,4 +1,5 @@
-"""ASGI middleware: request ids in logs and responses, and a hard cap on body size."""
+"""ASGI middleware: request ids in logs and responses, a hard cap on body size, and the
+500 answer for what nothing else handled."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ import logging
 import uuid
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from sync_server.core.errors import internal_error_response
 
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
 
@@ -123,3 +126,36 @@ class BodySizeLimitMiddleware:
         except BodyTooLarge:
             if not started:
                 await self._reject(send)
+
+
+class CatchAllMiddleware:
+    """Answer any exception nothing else handled with a 500 in the one error shape.
+
+    An ``Exception`` handler on the app would answer too, but Starlette re-raises after
+    it, and the server then closes the keep-alive connection; here the exception ends
+    with the answer, so the connection serves the next request. Only when the answer
+    had already started is the exception left to the server (nothing else is possible).
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception as exc:
+            if started:
+                raise
+            response = internal_error_response(scope["method"], scope["path"], exc)
+            await response(scope, receive, send)

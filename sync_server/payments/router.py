@@ -16,6 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from shared.models import (
     CALLBACK_EXAMPLE,
     CallbackAnswer,
+    Count,
     CreatePaymentIn,
     CreateTransactionIn,
     ErrorResponse,
@@ -157,7 +158,7 @@ def list_orders(
     db: DbDep,
     status_: Annotated[OrderStatus | None, Query(alias="status")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[Count, Query()] = 0,
 ) -> OrderListOut:
     """Newest first; a manager sees their store, an admin without a store sees all."""
     return service.list_orders(

@@ -9,7 +9,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from shared.models import StockMoveOut
+from shared.models import Count, RowId, StockMoveOut
 from sync_server.auth.deps import ManagerDep, SupervisorDep
 from sync_server.core.database import DbDep
 from sync_server.stock import service
@@ -46,10 +46,10 @@ def count(body: CountIn, user: SupervisorDep, db: DbDep) -> StockChangeOut:
 def levels(
     user: SupervisorDep,
     db: DbDep,
-    store_id: int | None = None,
+    store_id: RowId | None = None,
     only: Annotated[service.LevelFilter | None, Query(description="negative or low")] = None,
     limit: Annotated[int, Query(ge=1, le=5000)] = 1000,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[Count, Query()] = 0,
 ) -> list[StockLevelRow]:
     """Levels of a store (default: yours), optionally only the negative or low ones."""
     return service.store_levels(
@@ -61,11 +61,9 @@ def levels(
 def moves(
     user: SupervisorDep,
     db: DbDep,
-    product_id: int | None = None,
-    store_id: int | None = None,
+    product_id: RowId | None = None,
+    store_id: RowId | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> list[StockMoveOut]:
     """Movements of a store (default: yours), optionally of one product."""
-    return service.store_moves(
-        db, user=user, store_id=store_id, product_id=product_id, limit=limit
-    )
+    return service.store_moves(db, user=user, store_id=store_id, product_id=product_id, limit=limit)

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body
 
-from shared.models import ErrorResponse, StoreOut
+from shared.models import ErrorResponse, RowId, StoreOut
 from sync_server.auth.deps import ManagerDep, SupervisorDep
 from sync_server.core.database import DbDep
 from sync_server.stores import service
@@ -35,7 +35,7 @@ def list_stores(db: DbDep, user: SupervisorDep) -> list[StoreOut]:
 
 
 @router.get("/stores/{store_id}", summary="Get a store", responses=_errors(403, 404))
-def get_store(store_id: int, db: DbDep, user: SupervisorDep) -> StoreOut:
+def get_store(store_id: RowId, db: DbDep, user: SupervisorDep) -> StoreOut:
     """A store with its receipt template."""
     return service.get_store(db, store_id=store_id, user=user)
 
@@ -46,7 +46,7 @@ def get_store(store_id: int, db: DbDep, user: SupervisorDep) -> StoreOut:
     responses=_errors(403, 404, 422),
 )
 def update_store(
-    store_id: int,
+    store_id: RowId,
     patch: Annotated[
         StorePatch,
         Body(

@@ -120,7 +120,7 @@ def test_product_edit_whose_commit_fails_answers_503_and_changes_nothing(
         headers=world.admin_headers(),
     )
     error = _assert_error_shape(resp, 503)
-    assert error["code"] == "unavailable"
+    assert error["code"] == "database_unavailable"
     assert error["details"] == {"retryable": True}
     assert hook.raised == 1
     assert _product(db, product.id) == before
