@@ -36,6 +36,16 @@ def percent_of(amount: int, basis_points: int) -> int:
     return round_half_up(amount * basis_points, BP_DENOMINATOR)
 
 
+GRAMS_PER_KG = 1000
+
+
+def weighed_price(price_per_kg: int, grams: int) -> int:
+    """What ``grams`` of a product sold by the kilogram cost: half up, once, in rupiah."""
+    if price_per_kg < 0 or grams < 0:
+        raise PricingError("pricing_negative")
+    return round_half_up(price_per_kg * grams, GRAMS_PER_KG)
+
+
 def tax_in_net(net: int, rate_bp: int, *, inclusive: bool) -> int:
     """Tax on a net line amount: contained in it when inclusive, added on top when not."""
     if rate_bp == 0 or net == 0:

@@ -15,6 +15,7 @@ from uuid import UUID
 
 from pos_client.domain.catalog import Product, Voucher
 from pos_client.domain.errors import ApprovalRequired, CartError, VoucherError
+from pos_client.domain.measured import Measure
 from pos_client.domain.vouchers import check_voucher, voucher_amount
 from shared.ids import new_id
 from shared.models import VoucherKind
@@ -77,12 +78,17 @@ def needs_approval(amount: int, base: int, threshold_bp: int) -> bool:
 
 @dataclass(slots=True)
 class CartLine:
-    """One product in the cart; its id becomes the sale line's id."""
+    """One product in the cart; its id becomes the sale line's id.
+
+    A line rung up from an in-store label carries its ``measure``; its ``product`` then
+    has the label's price (and, for a weight, the weight in its name).
+    """
 
     id: UUID
     product: Product
     quantity: int
     discount: Discount | None = None
+    measure: Measure | None = None
 
     @property
     def gross(self) -> int:
@@ -168,17 +174,23 @@ class Cart:
                 return line
         raise CartError("line_gone")
 
-    def add(self, product: Product, quantity: int = 1) -> CartLine:
-        """Ring up ``quantity`` of ``product``; a second scan adds to an undiscounted line."""
+    def add(
+        self, product: Product, quantity: int = 1, *, measure: Measure | None = None
+    ) -> CartLine:
+        """Ring up ``quantity`` of ``product``; a second scan adds to an undiscounted line.
+
+        A label-priced item (``measure``) always gets its own line, and nothing is added
+        to one: each label has its own weight or price.
+        """
         if not product.active:
             raise CartError("product_not_for_sale", name=product.name)
         _check_quantity(quantity)
-        for line in self.lines:
-            if line.product.id == product.id and line.discount is None:
+        for line in self.lines if measure is None else ():
+            if line.product.id == product.id and line.discount is None and line.measure is None:
                 _check_quantity(line.quantity + quantity)
                 line.quantity += quantity
                 return line
-        line = CartLine(id=new_id(), product=product, quantity=quantity)
+        line = CartLine(id=new_id(), product=product, quantity=quantity, measure=measure)
         self.lines.append(line)
         return line
 
@@ -341,6 +353,7 @@ class Cart:
                     "product": _product_to_dict(line.product),
                     "quantity": line.quantity,
                     "discount": line.discount.to_dict() if line.discount else None,
+                    "measure": line.measure.to_dict() if line.measure else None,
                 }
                 for line in self.lines
             ],
@@ -360,6 +373,8 @@ class Cart:
                     product=Product(**item["product"]),
                     quantity=int(item["quantity"]),
                     discount=Discount.from_dict(item["discount"]) if item["discount"] else None,
+                    # Carts held before labels were read have no "measure".
+                    measure=Measure.from_dict(item["measure"]) if item.get("measure") else None,
                 )
                 for item in data["lines"]
             ],

@@ -1,31 +1,61 @@
-"""Finding products to ring up: scanned barcodes, SKUs, name search, and stock on hand."""
+"""Finding products to ring up: scanned barcodes, SKUs, name search, and stock on hand.
+
+A GTIN matches in any of its forms (UPC-A as 12, 13 or 14 digits); an in-store label
+(GS1 prefix 02 or 20–29 by default, see :class:`shared.barcodes.VariableMeasureScheme`)
+finds its product by the catalog barcode with the value zeroed, and rings up at the
+label's price or weight (:mod:`pos_client.domain.measured`).
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from pos_client.domain.catalog import Product
+from pos_client.domain.measured import Measure, measured_item
 from pos_client.services.errors import InvalidBarcode, ProductNotFound
 from pos_client.store import LocalStore
-from shared.barcodes import barcode_problem
+from shared.barcodes import (
+    DEFAULT_MEASURE_SCHEME,
+    MeasuredCode,
+    VariableMeasureScheme,
+    barcode_problem,
+    looks_like_gtin,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ScannedItem:
+    """What one scan rings up: the product (priced from its label when ``measure`` is
+    set) and what the label said."""
+
+    product: Product
+    measure: Measure | None = None
 
 
 class CatalogService:
     """Catalog lookups over the local cache (works offline)."""
 
-    def __init__(self, store: LocalStore) -> None:
-        """Look products up in ``store``."""
+    def __init__(
+        self, store: LocalStore, *, measures: VariableMeasureScheme = DEFAULT_MEASURE_SCHEME
+    ) -> None:
+        """Look products up in ``store``; read in-store labels laid out as ``measures``."""
         self.store = store
+        self.measures = measures
+
+    def _check(self, code: str) -> None:
+        problem = barcode_problem(code)
+        if problem is not None:
+            key, params = problem
+            raise InvalidBarcode("barcode_unreadable", problem=key, **params)
 
     def by_barcode(self, code: str) -> Product:
-        """The product with barcode ``code``.
+        """The product with barcode ``code`` (a GTIN in any of its 8–14 digit forms).
 
         :class:`InvalidBarcode` when the check digit or length is wrong (say, a misread),
         :class:`ProductNotFound` when no product carries it.
         """
         code = code.strip()
-        problem = barcode_problem(code)
-        if problem is not None:
-            key, params = problem
-            raise InvalidBarcode("barcode_unreadable", problem=key, **params)
+        self._check(code)
         product = self.store.product_by_barcode(code)
         if product is None:
             raise ProductNotFound("product_not_found_barcode", code=code)
@@ -39,17 +69,51 @@ class CatalogService:
         return product
 
     def find(self, code: str) -> Product:
-        """What a scanner or keyboard sent: a barcode first, else a SKU.
+        """The catalog product a scanner or keyboard names: a barcode first, else a SKU.
 
-        A numeric EAN/UPC with a wrong check digit is refused, never guessed as a SKU.
+        A numeric EAN/UPC/GTIN with a wrong check digit is refused, never guessed as a
+        SKU. An in-store label names its product as the catalog holds it (the price per
+        kg of a weighed one); :meth:`scan` is what rings it up.
         """
         code = code.strip()
-        if code.isdigit() and len(code) in (8, 12, 13):
+        if looks_like_gtin(code):
+            self._check(code)
+            label = self.measures.parse(code)
+            if label is not None:
+                return self._labelled(code, label)[0]
             return self.by_barcode(code)
         product = self.store.product_by_barcode(code) or self.store.product_by_sku(code)
         if product is None:
             raise ProductNotFound("product_not_found_code", code=code)
         return product
+
+    def scan(self, code: str) -> ScannedItem:
+        """What a scan rings up: :meth:`find`, priced from an in-store label if it is one.
+
+        A label with an item code no product carries raises :class:`ProductNotFound`
+        (``product_not_found_item_code``); a zero weight or price, :class:`CartError`.
+        """
+        code = code.strip()
+        label = self.measures.parse(code) if looks_like_gtin(code) else None
+        if label is None:
+            return ScannedItem(self.find(code))
+        product, from_label = self._labelled(code, label)
+        if not from_label:
+            return ScannedItem(product)
+        priced, measure = measured_item(product, label, code)
+        return ScannedItem(priced, measure)
+
+    def _labelled(self, code: str, label: MeasuredCode) -> tuple[Product, bool]:
+        # The product carries the label's code with the value zeroed (True). A product
+        # whose own barcode is the scanned code, a shop's fixed-price code in the same
+        # prefix range, comes second and rings up at its catalog price (False).
+        product = self.store.product_by_barcode(label.template)
+        if product is not None:
+            return product, True
+        product = self.store.product_by_barcode(code)
+        if product is not None:
+            return product, False
+        raise ProductNotFound("product_not_found_item_code", code=code, item_code=label.item_code)
 
     def product(self, product_id: int) -> Product:
         """The product with ``product_id``, or :class:`ProductNotFound`."""

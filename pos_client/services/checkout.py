@@ -62,8 +62,13 @@ class CheckoutService:
 
     # -- ringing up ----------------------------------------------------------------------
     def scan(self, code: str, quantity: int = 1) -> CartLine:
-        """Add what a scanner (or keyboard) sent: a barcode, else a SKU."""
-        return self.cart.add(self.catalog.find(code), quantity)
+        """Add what a scanner (or keyboard) sent: a barcode, else a SKU.
+
+        An in-store label (embedded price or weight) rings up on a line of its own at the
+        label's price (see :meth:`CatalogService.scan`).
+        """
+        item = self.catalog.scan(code)
+        return self.cart.add(item.product, quantity, measure=item.measure)
 
     def add_product(self, product_id: int, quantity: int = 1) -> CartLine:
         """Add a product picked from search results."""

@@ -8,6 +8,7 @@ from typing import Any
 
 from pos_client.domain.catalog import Product, User, Voucher
 from pos_client.store.base import StoreBase, from_db_time, to_db_time
+from shared.barcodes import gtin14
 from shared.models import Role, StoreOut, VoucherKind
 
 _PRODUCT_COLUMNS = """
@@ -57,7 +58,15 @@ class CatalogMixin(StoreBase):
         return self._product_where("p.id = ?", (product_id,))
 
     def product_by_barcode(self, barcode: str) -> Product | None:
-        """The product printed with ``barcode`` (active ones first), or None."""
+        """The product printed with ``barcode`` (active ones first), or None.
+
+        A GTIN (EAN-8, UPC-A, EAN-13, GTIN-14 with a right check digit) matches in its
+        GTIN-14 form, so ``012345678905`` finds a product stored as ``0012345678905``;
+        any other code (Code128) matches exactly.
+        """
+        key = gtin14(barcode)
+        if key is not None:
+            return self._product_where("p.gtin = ?", (key,))
         return self._product_where("p.barcode = ?", (barcode,))
 
     def product_by_sku(self, sku: str) -> Product | None:

@@ -316,7 +316,24 @@ def _v2_stuck_events(conn: sqlite3.Connection) -> None:
         conn.execute(statement)
 
 
-MIGRATIONS: list[Migration] = [_v1_initial, _v2_stuck_events]
+_V3_GTIN = """
+ALTER TABLE products ADD COLUMN gtin TEXT GENERATED ALWAYS AS (
+    CASE WHEN length(barcode) IN (8, 12, 13, 14) AND barcode NOT GLOB '*[^0-9]*'
+    THEN substr('00000000000000' || barcode, -14) END
+) VIRTUAL;
+CREATE INDEX products_gtin ON products(gtin);
+"""
+
+
+def _v3_gtin_key(conn: sqlite3.Connection) -> None:
+    # A scanner sends one UPC-A as 12, 13 or 14 digits: products are matched on the
+    # GTIN-14 form (shared.barcodes.gtin14). The key is computed by SQLite as each pulled
+    # row is written and kept in an index, so a scan stays one index lookup.
+    for statement in statements(_V3_GTIN):
+        conn.execute(statement)
+
+
+MIGRATIONS: list[Migration] = [_v1_initial, _v2_stuck_events, _v3_gtin_key]
 """Every schema change in order; version N is ``MIGRATIONS[N - 1]``."""
 
 

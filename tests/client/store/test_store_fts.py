@@ -1,9 +1,14 @@
-"""Search and barcode lookup stay right on a 100,000-product catalog (correctness only)."""
+"""Search and barcode lookup stay right on a 100,000-product catalog (correctness only),
+and a catalog pulled before GTIN keys existed gets them when the till is updated."""
 
 from __future__ import annotations
 
+import sqlite3
+from pathlib import Path
+
 from pos_client.services import CatalogService
 from pos_client.store import LocalStore
+from pos_client.store.migrations import MIGRATIONS, migrate
 from shared.barcodes import make_ean13
 from shared.models import ProductOut, PullResponse
 
@@ -51,6 +56,15 @@ def test_search_and_lookup_at_100k_products() -> None:
     assert 5000 not in offered and 50_001 in offered  # inactive products are not offered
     assert [p.id for p in catalog.search("sku 099999")] == [99_999]
     assert catalog.by_barcode(barcode(54_321)).id == 54_321
+    # Every GTIN form finds the product through the GTIN-14 index, never a table scan.
+    assert catalog.by_barcode("0" + barcode(54_321)).id == 54_321
+    plan = " ".join(
+        row[-1]
+        for row in store.conn.execute(
+            "EXPLAIN QUERY PLAN SELECT id FROM products WHERE gtin = ?", ("0" + barcode(1),)
+        )
+    )
+    assert "USING INDEX products_gtin" in plan
     assert catalog.by_sku("SKU-000042").id == 42
     assert store.integrity_check() == "ok"
     assert (
@@ -59,3 +73,23 @@ def test_search_and_lookup_at_100k_products() -> None:
         )
         is not None
     )  # raises if the index disagrees with the products table
+
+
+def test_a_catalog_pulled_before_gtin_keys_is_matched_after_the_update(tmp_path: Path) -> None:
+    path = tmp_path / "till.sqlite3"
+    conn = sqlite3.connect(path, isolation_level=None)
+    migrate(conn, MIGRATIONS[:2])  # the schema before the GTIN key
+    conn.executemany(
+        "INSERT INTO products (id, sku, barcode, name, unit, price, active, change_no) "
+        "VALUES (?, ?, ?, ?, 'pcs', 1000, 1, 1)",
+        [(1, "SODA", "036000291452", "Soda"), (2, "KODE", "RT-0001", "Rak"), (3, "X", None, "X")],
+    )
+    conn.close()
+
+    store = LocalStore(path)
+    assert store.schema_version == len(MIGRATIONS)
+    soda = store.product_by_barcode("0036000291452")
+    rak = store.product_by_barcode("RT-0001")
+    assert (soda and soda.id, rak and rak.id) == (1, 2)
+    assert store.product_by_barcode("rt-0001") is None  # other codes still match exactly
+    store.close()

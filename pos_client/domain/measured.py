@@ -1,0 +1,94 @@
+"""Loose goods rung up from an in-store label: an embedded price or an embedded weight.
+
+The scale (or the shop's label printer) prints an EAN-13 with a GS1 in-store prefix, the
+item code and the price or weight (see :class:`shared.barcodes.VariableMeasureScheme`).
+The line rings up as quantity 1 at the label's price, or at the product's price per kg
+times the weight, rounded half up once (:func:`shared.pricing.weighed_price`). The wire
+has no weight field yet, so the weight goes in the line's name ("Apel Fuji 1,234 kg").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+from pos_client.domain.catalog import Product
+from pos_client.domain.errors import CartError
+from shared.barcodes import MeasuredCode, MeasureKind
+from shared.pricing import GRAMS_PER_KG, weighed_price
+
+LINE_NAME_MAX = 200
+"""The longest line name the wire takes (``shared.models.SaleLineIn.name``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Measure:
+    """What the label said: ``value`` is grams (weight) or rupiah (price).
+
+    ``base_price`` is the catalog price the line was priced from (per kg for a weight),
+    ``code`` the scanned barcode; both are kept so a receipt or an audit can show them.
+    """
+
+    kind: MeasureKind
+    value: int
+    base_price: int
+    code: str
+
+    @property
+    def grams(self) -> int | None:
+        """The weight in grams, or None for a price label."""
+        return self.value if self.kind is MeasureKind.WEIGHT else None
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready form (for held carts)."""
+        return {
+            "kind": self.kind.value,
+            "value": self.value,
+            "base_price": self.base_price,
+            "code": self.code,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Measure:
+        """Rebuild from :meth:`to_dict`."""
+        return cls(
+            kind=MeasureKind(data["kind"]),
+            value=int(data["value"]),
+            base_price=int(data["base_price"]),
+            code=str(data["code"]),
+        )
+
+
+def format_kg(grams: int) -> str:
+    """Grams as kilograms the Indonesian way: 1234 → ``1,234 kg``, 250 → ``0,250 kg``."""
+    kg, rest = divmod(grams, GRAMS_PER_KG)
+    return f"{kg},{rest:03d} kg"
+
+
+def measured_item(product: Product, label: MeasuredCode, code: str) -> tuple[Product, Measure]:
+    """``product`` as this label rings it up, and what the label said.
+
+    A weight is priced from ``product.price`` per kg and named with the weight; a price
+    label rings up at its price. A zero weight or price (a label printed with nothing on
+    the scale, or the catalog's own template code) is refused with :class:`CartError`.
+    """
+    if label.value == 0:
+        raise CartError(
+            "measured_weight_zero" if label.kind is MeasureKind.WEIGHT else "measured_price_zero",
+            name=product.name,
+        )
+    measure = Measure(kind=label.kind, value=label.value, base_price=product.price, code=code)
+    if label.kind is MeasureKind.WEIGHT:
+        priced = replace(
+            product,
+            price=weighed_price(product.price, label.value),
+            name=_named_with(product.name, format_kg(label.value)),
+        )
+    else:
+        priced = replace(product, price=label.value)
+    return priced, measure
+
+
+def _named_with(name: str, suffix: str) -> str:
+    # The weight must survive on the receipt; a long product name gives way to it.
+    return f"{name[: LINE_NAME_MAX - len(suffix) - 1].rstrip()} {suffix}"

@@ -1,0 +1,76 @@
+"""Loose goods from in-store labels: weighed prices, line names, and lines never merged."""
+
+from __future__ import annotations
+
+import pytest
+
+from pos_client.domain import Cart, CartError, Product
+from pos_client.domain.measured import LINE_NAME_MAX, Measure, format_kg, measured_item
+from shared.barcodes import DEFAULT_MEASURE_SCHEME, MeasuredCode, MeasureKind, make_ean13
+
+APEL = Product(id=1, sku="APEL", name="Apel Fuji", price=32_990, unit="kg", tax_rate_bp=1100)
+ROTI = Product(id=2, sku="ROTI", name="Roti Tawar", price=15_000)
+
+
+def weighed(grams: int) -> MeasuredCode:
+    code = DEFAULT_MEASURE_SCHEME.parse(make_ean13(f"2512345{grams:05d}"))
+    assert code is not None
+    return code
+
+
+@pytest.mark.parametrize(
+    ("grams", "text"),
+    [(1234, "1,234 kg"), (250, "0,250 kg"), (5, "0,005 kg"), (12000, "12,000 kg")],
+)
+def test_format_kg_uses_the_indonesian_decimal_comma(grams: int, text: str) -> None:
+    assert format_kg(grams) == text
+
+
+def test_weighed_price_rounds_half_up_once() -> None:
+    product, measure = measured_item(APEL, weighed(250), "code")
+    # 32.990 × 0,250 = 8.247,5 → 8.248 (half up); the tax rule is the product's.
+    assert (product.price, product.name, product.tax_rate_bp) == (8248, "Apel Fuji 0,250 kg", 1100)
+    assert measure == Measure(MeasureKind.WEIGHT, 250, 32_990, "code")
+    product, _ = measured_item(APEL, weighed(1), "code")
+    assert product.price == 33  # 32,99 → 33
+
+
+def test_a_long_name_gives_way_to_the_weight() -> None:
+    long = Product(id=3, sku="X", name="Keju " * 40, price=100_000)
+    product, _ = measured_item(long, weighed(1500), "code")
+    assert len(product.name) <= LINE_NAME_MAX and product.name.endswith(" 1,500 kg")
+
+
+def test_label_lines_are_never_merged() -> None:
+    cart = Cart()
+    first, measure = measured_item(APEL, weighed(1000), "a")
+    line = cart.add(first, measure=measure)
+    second = cart.add(first, measure=measure)  # the same label scanned twice: two bags
+    plain = cart.add(APEL)  # the product rung up by hand is not added to a bag either
+    assert len({line.id, second.id, plain.id}) == 3
+    assert cart.add(APEL).id == plain.id and plain.quantity == 2
+    assert cart.totals().subtotal == 32_990 * 2 + 32_990 * 2
+
+
+def test_an_inactive_product_is_refused_even_from_a_label() -> None:
+    product, measure = measured_item(
+        Product(id=9, sku="OFF", name="Off", price=1, active=False), weighed(100), "c"
+    )
+    with pytest.raises(CartError):
+        Cart().add(product, measure=measure)
+
+
+def test_held_carts_keep_measures_and_old_ones_still_load() -> None:
+    cart = Cart()
+    product, measure = measured_item(APEL, weighed(1234), "code")
+    cart.add(product, measure=measure)
+    cart.add(ROTI)
+    again = Cart.from_dict(cart.to_dict())
+    assert [(ln.product, ln.measure) for ln in again.lines] == [
+        (product, measure),
+        (ROTI, None),
+    ]
+    old = cart.to_dict()
+    for item in old["lines"]:
+        del item["measure"]  # a cart held before labels were read
+    assert [ln.measure for ln in Cart.from_dict(old).lines] == [None, None]
