@@ -10,6 +10,7 @@ from shared.models import Role
 from sync_server.auth.models import User
 from sync_server.catalog.demo import demo_items, seed_demo
 from sync_server.catalog.models import Category, Product, TaxRate
+from sync_server.catalog.price_history import PriceHistory
 from sync_server.core.database import Database
 from sync_server.core.models import Store
 from sync_server.core.security import verify_secret
@@ -128,6 +129,8 @@ def test_seed_fills_in_around_existing_rows(db: Database, client: TestClient) ->
         s.delete(s.scalars(select(StockLevel).where(StockLevel.product_id == gone.id)).one())
         for move in s.scalars(select(StockMove).where(StockMove.product_id == gone.id)):
             s.delete(move)
+        for point in s.scalars(select(PriceHistory).where(PriceHistory.product_id == gone.id)):
+            s.delete(point)
         s.flush()
         s.delete(gone)
     again = seed_demo(db)
