@@ -32,6 +32,9 @@ class SaleDraft:
     tax_total: int
     total: int
     payments: tuple[PaymentIn, ...]
+    catalog_cursor: int | None = None
+    """The till's pull cursor when the sale was made: which prices it had (the server
+    checks line prices against the catalog as of this change number)."""
 
     def to_wire(self, receipt_number: str) -> SaleIn:
         """The sale as the outbox carries it (and the server checks it)."""
@@ -49,6 +52,7 @@ class SaleDraft:
             tax_total=self.tax_total,
             total=self.total,
             payments=list(self.payments),
+            catalog_cursor=self.catalog_cursor,
         )
 
 
@@ -60,6 +64,7 @@ def build_sale_draft(
     cashier_id: int,
     shift_id: UUID | None,
     created_at: datetime,
+    catalog_cursor: int | None = None,
 ) -> SaleDraft:
     """Freeze ``cart`` priced as ``totals`` and paid by ``payments`` into a draft sale.
 
@@ -95,4 +100,5 @@ def build_sale_draft(
         tax_total=totals.tax_total,
         total=totals.total,
         payments=tuple(payments),
+        catalog_cursor=catalog_cursor,
     )

@@ -173,6 +173,7 @@ class CheckoutService:
             cashier_id=cashier.id,
             shift_id=shift.id if shift else None,
             created_at=now,
+            catalog_cursor=self.store.pull_cursor() or None,
         )
         sale = self.store.record_sale(
             draft, terminal_code=self.terminal_code(), day=self.business_day()

@@ -53,6 +53,8 @@ from tests.server.conftest import (  # noqa: F401 - fixtures reused by name
 
 MANAGER = ("manager", "manager123")
 """The demo manager's web/API login (see ``sync_server.catalog.demo.USERS``)."""
+ADMIN = ("admin", "admin12345")
+"""The demo admin's login: the chain catalog (prices, tax) is the admin's."""
 MANAGER_PIN = "9999"
 CASHIER_PIN = "1111"
 TERMINAL_CODE = "T01"
@@ -130,7 +132,14 @@ class LiveServer:
 
     def manager_token(self) -> str:
         """Sign the demo manager in over HTTP; the bearer token."""
-        username, password = MANAGER
+        return self.token_for(*MANAGER)
+
+    def admin_token(self) -> str:
+        """Sign the demo admin (who owns the chain catalog) in over HTTP; the bearer token."""
+        return self.token_for(*ADMIN)
+
+    def token_for(self, username: str, password: str) -> str:
+        """Sign ``username`` in over HTTP; the bearer token."""
         response = httpx.post(
             f"{self.base_url}/api/v1/auth/login",
             json={"username": username, "password": password},
