@@ -333,7 +333,18 @@ def _v3_gtin_key(conn: sqlite3.Connection) -> None:
         conn.execute(statement)
 
 
-MIGRATIONS: list[Migration] = [_v1_initial, _v2_stuck_events, _v3_gtin_key]
+def _v4_sale_catalog_cursor(conn: sqlite3.Connection) -> None:
+    # Each sale keeps the pull cursor it was rung up under (the catalog its prices came
+    # from), so a reprint or a refund reads the sale exactly as it was sent.
+    conn.execute("ALTER TABLE sales ADD COLUMN catalog_cursor INTEGER")
+
+
+MIGRATIONS: list[Migration] = [
+    _v1_initial,
+    _v2_stuck_events,
+    _v3_gtin_key,
+    _v4_sale_catalog_cursor,
+]
 """Every schema change in order; version N is ``MIGRATIONS[N - 1]``."""
 
 

@@ -36,6 +36,22 @@ class SaleSummary:
     status: str
 
 
+@dataclass(frozen=True, slots=True)
+class SaleListing:
+    """One sale in the till's history: what the list shows and what search looks at."""
+
+    id: UUID
+    receipt_number: str
+    created_at: datetime
+    total: int
+    status: str
+    shift_id: UUID | None
+    refunded: int
+    """Money given back by refunds of this sale so far."""
+    methods: tuple[str, ...]
+    """The payment methods used, e.g. ``("cash",)`` or ``("cash", "qris")``."""
+
+
 class SalesMixin(StoreBase):
     """Record sales and read them back (for reprints, refunds and the recent-sales list)."""
 
@@ -65,7 +81,7 @@ class SalesMixin(StoreBase):
             conn.execute(
                 "INSERT INTO sales (id, receipt_number, shift_id, cashier_id, created_at, "
                 "order_discount, voucher_code, subtotal, discount_total, tax_total, total, "
-                "event_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "event_id, catalog_cursor) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     sale_id,
                     sale.receipt_number,
@@ -79,6 +95,7 @@ class SalesMixin(StoreBase):
                     sale.tax_total,
                     sale.total,
                     event_id,
+                    sale.catalog_cursor,
                 ),
             )
             conn.executemany(
@@ -183,6 +200,7 @@ class SalesMixin(StoreBase):
                 )
                 for p in payments
             ],
+            catalog_cursor=row["catalog_cursor"],
         )
 
     def sale_id_by_receipt(self, receipt_number: str) -> UUID | None:
@@ -212,4 +230,37 @@ class SalesMixin(StoreBase):
                 "ORDER BY created_at DESC, id DESC LIMIT ?",
                 (limit,),
             )
+        ]
+
+    def sales_since(
+        self, since: datetime, *, shift_id: UUID | None = None, limit: int = 500
+    ) -> list[SaleListing]:
+        """Sales rung up on this till from ``since`` on (and in ``shift_id`` when given),
+        newest first, each with its refunded total and payment methods."""
+        rows = self._all(
+            "SELECT s.id, s.receipt_number, s.created_at, s.total, s.status, s.shift_id, "
+            "(SELECT COALESCE(sum(r.total), 0) FROM refunds r WHERE r.sale_id = s.id) "
+            "AS refunded, "
+            "(SELECT group_concat(DISTINCT p.method) FROM payments p WHERE p.sale_id = s.id) "
+            "AS methods FROM sales s "
+            "WHERE s.created_at >= :since AND (:shift IS NULL OR s.shift_id = :shift) "
+            "ORDER BY s.created_at DESC, s.id DESC LIMIT :limit",
+            {
+                "since": to_db_time(since),
+                "shift": str(shift_id) if shift_id else None,
+                "limit": limit,
+            },
+        )
+        return [
+            SaleListing(
+                id=UUID(r["id"]),
+                receipt_number=r["receipt_number"],
+                created_at=datetime.fromisoformat(r["created_at"]),
+                total=r["total"],
+                status=r["status"],
+                shift_id=UUID(r["shift_id"]) if r["shift_id"] else None,
+                refunded=r["refunded"],
+                methods=tuple(sorted((r["methods"] or "").split(","))) if r["methods"] else (),
+            )
+            for r in rows
         ]
