@@ -10,11 +10,17 @@ if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 need_apt=()
 dpkg -s libzbar0 >/dev/null 2>&1 || need_apt+=(libzbar0)
 dpkg -s xvfb >/dev/null 2>&1 || need_apt+=(xvfb xauth)
+dpkg -s xdotool >/dev/null 2>&1 || need_apt+=(xdotool)
 dpkg -s libmtdev1 >/dev/null 2>&1 || need_apt+=(libmtdev1)
 dpkg -s chromium >/dev/null 2>&1 || need_apt+=(chromium)
 dpkg -s chromium-driver >/dev/null 2>&1 || need_apt+=(chromium-driver)
 command -v curl >/dev/null 2>&1 || need_apt+=(curl)
+command -v promtool >/dev/null 2>&1 || need_apt+=(prometheus)     # tests/ops: promtool, a real Prometheus
+command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need_apt+=(nginx)
+command -v systemd-analyze >/dev/null 2>&1 || need_apt+=(systemd)   # tests/ops: unit files
 command -v mariadbd >/dev/null 2>&1 || [ -x /usr/sbin/mariadbd ] || need_apt+=(mariadb-server)
+dpkg -s galera-4 >/dev/null 2>&1 || need_apt+=(galera-4)   # tests/cluster: 3-node Galera
+command -v rsync >/dev/null 2>&1 || need_apt+=(rsync)        # its state transfer (SST)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "bootstrap: installing system packages: ${need_apt[*]}"
   $SUDO apt-get update -qq

@@ -1,0 +1,133 @@
+"""packaging/systemd and packaging/nginx/kasir-site.conf: the units a shop server without
+Docker runs. ``systemd-analyze verify`` checks them with the install prefix pointed at this
+checkout's venv (so every ExecStart binary exists), and each command they run is a real
+command of the project."""
+
+from __future__ import annotations
+
+import configparser
+import shlex
+import subprocess
+from pathlib import Path
+
+from tests.ops.conftest import NGINX_DIR, ROOT, SYSTEMD_DIR, require_tool, run_tool
+
+PREFIX = "/opt/kasir/venv"
+VENV = ROOT / ".venv"
+UNITS = sorted(p.name for p in SYSTEMD_DIR.iterdir() if p.suffix in (".service", ".timer"))
+
+
+def _unit(name: str) -> configparser.ConfigParser:
+    parser = configparser.ConfigParser(strict=False, interpolation=None)
+    parser.optionxform = str  # type: ignore[assignment,method-assign]
+    parser.read_string((SYSTEMD_DIR / name).read_text())
+    return parser
+
+
+def _exec_lines() -> dict[str, list[list[str]]]:
+    lines: dict[str, list[list[str]]] = {}
+    for name in UNITS:
+        unit = _unit(name)
+        if unit.has_section("Service"):
+            lines[name] = [
+                shlex.split(unit["Service"][key])
+                for key in ("ExecStartPre", "ExecStart")
+                if key in unit["Service"]
+            ]
+    return lines
+
+
+def test_systemd_analyze_verifies_every_unit(tmp_path: Path) -> None:
+    analyze = require_tool("systemd-analyze", "systemd")
+    for name in UNITS:
+        text = (SYSTEMD_DIR / name).read_text().replace(PREFIX, str(VENV))
+        (tmp_path / name).write_text(text)
+    out = run_tool([analyze, "verify", *(str(tmp_path / n) for n in UNITS)])
+    assert out.strip() == "", out  # no warning either (unknown keys only warn)
+
+
+def test_the_units_and_timers_the_shop_needs_are_there() -> None:
+    assert set(UNITS) == {
+        "kasir-server.service",
+        "kasir-settle.service",
+        "kasir-settle.timer",
+        "kasir-backup.service",
+        "kasir-backup.timer",
+    }
+    for timer in ("kasir-settle.timer", "kasir-backup.timer"):
+        assert _unit(timer).has_section("Timer")
+        assert (SYSTEMD_DIR / timer.replace(".timer", ".service")).is_file()
+    server = _unit("kasir-server.service")["Service"]
+    assert server["User"] == "kasir"
+    assert server["Restart"] == "on-failure"
+
+
+def test_every_command_the_units_run_is_a_real_project_command() -> None:
+    lines = _exec_lines()
+    assert lines["kasir-server.service"] == [
+        [f"{PREFIX}/bin/kasir-server", "migrate"],
+        [
+            f"{PREFIX}/bin/kasir-server",
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "8000",
+            "--workers",
+            "2",
+        ],
+    ]
+    assert lines["kasir-settle.service"] == [
+        [f"{PREFIX}/bin/python", "-m", "sync_server.payments", "settle"]
+    ]
+    assert lines["kasir-backup.service"] == [
+        [f"{PREFIX}/bin/kasir-server", "backup", "--to", "/var/backups/kasir"]
+    ]
+    for unit, commands in lines.items():
+        for argv in commands:
+            program = argv[0].removeprefix(f"{PREFIX}/bin/")
+            local = [str(VENV / "bin" / program), *argv[1:]]
+            # The same words with --help: argparse accepts them (exit 0) without acting.
+            subcommand_end = 2 if program == "kasir-server" else 4
+            done = subprocess.run(
+                [*local[:subcommand_end], "--help"],
+                cwd=ROOT,
+                capture_output=True,
+                text=True,
+                timeout=60,
+                check=False,
+            )
+            assert done.returncode == 0, f"{unit}: {' '.join(argv)}\n{done.stderr}"
+            if program == "kasir-server":
+                for flag in (a for a in argv[2:] if a.startswith("--")):
+                    assert flag in done.stdout, f"{unit}: {flag} unknown to {argv[1]}"
+
+
+def test_the_site_config_is_the_gateway_with_the_local_server(tmp_path: Path) -> None:
+    site = (NGINX_DIR / "kasir-site.conf").read_text()
+    gateway = (NGINX_DIR / "kasir.conf").read_text()
+    assert "server 127.0.0.1:8000" in site and "server-1" not in site
+    for line in ("limit_req_zone", "include /etc/nginx/kasir-common.conf;", "ssl_certificate"):
+        assert line in site and line in gateway
+    nginx = require_tool("nginx", "nginx")
+    conf = tmp_path / "nginx.conf"
+    (tmp_path / "logs").mkdir()
+    common = (
+        (NGINX_DIR / "kasir-common.conf")
+        .read_text()
+        .replace("/var/log/nginx/", f"{tmp_path}/logs/")
+    )
+    (tmp_path / "kasir-common.conf").write_text(common)
+    (tmp_path / "site.conf").write_text(
+        site.replace("/etc/nginx/kasir-common.conf", str(tmp_path / "kasir-common.conf")).replace(
+            "listen 80;", "listen 127.0.0.1:1;"
+        )
+    )
+    conf.write_text(
+        f"pid {tmp_path}/nginx.pid;\nerror_log {tmp_path}/logs/error.log;\n"
+        "events {}\nhttp {\n"
+        f"  client_body_temp_path {tmp_path}/body;\n  proxy_temp_path {tmp_path}/proxy;\n"
+        f"  include {tmp_path}/site.conf;\n}}\n"
+    )
+    out = run_tool([nginx, "-t", "-p", f"{tmp_path}/", "-c", str(conf)])
+    assert "test is successful" in out
