@@ -37,6 +37,8 @@ class FlagKind(StrEnum):
     QRIS_UNVERIFIED = "qris_unverified"
     SHIFT_FOREIGN = "shift_foreign"
     CLOCK_SKEW = "clock_skew"
+    QRIS_ORPHAN = "qris_orphan"
+    """A PAID QRIS order no synced sale took, long after it was paid (the settle job)."""
 
 
 class Flag(Base):

@@ -25,6 +25,13 @@ class FlagOut(BaseModel):
     resolved_at: datetime | None
     resolved_by: int | None
     resolution: str | None
+    terminal_code: str | None = None
+    cashier_name: str | None = None
+    receipt_number: str | None = Field(default=None, description="The flagged sale's receipt.")
+    resolved_by_name: str | None = None
+    line_names: dict[str, str] = Field(
+        default_factory=dict, description="Product name of each flagged sale line, by line id."
+    )
 
 
 class FlagPage(BaseModel):
@@ -34,6 +41,15 @@ class FlagPage(BaseModel):
     total: int
     limit: int
     offset: int
+
+
+class FlagChoices(BaseModel):
+    """What a store's flags can be narrowed by: the tills and cashiers they name."""
+
+    terminals: dict[int, str]
+    """Terminal id → code."""
+    cashiers: dict[int, str]
+    """User id → full name."""
 
 
 class ResolveFlagIn(BaseModel):

@@ -7,25 +7,29 @@ that applies the event; here they are only read and resolved.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import date
+from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from sync_server.auth.models import User
+from sync_server.auth.models import Terminal, User
 from sync_server.catalog.models import Voucher
 from sync_server.core.database import next_change_numbers, unit_of_work, utcnow
 from sync_server.core.errors import Conflict, NotFound
 from sync_server.flags.models import Flag, FlagKind, VoucherUse
-from sync_server.flags.schemas import FlagOut, FlagPage
+from sync_server.flags.schemas import FlagChoices, FlagOut, FlagPage
 from sync_server.stores.service import require_store_access, visible_store_ids
+from sync_server.sync.models import Sale, SaleLine
 
 MAX_PAGE = 200
 """Most flags one page carries."""
 
 
-def _flag_out(row: Flag) -> FlagOut:
+def _flag_out(row: Flag, **names: Any) -> FlagOut:
     return FlagOut(
+        **names,
         id=row.id,
         store_id=row.store_id,
         terminal_id=row.terminal_id,
@@ -80,10 +84,68 @@ def list_flags(
     total = session.scalar(select(func.count()).select_from(Flag).where(*where)) or 0
     rows = session.scalars(
         select(Flag).where(*where).order_by(Flag.id.desc()).limit(limit).offset(offset)
+    ).all()
+    return FlagPage(items=_named(session, rows), total=int(total), limit=limit, offset=offset)
+
+
+def _named(session: Session, rows: Sequence[Flag]) -> list[FlagOut]:
+    """Flags with the names a person reads: till, cashier, receipt, resolver, products.
+
+    A handful of lookups per page (never one per flag), keyed by the ids on the page.
+    """
+    user_ids = {r.cashier_id for r in rows} | {r.resolved_by for r in rows}
+    users = dict(
+        session.execute(select(User.id, User.full_name).where(User.id.in_(user_ids - {None}))).all()
     )
-    return FlagPage(
-        items=[_flag_out(r) for r in rows], total=int(total), limit=limit, offset=offset
+    terminals = dict(
+        session.execute(
+            select(Terminal.id, Terminal.code).where(Terminal.id.in_({r.terminal_id for r in rows}))
+        ).all()
     )
+    sale_ids = {r.sale_id for r in rows if r.sale_id is not None}
+    receipts = dict(
+        session.execute(select(Sale.id, Sale.receipt_number).where(Sale.id.in_(sale_ids))).all()
+    )
+    lines = {
+        str(line_id): name
+        for line_id, name in session.execute(
+            select(SaleLine.id, SaleLine.name).where(SaleLine.sale_id.in_(sale_ids))
+        )
+    }
+    out = []
+    for row in rows:
+        flag = _flag_out(
+            row,
+            terminal_code=terminals.get(row.terminal_id),
+            cashier_name=users.get(row.cashier_id) if row.cashier_id else None,
+            receipt_number=receipts.get(row.sale_id) if row.sale_id else None,
+            resolved_by_name=users.get(row.resolved_by) if row.resolved_by else None,
+        )
+        flag.line_names = {
+            str(line["line_id"]): lines[str(line["line_id"])]
+            for line in flag.details.get("lines", ())
+            if str(line.get("line_id")) in lines
+        }
+        out.append(flag)
+    return out
+
+
+@unit_of_work
+def flag_choices(session: Session, *, user: User, store_id: int | None = None) -> FlagChoices:
+    """The tills and cashiers named by the flags of a store ``user`` may see (for filters)."""
+    store = visible_store_ids(actor=user, store_id=store_id)
+    where = [] if store is None else [Flag.store_id == store]
+    terminals = session.execute(
+        select(Terminal.id, Terminal.code)
+        .where(Terminal.id.in_(select(Flag.terminal_id).where(*where)))
+        .order_by(Terminal.code)
+    ).all()
+    cashiers = session.execute(
+        select(User.id, User.full_name)
+        .where(User.id.in_(select(Flag.cashier_id).where(*where)))
+        .order_by(User.full_name)
+    ).all()
+    return FlagChoices(terminals=dict(terminals), cashiers=dict(cashiers))
 
 
 @unit_of_work
@@ -104,7 +166,7 @@ def resolve_flag(session: Session, *, user: User, flag_id: int, note: str) -> Fl
     row.resolved_by = user.id
     row.resolution = note
     session.flush()
-    return _flag_out(row)
+    return _named(session, [row])[0]
 
 
 @unit_of_work

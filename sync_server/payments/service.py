@@ -21,15 +21,20 @@ from __future__ import annotations
 
 import json
 import logging
+import uuid
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import or_, select
+from sqlalchemy import exists, insert, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from shared.models import OrderItemIn, OrderListOut, PaymentChannelOut, PaymentOrderOut
+from shared.timezones import store_zone
 from sync_server.core.database import Database, run_in_transaction, utcnow
 from sync_server.core.errors import AppError, NotFound
+from sync_server.core.models import Store
+from sync_server.flags.models import Flag, FlagKind, QrisPaymentUse
 from sync_server.payments.models import PaymentOrder
 from sync_server.payments.tripay import (
     TripayClient,
@@ -37,6 +42,7 @@ from sync_server.payments.tripay import (
     TripayErrorKind,
     TripayTransaction,
 )
+from sync_server.sync.models import SalePayment
 
 log = logging.getLogger("kasir.payments")
 
@@ -45,6 +51,10 @@ CALLBACK_OVERDUE_AFTER = timedelta(seconds=60)
 NEAR_EXPIRY = timedelta(seconds=60)
 SETTLE_NEAR_EXPIRY = timedelta(minutes=2)
 SETTLE_RECHECK_EVERY = timedelta(minutes=5)
+ORPHAN_AFTER = timedelta(minutes=30)
+"""A PAID order no synced sale has taken this long after ``paid_at`` is flagged."""
+ORPHAN_NAMESPACE = uuid.UUID("6f1d2a4e-93c5-4c1e-9a51-0b8c7f3e2d10")
+"""Namespace of the made-up event id of a ``qris_orphan`` flag (one per order)."""
 
 FINAL_STATUSES = frozenset({"PAID", "EXPIRED", "FAILED", "REFUND"})
 _ALLOWED_MOVES: dict[str, frozenset[str]] = {
@@ -309,7 +319,91 @@ def settle_expired_orders(
             db, client=client, order_pk=pk, reference=reference
         ):
             changed += 1
+    flagged = flag_orphan_orders(db, now=now)
+    if flagged:
+        log.warning("flagged %d PAID QRIS order(s) no synced sale took", flagged)
     return changed
+
+
+def orphan_event_id(order_id: str) -> uuid.UUID:
+    """The event id a ``qris_orphan`` flag of ``order_id`` carries: the same every time,
+    so the flags table's (event, kind) key keeps it to one flag per order."""
+    return uuid.uuid5(ORPHAN_NAMESPACE, f"qris_orphan:{order_id}")
+
+
+def flag_orphan_orders(db: Database, *, now: datetime | None = None, limit: int = 500) -> int:
+    """Flag ``qris_orphan`` the PAID orders that no synced sale took (verified, or named
+    by a sale's payment) :data:`ORPHAN_AFTER` after they were paid; how many were flagged.
+
+    The customer paid but no sale says so: a till that lost the sale, or money taken
+    outside a sale. One flag per order, ever (a settler running twice, or two at once,
+    writes it once).
+    """
+    now = now or db_now()
+
+    def work(session: Session) -> int:
+        named = or_(
+            SalePayment.order_id == PaymentOrder.order_id,
+            SalePayment.reference == PaymentOrder.reference,
+        )
+        orders = session.execute(
+            select(PaymentOrder, Store.timezone)
+            .join(Store, Store.id == PaymentOrder.store_id)
+            .where(
+                PaymentOrder.status == "PAID",
+                PaymentOrder.paid_at.is_not(None),
+                PaymentOrder.paid_at <= now - ORPHAN_AFTER,
+                ~exists().where(QrisPaymentUse.payment_order_id == PaymentOrder.id),
+                ~exists().where(named),
+            )
+            .order_by(PaymentOrder.id)
+            .limit(limit)
+        ).all()
+        wanted = {orphan_event_id(order.order_id): (order, tz) for order, tz in orders}
+        if not wanted:
+            return 0
+        done = set(
+            session.scalars(
+                select(Flag.event_id).where(
+                    Flag.kind == FlagKind.QRIS_ORPHAN.value, Flag.event_id.in_(wanted)
+                )
+            )
+        )
+        rows = []
+        for event_id, (order, tz) in wanted.items():
+            if event_id in done or order.paid_at is None:
+                continue
+            rows.append(
+                {
+                    "store_id": order.store_id,
+                    "terminal_id": order.terminal_id,
+                    "kind": FlagKind.QRIS_ORPHAN.value,
+                    "event_id": event_id,
+                    "sale_id": None,
+                    "cashier_id": None,
+                    "business_date": order.paid_at.astimezone(store_zone(tz)).date(),
+                    "details": json.dumps(
+                        {
+                            "order_id": order.order_id,
+                            "reference": order.reference,
+                            "amount": order.amount,
+                            "paid_at": order.paid_at.isoformat(),
+                        },
+                        sort_keys=True,
+                    ),
+                    "created_at": now,
+                }
+            )
+        if rows:
+            session.execute(insert(Flag), rows)
+        return len(rows)
+
+    try:
+        return run_in_transaction(db, work)
+    except IntegrityError:
+        # Another settler wrote the same flags first: nothing left to do this round.
+        log.info("qris_orphan flags already written by another settler")
+        return 0
 
 
 # -- manager view -------------------------------------------------------------------

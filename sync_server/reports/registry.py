@@ -83,6 +83,8 @@ class Report:
     totals: tuple[Figure, ...] = ()
     by_granularity: bool = False
     """The report takes ``granularity`` (day, week, month, year)."""
+    flag_filter: bool = False
+    """The report takes ``exclude_flagged`` (leave out sales with an open flag)."""
 
     def csv_name(self, *, start: Any, end: Any, granularity: str | None = None) -> str:
         """The CSV download's file name (without ``.csv``)."""
@@ -128,7 +130,9 @@ PERIOD_REPORTS: tuple[Report, ...] = (
         summary="Sales by day, ISO week, month or year",
         description=(
             "Sales count, gross, discounts, tax, net, refunds and voids per period (voided "
-            "sales are not counted as sales). Example: "
+            "sales are not counted as sales). `exclude_flagged=true` leaves out sales with "
+            "an open flag; `tax_claimed`/`tax_recomputed` give the period's PPN as the tills "
+            "claimed it and as the server recomputes it. Example: "
             "`?granularity=month&start=2025-01-01&end=2025-12-31`."
         ),
         run=service.sales_over_time,
@@ -140,6 +144,7 @@ PERIOD_REPORTS: tuple[Report, ...] = (
         chart_value=lambda row: row.net,
         totals=_SALES_TOTALS,
         by_granularity=True,
+        flag_filter=True,
     ),
     Report(
         slug="products",

@@ -17,7 +17,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query, Response
 from pydantic import BaseModel, Field
 
-from shared.models import WireModel
+from shared.models import Count, RowId, WireModel
 from sync_server.auth.deps import ManagerDep
 from sync_server.core.database import DbDep, ReportsDbDep
 from sync_server.reports import service
@@ -39,7 +39,7 @@ ReportFormat = Literal["json", "csv"]
 FormatQuery = Annotated[
     ReportFormat, Query(alias="format", description="`csv` downloads the report as a file.")
 ]
-StoreQuery = Annotated[int | None, Query(description="Admins: the store. Default: your own.")]
+StoreQuery = Annotated[RowId | None, Query(description="Admins: the store. Default: your own.")]
 StartQuery = Annotated[date | None, Query(description="First local day (default: 29 days ago).")]
 EndQuery = Annotated[date | None, Query(description="Last local day, included (default: today).")]
 
@@ -92,8 +92,16 @@ def _no_options() -> dict[str, Any]:
     return {}
 
 
-def _sales_options(granularity: Granularity = "day") -> dict[str, Any]:
-    return {"granularity": granularity}
+ExcludeFlaggedQuery = Annotated[
+    bool,
+    Query(description="Leave out sales with an open flag (see `/api/v1/flags`)."),
+]
+
+
+def _sales_options(
+    granularity: Granularity = "day", exclude_flagged: ExcludeFlaggedQuery = False
+) -> dict[str, Any]:
+    return {"granularity": granularity, "exclude_flagged": exclude_flagged}
 
 
 def _top_products_options(
@@ -153,7 +161,7 @@ def stock(
     store_id: StoreQuery = None,
     only: Annotated[StockFilter | None, Query(description="negative or low")] = None,
     limit: Annotated[int, Query(ge=1, le=100_000)] = 1000,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[Count, Query()] = 0,
     fmt: FormatQuery = "json",
 ) -> Any:
     """On hand per product; `only=negative` or `only=low` (at or below its threshold)."""
@@ -242,9 +250,10 @@ def dashboard(
     db: ReportsDbDep,
     store_id: StoreQuery = None,
     today: Annotated[date | None, Query(description="Default: the store's today.")] = None,
+    exclude_flagged: ExcludeFlaggedQuery = False,
     fmt: FormatQuery = "json",
 ) -> Any:
     """Today against yesterday, the last 7 days and the alerts (CSV: the 7 days)."""
     store = service.report_store(db, user=user, store_id=store_id)
-    result = service.dashboard(db, store_id=store, today=today)
+    result = service.dashboard(db, store_id=store, today=today, exclude_flagged=exclude_flagged)
     return _answer(fmt, f"dashboard-{result.today}", result, result.last_7_days)

@@ -73,6 +73,22 @@ class SalesOverTime(WireModel):
     end: date
     periods: list[SalesPeriod]
     totals: SalesFigures
+    exclude_flagged: bool = Field(
+        default=False, description="Sales with an open flag were left out of every figure."
+    )
+    flagged: SalesFigures = Field(
+        default_factory=SalesFigures,
+        description="What the sales with an open flag add up to in the period "
+        "(left out of the figures when `exclude_flagged`).",
+    )
+    tax_claimed: int = Field(
+        default=0, description="PPN of the period as the tills computed it (= `totals.tax`)."
+    )
+    tax_recomputed: int = Field(
+        default=0,
+        description="PPN of the period with each `tax_mismatch` line recomputed at the rate "
+        "the server expected; differs from `tax_claimed` only when such flags exist.",
+    )
 
 
 class ProductRow(WireModel):
@@ -185,6 +201,7 @@ class AlertCounts(WireModel):
     stale_terminals: int
     unresolved_rejected: int
     failed_payments_today: int = Field(description="QRIS orders FAILED or EXPIRED today.")
+    open_flags: int = Field(default=0, description="Flags of the store no one resolved yet.")
 
 
 class Dashboard(WireModel):
@@ -196,3 +213,6 @@ class Dashboard(WireModel):
     yesterday_figures: SalesFigures
     last_7_days: list[DayFigures]
     alerts: AlertCounts
+    exclude_flagged: bool = Field(
+        default=False, description="Sales with an open flag were left out of the figures."
+    )

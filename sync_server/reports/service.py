@@ -11,6 +11,7 @@ and ``end`` are both included.
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
@@ -22,12 +23,15 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from shared.pricing import tax_in_net
 from shared.timezones import store_zone
 from sync_server.auth.models import Terminal, User
 from sync_server.catalog.models import Product
 from sync_server.core.database import Database, utcnow
 from sync_server.core.errors import Invalid, NotFound
 from sync_server.core.models import Store
+from sync_server.flags.models import Flag, FlagKind
+from sync_server.flags.service import flags_open_count
 from sync_server.payments.models import PaymentOrder
 from sync_server.reports.models import GRAIN_DAY, GRAIN_MONTH
 from sync_server.reports.rollups import (
@@ -58,7 +62,7 @@ from sync_server.reports.schemas import (
 from sync_server.stock.models import StockLevel
 from sync_server.stock.service import list_levels
 from sync_server.stores.service import require_store_access, store_exists
-from sync_server.sync.models import RejectedEvent
+from sync_server.sync.models import RejectedEvent, Sale, SaleLine
 
 STALE_AFTER = timedelta(minutes=30)
 """A terminal not seen for longer than this is flagged on the dashboard."""
@@ -195,6 +199,87 @@ def _sales_by(
     return list(session.execute(stmt))
 
 
+# --- sales with an open flag ---------------------------------------------------------------
+#
+# The rollups hold every applied sale. A report "without flagged sales" takes the
+# contributions of the sales whose own event raised a flag still open back out, read
+# from the sales and flags tables: flags are few, so this stays a small query.
+
+
+def _open_flag_events(store_id: int) -> Select[Any]:
+    return select(Flag.event_id).where(Flag.store_id == store_id, Flag.resolved_at.is_(None))
+
+
+def _flagged_by_day(
+    session: Session, *, store_id: int, start: date, end: date
+) -> dict[date, dict[str, int]]:
+    """Per business day, what the sales with an open flag add to the sales figures."""
+    rows = session.execute(
+        select(
+            Sale.business_date,
+            Sale.voided,
+            Sale.subtotal,
+            Sale.discount_total,
+            Sale.tax_total,
+            Sale.total,
+        ).where(
+            Sale.store_id == store_id,
+            Sale.business_date.between(start, end),
+            Sale.event_id.in_(_open_flag_events(store_id)),
+        )
+    )
+    out: dict[date, dict[str, int]] = defaultdict(lambda: dict.fromkeys(SALES_VALUES, 0))
+    for day, voided, subtotal, discounts, tax, total in rows:
+        figures = out[day]
+        if voided:  # a voided sale counts only in the voids (see reports.models)
+            figures["voids_count"] += 1
+            figures["voids_amount"] += total
+        else:
+            figures["sales_count"] += 1
+            figures["gross"] += subtotal
+            figures["discounts"] += discounts
+            figures["tax"] += tax
+            figures["net"] += total
+    return out
+
+
+def _tax_difference(
+    session: Session, *, store_id: int, start: date, end: date, exclude_flagged: bool
+) -> int:
+    """Recomputed minus claimed PPN of the period's ``tax_mismatch`` lines.
+
+    Each flagged line's tax is computed again on its own net amount at the rate the
+    server expected (:func:`shared.pricing.tax_in_net`, as the till does). Voided sales
+    are not in the figures, so not here either; with ``exclude_flagged``, neither are
+    sales with an open flag.
+    """
+    stmt = (
+        select(Flag.details)
+        .join(Sale, Sale.event_id == Flag.event_id)
+        .where(
+            Flag.store_id == store_id,
+            Flag.kind == FlagKind.TAX_MISMATCH.value,
+            Flag.business_date.between(start, end),
+            Sale.business_date.between(start, end),
+            Sale.voided.is_(False),
+        )
+    )
+    if exclude_flagged:
+        stmt = stmt.where(Sale.event_id.not_in(_open_flag_events(store_id)))
+    expected: dict[uuid.UUID, int] = {}
+    for (details,) in session.execute(stmt):
+        for line in json.loads(details).get("lines", ()):
+            expected[uuid.UUID(str(line["line_id"]))] = int(line["expected"])
+    if not expected:
+        return 0
+    difference = 0
+    for line in session.scalars(select(SaleLine).where(SaleLine.id.in_(expected))):
+        net = line.unit_price * line.quantity - line.discount - line.order_discount
+        recomputed = tax_in_net(net, expected[line.id], inclusive=line.tax_inclusive)
+        difference += recomputed - line.tax
+    return difference
+
+
 def _period_of(day: date, granularity: Granularity) -> tuple[date, date, str]:
     if granularity == "day":
         return day, day, day.isoformat()
@@ -209,12 +294,21 @@ def _period_of(day: date, granularity: Granularity) -> tuple[date, date, str]:
 
 
 def sales_over_time(
-    db: Database, *, store_id: int, granularity: Granularity, start: date, end: date
+    db: Database,
+    *,
+    store_id: int,
+    granularity: Granularity,
+    start: date,
+    end: date,
+    exclude_flagged: bool = False,
 ) -> SalesOverTime:
     """Sales per day, ISO week (Monday first), month or year from ``start`` to ``end``.
 
     Every period in the range is listed, empty ones with zeros; the first and last
-    periods are cut to the range (``period_start``/``period_end`` say where).
+    periods are cut to the range (``period_start``/``period_end`` say where). With
+    ``exclude_flagged``, sales with an open flag are left out of every figure. The
+    answer also says what the flagged sales add up to, and the period's PPN as the tills
+    claimed it and as the server recomputes it.
     """
     _check_range(start, end)
     months = granularity in ("month", "year")
@@ -226,6 +320,10 @@ def sales_over_time(
             end=end,
             keys=[SALES_TOTALS.c.period],
             months=months,
+        )
+        flagged = _flagged_by_day(session, store_id=store_id, start=start, end=end)
+        tax_difference = _tax_difference(
+            session, store_id=store_id, start=start, end=end, exclude_flagged=exclude_flagged
         )
     buckets: dict[date, dict[str, int]] = {}
     labels: dict[date, tuple[date, date, str]] = {}
@@ -243,6 +341,14 @@ def sales_over_time(
         for name, value in figures.items():
             buckets[first][name] += value
             totals[name] += value
+    flagged_totals = dict.fromkeys(SALES_VALUES, 0)
+    for day, figures in flagged.items():
+        first = _period_of(day, granularity)[0]
+        for name, value in figures.items():
+            flagged_totals[name] += value
+            if exclude_flagged:
+                buckets[first][name] -= value
+                totals[name] -= value
     periods = [
         SalesPeriod(period_start=labels[k][0], period_end=labels[k][1], label=labels[k][2], **v)
         for k, v in sorted(buckets.items())
@@ -254,6 +360,10 @@ def sales_over_time(
         end=end,
         periods=periods,
         totals=SalesFigures(**totals),
+        exclude_flagged=exclude_flagged,
+        flagged=SalesFigures(**flagged_totals),
+        tax_claimed=totals["tax"],
+        tax_recomputed=totals["tax"] + tax_difference,
     )
 
 
@@ -405,7 +515,9 @@ def by_terminal(db: Database, *, store_id: int, start: date, end: date) -> list[
     return sorted(out, key=lambda t: (t.code, t.terminal_id))
 
 
-def _days(session: Session, *, store_id: int, start: date, end: date) -> list[DayFigures]:
+def _days(
+    session: Session, *, store_id: int, start: date, end: date, exclude_flagged: bool = False
+) -> list[DayFigures]:
     rows = _sales_by(
         session,
         store_id=store_id,
@@ -415,6 +527,9 @@ def _days(session: Session, *, store_id: int, start: date, end: date) -> list[Da
         months=False,
     )
     found = {r.period: _figures(r) for r in rows}
+    if exclude_flagged:
+        for day, minus in _flagged_by_day(session, store_id=store_id, start=start, end=end).items():
+            found[day] = {n: found.get(day, {}).get(n, 0) - v for n, v in minus.items()}
     empty = dict.fromkeys(SALES_VALUES, 0)
     return [
         DayFigures(day=start + timedelta(days=i), **found.get(start + timedelta(days=i), empty))
@@ -628,14 +743,28 @@ def payments(
 
 
 def dashboard(
-    db: Database, *, store_id: int, today: date | None = None, now: datetime | None = None
+    db: Database,
+    *,
+    store_id: int,
+    today: date | None = None,
+    now: datetime | None = None,
+    exclude_flagged: bool = False,
 ) -> Dashboard:
-    """Today against yesterday, the last 7 days (today included) and the alerts."""
+    """Today against yesterday, the last 7 days (today included) and the alerts.
+
+    With ``exclude_flagged``, sales with an open flag are left out of the figures.
+    """
     now = now or utcnow()
     with db.session() as session:
         zone = _zone_of(session, store_id)
         today = today or now.astimezone(zone).date()
-        week = _days(session, store_id=store_id, start=today - timedelta(days=6), end=today)
+        week = _days(
+            session,
+            store_id=store_id,
+            start=today - timedelta(days=6),
+            end=today,
+            exclude_flagged=exclude_flagged,
+        )
         negative, low = _stock_alerts(session, store_id)
         stale = session.scalar(
             select(func.count())
@@ -664,6 +793,7 @@ def dashboard(
                 PaymentOrder.created_at < hi,
             )
         )
+        open_flags = flags_open_count(session, store_id=store_id)
     today_row, yesterday_row = week[-1], week[-2]
     return Dashboard(
         store_id=store_id,
@@ -677,5 +807,7 @@ def dashboard(
             stale_terminals=int(stale or 0),
             unresolved_rejected=int(unresolved or 0),
             failed_payments_today=int(failed or 0),
+            open_flags=open_flags,
         ),
+        exclude_flagged=exclude_flagged,
     )

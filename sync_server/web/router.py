@@ -13,6 +13,7 @@ from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from sync_server.web.pages import (
+    flags,
     login,
     payments,
     products,
@@ -31,6 +32,7 @@ router = APIRouter()
 PAGES: tuple[APIRouter, ...] = (
     login.router,
     reports.router,
+    flags.router,
     terminals.router,
     payments.router,
     users.router,

@@ -16,6 +16,7 @@ from shared.models import Role
 from shared.money import format_rupiah
 from shared.timezones import DEFAULT_TIMEZONE, store_zone
 from sync_server.core.database import Database
+from sync_server.flags.schemas import FlagOut
 from sync_server.reports import service as reports_service
 from sync_server.reports.registry import (
     GRANULARITIES,
@@ -177,6 +178,13 @@ class ReportView:
     rows: list[Any]
     csv_path: str
     totals: list[tuple[str, str]] = field(default_factory=list)
+    flag_filter: bool = False
+    """The report can leave out sales with an open flag (a toggle on the page)."""
+    exclude_flagged: bool = False
+    flagged_note: str | None = None
+    """What the sales with an open flag add up to, when there are any."""
+    tax_note: tuple[str, str] | None = None
+    """PPN as the tills claimed it and as the server recomputes it, when they differ."""
 
 
 def _short_label(label: str, granularity: str) -> str:
@@ -204,9 +212,13 @@ def report_view(
     start: date,
     end: date,
     granularity: str = "day",
+    exclude_flagged: bool = False,
 ) -> ReportView:
     """Run a registry report through the reports service and lay it out for the page."""
-    options = {"granularity": granularity} if report.by_granularity else {}
+    options: dict[str, Any] = {"granularity": granularity} if report.by_granularity else {}
+    exclude_flagged = exclude_flagged and report.flag_filter
+    if report.flag_filter:
+        options["exclude_flagged"] = exclude_flagged
     answer = report.run(db, store_id=store_id, start=start, end=end, **options)
     rows = list(report.rows(answer))
     charted = rows[: report.chart_limit] if report.chart_limit else rows
@@ -221,7 +233,23 @@ def report_view(
     if report.by_granularity:
         title = f"{report.title} {GRANULARITIES[granularity].lower()}"
         csv_path = f"{report.path}?granularity={granularity}&"
+    if exclude_flagged:
+        csv_path += "exclude_flagged=true&"
     totals = getattr(answer, "totals", None)
+    flagged = getattr(answer, "flagged", None)
+    flagged_note = None
+    if flagged is not None and (flagged.sales_count or flagged.voids_count):
+        count = flagged.sales_count + flagged.voids_count
+        verb = "tidak dihitung" if exclude_flagged else "termasuk"
+        flagged_note = (
+            f"{number(count)} transaksi bertanda belum diselesaikan ({rupiah(flagged.net)}) "
+            f"{verb} dalam angka di bawah."
+        )
+    claimed = getattr(answer, "tax_claimed", None)
+    recomputed = getattr(answer, "tax_recomputed", None)
+    tax_note = None
+    if claimed is not None and recomputed is not None and claimed != recomputed:
+        tax_note = (rupiah(claimed), rupiah(recomputed))
     return ReportView(
         slug=report.slug,
         title=title,
@@ -237,6 +265,10 @@ def report_view(
             )
             for figure in report.totals
         ],
+        flag_filter=report.flag_filter,
+        exclude_flagged=exclude_flagged,
+        flagged_note=flagged_note,
+        tax_note=tax_note,
     )
 
 
@@ -273,11 +305,13 @@ class DashboardView:
     changes: list[Change]
     chart: Chart
     alerts: list[tuple[str, str, str]]
+    open_flags: int = 0
+    exclude_flagged: bool = False
 
 
-def dashboard_view(*, db: Database, store_id: int) -> DashboardView:
+def dashboard_view(*, db: Database, store_id: int, exclude_flagged: bool = False) -> DashboardView:
     """Lay out the reports service's dashboard for the page."""
-    board = reports_service.dashboard(db, store_id=store_id)
+    board = reports_service.dashboard(db, store_id=store_id, exclude_flagged=exclude_flagged)
     t, y = board.today_figures, board.yesterday_figures
     changes = [
         _change("Penjualan bersih", t.net, y.net),
@@ -318,4 +352,175 @@ def dashboard_view(*, db: Database, store_id: int) -> DashboardView:
                 "/web/payments?preset=today",
             )
         )
-    return DashboardView(today=board.today, changes=changes, chart=chart, alerts=alerts)
+    return DashboardView(
+        today=board.today,
+        changes=changes,
+        chart=chart,
+        alerts=alerts,
+        open_flags=a.open_flags,
+        exclude_flagged=exclude_flagged,
+    )
+
+
+# ---------------------------------------------------------------- flags
+
+
+FLAG_KIND_LABELS = {
+    "price_mismatch": "Harga tidak cocok",
+    "tax_mismatch": "PPN tidak cocok",
+    "voucher_overused": "Voucher melebihi batas pakai",
+    "voucher_unknown": "Voucher tidak dikenal",
+    "voucher_invalid": "Voucher tidak berlaku",
+    "qris_unverified": "QRIS tidak terverifikasi",
+    "shift_foreign": "Shift milik terminal lain",
+    "clock_skew": "Jam kasir tidak wajar",
+    "qris_orphan": "QRIS dibayar tanpa penjualan",
+}
+"""Each kind of flag in the manager's words (unknown kinds show their code)."""
+
+FLAG_STATUSES = {"open": "Belum selesai", "resolved": "Sudah selesai", "all": "Semua"}
+
+
+def flag_kind_label(kind: str) -> str:
+    """``price_mismatch`` → ``Harga tidak cocok``."""
+    return FLAG_KIND_LABELS.get(kind, kind)
+
+
+def percent_bp(basis_points: Any) -> str:
+    """``1100`` → ``11%``, ``1150`` → ``11,5%`` (basis points as the shop reads them)."""
+    whole, part = divmod(int(basis_points or 0), 100)
+    return f"{whole}%" if not part else f"{whole},{part:02d}".rstrip("0") + "%"
+
+
+def _moment(value: Any, timezone: str) -> str:
+    """A moment from a flag's details (ISO text) as the store reads it."""
+    try:
+        return local_time(datetime.fromisoformat(str(value)), timezone)
+    except ValueError:
+        return str(value)
+
+
+def _day(value: Any) -> str:
+    try:
+        return datetime.fromisoformat(str(value)).strftime("%d/%m/%Y")
+    except ValueError:
+        return str(value)
+
+
+_VOUCHER_PROBLEMS = {
+    "inactive": lambda d, tz: "voucher tidak aktif",
+    "not_yet_valid": lambda d, tz: f"belum berlaku (mulai {_day(d.get('valid_from'))})",
+    "expired": lambda d, tz: f"sudah kedaluwarsa (berlaku sampai {_day(d.get('valid_until'))})",
+    "below_min_spend": lambda d, tz: (
+        f"belanja {rupiah(d.get('spend'))} di bawah minimum {rupiah(d.get('min_spend'))}"
+    ),
+}
+
+_QRIS_PROBLEMS = {
+    "no_reference": lambda p: "tanpa nomor order atau referensi",
+    "unknown_order": lambda p: "order tidak dikenal server",
+    "not_paid": lambda p: f"order belum lunas (status {p.get('status')})",
+    "other_terminal": lambda p: "order dibuat terminal lain",
+    "amount_mismatch": lambda p: f"order bernilai {rupiah(p.get('expected_amount'))}",
+    "already_used": lambda p: "order sudah dipakai penjualan lain",
+}
+
+
+def _line_name(flag: FlagOut, line: dict[str, Any]) -> str:
+    name = flag.line_names.get(str(line.get("line_id")))
+    return f"Baris {line.get('line')} ({name or 'produk #' + str(line.get('product_id'))})"
+
+
+def flag_details(flag: FlagOut, *, terminals: dict[int, str], timezone: str) -> list[str]:
+    """What a flag is about, in plain Indonesian: what the server expected, what the till
+    claimed (money in rupiah), one sentence per line, payment or problem."""
+    d = flag.details
+    kind = flag.kind
+    if kind == "price_mismatch":
+        out = []
+        for line in d.get("lines", ()):
+            text = (
+                f"{_line_name(flag, line)}: harga di kasir {rupiah(line.get('claimed'))}, "
+                f"seharusnya {rupiah(line.get('expected'))}."
+            )
+            if line.get("override_refused"):
+                text += (
+                    f" Persetujuan harga oleh pengguna #{line.get('override_by')} tidak "
+                    "diterima (bukan supervisor, manajer atau admin toko ini)."
+                )
+            out.append(text)
+        return out
+    if kind == "tax_mismatch":
+        return [
+            f"{_line_name(flag, line)}: PPN di kasir {percent_bp(line.get('claimed'))}, "
+            f"seharusnya {percent_bp(line.get('expected'))}."
+            for line in d.get("lines", ())
+        ]
+    if kind == "voucher_overused":
+        return [
+            f"Voucher {d.get('code')} dipakai untuk ke-{d.get('use_number')} kalinya; "
+            f"batasnya {d.get('usage_limit')} kali."
+        ]
+    if kind == "voucher_unknown":
+        return [f"Voucher {d.get('code')} tidak dikenal server."]
+    if kind == "voucher_invalid":
+        problems = [
+            _VOUCHER_PROBLEMS[p](d, timezone) if p in _VOUCHER_PROBLEMS else str(p)
+            for p in d.get("problems", ())
+        ]
+        return [f"Voucher {d.get('code')} tidak berlaku: {'; '.join(problems)}."]
+    if kind == "qris_unverified":
+        out = []
+        for pay in d.get("payments", ()):
+            problem = pay.get("problem")
+            why = _QRIS_PROBLEMS[problem](pay) if problem in _QRIS_PROBLEMS else str(problem)
+            order = pay.get("order_id") or pay.get("reference")
+            named = f" (order {order})" if order else ""
+            out.append(f"QRIS {rupiah(pay.get('claimed_amount'))}{named} di kasir: {why}.")
+        return out
+    if kind == "shift_foreign":
+        other = d.get("shift_terminal_id")
+        code = terminals.get(int(other), f"#{other}") if other is not None else "lain"
+        return [f"Memakai shift milik terminal {code}; disimpan tanpa shift."]
+    if kind == "clock_skew":
+        claimed = _moment(d.get("claimed"), timezone)
+        if d.get("problem") == "future":
+            server = _moment(d.get("server_time"), timezone)
+            return [f"Jam kasir terlalu maju: transaksi bertanggal {claimed}, jam server {server}."]
+        since = _moment(d.get("store_since"), timezone)
+        return [f"Transaksi bertanggal {claimed}, sebelum toko mulai dipakai ({since})."]
+    if kind == "qris_orphan":
+        paid = _moment(d.get("paid_at"), timezone)
+        return [
+            f"QRIS {rupiah(d.get('amount'))} (order {d.get('order_id')}) lunas {paid}, "
+            "tetapi tidak ada penjualan tersinkron yang memakainya."
+        ]
+    return [f"{key}: {value}" for key, value in sorted(d.items())]
+
+
+@dataclass(frozen=True)
+class FlagRow:
+    """One flag as the exceptions page lists it."""
+
+    flag: FlagOut
+    kind_label: str
+    details: list[str]
+
+    @property
+    def open(self) -> bool:
+        """Nobody resolved it yet."""
+        return self.flag.resolved_at is None
+
+
+def flag_rows(
+    flags: Sequence[FlagOut], *, terminals: dict[int, str], timezone: str
+) -> list[FlagRow]:
+    """Lay out a page of flags."""
+    return [
+        FlagRow(
+            flag=f,
+            kind_label=flag_kind_label(f.kind),
+            details=flag_details(f, terminals=terminals, timezone=timezone),
+        )
+        for f in flags
+    ]

@@ -10,8 +10,9 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from shared.models import Role
 from sync_server.auth.models import User
@@ -20,6 +21,7 @@ from sync_server.core.database import Database, next_change_numbers
 from sync_server.core.security import hash_secret
 from sync_server.flags.models import Flag
 from sync_server.flags.service import flags_open_count
+from sync_server.payments import service as payments_service
 from sync_server.payments.models import PaymentOrder
 from sync_server.sync.models import Sale
 from tests.server.conftest import World
@@ -344,3 +346,63 @@ def test_cashiers_and_terminals_may_not_see_flags(
         assert client.get("/api/v1/flags", headers=headers).status_code == 403
         resolve = client.post("/api/v1/flags/1/resolve", json={"note": "x"}, headers=headers)
         assert resolve.status_code == 403
+
+
+def test_paid_qris_orders_no_sale_took_are_flagged_once_by_the_settle_job(
+    app: FastAPI, client: TestClient, db: Database, world: World
+) -> None:
+    (product,) = add_products(db, price=10_000)
+    now = datetime.now(UTC)
+    for order_id in ("ORD-LOST", "ORD-USED", "ORD-NAMED", "ORD-FRESH"):
+        _paid_order(db, world, amount=10_000, order_id=order_id)
+    with db.session() as s:
+        s.execute(update(PaymentOrder).values(paid_at=now - timedelta(hours=1)))
+        s.execute(
+            update(PaymentOrder)
+            .where(PaymentOrder.order_id == "ORD-FRESH")
+            .values(paid_at=now - timedelta(minutes=10))
+        )
+    _sell(client, world, _qris_sale(world, product, "ORD-USED"))  # verified: it took the order
+    # Named by a sale that could not verify it (another amount): that sale carries the
+    # qris_unverified flag, so the order is not an orphan.
+    named = _qris_sale(world, replace(product, price=9_000), "ORD-NAMED")
+    _sell(client, world, named)
+    kinds_before = _kinds(db)
+    tripay = app.state.tripay_client
+    assert payments_service.settle_expired_orders(db, tripay, now=now) == 0
+    orphans = [f for f in _flags(db) if f["kind"] == "qris_orphan"]
+    assert [f["details"]["order_id"] for f in orphans] == ["ORD-LOST"]
+    (orphan,) = orphans
+    assert orphan["details"]["amount"] == 10_000
+    assert (orphan["terminal_id"], orphan["sale_id"], orphan["cashier_id"]) == (
+        world.terminal_ids[0],
+        None,
+        None,
+    )
+    # Again, and later: the lost one is flagged once; the fresh one once its grace is over.
+    payments_service.settle_expired_orders(db, tripay, now=now)
+    assert payments_service.flag_orphan_orders(db, now=now + timedelta(minutes=25)) == 1
+    assert payments_service.flag_orphan_orders(db, now=now + timedelta(hours=2)) == 0
+    orphans = [f["details"]["order_id"] for f in _flags(db) if f["kind"] == "qris_orphan"]
+    assert sorted(orphans) == ["ORD-FRESH", "ORD-LOST"]
+    assert [k for k in _kinds(db) if k != "qris_orphan"] == kinds_before
+    listed = client.get(
+        "/api/v1/flags", params={"kind": "qris_orphan"}, headers=world.manager_headers()
+    ).json()
+    assert listed["total"] == 2
+
+
+def test_listed_flags_name_the_till_cashier_receipt_and_products(
+    client: TestClient, db: Database, world: World
+) -> None:
+    (product,) = add_products(db, price=3_500)
+    event = _sale(world, [(replace(product, price=1), 1)])
+    _sell(client, world, event)
+    (item,) = client.get("/api/v1/flags", headers=world.manager_headers()).json()["items"]
+    line_id = event["payload"]["lines"][0]["id"]
+    assert item["terminal_code"] == "T01"
+    assert item["receipt_number"] == event["payload"]["receipt_number"]
+    assert item["line_names"] == {line_id: product.name}
+    with db.session() as s:
+        cashier = s.get(User, world.cashier_ids[0])
+        assert cashier is not None and item["cashier_name"] == cashier.full_name

@@ -20,7 +20,11 @@ router = page_router()
 
 @router.get("/")
 def dashboard(
-    request: Request, ws: PageDep, db: ReportsDbDep, store_id: int | None = None
+    request: Request,
+    ws: PageDep,
+    db: ReportsDbDep,
+    store_id: int | None = None,
+    exclude_flagged: bool = False,
 ) -> HTMLResponse:
     """Today against yesterday, the last 7 days as a chart, and what needs attention."""
     sid = report_store_id(db, ws, store_id)
@@ -28,7 +32,7 @@ def dashboard(
         request,
         ws,
         "dashboard.html",
-        board=views.dashboard_view(db=db, store_id=sid),
+        board=views.dashboard_view(db=db, store_id=sid, exclude_flagged=exclude_flagged),
         stores=store_choices(db, ws),
         store_id=sid,
     )
@@ -45,6 +49,7 @@ def report(
     start: date | None = None,
     end: date | None = None,
     granularity: Granularity = "day",
+    exclude_flagged: bool = False,
 ) -> HTMLResponse:
     """One report over a period, as a chart and a table, with its CSV download."""
     sid = report_store_id(db, ws, store_id)
@@ -54,7 +59,13 @@ def report(
     if entry is None:
         raise NotFound("Laporan tidak dikenal.", code="unknown_report")
     view = views.report_view(
-        entry, db=db, store_id=sid, start=first, end=last, granularity=granularity
+        entry,
+        db=db,
+        store_id=sid,
+        start=first,
+        end=last,
+        granularity=granularity,
+        exclude_flagged=exclude_flagged,
     )
     return render(
         request,

@@ -1,0 +1,141 @@
+"""The exceptions page in headless Chromium: suspicious sales pushed through the real
+push path, the dashboard's count, filtering, resolving one flag; screenshots at
+desktop and phone widths go to ``artifacts/web/``."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from sync_server.auth.models import Terminal, User
+from sync_server.catalog.demo import STORE_CODE, seed_demo
+from sync_server.catalog.models import Product, TaxRate
+from sync_server.core.database import utcnow
+from sync_server.core.models import Store
+from sync_server.core.security import new_token, token_hash
+from sync_server.flags.models import Flag
+from sync_server.main import create_app
+from sync_server.migrate import upgrade
+from tests.e2e.conftest import LiveServer, free_port
+from tests.server.conftest import make_settings
+from tests.server.sync_helpers import CatalogProduct, push, sale_event, statuses
+from tests.web.test_browser import PHONE, _by, chrome, go, shot  # noqa: F401 - fixture
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def site() -> Iterator[LiveServer]:
+    """The demo store whose till pushed a few sales the server could not verify."""
+    folder = Path(tempfile.mkdtemp(prefix="kasir-web-flags-"))
+    url = f"sqlite:///{folder / 'kasir.sqlite3'}"
+    upgrade(url)
+    app = create_app(make_settings(url, log_level="WARNING"))
+    db = app.state.db
+    seed_demo(db)
+    device_token = new_token()
+    with db.session() as s:
+        store_id = s.scalars(select(Store.id).where(Store.code == STORE_CODE)).one()
+        cashier_id = s.scalars(select(User.id).where(User.username == "siti")).one()
+        s.add(
+            Terminal(
+                store_id=store_id,
+                code="T01",
+                name="Kasir depan",
+                token_hash=token_hash(device_token),
+                enrolled_at=utcnow(),
+                last_seen_at=utcnow(),
+            )
+        )
+        rows = s.execute(
+            select(Product, TaxRate)
+            .join(TaxRate, TaxRate.id == Product.tax_rate_id)
+            .where(TaxRate.rate_bp > 0)
+            .limit(3)
+        ).all()
+        products = [
+            CatalogProduct(p.id, p.sku, p.name, p.price, t.rate_bp, t.inclusive) for p, t in rows
+        ]
+    headers = {"Authorization": f"Bearer {device_token}", "X-Kasir-Protocol": "1"}
+    a, b, c = products
+    events = [
+        sale_event(terminal_code="T01", cashier_id=cashier_id, items=[(a, 2)]),
+        sale_event(
+            terminal_code="T01", cashier_id=cashier_id, items=[(replace(a, price=1_000), 3)]
+        ),
+        sale_event(
+            terminal_code="T01", cashier_id=cashier_id, items=[(replace(b, tax_rate_bp=0), 1)]
+        ),
+        sale_event(
+            terminal_code="T01",
+            cashier_id=cashier_id,
+            items=[(c, 1)],
+            order_discount=1_000,
+            voucher_code="NGAWUR",
+        ),
+        sale_event(terminal_code="T01", cashier_id=cashier_id, items=[(a, 1)], method="qris"),
+    ]
+    assert set(statuses(push(TestClient(app), headers, events))) == {"applied"}
+    with db.session() as s:
+        assert len(s.scalars(select(Flag)).all()) == 4
+    server = LiveServer(app, free_port())
+    server.start()
+    yield server
+    server.stop()
+    db.dispose()
+
+
+def test_resolve_a_flag_in_the_browser(site: LiveServer, chrome: object) -> None:  # noqa: F811
+    d = chrome
+    d.get(f"{site.base_url}/web/login")  # type: ignore[attr-defined]
+    d.find_element(_by("id"), "username").send_keys("manager")  # type: ignore[attr-defined]
+    d.find_element(_by("id"), "password").send_keys("manager123")  # type: ignore[attr-defined]
+    go(d, d.find_element(_by("css"), "button[type=submit]"))  # type: ignore[attr-defined]
+    count = d.find_element(_by("id"), "open-flags")  # type: ignore[attr-defined]
+    assert count.text == "Perlu perhatian: 4"
+    shot(d, "dashboard-flags")
+    go(d, count)
+    assert "/web/flags" in d.current_url  # type: ignore[attr-defined]
+    cards = d.find_elements(_by("css"), "article.flag")  # type: ignore[attr-defined]
+    assert len(cards) == 4
+    text = d.find_element(_by("css"), "main").text  # type: ignore[attr-defined]
+    for words in ("Harga tidak cocok", "PPN tidak cocok", "Voucher tidak dikenal", "QRIS"):
+        assert words in text, words
+    assert "seharusnya Rp" in text
+    shot(d, "flags")
+    shot(d, "flags-phone", PHONE)
+
+    # Filter to the price flag, then resolve it with a note.
+    from selenium.webdriver.support.ui import Select
+
+    Select(d.find_element(_by("id"), "f-kind")).select_by_value("price_mismatch")  # type: ignore[attr-defined]
+    go(d, d.find_element(_by("css"), "form.filters button[type=submit]"))  # type: ignore[attr-defined]
+    (card,) = d.find_elements(_by("css"), "article.flag")  # type: ignore[attr-defined]
+    flag_id = int(card.get_attribute("id").split("-")[1])
+    card.find_element(_by("css"), "input[name=note]").send_keys("Harga lama, sudah dicek")
+    go(d, card.find_element(_by("css"), "button[type=submit]"))
+    main = d.find_element(_by("css"), "main").text  # type: ignore[attr-defined]
+    assert f"Tanda #{flag_id} diselesaikan." in main
+    assert "kind=price_mismatch" in d.current_url  # type: ignore[attr-defined]
+    assert not d.find_elements(_by("css"), "article.flag")  # type: ignore[attr-defined]
+    go(d, d.find_element(_by("link"), "Sudah selesai"))  # type: ignore[attr-defined]
+    audit = d.find_element(_by("css"), f"#flag-{flag_id} .audit").text  # type: ignore[attr-defined]
+    assert "Diselesaikan oleh" in audit and "Harga lama, sudah dicek" in audit
+    shot(d, "flags-resolved")
+    shot(d, "flags-resolved-phone", PHONE)
+    with site.db.session() as s:
+        row = s.get(Flag, flag_id)
+        assert row is not None and row.resolution == "Harga lama, sudah dicek"
+    d.get(f"{site.base_url}/web/")  # type: ignore[attr-defined]
+    assert d.find_element(_by("id"), "open-flags").text == "Perlu perhatian: 3"  # type: ignore[attr-defined]
+    d.get(f"{site.base_url}/web/reports/sales?preset=7d")  # type: ignore[attr-defined]
+    assert d.find_element(_by("id"), "tax-note")  # type: ignore[attr-defined]
+    go(d, d.find_element(_by("id"), "exclude-flagged"))  # type: ignore[attr-defined]
+    assert "exclude_flagged=true" in d.current_url  # type: ignore[attr-defined]
+    shot(d, "report-sales-without-flagged")
