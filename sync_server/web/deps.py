@@ -103,10 +103,20 @@ async def _session_with_csrf(request: Request, db: DbDep, settings: SettingsDep)
     return ws
 
 
+async def _admin_post(request: Request, db: DbDep, settings: SettingsDep) -> WebSession:
+    ws = await _session_with_csrf(request, db, settings)
+    if not ws.is_admin:
+        # The chain catalog is the admin's (docs/authorization.md), on the API and here.
+        raise WebForbidden("Katalog (produk, harga, PPN) hanya bisa diubah oleh admin.")
+    return ws
+
+
 PageDep = Annotated[WebSession, Depends(_session)]
 """A page a manager or admin reads."""
 PostDep = Annotated[WebSession, Depends(_session_with_csrf)]
 """A form a manager or admin sends, with the session's CSRF token."""
+AdminPostDep = Annotated[WebSession, Depends(_admin_post)]
+"""A form that changes the chain catalog: admins only, with the session's CSRF token."""
 
 
 # ---------------------------------------------------------------- answers

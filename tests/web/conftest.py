@@ -93,6 +93,13 @@ def manager_web(client: TestClient, world: World) -> WebClient:  # noqa: F811
 
 
 @pytest.fixture
+def admin_web(client: TestClient, world: World) -> WebClient:  # noqa: F811
+    """The world's admin with a session cookie: the chain catalog is theirs to change."""
+    client.cookies.set("kasir_session", world.admin_token)
+    return WebClient(client, world.admin_token)
+
+
+@pytest.fixture
 def chromium_paths() -> tuple[str, str]:
     """The Debian chromium and chromedriver, or skip (fail on CI)."""
     from tests.conftest import missing

@@ -43,29 +43,29 @@ def _form(product: Product, **changes: object) -> dict[str, object]:
     return data
 
 
-def test_edit_product_persists_and_bad_input_is_shown(manager_web: WebClient, db: Database) -> None:
+def test_edit_product_persists_and_bad_input_is_shown(admin_web: WebClient, db: Database) -> None:
     (p, q) = add_products(db, 2)
-    resp = manager_web.post(
+    resp = admin_web.post(
         f"/web/products/{p.id}", _form(_product(db, p.id), name="Kopi Kapal Api", price="12.500")
     )
     assert resp.status_code == 303
     saved = _product(db, p.id)
     assert (saved.name, saved.price) == ("Kopi Kapal Api", 12_500)
-    page = manager_web.http.get(f"/web/products/{p.id}")
+    page = admin_web.http.get(f"/web/products/{p.id}")
     assert (
         'value="Kopi Kapal Api"' in page.text
-        and "disimpan" in manager_web.http.get(resp.headers["location"]).text
+        and "disimpan" in admin_web.http.get(resp.headers["location"]).text
     )
 
-    resp = manager_web.post(f"/web/products/{p.id}", _form(saved, price="dua ribu"))
+    resp = admin_web.post(f"/web/products/{p.id}", _form(saved, price="dua ribu"))
     assert resp.status_code == 422 and "price" in resp.text
-    resp = manager_web.post(f"/web/products/{p.id}", _form(saved, sku=q.sku))
+    resp = admin_web.post(f"/web/products/{p.id}", _form(saved, sku=q.sku))
     assert resp.status_code == 422 and q.sku in resp.text
     assert _product(db, p.id).price == 12_500
 
 
-def test_create_search_and_deactivate_a_product(manager_web: WebClient, db: Database) -> None:
-    resp = manager_web.post(
+def test_create_search_and_deactivate_a_product(admin_web: WebClient, db: Database) -> None:
+    resp = admin_web.post(
         "/web/products",
         {
             "sku": "KOP-001",
@@ -79,31 +79,31 @@ def test_create_search_and_deactivate_a_product(manager_web: WebClient, db: Data
     )
     assert resp.status_code == 303, resp.text
     product_id = int(resp.headers["location"].split("?")[0].rsplit("/", 1)[1])
-    listing = manager_web.http.get("/web/products?q=Tubruk")
+    listing = admin_web.http.get("/web/products?q=Tubruk")
     assert "Kopi Tubruk 200g" in listing.text and "Rp 18.000" in listing.text
-    assert manager_web.post(f"/web/products/{product_id}/deactivate").status_code == 303
+    assert admin_web.post(f"/web/products/{product_id}/deactivate").status_code == 303
     assert _product(db, product_id).active is False
-    assert "Kopi Tubruk" not in manager_web.http.get("/web/products?q=Tubruk").text
-    assert "Kopi Tubruk" in manager_web.http.get("/web/products?q=Tubruk&show=inactive").text
+    assert "Kopi Tubruk" not in admin_web.http.get("/web/products?q=Tubruk").text
+    assert "Kopi Tubruk" in admin_web.http.get("/web/products?q=Tubruk&show=inactive").text
 
 
 def test_csv_import_lists_bad_lines_and_export_round_trips(
-    manager_web: WebClient, db: Database
+    admin_web: WebClient, db: Database
 ) -> None:
     csv_text = "sku,name,price,unit\nAIR-001,Air Mineral 600ml,4000,pcs\nAIR-002,,abc,pcs\n"
-    resp = manager_web.post(
+    resp = admin_web.post(
         "/web/products/import", files={"file": ("produk.csv", csv_text.encode(), "text/csv")}
     )
     assert resp.status_code == 200, resp.text
     assert "1 dibuat" in resp.text
     assert re.search(r'<tr class="line-error"><td class="num">3</td>', resp.text)
-    exported = manager_web.http.get("/web/products/export.csv")
+    exported = admin_web.http.get("/web/products/export.csv")
     assert exported.headers["content-type"].startswith("text/csv")
     assert "AIR-001" in exported.text and "AIR-002" not in exported.text
 
 
-def test_label_sheet_is_a_pdf(manager_web: WebClient) -> None:
-    made = manager_web.post(
+def test_label_sheet_is_a_pdf(admin_web: WebClient) -> None:
+    made = admin_web.post(
         "/web/products",
         {
             "sku": "LBL-1",
@@ -114,7 +114,7 @@ def test_label_sheet_is_a_pdf(manager_web: WebClient) -> None:
         },
     )
     product_id = made.headers["location"].split("?")[0].rsplit("/", 1)[1]
-    resp = manager_web.http.get(f"/web/products/labels.pdf?ids={product_id}&copies=3")
+    resp = admin_web.http.get(f"/web/products/labels.pdf?ids={product_id}&copies=3")
     assert resp.status_code == 200
     assert resp.headers["content-type"] == "application/pdf"
     assert resp.content.startswith(b"%PDF")
@@ -284,3 +284,21 @@ def test_chart_geometry_scales_to_the_largest_value() -> None:
     assert heights[0] == 2 * heights[1] and heights[2] == 0
     assert all(pt.y + pt.height == chart.baseline for pt in chart.points)
     assert web_charts.bar_chart([]).empty
+
+
+def test_a_manager_cannot_change_the_chain_catalog_from_the_pages(
+    manager_web: WebClient, db: Database
+) -> None:
+    (p,) = add_products(db, 1)
+    before = _product(db, p.id)
+    edit = manager_web.post(f"/web/products/{p.id}", _form(before, price="1"))
+    create = manager_web.post("/web/products", {"sku": "X-1", "name": "X", "price": "1"})
+    gone = manager_web.post(f"/web/products/{p.id}/deactivate")
+    imported = manager_web.post(
+        "/web/products/import", files={"file": ("p.csv", b"sku,name,price\nY-1,Y,1\n", "text/csv")}
+    )
+    assert [r.status_code for r in (edit, create, gone, imported)] == [403] * 4
+    assert "hanya bisa diubah oleh admin" in edit.text
+    after = _product(db, p.id)
+    assert (after.price, after.active) == (before.price, before.active)
+    assert manager_web.http.get("/web/products?q=X").status_code == 200  # reading is fine

@@ -18,7 +18,7 @@ from sync_server.core.database import Database, DbDep
 from sync_server.core.errors import AppError
 from sync_server.web import forms, views
 from sync_server.web.access import WebSession
-from sync_server.web.deps import PageDep, PostDep, back, page_router, render, run
+from sync_server.web.deps import AdminPostDep, PageDep, back, page_router, render, run
 
 router = page_router()
 
@@ -117,7 +117,7 @@ async def _save_product(
 
 
 @router.post("/products")
-async def create_product(request: Request, ws: PostDep, db: DbDep) -> Response:
+async def create_product(request: Request, ws: AdminPostDep, db: DbDep) -> Response:
     """Create a product from the form."""
     return await _save_product(request, ws, db, None)
 
@@ -130,7 +130,7 @@ def import_form(request: Request, ws: PageDep) -> HTMLResponse:
 
 @router.post("/products/import")
 async def import_products(
-    request: Request, ws: PostDep, db: DbDep, file: Annotated[UploadFile, File()]
+    request: Request, ws: AdminPostDep, db: DbDep, file: Annotated[UploadFile, File()]
 ) -> HTMLResponse:
     """Upsert products from a CSV; each bad line is listed with its errors."""
     raw = await file.read()
@@ -194,13 +194,13 @@ def edit_product_form(request: Request, product_id: int, ws: PageDep, db: DbDep)
 
 
 @router.post("/products/{product_id}")
-async def edit_product(request: Request, product_id: int, ws: PostDep, db: DbDep) -> Response:
+async def edit_product(request: Request, product_id: int, ws: AdminPostDep, db: DbDep) -> Response:
     """Save the product form (tills get the change on their next pull)."""
     return await _save_product(request, ws, db, product_id)
 
 
 @router.post("/products/{product_id}/deactivate")
-def deactivate_product(product_id: int, ws: PostDep, db: DbDep) -> Response:
+def deactivate_product(product_id: int, ws: AdminPostDep, db: DbDep) -> Response:
     """Take a product off sale (it stays for old sales)."""
     out = run(db, catalog_service.deactivate_product, product_id=product_id)
     return back("/web/products", f"Produk {out.sku} dinonaktifkan.")
