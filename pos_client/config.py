@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+ScannerSuffix = Literal["enter", "tab"]
+
 
 def _default_data_dir() -> Path:
     return Path.home() / ".kasir"
+
+
+def _default_scanner_suffixes() -> list[ScannerSuffix]:
+    return ["enter", "tab"]
 
 
 class ClientSettings(BaseSettings):
@@ -31,10 +38,23 @@ class ClientSettings(BaseSettings):
     """First lockout after ``pin_max_failures`` wrong PINs; each later lockout doubles."""
     pin_lockout_max_seconds: int = Field(default=24 * 3600, ge=1)
     require_open_shift: bool = True
+    blind_count: bool = False
+    """Close shifts blind: the cashier counts the drawer before seeing the expected cash."""
     push_batch_size: int = Field(default=200, ge=1, le=500)
     pull_page_size: int = Field(default=5000, ge=1, le=5000)
     sync_interval_seconds: float = Field(default=5.0, gt=0)
     http_timeout_seconds: float = Field(default=15.0, gt=0)
+    scanner_suffixes: list[ScannerSuffix] = Field(
+        default_factory=_default_scanner_suffixes, min_length=1
+    )
+    """Keys the USB scanner sends after a code (``KASIR_CLIENT_SCANNER_SUFFIXES='["enter"]'``)."""
+    scanner_prefix: str = Field(default="", max_length=1)
+    """A character the scanner sends before each code (empty: none); taken off the code."""
+    scanner_max_gap_ms: int = Field(default=50, ge=5, le=500)
+    """Keys closer together than this are the scanner's; slower ones are a person typing.
+    Scanners send a key every 8–15 ms; the window reads keys once a frame (~17 ms)."""
+    scanner_min_length: int = Field(default=6, ge=1)
+    """A fast burst shorter than this is fast typing, not a scan."""
 
     @property
     def database_path(self) -> Path:

@@ -2,11 +2,44 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Literal
 from uuid import UUID
 
+from pos_client.domain.errors import ShiftError
 from shared.models import PaymentMethod
+
+
+@dataclass(frozen=True, slots=True)
+class Denomination:
+    """One kind of rupiah note or coin in the drawer (Rp 1.000 exists as both)."""
+
+    value: int
+    kind: Literal["note", "coin"]
+
+    @property
+    def key(self) -> str:
+        """A stable name: ``note-100000``, ``coin-500``."""
+        return f"{self.kind}-{self.value}"
+
+
+DENOMINATIONS: tuple[Denomination, ...] = (
+    *(Denomination(v, "note") for v in (100_000, 50_000, 20_000, 10_000, 5_000, 2_000, 1_000)),
+    *(Denomination(v, "coin") for v in (1_000, 500, 200, 100)),
+)
+"""The notes and coins a cashier counts at close, largest first."""
+
+
+def counted_from_denominations(counts: Mapping[Denomination, int]) -> int:
+    """The cash counted: each denomination's value times how many were counted."""
+    total = 0
+    for denomination, count in counts.items():
+        if count < 0:
+            raise ShiftError("denomination_count_negative")
+        total += denomination.value * count
+    return total
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +103,9 @@ class ShiftReport:
 
     @property
     def net_sales(self) -> int:
-        """Sales minus refunds and voids."""
+        """ "Penjualan bersih": sales minus refunds minus voids, the one meaning the till
+        and the back office share (the server's ``net_after_refunds``: its ``net`` already
+        leaves voided sales out, then refunds come off)."""
         return self.figures.sales_total - self.figures.refunds_total - self.figures.voids_total
 
     @property

@@ -3,6 +3,11 @@
 The bytes come from python-escpos's ``Dummy`` printer with a printer profile, so
 alignment and QR support follow the real model. Transports only move bytes; every
 failure of theirs is a :class:`PrinterError` with a sentence a cashier can act on.
+
+The cash drawer hangs off the receipt printer: its kick is the ESC/POS pulse
+``ESC p m t1 t2`` (python-escpos ``cashdraw``), sent at the top of the original
+receipt of a sale that took cash, or alone when a supervisor opens the drawer.
+Slips (the Z report, a test page) are label/amount rows laid out like the receipt.
 """
 
 from __future__ import annotations
@@ -10,15 +15,22 @@ from __future__ import annotations
 import errno
 import os
 import socket
+import termios
+import tty
+from collections.abc import Sequence
+from datetime import datetime
 from typing import Protocol
 
 from escpos.printer import Dummy
 
-from shared.receipt_text import ReceiptData, receipt_lines
+from shared.receipt_text import Line, ReceiptData, receipt_lines, two_columns
 
 DEFAULT_PROFILE = "TM-T88V"
 ESC_INIT = b"\x1b@"
 """ESC @: reset the printer to its defaults."""
+DRAWER_PIN = 2
+"""Most drawers are wired to pin 2 of the printer's drawer port."""
+CASH = "cash"
 
 
 class PrinterError(Exception):
@@ -37,11 +49,34 @@ def escpos_bytes(
 
     The QR code carries the receipt number so a refund can start from a scan. It is
     the printer's native QR command when the profile supports it, a raster image
-    otherwise.
+    otherwise. The original receipt of a sale that took cash opens the drawer first;
+    a reprint or a QRIS-only sale never does.
     """
+    return lines_bytes(
+        receipt_lines(receipt, width=width, reprint=reprint),
+        qr_text=receipt.receipt_number,
+        profile=profile,
+        qr_size=qr_size,
+        drawer_pin=DRAWER_PIN if not reprint and opens_drawer(receipt) else None,
+    )
+
+
+def lines_bytes(
+    lines: Sequence[Line],
+    *,
+    qr_text: str | None = None,
+    profile: str = DEFAULT_PROFILE,
+    qr_size: int = 6,
+    drawer_pin: int | None = None,
+) -> bytes:
+    """Laid-out lines (a receipt, a refund slip) as ESC/POS, then a QR of ``qr_text`` and
+    that text under it when given, then a cut. With ``drawer_pin`` the drawer is kicked
+    right after the init, so it opens while the paper prints."""
     printer = Dummy(profile=profile)
     printer.hw("INIT")
-    for line in receipt_lines(receipt, width=width, reprint=reprint):
+    if drawer_pin is not None:
+        printer.cashdraw(drawer_pin)
+    for line in lines:
         printer.set(
             align=line.align,
             bold=line.bold,
@@ -52,12 +87,52 @@ def escpos_bytes(
         text = line.text.strip() if line.align == "center" else line.text
         printer.text(text + "\n")
     printer.set(align="center", bold=False, normal_textsize=True)
-    native = bool(printer.profile.supports("qrCode"))
-    printer.qr(receipt.receipt_number, size=qr_size, native=native, center=not native)
-    printer.text(receipt.receipt_number + "\n")
+    if qr_text:
+        native = bool(printer.profile.supports("qrCode"))
+        printer.qr(qr_text, size=qr_size, native=native, center=not native)
+        printer.text(qr_text + "\n")
     printer.set(align="left")
     printer.cut()
     return bytes(printer.output)
+
+
+def opens_drawer(receipt: ReceiptData) -> bool:
+    """True when the sale took cash, so the drawer must open for the change."""
+    return any(p.method == CASH and p.amount > 0 for p in receipt.payments)
+
+
+def drawer_bytes(*, pin: int = DRAWER_PIN, profile: str = DEFAULT_PROFILE) -> bytes:
+    """Init and the drawer pulse alone: opening the drawer with no sale."""
+    printer = Dummy(profile=profile)
+    printer.hw("INIT")
+    printer.cashdraw(pin)
+    return bytes(printer.output)
+
+
+def slip_lines(
+    title: str,
+    rows: Sequence[tuple[str, str]],
+    *,
+    width: int = 48,
+    heading: Sequence[str] = (),
+    footer: Sequence[str] = (),
+) -> list[Line]:
+    """A slip (Z report, test page) as lines: a big centred title, heading lines, a rule,
+    label/value rows with the value at the right edge, a rule and footer lines."""
+    lines = [Line(title, align="center", bold=True, big=True)]
+    lines += [Line(text, align="center") for text in heading]
+    lines.append(Line("-" * width))
+    for label, value in rows:
+        lines += [Line(text) for text in two_columns(label, value, width)]
+    lines.append(Line("-" * width))
+    lines += [Line(text, align="center") for text in footer]
+    return lines
+
+
+def check_page_heading(width: int, printed_at: datetime) -> list[str]:
+    """What a test page shows under its title: the time it printed and a ruler as wide
+    as the paper, so a wrong width setting shows at a glance."""
+    return [f"{printed_at:%d/%m/%Y %H:%M}", ("1234567890" * 5)[:width]]
 
 
 class PrinterTransport(Protocol):
@@ -108,25 +183,97 @@ class DevicePrinter:
     def send(self, data: bytes) -> None:
         """Write all of ``data`` to the device. Failures are :class:`PrinterError`."""
         try:
-            fd = os.open(self.path, os.O_WRONLY)
+            fd = os.open(self.path, os.O_WRONLY | os.O_NOCTTY)
             try:
-                view = memoryview(data)
-                while view:
-                    written = os.write(fd, view)
-                    view = view[written:]
+                if os.isatty(fd):  # a serial/Bluetooth port typed into the device field
+                    _setup_serial(fd, 9600)
+                _write_all(fd, data)
             finally:
                 os.close(fd)
         except OSError as exc:
-            raise PrinterError(self._explain(exc)) from exc
+            raise PrinterError(_explain_device(self.path, exc)) from exc
         except Exception as exc:
             raise PrinterError(f"Cannot print to {self.path}: {exc}") from exc
 
-    def _explain(self, exc: OSError) -> str:
-        if exc.errno in (errno.ENOENT, errno.ENODEV, errno.ENXIO):
-            return f"No printer at {self.path}; is it plugged in and switched on?"
-        if exc.errno in (errno.EACCES, errno.EPERM):
-            return f"No permission to write to {self.path} (add this user to the lp group)"
-        return f"Cannot print to {self.path}: {exc.strerror or exc}"
+
+_BAUDS = {
+    1200: termios.B1200,
+    2400: termios.B2400,
+    4800: termios.B4800,
+    9600: termios.B9600,
+    19200: termios.B19200,
+    38400: termios.B38400,
+    57600: termios.B57600,
+    115200: termios.B115200,
+}
+SERIAL_BAUDRATES = tuple(_BAUDS)
+
+
+def _setup_serial(fd: int, baudrate: int) -> None:
+    """Raw 8N1 at ``baudrate``: no echo, no newline translation, bytes as they are."""
+    tty.setraw(fd)
+    attrs = termios.tcgetattr(fd)
+    attrs[4] = attrs[5] = _BAUDS[baudrate]  # ispeed, ospeed
+    attrs[2] = (attrs[2] & ~(termios.PARENB | termios.CSTOPB | termios.CSIZE)) | termios.CS8
+    attrs[2] |= termios.CLOCAL | termios.CREAD
+    termios.tcsetattr(fd, termios.TCSANOW, attrs)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        written = os.write(fd, view)
+        view = view[written:]
+
+
+class SerialPrinter:
+    """A serial or Bluetooth receipt printer: ``/dev/ttyUSB0``, ``/dev/ttyS0``, or a
+    paired Bluetooth printer bound to ``/dev/rfcomm0`` (``rfcomm bind``).
+
+    The port is set to raw 8N1 at ``baudrate`` (9600 is the usual factory setting;
+    Bluetooth ignores it). Like :class:`DevicePrinter`, writes may block while the
+    printer is busy, so call :meth:`send` from a worker thread.
+    """
+
+    def __init__(self, path: str = "/dev/ttyUSB0", baudrate: int = 9600) -> None:
+        """Print to the serial device ``path`` at ``baudrate`` bits per second."""
+        if baudrate not in _BAUDS:
+            rates = ", ".join(str(b) for b in SERIAL_BAUDRATES)
+            raise PrinterError(f"Baud rate {baudrate} is not one of {rates}")
+        self.path = path
+        self.baudrate = baudrate
+
+    def send(self, data: bytes) -> None:
+        """Open the port, set it up, write all of ``data``, wait until it left, close."""
+        try:
+            fd = os.open(self.path, os.O_WRONLY | os.O_NOCTTY)
+            try:
+                if not os.isatty(fd):
+                    raise PrinterError(f"{self.path} is not a serial port")
+                _setup_serial(fd, self.baudrate)
+                _write_all(fd, data)
+                termios.tcdrain(fd)
+            finally:
+                os.close(fd)
+        except PrinterError:
+            raise
+        except OSError as exc:
+            raise PrinterError(_explain_device(self.path, exc)) from exc
+        except Exception as exc:  # termios errors and the like are still print failures
+            raise PrinterError(f"Cannot print to {self.path}: {exc}") from exc
+
+
+def _explain_device(path: str, exc: OSError) -> str:
+    if exc.errno in (errno.ENOENT, errno.ENODEV, errno.ENXIO):
+        return f"No printer at {path}; is it plugged in (or paired) and switched on?"
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return f"No permission to write to {path} (add this user to the lp or dialout group)"
+    return f"Cannot print to {path}: {exc.strerror or exc}"
+
+
+def open_drawer(transport: PrinterTransport, *, pin: int = DRAWER_PIN) -> None:
+    """Kick the cash drawer through the receipt printer; failures are :class:`PrinterError`."""
+    transport.send(drawer_bytes(pin=pin))
 
 
 def print_receipt(
@@ -142,4 +289,20 @@ def print_receipt(
         data = escpos_bytes(receipt, width=width, profile=profile, reprint=reprint)
     except Exception as exc:  # an unknown profile or a rendering bug is still a print failure
         raise PrinterError(f"Cannot prepare the receipt for printing: {exc}") from exc
+    transport.send(data)
+
+
+def print_lines(
+    transport: PrinterTransport,
+    lines: Sequence[Line],
+    *,
+    qr_text: str | None = None,
+    profile: str = DEFAULT_PROFILE,
+) -> None:
+    """Send laid-out lines (a refund slip) to the printer; any failure is a
+    :class:`PrinterError`."""
+    try:
+        data = lines_bytes(lines, qr_text=qr_text, profile=profile)
+    except Exception as exc:  # as print_receipt: a rendering problem is a print failure
+        raise PrinterError(f"Cannot prepare the slip for printing: {exc}") from exc
     transport.send(data)

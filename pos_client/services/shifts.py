@@ -1,16 +1,28 @@
-"""Shifts: open with a float, cash in and out, X report any time, Z report at close."""
+"""Shifts: open with a float, cash in and out, X report any time, Z report at close,
+and opening the cash drawer with no sale (a supervisor's PIN, written to the log)."""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Mapping
 from uuid import UUID
 
+from pos_client.domain.catalog import User
 from pos_client.domain.errors import ShiftError
-from pos_client.domain.shifts import ShiftReport, build_report, expected_cash
+from pos_client.domain.shifts import (
+    Denomination,
+    ShiftReport,
+    build_report,
+    counted_from_denominations,
+    expected_cash,
+)
 from pos_client.services.auth import AuthService
 from pos_client.services.clock import Clock, utc_now
 from pos_client.store import LocalStore, ShiftRow
 from shared.ids import new_id
-from shared.models import CashMoveIn, ShiftCloseIn, ShiftOpenIn
+from shared.models import CashMoveIn, Role, ShiftCloseIn, ShiftOpenIn
+
+drawer_log = logging.getLogger("kasir.drawer")
 
 
 class ShiftService:
@@ -99,6 +111,30 @@ class ShiftService:
             )
         )
         return self.z_report(shift.id)
+
+    def close_counted(self, counts: Mapping[Denomination, int]) -> ShiftReport:
+        """Close with the drawer counted note by note and coin by coin."""
+        return self.close(counted_from_denominations(counts))
+
+    def authorize_drawer(self, approver_id: int, pin: str) -> User:
+        """A supervisor (or higher) lets the drawer open with no sale; returns who.
+
+        The wire has no "no sale" event yet, so the opening is written to the
+        ``kasir.drawer`` log with the cashier, the approver and the shift.
+        """
+        cashier = self.auth.require_user()
+        approver = self.auth.authorize(approver_id, pin, Role.SUPERVISOR)
+        shift = self.store.open_shift_row()
+        drawer_log.info(
+            "drawer opened with no sale at %s: cashier %s (%d), approved by %s (%d), shift %s",
+            self.now().isoformat(),
+            cashier.full_name,
+            cashier.id,
+            approver.full_name,
+            approver.id,
+            shift.id if shift else "none",
+        )
+        return approver
 
     def z_report(self, shift_id: UUID) -> ShiftReport:
         """The Z report of a closed shift (to reprint it)."""

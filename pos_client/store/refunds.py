@@ -8,6 +8,8 @@ can never return more than was sold.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from uuid import UUID
 
 from pos_client.domain.errors import RefundError
@@ -16,6 +18,41 @@ from pos_client.store.base import StoreBase, to_db_time
 from shared.ids import new_id
 from shared.models import EventType, RefundIn, StockMoveKind, VoidIn
 from shared.pricing import refund_amount
+
+
+@dataclass(frozen=True, slots=True)
+class RefundedLine:
+    """Units of one sale line that a refund gave back."""
+
+    name: str
+    quantity: int
+    amount: int
+
+
+@dataclass(frozen=True, slots=True)
+class RefundRecord:
+    """A refund as the till recorded it (for the sale's history and the refund slip)."""
+
+    id: UUID
+    sale_id: UUID
+    created_at: datetime
+    cashier_id: int
+    approved_by: int
+    reason: str
+    method: str
+    total: int
+    lines: tuple[RefundedLine, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class VoidRecord:
+    """A void as the till recorded it."""
+
+    sale_id: UUID
+    created_at: datetime
+    cashier_id: int
+    approved_by: int
+    reason: str
 
 
 class RefundsMixin(StoreBase):
@@ -33,6 +70,64 @@ class RefundsMixin(StoreBase):
             SoldLine(id=UUID(r[0]), quantity=r[1], total=r[2], refunded=r[3], name=r[4])
             for r in rows
         ]
+
+    def refunds_of_sale(self, sale_id: UUID) -> list[RefundRecord]:
+        """Every refund of a sale, oldest first, with the lines each gave back."""
+        return self._refund_records(sale_id=str(sale_id))
+
+    def refund_record(self, refund_id: UUID) -> RefundRecord | None:
+        """One refund by id, or None."""
+        found = self._refund_records(refund_id=str(refund_id))
+        return found[0] if found else None
+
+    def _refund_records(
+        self, *, sale_id: str | None = None, refund_id: str | None = None
+    ) -> list[RefundRecord]:
+        rows = self._all(
+            "SELECT r.id, r.sale_id, r.created_at, r.cashier_id, r.approved_by, r.reason, "
+            "r.method, r.total FROM refunds r "
+            "WHERE (:sale IS NULL OR r.sale_id = :sale) AND (:refund IS NULL OR r.id = :refund) "
+            "ORDER BY r.created_at, r.id",
+            {"sale": sale_id, "refund": refund_id},
+        )
+        records = []
+        for r in rows:
+            lines = self.conn.execute(
+                "SELECT l.name, rl.quantity, rl.amount FROM refund_lines rl "
+                "JOIN sale_lines l ON l.id = rl.sale_line_id WHERE rl.refund_id = ? "
+                "ORDER BY l.line_no",
+                (r["id"],),
+            ).fetchall()
+            records.append(
+                RefundRecord(
+                    id=UUID(r["id"]),
+                    sale_id=UUID(r["sale_id"]),
+                    created_at=datetime.fromisoformat(r["created_at"]),
+                    cashier_id=r["cashier_id"],
+                    approved_by=r["approved_by"],
+                    reason=r["reason"],
+                    method=r["method"],
+                    total=r["total"],
+                    lines=tuple(RefundedLine(name=n, quantity=q, amount=a) for n, q, a in lines),
+                )
+            )
+        return records
+
+    def void_of_sale(self, sale_id: UUID) -> VoidRecord | None:
+        """The void of a sale, or None when it was not voided."""
+        row = self._one(
+            "SELECT created_at, cashier_id, approved_by, reason FROM voids WHERE sale_id = ?",
+            (str(sale_id),),
+        )
+        if row is None:
+            return None
+        return VoidRecord(
+            sale_id=sale_id,
+            created_at=datetime.fromisoformat(row["created_at"]),
+            cashier_id=row["cashier_id"],
+            approved_by=row["approved_by"],
+            reason=row["reason"],
+        )
 
     def record_refund(self, refund: RefundIn) -> None:
         """Write a refund, its lines, stock moves back in and its outbox row (one transaction).

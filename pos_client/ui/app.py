@@ -1,11 +1,16 @@
 """The Kivy app: wires the screens, the status bar, the sync worker, scanners and language.
 
-Scanning: a USB keyboard-wedge scanner "types" very fast and ends with Enter. The app
-catches every typed character at the window before any field sees it and feeds
-:class:`~pos_client.scanner.wedge.WedgeBuffer`; a burst ending in Enter is a scan and
-goes to the current screen's ``on_scan`` (the sale screen rings it up), so a scan never
-lands in a field. Characters that turn out to be typing are handed to the focused field
-a few milliseconds later (``WedgeBuffer.poll``). Camera codes come from a
+Scanning: a USB keyboard-wedge scanner "types" very fast and ends with Enter (or Tab).
+The app reads every KEY-DOWN at the window before any field sees it and feeds
+:class:`~pos_client.scanner.wedge.WedgeBuffer`. Key-downs, not text-input events: SDL
+sends text input only while a field has started it (after a field loses focus it
+stops), key-downs always come, so scans work on every screen, focused field or not. A
+fast burst ending in a suffix is a scan and goes to the current screen's ``on_scan``
+(the sale screen rings it up), so a scan never lands in a field. Characters that turn
+out to be typing are handed to the focused field (or, with none, to a screen that takes
+keys, like the PIN keypad) a few milliseconds later (``WedgeBuffer.poll``); the text
+input SDL sends for a key is swallowed, only used to correct the character for the real
+keyboard layout. Camera codes come from a
 :class:`~pos_client.scanner.camera.CameraScanner` worker through ``Clock.schedule_once``.
 """
 
@@ -39,6 +44,7 @@ from pos_client.scanner.camera import (
     CameraUnavailable,
     open_source,
 )
+from pos_client.scanner.keys import MODIFIER_KEYS, key_char, terminator
 from pos_client.scanner.wedge import WedgeBuffer
 from pos_client.services.checkout import CheckoutResult
 from pos_client.services.clock import Clock as NowClock
@@ -49,6 +55,7 @@ from pos_client.ui import i18n
 from pos_client.ui.glue import stuck_sentence
 from pos_client.ui.i18n import tr
 from pos_client.ui.screens.firstrun import FirstRunScreen
+from pos_client.ui.screens.history import HistoryScreen
 from pos_client.ui.screens.login import LoginScreen
 from pos_client.ui.screens.payment import PaymentScreen
 from pos_client.ui.screens.receipt import ReceiptScreen
@@ -66,8 +73,6 @@ from shared.timezones import store_zone
 
 log = logging.getLogger("kasir.ui")
 
-ENTER_KEYCODES = {13: "enter", 271: "numpadenter"}
-BACKSPACE = 8
 
 # Screens where a scan means something; elsewhere it is dropped with a note.
 SCAN_SCREENS = {"sale", "refund", "stock"}
@@ -97,7 +102,14 @@ class KasirApp(App):
         self.till = Till.open(settings, qris=qris, transport=transport, now=now, hasher=hasher)
         self.start_sync = start_sync
         self.sync: SyncWorker | None = None
-        self.wedge = WedgeBuffer(time.monotonic)
+        self.wedge = WedgeBuffer(
+            time.monotonic,
+            max_gap=settings.scanner_max_gap_ms / 1000,
+            min_length=settings.scanner_min_length,
+            suffixes=settings.scanner_suffixes,
+            prefix=settings.scanner_prefix,
+        )
+        self._key_text: str | None = None  # the character the last key-down typed
         self.camera: CameraScanner | None = None
         self.beeper = Beeper()
         self.scans: list[str] = []
@@ -135,6 +147,7 @@ class KasirApp(App):
             PaymentScreen(name="payment"),
             ReceiptScreen(name="receipt"),
             RefundScreen(name="refund"),
+            HistoryScreen(name="history"),
             ShiftScreen(name="shift"),
             StockScreen(name="stock"),
             SettingsScreen(name="settings"),
@@ -236,9 +249,10 @@ class KasirApp(App):
     def _focused_field(self) -> TextInput | None:
         if self.manager is None:
             return None
-        for widget in Window.children[0].walk() if Window.children else []:
-            if isinstance(widget, TextInput) and widget.focus:
-                return widget
+        for root in Window.children:  # a popup first, then the screens
+            for widget in root.walk():
+                if isinstance(widget, TextInput) and widget.focus:
+                    return widget
         return None
 
     def _deliver_typed(self, typed: str) -> None:
@@ -246,27 +260,48 @@ class KasirApp(App):
             return
         field = self._focused_field()
         if field is not None:
-            field.insert_text(typed)
+            if not field.readonly:
+                field.insert_text(typed)
+        elif self.manager is not None:
+            # No field: a screen that takes keys (the PIN keypad) gets them.
+            self.screen(self.current).on_keys(typed)
 
     def _on_textinput(self, _window: Any, text: str) -> bool:
-        for char in text:
-            if len(char) == 1 and char.isprintable():
-                self.wedge.feed(char)
-        return True  # held back: typing reaches the field via _poll_wedge
+        if self._key_text is not None:
+            # The text of the key just read at key-down: the wedge has it already;
+            # the window knows the layout, so its character wins.
+            if text != self._key_text:
+                self.wedge.amend_last(text)
+            self._key_text = None
+            return True
+        # Text no key-down explains (an input method, a dead key): the field's, after
+        # whatever was held before it.
+        self._deliver_typed(self.wedge.flush())
+        return False
 
     def _on_key_down(
         self, _window: Any, key: int, _scancode: int, _codepoint: str | None, modifiers: list[str]
     ) -> bool:
-        if key in ENTER_KEYCODES:
-            code = self.wedge.feed(ENTER_KEYCODES[key])
+        self._key_text = None
+        end = terminator(key)
+        if end is not None and self.wedge.ends_scan(end):
+            code = self.wedge.feed(end)
             if code is not None:
                 self.handle_scan(code)
                 return True
             self._deliver_typed(self.wedge.take_typed())
-            return False  # the field's own Enter (on_text_validate)
-        if key == BACKSPACE or (modifiers and ("ctrl" in modifiers or "meta" in modifiers)):
-            # Edits apply after the characters typed before them.
-            self._deliver_typed(self.wedge.poll() + self.wedge.take_typed())
+            if end == "enter" and self._focused_field() is None and self.manager is not None:
+                self.screen(self.current).on_keys("\n")
+            return False  # the field's own Enter (on_text_validate) or Tab
+        char = key_char(key, modifiers)
+        if char is not None:
+            self.wedge.feed(char)
+            self._key_text = char
+            return True  # held back: typing reaches the field via _poll_wedge
+        if key in MODIFIER_KEYS:
+            return False  # Shift for a capital does not end a scan
+        # Backspace, arrows, shortcuts: they apply after the characters typed before them.
+        self._deliver_typed(self.wedge.flush())
         return False
 
     def _poll_wedge(self, _dt: float) -> None:

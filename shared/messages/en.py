@@ -57,6 +57,9 @@ MESSAGES: dict[str, str] = {
     "shift_required_to_refund": "Open a shift before giving money back.",
     "sale_not_on_till": "That sale is not on this till.",
     "sale_voided": "That sale was voided; there is nothing to refund.",
+    "refund_reason_required": "Choose or type a reason for the refund first.",
+    "refund_outside_needs_qris": "Only a sale paid by QRIS can be refunded outside the till.",
+    "refund_not_found": "That refund is not on this till.",
     # -- prices (shared/pricing.py) ----------------------------------------------------
     "pricing_denominator": "denominator must be positive",
     "pricing_negative_order_discount": "order discount cannot be negative",
@@ -103,6 +106,7 @@ MESSAGES: dict[str, str] = {
     "no_open_shift": "No shift is open.",
     "float_negative": "The float cannot be negative.",
     "cash_move_zero": "The amount must be more than Rp0.",
+    "denomination_count_negative": "A count of notes or coins cannot be negative.",
     "counted_cash_negative": "Counted cash cannot be negative.",
     "shift_not_closed": "That shift is not closed.",
     # -- the till's store checks again inside its transaction (pos_client/store/) ------
@@ -253,4 +257,6 @@ MESSAGES: dict[str, str] = {
     ),
     "flag_not_found": "There is no flag {flag_id}.",
     "flag_already_resolved": "Flag {flag_id} was already resolved.",
+    "qris_disabled": "QRIS is not enabled on this shop's server. Take cash.",
+    "metrics_token_required": "Metrics are for Prometheus only: send the metrics bearer token.",
 }

@@ -57,6 +57,11 @@ MESSAGES: dict[str, str] = {
     "shift_required_to_refund": "Buka shift dulu sebelum mengembalikan uang.",
     "sale_not_on_till": "Penjualan itu bukan dari kasir ini.",
     "sale_voided": "Penjualan itu sudah dibatalkan; tidak ada yang bisa diretur.",
+    "refund_reason_required": "Pilih atau tulis alasan retur dulu.",
+    "refund_outside_needs_qris": (
+        "Hanya penjualan yang dibayar dengan QRIS yang bisa dikembalikan di luar kasir."
+    ),
+    "refund_not_found": "Retur itu tidak ada di kasir ini.",
     # -- prices (shared/pricing.py) ----------------------------------------------------
     "pricing_denominator": "Pembagi harus lebih dari 0.",
     "pricing_negative_order_discount": "Diskon transaksi tidak boleh negatif.",
@@ -105,6 +110,7 @@ MESSAGES: dict[str, str] = {
     "no_open_shift": "Belum ada shift yang dibuka.",
     "float_negative": "Modal awal tidak boleh negatif.",
     "cash_move_zero": "Jumlah harus lebih dari Rp0.",
+    "denomination_count_negative": "Jumlah lembar atau keping tidak boleh negatif.",
     "counted_cash_negative": "Uang dihitung tidak boleh negatif.",
     "shift_not_closed": "Shift itu belum ditutup.",
     # -- the till's store checks again inside its transaction (pos_client/store/) ------
@@ -263,4 +269,6 @@ MESSAGES: dict[str, str] = {
     ),
     "flag_not_found": "Tidak ada tanda {flag_id}.",
     "flag_already_resolved": "Tanda {flag_id} sudah diselesaikan.",
+    "qris_disabled": "QRIS belum diaktifkan di server toko ini. Terima pembayaran tunai.",
+    "metrics_token_required": "Metrik hanya untuk Prometheus: kirim token metrik sebagai Bearer.",
 }

@@ -50,3 +50,6 @@ class KasirScreen(Screen):
     def on_scan(self, code: str) -> bool:
         """A barcode arrived (USB or camera); return True when this screen used it."""
         return False
+
+    def on_keys(self, text: str) -> None:
+        """Typing while no field has the focus (``"\\n"`` for Enter); ignored by default."""

@@ -64,6 +64,14 @@ class LoginScreen(KasirScreen):
         """The keypad changed: show dots, never digits."""
         self.pin_dots = "●" * len(value)
 
+    def on_keys(self, text: str) -> None:
+        """A keyboard at the till: digits go to the keypad, Enter logs in."""
+        for char in text:
+            if char.isdigit():
+                self.ids.keypad.press(char)
+            elif char == "\n":
+                self.submit()
+
     def submit(self) -> None:
         """Check the PIN (argon2 verify takes a few ms; fine on the UI thread)."""
         pin = self.ids.keypad.value

@@ -1,21 +1,29 @@
-"""Refund and void: find a sale by receipt number (typed or scanned), pick units, manager PIN."""
+"""Refund and void: find a sale by receipt number (typed or scanned) or open it from the
+sales history, pick units, give a reason, choose how the money goes back (a QRIS sale may
+be refunded outside the till), manager PIN; the refund slip prints in a worker."""
 
 from __future__ import annotations
 
 from typing import Any
 from uuid import UUID
 
-from kivy.properties import NumericProperty, ObjectProperty, StringProperty
+from kivy.properties import BooleanProperty, NumericProperty, ObjectProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 
 from pos_client.domain.errors import DomainError
 from pos_client.domain.refunds import SoldLine
+from pos_client.printing.escpos import PrinterError, print_lines
+from pos_client.services.refunds import refund_slip_lines
 from pos_client.ui.i18n import describe, tr
 from pos_client.ui.screens.base import KasirScreen, load_kv
-from shared.models import Role, SaleIn
+from pos_client.ui.workers import run_in_worker
+from shared.models import PaymentMethod, RefundIn, Role, SaleIn
 from shared.money import format_rupiah
 
 load_kv("refund")
+
+REASON_KEYS = ("reason_damaged", "reason_wrong_item", "reason_changed_mind", "reason_expired")
+"""The quick reasons, as i18n keys; the reason stored is the sentence the cashier saw."""
 
 
 class RefundRow(BoxLayout):
@@ -32,12 +40,29 @@ class RefundScreen(KasirScreen):
     """Give money back for a sale."""
 
     sale_text = StringProperty("")
+    qris_sale = BooleanProperty(False)
+    """The sale was paid (partly) by QRIS: the money may go back outside the till."""
+    outside = BooleanProperty(False)
+    """The cashier chose to give a QRIS sale's money back outside the till."""
+    back_to = StringProperty("sale")
 
     def __init__(self, **kwargs: Any) -> None:
         """No sale found yet."""
         super().__init__(**kwargs)
         self.sale: SaleIn | None = None
+        self.last_refund: RefundIn | None = None
         self._managers: list[tuple[int, str]] = []
+
+    def open_sale(self, receipt_number: str, *, back_to: str = "sale") -> None:
+        """Start a refund of a sale picked elsewhere (the history): no typing needed."""
+        self.back_to = back_to
+        self.ids.number.text = receipt_number
+        self.find(receipt_number)
+
+    def go_back(self) -> None:
+        """Back where the cashier came from (the sale screen or the history)."""
+        target, self.back_to = self.back_to, "sale"
+        self.app.go(target)
 
     def refresh(self) -> None:
         """List the managers who may approve."""
@@ -49,6 +74,28 @@ class RefundScreen(KasirScreen):
             self.ids.manager.text = tr("choose_manager")
         if self.sale is None:
             self.message = tr("refund_hint")
+
+    def reason_buttons(self) -> list[Any]:
+        """The quick-reason toggles, in order."""
+        return [self.ids[key] for key in REASON_KEYS]
+
+    def reason(self) -> str:
+        """The quick reason chosen and the typed note, joined (empty when neither)."""
+        chosen = [tr(key) for key in REASON_KEYS if self.ids[key].chosen]
+        typed = self.ids.reason_text.text.strip()
+        return " — ".join([*chosen, typed] if typed else chosen)
+
+    def _clear_reason(self) -> None:
+        for button in self.reason_buttons():
+            button.chosen = False
+        self.ids.reason_text.text = ""
+        self.outside = False
+
+    def method(self) -> PaymentMethod:
+        """Cash from the drawer, or (a QRIS sale only) outside the till, stored as QRIS."""
+        if self.qris_sale and self.outside:
+            return PaymentMethod.QRIS
+        return PaymentMethod.CASH
 
     def on_scan(self, code: str) -> bool:
         """A scanned receipt QR (or barcode) is a receipt number."""
@@ -62,11 +109,14 @@ class RefundScreen(KasirScreen):
             sale = self.till.refunds.find_sale(number)
         except DomainError as exc:
             self.sale = None
+            self.qris_sale = False
             self.ids.lines.clear_widgets()
             self.sale_text = ""
             self.message = describe(exc)
             return
         self.sale = sale
+        self.qris_sale = any(p.method is PaymentMethod.QRIS for p in sale.payments)
+        self._clear_reason()
         self.message = ""
         self.sale_text = f"{sale.receipt_number}   {format_rupiah(sale.total)}"
         self._show_lines(self.till.refunds.refundable_lines(sale.id))
@@ -113,14 +163,49 @@ class RefundScreen(KasirScreen):
         pin, self.ids.pin.text = self.ids.pin.text, ""
         try:
             refund = self.till.refunds.refund(
-                self.sale.id, quantities, manager_id=manager[0], manager_pin=pin
+                self.sale.id,
+                quantities,
+                manager_id=manager[0],
+                manager_pin=pin,
+                reason=self.reason(),
+                method=self.method(),
             )
         except DomainError as exc:
             self.message = describe(exc)
             return
-        self.message = tr("refund_done", amount=format_rupiah(refund.total))
+        self.last_refund = refund
+        done = "refund_done" if refund.method is PaymentMethod.CASH else "refund_done_outside"
+        self.message = tr(done, amount=format_rupiah(refund.total))
+        self._clear_reason()
         self._show_lines(self.till.refunds.refundable_lines(self.sale.id))
         self.app.sync_now()
+        if self.till.prefs.printer() is not None:
+            self.print_slip()
+
+    def print_slip(self) -> None:
+        """Print the last refund's slip in a worker; a failure never undoes the refund."""
+        transport = self.till.prefs.printer()
+        if self.last_refund is None or transport is None:
+            return
+        lines = refund_slip_lines(
+            self.till.refunds.slip(self.last_refund.id), width=self.till.prefs.receipt_width
+        )
+        number = self.sale.receipt_number if self.sale else None
+        done_text = self.message
+
+        def done(_none: None) -> None:
+            self.message = f"{done_text} {tr('slip_printed')}"
+
+        def failed(exc: Exception) -> None:
+            reason = str(exc) if isinstance(exc, PrinterError) else repr(exc)
+            self.message = f"{done_text} {tr('slip_failed', reason=reason)}"
+
+        run_in_worker(
+            lambda: print_lines(transport, lines, qr_text=number),
+            done,
+            failed,
+            name="kasir-print",
+        )
 
     def void(self) -> None:
         """Cancel the whole sale with the manager's PIN."""
@@ -133,7 +218,9 @@ class RefundScreen(KasirScreen):
             return
         pin, self.ids.pin.text = self.ids.pin.text, ""
         try:
-            self.till.refunds.void(self.sale.id, manager_id=manager[0], manager_pin=pin)
+            self.till.refunds.void(
+                self.sale.id, manager_id=manager[0], manager_pin=pin, reason=self.reason()
+            )
         except DomainError as exc:
             self.message = describe(exc)
             return

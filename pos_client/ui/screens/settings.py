@@ -1,10 +1,13 @@
-"""Device settings: printer (network ESC/POS or USB), receipt width, camera, language."""
+"""Device settings: printer (network ESC/POS, or a USB, serial or Bluetooth device file),
+receipt width, camera, language, and a test page to check the printer."""
 
 from __future__ import annotations
 
+from pos_client.printing.escpos import PrinterError, check_page_heading, print_lines, slip_lines
 from pos_client.ui.i18n import LANGUAGES, tr
 from pos_client.ui.prefs import UiPrefs
 from pos_client.ui.screens.base import KasirScreen, load_kv
+from pos_client.ui.workers import run_in_worker
 
 load_kv("settings")
 
@@ -53,3 +56,37 @@ class SettingsScreen(KasirScreen):
         self.app.set_language(prefs.language)
         self.refresh()
         self.message = tr("saved")
+
+    def test_print(self) -> None:
+        """Print a test page with the printer as the form shows it (saved or not), in a
+        worker; say in a sentence whether it printed."""
+        prefs = self.collect()
+        transport = prefs.printer()
+        if transport is None:
+            self.message = tr("no_printer")
+            return
+        width = prefs.receipt_width
+        profile = self.till.store.store_profile()
+        lines = slip_lines(
+            tr("test_print_title"),
+            [
+                (tr("printer"), tr(f"printer_{prefs.printer_kind}")),
+                (tr("receipt_width"), str(width)),
+            ],
+            width=width,
+            heading=[
+                profile.name if profile else "Kasir",
+                *check_page_heading(width, self.till.now()),
+            ],
+            footer=[tr("test_print_footer")],
+        )
+        self.message = tr("printing")
+
+        def done(_none: None) -> None:
+            self.message = tr("test_printed")
+
+        def failed(exc: Exception) -> None:
+            reason = str(exc) if isinstance(exc, PrinterError) else repr(exc)
+            self.message = tr("test_print_failed", reason=reason)
+
+        run_in_worker(lambda: print_lines(transport, lines), done, failed, name="kasir-print")

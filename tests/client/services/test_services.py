@@ -246,7 +246,11 @@ def test_partial_then_full_refund_never_more_than_sold(till: Till) -> None:
     assert found == sale
     with pytest.raises(NotAllowed):
         till.refunds.refund(
-            sale.id, {indomie.id: 1}, manager_id=SUPERVISOR, manager_pin=PINS[SUPERVISOR]
+            sale.id,
+            {indomie.id: 1},
+            manager_id=SUPERVISOR,
+            manager_pin=PINS[SUPERVISOR],
+            reason="rusak",
         )
     first = till.refunds.refund(
         sale.id, {indomie.id: 1}, manager_id=MANAGER, manager_pin=PINS[MANAGER], reason="rusak"
@@ -254,11 +258,13 @@ def test_partial_then_full_refund_never_more_than_sold(till: Till) -> None:
     assert first.total == 3500 and first.approved_by == MANAGER
     assert till.catalog.stock_on_hand(1) == 98
     with pytest.raises(RefundError):
-        till.refunds.refund(sale.id, {indomie.id: 3}, manager_id=MANAGER, manager_pin=PINS[MANAGER])
-    rest = till.refunds.refund(sale.id, manager_id=ADMIN, manager_pin=PINS[ADMIN])
+        till.refunds.refund(
+            sale.id, {indomie.id: 3}, manager_id=MANAGER, manager_pin=PINS[MANAGER], reason="x"
+        )
+    rest = till.refunds.refund(sale.id, manager_id=ADMIN, manager_pin=PINS[ADMIN], reason="x")
     assert first.total + rest.total == sale.total
     with pytest.raises(RefundError, match="Nothing"):
-        till.refunds.refund(sale.id, manager_id=MANAGER, manager_pin=PINS[MANAGER])
+        till.refunds.refund(sale.id, manager_id=MANAGER, manager_pin=PINS[MANAGER], reason="x")
     with pytest.raises(RefundError, match="refunded sale cannot be voided"):
         till.refunds.void(sale.id, manager_id=MANAGER, manager_pin=PINS[MANAGER])
     assert [e.type for e in till.store.pending_events(10)].count("refund") == 2
@@ -303,7 +309,89 @@ def test_void_puts_stock_back_and_blocks_refunds(till: Till) -> None:
     with pytest.raises(RefundError):
         till.refunds.void(sale.id, manager_id=MANAGER, manager_pin=PINS[MANAGER])
     with pytest.raises(RefundError):
-        till.refunds.refund(sale.id, manager_id=MANAGER, manager_pin=PINS[MANAGER])
+        till.refunds.refund(sale.id, manager_id=MANAGER, manager_pin=PINS[MANAGER], reason="x")
+
+
+def test_a_refund_needs_a_reason_before_the_pin_is_tried(till: Till) -> None:
+    sale = _sale(till)
+    indomie = sale.lines[0]
+    for blank in ("", "   "):
+        with pytest.raises(RefundError, match="reason") as caught:
+            till.refunds.refund(
+                sale.id, {indomie.id: 1}, manager_id=MANAGER, manager_pin="0000", reason=blank
+            )
+        assert caught.value.code == "refund_reason_required"
+    # no PIN attempt was spent on the unfinished form: the right PIN still works
+    refund = till.refunds.refund(
+        sale.id, {indomie.id: 1}, manager_id=MANAGER, manager_pin=PINS[MANAGER], reason=" rusak "
+    )
+    assert refund.reason == "rusak"
+    assert till.store.refunds_of_sale(sale.id)[0].reason == "rusak"
+
+
+def test_only_a_qris_sale_may_be_refunded_outside_the_till(till: Till) -> None:
+    cash_sale = _sale(till)
+    with pytest.raises(RefundError) as caught:
+        till.refunds.refund(
+            cash_sale.id,
+            {cash_sale.lines[0].id: 1},
+            manager_id=MANAGER,
+            manager_pin=PINS[MANAGER],
+            reason="salah barang",
+            method=PaymentMethod.QRIS,
+        )
+    assert caught.value.code == "refund_outside_needs_qris"
+    assert till.store.refunds_of_sale(cash_sale.id) == []
+
+    till.checkout.scan(TEH)
+    qris_sale = till.checkout.checkout([QrisPayment(5000, reference="DEV-T9")]).sale
+    outside = till.refunds.refund(
+        qris_sale.id,
+        manager_id=MANAGER,
+        manager_pin=PINS[MANAGER],
+        reason="transfer balik",
+        method=PaymentMethod.QRIS,
+    )
+    assert outside.method is PaymentMethod.QRIS and outside.total == 5000
+    # given back outside the till: the drawer's expected cash does not drop
+    figures = till.shifts.x_report().figures
+    assert figures.refunds_by_method == {"qris": 5000}
+    event = [e for e in till.store.pending_events(10) if e.type == "refund"][-1]
+    assert event.payload["method"] == "qris" and event.payload["reason"] == "transfer balik"
+
+
+def test_refund_slip_is_laid_out_like_a_receipt(till: Till) -> None:
+    from pos_client.services.refunds import refund_slip_lines, render_refund_slip
+
+    sale = _sale(till)
+    refund = till.refunds.refund(
+        sale.id,
+        {sale.lines[0].id: 2},
+        manager_id=MANAGER,
+        manager_pin=PINS[MANAGER],
+        reason="Barang rusak — kemasan sobek",
+    )
+    slip = till.refunds.slip(refund.id)
+    for width in (32, 42, 48):
+        text = render_refund_slip(slip, width=width)
+        assert all(len(line) <= width for line in text.splitlines())
+        assert "*** RETUR / REFUND ***" in text
+        assert sale.receipt_number in text
+        assert "Indomie Goreng 85g" in text and "-Rp 7.000" in text
+        assert "TOTAL RETUR" in text and "Rp 7.000" in text
+        assert "Tunai dari laci" in text
+        assert "Alasan: Barang rusak" in text and "sobek" in text
+    text = render_refund_slip(slip, width=48)
+    assert "15/06/2025 10:00" in text, "the store's local time (WIB), not UTC"
+    assert any(line.bold for line in refund_slip_lines(slip, width=32))
+    from pos_client.printing.escpos import lines_bytes
+
+    data = lines_bytes(refund_slip_lines(slip, width=32), qr_text=sale.receipt_number)
+    assert b"TOTAL RETUR" in data and sale.receipt_number.encode() in data
+    with pytest.raises(RefundError):
+        from shared.ids import new_id
+
+        till.refunds.slip(new_id())
 
 
 # -- shifts --------------------------------------------------------------------------------
@@ -317,7 +405,11 @@ def test_x_and_z_reports(till: Till, clock: FakeClock) -> None:
     voided = till.checkout.scan(INDOMIE) and till.checkout.checkout_cash(3500).sale
     till.refunds.void(voided.id, manager_id=MANAGER, manager_pin=PINS[MANAGER])
     till.refunds.refund(
-        cash_sale.id, {cash_sale.lines[0].id: 1}, manager_id=MANAGER, manager_pin=PINS[MANAGER]
+        cash_sale.id,
+        {cash_sale.lines[0].id: 1},
+        manager_id=MANAGER,
+        manager_pin=PINS[MANAGER],
+        reason="rusak",
     )
     till.shifts.cash_in(50_000, "tukar uang kecil")
     till.shifts.cash_out(20_000, "beli es")

@@ -228,6 +228,7 @@ def test_refund_one_line_with_manager_pin(app: KasirApp) -> None:
     assert [r.name for r in rows][:2] == ["Indomie Goreng 85g", "Teh Botol Sosro 450ml"]
     assert rows[1].detail == "terjual 1, bisa diretur 1"
     rows[1].quantity = 1
+    press(refund.ids.reason_damaged)  # a refund needs a reason
     refund.ids.manager.text = "Ibu Manager"
     refund.ids.pin.text = "0000"
     press(refund.ids.refund_button)
@@ -261,6 +262,7 @@ def test_close_shift_shows_the_z_report(app: KasirApp) -> None:
     shot("10-shift-open")
     shift.ids.counted.text = "281000"
     press(shift.ids.close_button)
+    press(shift.confirm_popup.ids.confirm)  # closing a shift asks first
     values = shift.report_values()
     assert shift.report_title == "Laporan Z"
     assert values["Kas seharusnya"] == "Rp 281.975"
