@@ -103,14 +103,16 @@ FIGURE_COLUMNS = (
     Column("Kotor", "gross", "money"),
     Column("Diskon", "discounts", "money"),
     Column("Pajak", "tax", "money"),
-    Column("Bersih", "net", "money"),
+    Column("Penjualan", "net", "money"),
     Column("Retur", "refunds_amount", "money"),
     Column("Batal", "voids_amount", "money"),
-    Column("Bersih − retur", "net_after_refunds", "money"),
+    Column("Penjualan bersih", "net_after_refunds", "money"),
 )
 
 _SALES_TOTALS = (
-    Figure("Penjualan bersih", (("net", "money"),)),
+    # One meaning on the till's X/Z and here: sales - refunds - voids (voided sales
+    # are not in ``net``; docs/pricing.md).
+    Figure("Penjualan bersih", (("net_after_refunds", "money"),)),
     Figure("Transaksi", (("sales_count", "number"),)),
     Figure("Diskon", (("discounts", "money"),)),
     Figure("Retur", (("refunds_amount", "money"),)),
@@ -141,7 +143,7 @@ PERIOD_REPORTS: tuple[Report, ...] = (
         columns=(Column("Periode", "label"), *FIGURE_COLUMNS),
         chart_caption="Penjualan bersih per periode",
         chart_label=lambda row: row.label,
-        chart_value=lambda row: row.net,
+        chart_value=lambda row: row.net_after_refunds,
         totals=_SALES_TOTALS,
         by_granularity=True,
         flag_filter=True,
@@ -200,7 +202,7 @@ PERIOD_REPORTS: tuple[Report, ...] = (
         columns=(Column("Kasir", "full_name"), *FIGURE_COLUMNS),
         chart_caption="Penjualan bersih per kasir",
         chart_label=lambda row: row.username,
-        chart_value=lambda row: row.net,
+        chart_value=lambda row: row.net_after_refunds,
     ),
     Report(
         slug="terminals",
@@ -214,7 +216,7 @@ PERIOD_REPORTS: tuple[Report, ...] = (
         columns=(Column("Terminal", "code"), Column("Nama", "name"), *FIGURE_COLUMNS),
         chart_caption="Penjualan bersih per terminal",
         chart_label=lambda row: row.code,
-        chart_value=lambda row: row.net,
+        chart_value=lambda row: row.net_after_refunds,
     ),
     Report(
         slug="refunds",

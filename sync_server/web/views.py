@@ -314,7 +314,7 @@ def dashboard_view(*, db: Database, store_id: int, exclude_flagged: bool = False
     board = reports_service.dashboard(db, store_id=store_id, exclude_flagged=exclude_flagged)
     t, y = board.today_figures, board.yesterday_figures
     changes = [
-        _change("Penjualan bersih", t.net, y.net),
+        _change("Penjualan bersih", t.net_after_refunds, y.net_after_refunds),
         _change("Transaksi", t.sales_count, y.sales_count, money=False),
         _change(
             "Rata-rata per transaksi",
@@ -325,7 +325,10 @@ def dashboard_view(*, db: Database, store_id: int, exclude_flagged: bool = False
     ]
     days = ["Sen", "Sel", "Rab", "Kam", "Jum", "Sab", "Min"]
     chart = bar_chart(
-        [(f"{days[d.day.weekday()]} {d.day.day}", d.net) for d in board.last_7_days],
+        [
+            (f"{days[d.day.weekday()]} {d.day.day}", d.net_after_refunds)
+            for d in board.last_7_days
+        ],
         height=240,
     )
     a = board.alerts
