@@ -242,7 +242,7 @@ def main() -> None:
     from sync_server.reports import service
     from sync_server.reports.rollups import rebuild_rollups
 
-    db = Database(URL)
+    db = Database(URL, query_timeout=None)  # rebuilding rollups over 1M sales takes long
     if not args.reuse:
         print(f"Generating {args.sales:,} sales of 2025 in MariaDB ...")
         t_all = time.perf_counter()

@@ -29,6 +29,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.pool import NullPool
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -90,8 +91,19 @@ def _sqlite_on_begin(conn: Any) -> None:
 CONNECT_TIMEOUT_SECONDS = 5
 """How long a new MySQL/MariaDB connection may take before the request answers 503."""
 
+QUERY_TIMEOUT_SECONDS = 10
+"""How long one MySQL/MariaDB read or write on a connection may block: a frozen database
+node (or a partitioned one) fails the request with 503 instead of hanging it. Every query
+of a request is far below this; maintenance jobs over whole tables pass ``None``."""
 
-def make_engine(url: str, *, pool_size: int = 10, max_overflow: int = 20) -> Engine:
+
+def make_engine(
+    url: str,
+    *,
+    pool_size: int = 10,
+    max_overflow: int = 20,
+    query_timeout: float | None = QUERY_TIMEOUT_SECONDS,
+) -> Engine:
     """Create an engine with the settings Kasir needs on SQLite or MySQL/MariaDB."""
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
@@ -105,20 +117,62 @@ def make_engine(url: str, *, pool_size: int = 10, max_overflow: int = 20) -> Eng
         pool_pre_ping=True,
         pool_recycle=3600,
         isolation_level="READ COMMITTED",
-        connect_args=(
-            {"charset": "utf8mb4", "connect_timeout": CONNECT_TIMEOUT_SECONDS}
-            if url.startswith("mysql")
-            else {}
-        ),
+        connect_args=_mysql_args(url, query_timeout),
     )
+
+
+def _mysql_args(url: str, query_timeout: float | None) -> dict[str, Any]:
+    if not url.startswith("mysql"):
+        return {}
+    args: dict[str, Any] = {"charset": "utf8mb4", "connect_timeout": CONNECT_TIMEOUT_SECONDS}
+    if query_timeout is not None:
+        args["read_timeout"] = args["write_timeout"] = query_timeout
+    return args
+
+
+PROBE_TIMEOUT_SECONDS = 5
+"""How long the readiness probe waits to connect to, or hear from, the database."""
+
+
+def schema_revision(url: str) -> set[str]:
+    """The Alembic revisions the database at ``url`` is stamped with, read over a
+    connection of its own (no pool), so a busy or exhausted pool never delays the probe.
+
+    Raises the database's error when it does not answer within
+    :data:`PROBE_TIMEOUT_SECONDS`.
+    """
+    if url.startswith("sqlite"):
+        connect_args: dict[str, Any] = {"timeout": PROBE_TIMEOUT_SECONDS}
+    elif url.startswith("mysql"):
+        connect_args = {
+            "connect_timeout": PROBE_TIMEOUT_SECONDS,
+            "read_timeout": PROBE_TIMEOUT_SECONDS,
+        }
+    else:  # pragma: no cover - the two databases Kasir runs on
+        connect_args = {}
+    engine = create_engine(url, poolclass=NullPool, connect_args=connect_args)
+    try:
+        with engine.connect() as conn:
+            return set(conn.execute(text("SELECT version_num FROM alembic_version")).scalars())
+    finally:
+        engine.dispose()
 
 
 class Database:
     """An engine and its session factory; the app holds one for writes, one for reports."""
 
-    def __init__(self, url: str, *, pool_size: int = 10, max_overflow: int = 20) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        pool_size: int = 10,
+        max_overflow: int = 20,
+        query_timeout: float | None = QUERY_TIMEOUT_SECONDS,
+    ) -> None:
         self.url = url
-        self.engine = make_engine(url, pool_size=pool_size, max_overflow=max_overflow)
+        self.engine = make_engine(
+            url, pool_size=pool_size, max_overflow=max_overflow, query_timeout=query_timeout
+        )
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     @property

@@ -10,6 +10,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, inspect, text
+from sqlalchemy.engine import make_url
 
 from sync_server.migrate import downgrade, upgrade
 from sync_server.models import Base
@@ -70,3 +71,63 @@ def test_upgrade_twice_is_harmless(empty_url: str) -> None:
     upgrade(empty_url)
     upgrade(empty_url)
     assert _drift(empty_url) == []
+
+
+def test_cluster_lock_admits_one_holder_and_replaces_a_stale_one() -> None:
+    """The row lock used on Galera, on plain MariaDB: one holder at a time; expiry frees it."""
+    import threading
+
+    from sync_server.migrate import cluster_lock
+
+    url = _fresh_mariadb()
+    engine = create_engine(url, isolation_level="AUTOCOMMIT")
+    inside: list[str] = []
+    overlaps: list[str] = []
+
+    def take(name: str) -> None:
+        with engine.connect() as conn, cluster_lock(conn, wait_seconds=60, owner=name):
+            if inside:
+                overlaps.append(f"{name} entered while {inside} held it")
+            inside.append(name)
+            threading.Event().wait(0.2)
+            inside.remove(name)
+
+    try:
+        threads = [threading.Thread(target=take, args=(f"p{i}",)) for i in range(3)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=90)
+        assert overlaps == []
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT COUNT(*) FROM kasir_migration_lock")).scalar() == 0
+            # A holder that died long ago: its expired row does not block the next one.
+            conn.execute(
+                text(
+                    "INSERT INTO kasir_migration_lock VALUES "
+                    "(1, 'crashed', UTC_TIMESTAMP(6), UTC_TIMESTAMP(6) - INTERVAL 1 SECOND)"
+                )
+            )
+            with cluster_lock(conn, wait_seconds=10, owner="next") as owner:
+                held = conn.execute(text("SELECT owner FROM kasir_migration_lock")).scalar()
+                assert (owner, held) == ("next", "next")
+    finally:
+        engine.dispose()
+        conn = pymysql.connect(host="127.0.0.1", user="root", password="")
+        with conn.cursor() as cur:
+            cur.execute(f"DROP DATABASE IF EXISTS `{make_url(url).database}`")
+        conn.close()
+
+
+def _fresh_mariadb() -> str:
+    name = f"kasir_lock_{worker_id()}_{os.getpid()}"
+    try:
+        conn = pymysql.connect(host="127.0.0.1", user="root", password="")
+    except pymysql.MySQLError as exc:
+        missing(f"MariaDB ({exc})")
+        raise
+    with conn.cursor() as cur:
+        cur.execute(f"DROP DATABASE IF EXISTS `{name}`")
+        cur.execute(f"CREATE DATABASE `{name}`")
+    conn.close()
+    return f"{MARIADB_URL_BASE}/{name}"
