@@ -10,6 +10,15 @@ from sync_server.models import Base
 config = context.config
 target_metadata = Base.metadata
 
+NOT_MODELLED = frozenset({"kasir_migration_lock"})
+"""Tables Kasir keeps outside the models (the cluster-safe migration lock of
+:mod:`sync_server.migrate`): autogenerate must not offer to drop them."""
+
+
+def include_object(obj: object, name: str | None, type_: str, reflected: bool, _: object) -> bool:
+    """Leave the tables in :data:`NOT_MODELLED` out of comparisons."""
+    return not (type_ == "table" and reflected and name in NOT_MODELLED)
+
 
 def run_migrations_offline() -> None:
     """Emit SQL without a database connection."""
@@ -19,6 +28,7 @@ def run_migrations_offline() -> None:
         literal_binds=True,
         compare_type=True,
         render_as_batch=True,
+        include_object=include_object,
     )
     with context.begin_transaction():
         context.run_migrations()
@@ -35,6 +45,7 @@ def run_migrations_online() -> None:
             target_metadata=target_metadata,
             compare_type=True,
             render_as_batch=connection.dialect.name == "sqlite",
+            include_object=include_object,
         )
         with context.begin_transaction():
             context.run_migrations()
