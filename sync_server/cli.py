@@ -12,11 +12,13 @@ import json
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
 from shared.models import EnrollmentCodeRequest, Role, UserCreate
+from sync_server.catalog.price_history import install_price_history
 from sync_server.core.config import Settings
 from sync_server.core.database import Database
 from sync_server.core.errors import AppError
@@ -43,6 +45,7 @@ def _database(settings: Settings) -> Iterator[Database]:
     """The configured database, migrated first unless the settings say not to."""
     if settings.run_migrations_on_start:
         _migrate(settings)
+    install_price_history()  # as create_app does: catalog edits here keep their history
     db = Database(settings.effective_database_url)
     try:
         yield db
@@ -54,16 +57,16 @@ def _database(settings: Settings) -> Iterator[Database]:
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
-    """Run the API under uvicorn; the app migrates the database as it starts."""
-    import uvicorn
+    """Run the API under uvicorn with several workers and metrics summed across them;
+    the app migrates the database as it starts (one worker at a time)."""
+    from sync_server.core.serving import default_workers, serve
 
-    uvicorn.run(
-        "sync_server.main:create_app",
-        factory=True,
+    serve(
         host=args.host,
         port=args.port,
-        workers=args.workers,
-        log_level=settings.log_level.lower(),
+        workers=args.workers or default_workers(),
+        log_level=settings.log_level,
+        metrics_dir=args.metrics_dir,
     )
     return 0
 
@@ -141,6 +144,43 @@ def cmd_seed_demo(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_backup(args: argparse.Namespace, settings: Settings) -> int:
+    """Back the database up into a folder: a timestamped file and its manifest."""
+    from sync_server.backup import backup, describe
+
+    result = backup(settings.effective_database_url, to_dir=args.to)
+    _print(describe(result))
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace, settings: Settings) -> int:
+    """Restore a backup into an empty database, then migrate it to the newest schema."""
+    from sync_server.backup import describe, restore
+
+    url = settings.effective_database_url
+    if url.startswith("sqlite") and not settings.database_url:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    manifest = restore(url, backup_file=args.file, force=args.force)
+    _print({"restored": str(args.file), "into": _safe_url(url), **describe(manifest)})
+    return 0
+
+
+def cmd_import_till_export(args: argparse.Namespace, settings: Settings) -> int:
+    """Apply a till's ``kasir export-unsynced`` file through the push ingest."""
+    from sync_server.backup import import_till_export
+
+    with _database(settings) as db:
+        result = import_till_export(db, path=args.file)
+    _print(
+        {
+            "terminal": result.terminal_code,
+            "counts": result.counts(),
+            "not_applied": [r.model_dump(mode="json") for r in result.results if r.status.kept],
+        }
+    )
+    return 1 if any(r.status.kept for r in result.results) else 0
+
+
 def _safe_url(url: str) -> str:
     from sqlalchemy.engine import make_url
 
@@ -166,7 +206,19 @@ def build_parser() -> argparse.ArgumentParser:
     serve = add("serve", cmd_serve, "Run the HTTP API (migrations run at start).")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--workers", type=int, default=1, help="Worker processes (default 1).")
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="Worker processes (default: one per CPU core, at most 8).",
+    )
+    serve.add_argument(
+        "--metrics-dir",
+        type=Path,
+        default=None,
+        help="Where the workers keep their metrics (emptied at start; default "
+        "$PROMETHEUS_MULTIPROC_DIR, else a new temporary directory).",
+    )
 
     add("migrate", cmd_migrate, "Bring the database to the newest schema.")
 
@@ -191,6 +243,24 @@ def build_parser() -> argparse.ArgumentParser:
     store.add_argument("--npwp", default="")
 
     add("seed-demo", cmd_seed_demo, "Load the demo store, catalog, stock and users.")
+
+    backup = add("backup", cmd_backup, "Back the database up (a timestamped file + manifest).")
+    backup.add_argument("--to", type=Path, required=True, help="Folder for the backup.")
+
+    restore = add(
+        "restore", cmd_restore, "Restore a backup into an empty database, then migrate it."
+    )
+    restore.add_argument("file", type=Path, help="A backup file made by `backup`.")
+    restore.add_argument(
+        "--force", action="store_true", help="Replace what a non-empty database holds."
+    )
+
+    imports = add(
+        "import-till-export",
+        cmd_import_till_export,
+        "Apply a till's exported unsynced events (kasir export-unsynced).",
+    )
+    imports.add_argument("file", type=Path, help="The file the till wrote.")
     return parser
 
 

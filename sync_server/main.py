@@ -3,23 +3,28 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Annotated
 
-from fastapi import FastAPI
-from sqlalchemy import text
+import anyio
+from fastapi import Depends, FastAPI, Request
+from fastapi.security import HTTPAuthorizationCredentials
 
+from sync_server.auth.deps import Principal, bearer, get_principal
 from sync_server.catalog.price_history import install_price_history
 from sync_server.core.config import Settings, get_settings
-from sync_server.core.database import Database
-from sync_server.core.errors import error_response, install_error_handlers
-from sync_server.core.metrics import install_metrics
+from sync_server.core.database import Database, DbDep, schema_revision
+from sync_server.core.errors import AppError, error_response, install_error_handlers
+from sync_server.core.logs import AccessLogMiddleware, configure_logging, note_caller
+from sync_server.core.metrics import FLAGS, install_metrics, mark_process_dead, watch_pool
 from sync_server.core.middleware import (
     BodySizeLimitMiddleware,
     CatchAllMiddleware,
-    RequestIdFilter,
     RequestIdMiddleware,
 )
+from sync_server.flags.models import FlagKind
 from sync_server.payments.tripay import TripayClient
 
 log = logging.getLogger("kasir.server")
@@ -36,19 +41,6 @@ offline tills, QRIS payments through Tripay and reports.
 """
 
 
-def configure_logging(level: str) -> None:
-    """Structured-enough logs: time, level, request id, logger, message."""
-    handler = logging.StreamHandler()
-    handler.addFilter(RequestIdFilter())
-    handler.setFormatter(
-        logging.Formatter("%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s")
-    )
-    root = logging.getLogger("kasir")
-    root.handlers[:] = [handler]
-    root.setLevel(level)
-    root.propagate = False
-
-
 def create_app(
     settings: Settings | None = None, *, tripay_client: TripayClient | None = None
 ) -> FastAPI:
@@ -58,7 +50,12 @@ def create_app(
     pass one on a mock transport); routes get it injected (``payments.router.TripayDep``).
     """
     settings = settings or get_settings()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.effective_log_format)
+    if not settings.qris_enabled:
+        log.warning(
+            "QRIS is disabled: no Tripay keys are set (KASIR_TRIPAY_API_KEY, "
+            "KASIR_TRIPAY_PRIVATE_KEY); payment routes answer 503 qris_disabled, tills take cash"
+        )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -70,6 +67,7 @@ def create_app(
         app.state.db.dispose()
         if app.state.reports_db is not app.state.db:
             app.state.reports_db.dispose()
+        mark_process_dead(os.getpid())  # this worker's live gauges stop counting
 
     app = FastAPI(
         title="Kasir sync server",
@@ -88,31 +86,85 @@ def create_app(
     app.state.reports_db = (
         Database(settings.reports_database_url) if settings.reports_database_url else app.state.db
     )
+    watch_pool(app.state.db.engine, "main")
+    for kind in FlagKind:  # every kind's series exists from the start, at 0
+        FLAGS.labels(kind=kind.value)
+    if app.state.reports_db is not app.state.db:
+        watch_pool(app.state.reports_db.engine, "reports")
     app.state.tripay_client = tripay_client or TripayClient.from_settings(settings)
     install_price_history()  # idempotent: price history follows every catalog write
     install_error_handlers(app)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
-    app.add_middleware(CatchAllMiddleware)  # inside the request id and the metrics
+    app.add_middleware(CatchAllMiddleware)  # inside the access log, request id and metrics
+    app.add_middleware(AccessLogMiddleware)
     app.add_middleware(RequestIdMiddleware)
-    install_metrics(app)
-    _include_routers(app)
+    install_metrics(app, token=settings.metrics_token)
+    _include_routers(app, qris_enabled=settings.qris_enabled)
     _document_errors(app)
+    app.dependency_overrides[get_principal] = _principal_for_the_log
 
     @app.get("/health", tags=["operations"], summary="The process is up")
     def health() -> dict[str, str]:
         return {"status": "ok"}
 
-    @app.get("/ready", tags=["operations"], summary="The database answers")
-    def ready() -> object:
+    heads = _schema_heads(settings.effective_database_url)
+    limiter: list[anyio.CapacityLimiter] = []
+
+    @app.get(
+        "/ready",
+        tags=["operations"],
+        summary="The database answers and its schema is the newest",
+    )
+    async def ready() -> object:
+        # Its own threads and its own connection: requests that fill the thread pool or
+        # the connection pool (a burst of slow or failing calls) never queue the probe.
+        if not limiter:
+            limiter.append(anyio.CapacityLimiter(2))
         try:
-            with app.state.db.session() as session:
-                session.execute(text("SELECT 1"))
+            stamped = await anyio.to_thread.run_sync(
+                schema_revision, settings.effective_database_url, limiter=limiter[0]
+            )
         except Exception:
             log.exception("readiness check failed")
             return error_response(503, "not_ready", "The database does not answer.")
+        if stamped != heads:
+            return error_response(
+                503,
+                "not_ready",
+                "The database schema is not the newest; run kasir-server migrate.",
+                {"database": sorted(stamped), "code": sorted(heads)},
+            )
         return {"status": "ready"}
 
     return app
+
+
+def _schema_heads(url: str) -> set[str]:
+    """The newest Alembic revision(s) this code knows."""
+    from alembic.script import ScriptDirectory
+
+    from sync_server.migrate import alembic_config
+
+    return set(ScriptDirectory.from_config(alembic_config(url)).get_heads())
+
+
+def _principal_for_the_log(
+    request: Request,
+    db: DbDep,
+    creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> Principal:
+    """``get_principal``, also noting the caller's id for the request's access log line."""
+    principal = get_principal(request, db, creds)
+    note_caller(
+        request.scope,
+        terminal_id=principal.terminal.id if principal.terminal else None,
+        user_id=principal.user.id if principal.user else None,
+    )
+    return principal
+
+
+def _qris_disabled() -> None:
+    raise AppError("qris_disabled", code="qris_disabled", status_code=503)
 
 
 def _document_errors(app: FastAPI) -> None:
@@ -122,7 +174,7 @@ def _document_errors(app: FastAPI) -> None:
     document_errors(app, protocol_checks=(check_protocol, get_terminal))
 
 
-def _include_routers(app: FastAPI) -> None:
+def _include_routers(app: FastAPI, *, qris_enabled: bool) -> None:
     from sync_server.auth.router import router as auth_router
     from sync_server.catalog.router import router as catalog_router
     from sync_server.flags.router import router as flags_router
@@ -137,11 +189,14 @@ def _include_routers(app: FastAPI) -> None:
         auth_router,
         catalog_router,
         flags_router,
-        payments_router,
         reports_router,
         stock_router,
         stores_router,
         sync_router,
     ):
         app.include_router(router)
+    # A shop without Tripay keys sells cash only: every payment route says so (503).
+    app.include_router(
+        payments_router, dependencies=[] if qris_enabled else [Depends(_qris_disabled)]
+    )
     install_web(app)

@@ -11,6 +11,8 @@ from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_SECRET = "change-me-in-production"  # noqa: S105 - the value production refuses
+DEFAULT_TRIPAY_API_KEY = "DEV-sandbox-api-key"
+DEFAULT_TRIPAY_PRIVATE_KEY = "sandbox-private-key"
 
 
 class Settings(BaseSettings):
@@ -36,11 +38,22 @@ class Settings(BaseSettings):
     db_max_overflow: int = 20
     run_migrations_on_start: bool = True
     log_level: str = "INFO"
+    log_format: Literal["json", "text"] | None = Field(
+        default=None,
+        description="One JSON object per log line, or plain text for a console; "
+        "JSON in production, text otherwise, when unset.",
+    )
+    metrics_token: str | None = Field(
+        default=None,
+        description="When set, /metrics answers only `Authorization: Bearer <token>` (401 "
+        "otherwise); unset, it is open and the proxy in front must keep it private.",
+    )
 
-    # Tripay (QRIS). The local sandbox is the development default.
+    # Tripay (QRIS). The local sandbox is the development default. In production, leaving
+    # API and private key unset (or empty) runs a cash-only shop: QRIS is disabled.
     tripay_base_url: str = "http://127.0.0.1:8765/api-sandbox/"
-    tripay_api_key: str = "DEV-sandbox-api-key"
-    tripay_private_key: str = "sandbox-private-key"
+    tripay_api_key: str = DEFAULT_TRIPAY_API_KEY
+    tripay_private_key: str = DEFAULT_TRIPAY_PRIVATE_KEY
     tripay_merchant_code: str = "T0001"
     public_base_url: str = "http://127.0.0.1:8000"
 
@@ -52,9 +65,35 @@ class Settings(BaseSettings):
                     "KASIR_SECRET_KEY must be set to a random value of at least 32 characters "
                     "in production"
                 )
-            if "sandbox" in self.tripay_private_key or "127.0.0.1" in self.tripay_base_url:
-                raise ValueError("production needs real Tripay keys and base URL")
+            if self.qris_enabled and (
+                "sandbox" in self.tripay_private_key
+                or "sandbox" in self.tripay_api_key
+                or "127.0.0.1" in self.tripay_base_url
+            ):
+                raise ValueError(
+                    "production needs real Tripay keys and base URL, or no Tripay keys at all "
+                    "(QRIS disabled, cash only)"
+                )
         return self
+
+    @property
+    def qris_enabled(self) -> bool:
+        """False when no Tripay keys are configured: the payment routes answer 503
+        ``qris_disabled`` and the till takes cash. In production the sandbox defaults count
+        as no keys; in development they are the local sandbox's."""
+        keys = (self.tripay_api_key, self.tripay_private_key)
+        if not all(keys):
+            return False
+        if self.environment == "production":
+            return keys != (DEFAULT_TRIPAY_API_KEY, DEFAULT_TRIPAY_PRIVATE_KEY)
+        return True
+
+    @property
+    def effective_log_format(self) -> Literal["json", "text"]:
+        """``log_format``, or JSON in production and text elsewhere."""
+        if self.log_format is not None:
+            return self.log_format
+        return "json" if self.environment == "production" else "text"
 
     @property
     def effective_database_url(self) -> str:

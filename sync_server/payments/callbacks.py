@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from shared.models import TripayCallbackIn
 from sync_server.core.database import Database, run_in_transaction
-from sync_server.core.metrics import CALLBACK_FAILURES, CALLBACKS
+from sync_server.core.metrics import CALLBACK_FAILURES, CALLBACKS, PAYMENTS
 from sync_server.payments.models import PaymentCallback, PaymentOrder
 from sync_server.payments.service import FINAL_STATUSES, Move, apply_status, db_now
 from sync_server.payments.tripay import verify_callback_signature
@@ -224,4 +224,6 @@ def handle_callback(
             db, raw_body=raw_body, event=event, signature_ok=True, body=body, refused=refused
         )
     CALLBACKS.labels(outcome=outcome).inc()
+    if outcome == "processed":  # the order moved to the callback's status
+        PAYMENTS.labels(status=body.status).inc()
     return CallbackResult(True, 200, outcome)

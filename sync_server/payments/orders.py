@@ -29,9 +29,11 @@ from shared.ids import new_id
 from shared.models import CreatePaymentIn, CreateTransactionIn, OrderItemIn, PaymentOrderOut
 from sync_server.core.database import Database, run_in_transaction
 from sync_server.core.errors import Conflict, Invalid
+from sync_server.core.metrics import PAYMENTS
 from sync_server.core.models import Store
 from sync_server.payments.models import PaymentOrder
 from sync_server.payments.service import (
+    Move,
     PaymentGatewayError,
     apply_status,
     db_now,
@@ -130,9 +132,13 @@ def create_order(
         return order_out(order), True
 
     try:
-        return run_in_transaction(db, work)
+        out, created = run_in_transaction(db, work)
     except IntegrityError:
         pass  # two requests raced: the loser's INSERT hit the unique order_id
+    else:
+        if created:
+            PAYMENTS.labels(status="created").inc()
+        return out, created
     with db.session() as session:
         existing = session.scalar(select(PaymentOrder).where(PaymentOrder.order_id == order_id))
         if existing is None:
@@ -267,7 +273,10 @@ def _release_claim(db: Database, *, claimed: _Claimed, error: str, uncertain: bo
 def _store_opened(
     db: Database, *, claimed: _Claimed, tx: TripayTransaction, method: str
 ) -> PaymentOrderOut:
+    moved: list[str] = []  # the status Tripay's answer moved the order to, for the metric
+
     def work(session: Session) -> PaymentOrderOut:
+        moved.clear()
         order = session.get(PaymentOrder, claimed.pk, with_for_update=True, populate_existing=True)
         if order is None:
             raise AssertionError("a claimed order vanished")
@@ -297,13 +306,18 @@ def _store_opened(
         order.last_error = None
         order.updated_at = now
         if tx.status != TripayStatus.UNPAID:
-            apply_status(
+            move = apply_status(
                 order, status=tx.status.value, paid_at=tx.paid_at, now=now, source="create"
             )
+            if move == Move.APPLY:
+                moved.append(tx.status.value)
         session.flush()
         return order_out(order)
 
-    return run_in_transaction(db, work)
+    out = run_in_transaction(db, work)
+    for status in moved:
+        PAYMENTS.labels(status=status).inc()
+    return out
 
 
 def create_payment(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from collections import Counter
 
+from sqlalchemy import func, select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from shared.models import (
@@ -22,7 +23,15 @@ from shared.models import (
 )
 from sync_server.auth.models import Terminal
 from sync_server.core.database import Database, run_in_transaction, utcnow
-from sync_server.core.metrics import EVENTS_INGESTED, EVENTS_WAITING, SYNC_LAG
+from sync_server.core.metrics import (
+    EVENTS_INGESTED,
+    EVENTS_WAITING,
+    FLAGS,
+    LAST_PUSH,
+    PUSH_BATCH_SIZE,
+    SYNC_LAG,
+)
+from sync_server.flags.models import Flag
 from sync_server.flags.service import refresh_voucher_use_counts
 from sync_server.stock.service import stamp_stock_changes
 from sync_server.sync.ingest import ingest_batch, parse_events
@@ -70,6 +79,7 @@ def push_events(db: Database, *, terminal: Terminal, request: PushRequest) -> Pu
             log.info("push from terminal %s clashed (%s); retrying", terminal.code, exc.orig)
             continue
         _observe(terminal, request, results)
+        _count_flags(db, results)
         if any(
             isinstance(item.payload, SaleIn) and item.payload.voucher_code
             for item, result in zip(parsed, results, strict=True)
@@ -95,6 +105,8 @@ _KNOWN_TYPES = {t.value for t in EventType}
 
 def _observe(terminal: Terminal, request: PushRequest, results: list[EventResult]) -> None:
     """Metrics and a log line for a push: outcomes by type, lag, events still waiting."""
+    PUSH_BATCH_SIZE.observe(len(request.events))
+    LAST_PUSH.labels(terminal=terminal.code).set(utcnow().timestamp())
     counts: Counter[tuple[str, str]] = Counter()
     for event, result in zip(request.events, results, strict=True):
         kind = event.type if event.type in _KNOWN_TYPES else "unknown"
@@ -112,6 +124,27 @@ def _observe(terminal: Terminal, request: PushRequest, results: list[EventResult
     rejected = sum(n for (_, status), n in counts.items() if EventStatus(status).kept)
     if rejected:
         log.info("terminal %s: %d of %d events rejected", terminal.code, rejected, len(results))
+
+
+def _count_flags(db: Database, results: list[EventResult]) -> None:
+    """``kasir_sync_flags_total{kind}`` for the events this push applied, read after the
+    commit: an event is applied once, so its flags (one per kind) are counted once. A
+    failure here only loses a metric, never the push's answer."""
+    applied = [r.id for r in results if r.status is EventStatus.APPLIED]
+    if not applied:
+        return
+    try:
+        with db.session() as session:
+            kinds = session.execute(
+                select(Flag.kind, func.count())
+                .where(Flag.event_id.in_(applied))
+                .group_by(Flag.kind)
+            ).all()
+    except DBAPIError as exc:
+        log.warning("flag counts of a push not read: %s", exc.orig)
+        return
+    for kind, n in kinds:
+        FLAGS.labels(kind=kind).inc(n)
 
 
 def pull_changes(db: Database, *, terminal: Terminal, cursor: int, limit: int) -> PullResponse:

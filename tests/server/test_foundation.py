@@ -46,3 +46,89 @@ def test_metrics_time_requests_by_route(client: TestClient) -> None:
         in text
     )
     assert 'route="unmatched",status="404"' in text
+
+
+def test_ready_still_answers_after_a_burst_of_failing_requests(client: TestClient) -> None:
+    bad = {"Authorization": "Bearer not-a-token", "X-Kasir-Protocol": "1"}
+    for n in range(40):
+        assert client.post("/api/v1/sync/push", json={"events": []}, headers=bad).status_code == 401
+        assert client.post("/api/v1/sync/push", content=b"{not json").status_code in (401, 422)
+        assert client.get(f"/api/v1/nope/{n}").status_code == 404
+    answer = client.get("/ready", timeout=10)
+    assert answer.status_code == 200
+    assert answer.json() == {"status": "ready"}
+
+
+def test_ready_refuses_a_database_behind_the_code(db_url: str) -> None:
+    from sqlalchemy import create_engine, text
+
+    from sync_server.main import create_app
+    from tests.server.conftest import make_settings
+
+    engine = create_engine(db_url)
+    with engine.begin() as conn:
+        head = conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one()
+        conn.execute(text("UPDATE alembic_version SET version_num = '0001'"))
+    app = create_app(make_settings(db_url))
+    try:
+        with TestClient(app) as c:
+            answer = c.get("/ready")
+            assert answer.status_code == 503
+            assert answer.json()["error"]["code"] == "not_ready"
+            assert c.get("/health").status_code == 200
+    finally:
+        app.state.db.dispose()
+        with engine.begin() as conn:  # the shared test database back at the head
+            conn.execute(text("UPDATE alembic_version SET version_num = :v"), {"v": head})
+        engine.dispose()
+
+
+def test_a_cash_only_shop_runs_in_production_with_qris_disabled(db_url: str) -> None:
+    from sync_server.main import create_app
+    from tests.server.conftest import make_settings
+
+    settings = make_settings(db_url, environment="production")
+    assert not settings.qris_enabled
+    app = create_app(settings)
+    try:
+        with TestClient(app) as c:
+            for method, path in (
+                ("GET", "/api/v1/payment/get-payment-channel"),
+                ("POST", "/api/v1/payment/create-transaction"),
+                ("POST", "/api/v1/payment/callback"),
+            ):
+                answer = c.request(method, path, json={})
+                assert answer.status_code == 503, (path, answer.text)
+                error = answer.json()["error"]
+                assert error["code"] == "qris_disabled"
+                assert "QRIS" in error["message"]
+            assert c.get("/ready").status_code == 200
+    finally:
+        app.state.db.dispose()
+
+
+def test_production_still_refuses_a_default_secret_or_half_set_tripay_keys() -> None:
+    import pytest
+    from pydantic import ValidationError
+
+    from shared.messages import render
+    from sync_server.core.config import Settings
+
+    with pytest.raises(ValidationError, match="KASIR_SECRET_KEY"):
+        Settings(environment="production")
+    with pytest.raises(ValidationError, match="real Tripay keys"):
+        Settings(
+            environment="production",
+            secret_key="x" * 40,
+            tripay_api_key="real-api-key",
+            tripay_base_url="https://tripay.co.id/api/",
+        )  # the private key is still the sandbox's
+    real = Settings(
+        environment="production",
+        secret_key="x" * 40,
+        tripay_api_key="real-api-key",
+        tripay_private_key="real-private-key",
+        tripay_base_url="https://tripay.co.id/api/",
+    )
+    assert real.qris_enabled
+    assert render("qris_disabled", language="id").startswith("QRIS belum diaktifkan")
