@@ -48,7 +48,7 @@ stamp=.venv/.kasir-installed
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   echo "bootstrap: installing Python packages"
   .venv/bin/pip install -q --upgrade pip 2>&1 | grep -v "is ignored" || true
-  .venv/bin/pip install -q -e '.[server,client,dev]' 2>&1 | grep -v "is ignored" || true
+  .venv/bin/pip install -q -e '.[server,client,dev,build]' 2>&1 | grep -v "is ignored" || true
   .venv/bin/python -c "import kivy, fastapi, sqlalchemy, pyzbar.pyzbar, cv2, escpos" >/dev/null
   touch "$stamp"
 fi
