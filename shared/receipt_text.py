@@ -24,7 +24,7 @@ WIDTHS: tuple[int, ...] = (32, 42, 48)
 
 REPRINT_MARK = "*** SALINAN / REPRINT ***"
 
-PAYMENT_LABELS = {"cash": "Tunai", "qris": "QRIS"}
+PAYMENT_LABELS = {"cash": "Tunai", "qris": "QRIS", "qris_static": "QRIS statis"}
 
 
 @dataclass(frozen=True)

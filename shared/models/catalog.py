@@ -136,6 +136,14 @@ class StoreOut(WireModel):
     receipt_header: str = ""
     receipt_footer: str = ""
     logo_text: str = ""
+    static_qris: str = Field(
+        default="",
+        max_length=512,
+        description=(
+            "The store's static QRIS payload (EMVCo text, as printed on its QR sticker), "
+            "shown by a till that is offline; empty when the store has none."
+        ),
+    )
     change_no: ChangeNumber = 0
 
 

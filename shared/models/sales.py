@@ -25,6 +25,10 @@ class PaymentMethod(StrEnum):
 
     CASH = "cash"
     QRIS = "qris"
+    QRIS_STATIC = "qris_static"
+    """The store's static QRIS, shown while the till was offline: the cashier confirmed
+    it after seeing the customer's payment proof (no Tripay order backs it), so the
+    server flags every one for the manager to reconcile against the bank statement."""
 
 
 class PriceOverrideIn(WireModel):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.exc import IntegrityError
@@ -104,6 +104,35 @@ def _apply(row: object, changes: dict[str, Any]) -> bool:
     return changed
 
 
+_Row = TypeVar("_Row", Category, TaxRate, Product, Voucher)
+
+
+def _locked_row(
+    session: Session, model: type[_Row], row_id: int, *, message_code: str, param: str
+) -> _Row:
+    """The row ``row_id`` of ``model``, locked for the update; 404 ``message_code``
+    (with the id as ``param``) when there is none."""
+    row = session.get(model, row_id, with_for_update=True)
+    if row is None:
+        params: dict[str, Any] = {param: row_id}
+        raise NotFound(message_code, details={"id": row_id}, **params)
+    return row
+
+
+def _insert(session: Session, row: _Versioned) -> None:
+    """Add a new row with its change number (the unique constraints checked on flush)."""
+    session.add(row)
+    stamp_change_numbers(session, [row])
+    _flush(session)
+
+
+def _save(session: Session, row: _Versioned, changes: dict[str, Any]) -> None:
+    """Apply ``changes``; a row that really changed gets a new change number."""
+    if _apply(row, changes):
+        stamp_change_numbers(session, [row])
+        _flush(session)
+
+
 # --- categories -----------------------------------------------------------------
 
 
@@ -158,27 +187,23 @@ def create_category(session: Session, *, data: CategoryIn) -> CategoryOut:
         raise Invalid("category_name_empty", details={"field": "name"})
     _ensure_category_name_free(session, name=name, exclude_id=None)
     row = Category(name=name, active=data.active)
-    session.add(row)
-    stamp_change_numbers(session, [row])
-    _flush(session)
+    _insert(session, row)
     return _category_out(row)
 
 
 @unit_of_work
 def update_category(session: Session, *, category_id: int, patch: CategoryPatch) -> CategoryOut:
     """Rename or (de)activate a category."""
-    row = session.get(Category, category_id, with_for_update=True)
-    if row is None:
-        raise NotFound("category_not_found", details={"id": category_id}, category_id=category_id)
+    row = _locked_row(
+        session, Category, category_id, message_code="category_not_found", param="category_id"
+    )
     changes = patch.model_dump(exclude_unset=True, exclude_none=True)
     if "name" in changes:
         changes["name"] = changes["name"].strip()
         if not changes["name"]:
             raise Invalid("category_name_empty", details={"field": "name"})
         _ensure_category_name_free(session, name=changes["name"], exclude_id=row.id)
-    if _apply(row, changes):
-        stamp_change_numbers(session, [row])
-        _flush(session)
+    _save(session, row, changes)
     return _category_out(row)
 
 
@@ -220,25 +245,21 @@ def create_tax_rate(session: Session, *, data: TaxRateIn) -> TaxRateOut:
         inclusive=data.inclusive,
         active=data.active,
     )
-    session.add(row)
-    stamp_change_numbers(session, [row])
-    _flush(session)
+    _insert(session, row)
     return _tax_rate_out(row)
 
 
 @unit_of_work
 def update_tax_rate(session: Session, *, tax_rate_id: int, patch: TaxRatePatch) -> TaxRateOut:
     """Edit a tax rate; products keep pointing at it, so tills re-price with the new rate."""
-    row = session.get(TaxRate, tax_rate_id, with_for_update=True)
-    if row is None:
-        raise NotFound("tax_rate_not_found", details={"id": tax_rate_id}, tax_rate_id=tax_rate_id)
+    row = _locked_row(
+        session, TaxRate, tax_rate_id, message_code="tax_rate_not_found", param="tax_rate_id"
+    )
     changes = patch.model_dump(exclude_unset=True, exclude_none=True)
     if "code" in changes:
         changes["code"] = changes["code"].strip().upper()
         _ensure_tax_code_free(session, code=changes["code"], exclude_id=row.id)
-    if _apply(row, changes):
-        stamp_change_numbers(session, [row])
-        _flush(session)
+    _save(session, row, changes)
     return _tax_rate_out(row)
 
 
@@ -393,9 +414,7 @@ def create_product(session: Session, *, data: ProductIn) -> ProductOut:
         low_stock_threshold=data.low_stock_threshold,
         updated_at=utcnow(),
     )
-    session.add(row)
-    stamp_change_numbers(session, [row])
-    _flush(session)
+    _insert(session, row)
     return _product_out(row)
 
 
@@ -514,18 +533,16 @@ def create_voucher(session: Session, *, data: VoucherIn) -> VoucherOut:
         used_count=0,
         active=data.active,
     )
-    session.add(row)
-    stamp_change_numbers(session, [row])
-    _flush(session)
+    _insert(session, row)
     return _voucher_out(row)
 
 
 @unit_of_work
 def update_voucher(session: Session, *, voucher_id: int, patch: VoucherPatch) -> VoucherOut:
     """Edit a voucher; the result must still be a valid voucher."""
-    row = session.get(Voucher, voucher_id, with_for_update=True)
-    if row is None:
-        raise NotFound("voucher_not_found", details={"id": voucher_id}, voucher_id=voucher_id)
+    row = _locked_row(
+        session, Voucher, voucher_id, message_code="voucher_not_found", param="voucher_id"
+    )
     changes = patch.model_dump(exclude_unset=True)
     nullable = {"valid_from", "valid_until", "usage_limit"}
     not_nullable = sorted(k for k, v in changes.items() if v is None and k not in nullable)
@@ -545,9 +562,7 @@ def update_voucher(session: Session, *, voucher_id: int, patch: VoucherPatch) ->
     for key in ("valid_from", "valid_until"):
         if key in changes:
             changes[key] = _utc(changes[key])
-    if _apply(row, changes):
-        stamp_change_numbers(session, [row])
-        _flush(session)
+    _save(session, row, changes)
     return _voucher_out(row)
 
 

@@ -34,5 +34,9 @@ class Store(Base):
     receipt_header: Mapped[str] = mapped_column(Text, nullable=False, default="")
     receipt_footer: Mapped[str] = mapped_column(Text, nullable=False, default="")
     logo_text: Mapped[str] = mapped_column(String(64), nullable=False, default="")
+    static_qris: Mapped[str] = mapped_column(
+        String(512), nullable=False, default="", server_default=""
+    )
+    """The store's static QRIS payload, shown by its tills while offline ("" = none)."""
     change_no: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0, index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)

@@ -39,6 +39,9 @@ class FlagKind(StrEnum):
     CLOCK_SKEW = "clock_skew"
     QRIS_ORPHAN = "qris_orphan"
     """A PAID QRIS order no synced sale took, long after it was paid (the settle job)."""
+    QRIS_STATIC = "qris_static"
+    """Paid to the store's static QRIS while the till was offline, confirmed by the
+    cashier from the customer's proof: every one, to reconcile with the bank statement."""
 
 
 class Flag(Base):

@@ -29,7 +29,7 @@ ColumnKind = Literal["text", "money", "number", "payment_method"]
 GRANULARITIES = {"day": "Harian", "week": "Mingguan", "month": "Bulanan", "year": "Tahunan"}
 """The groupings of the sales report, with the page's name for each."""
 
-PAYMENT_METHOD_LABELS = {"cash": "Tunai", "qris": "QRIS"}
+PAYMENT_METHOD_LABELS = {"cash": "Tunai", "qris": "QRIS", "qris_static": "QRIS statis"}
 """How the pages name a payment method (others are shown upper-cased)."""
 
 
@@ -124,6 +124,35 @@ def _money_out(day: Any) -> int:
     return int(day.discounts + day.refunds_amount + day.voids_amount)
 
 
+def _sales_per(
+    *,
+    group: str,
+    title: str,
+    summary: str,
+    description: str,
+    run: Callable[..., Any],
+    row: type[BaseModel],
+    columns: tuple[Column, ...],
+    chart_label: Callable[[Any], str],
+) -> Report:
+    """A report of the sales figures per cashier or per till: one row each, the row's
+    own ``columns`` then :data:`FIGURE_COLUMNS`, charted by net after refunds."""
+    return Report(
+        slug=group,
+        path=group,
+        title=title,
+        summary=summary,
+        description=description,
+        run=run,
+        answer=list[row],  # type: ignore[valid-type]
+        rows=_as_list,
+        columns=(*columns, *FIGURE_COLUMNS),
+        chart_caption=f"Penjualan bersih per {title.lower()}",
+        chart_label=chart_label,
+        chart_value=lambda answer_row: answer_row.net_after_refunds,
+    )
+
+
 PERIOD_REPORTS: tuple[Report, ...] = (
     Report(
         slug="sales",
@@ -190,33 +219,25 @@ PERIOD_REPORTS: tuple[Report, ...] = (
         chart_label=lambda row: payment_method_label(row.method),
         chart_value=lambda row: row.amount,
     ),
-    Report(
-        slug="cashiers",
-        path="cashiers",
+    _sales_per(
+        group="cashiers",
         title="Kasir",
         summary="By cashier",
         description="Sales, refunds and voids each cashier rang up.",
         run=service.by_cashier,
-        answer=list[CashierRow],
-        rows=_as_list,
-        columns=(Column("Kasir", "full_name"), *FIGURE_COLUMNS),
-        chart_caption="Penjualan bersih per kasir",
+        row=CashierRow,
+        columns=(Column("Kasir", "full_name"),),
         chart_label=lambda row: row.username,
-        chart_value=lambda row: row.net_after_refunds,
     ),
-    Report(
-        slug="terminals",
-        path="terminals",
+    _sales_per(
+        group="terminals",
         title="Terminal",
         summary="By terminal",
         description="Sales, refunds and voids per till.",
         run=service.by_terminal,
-        answer=list[TerminalRow],
-        rows=_as_list,
-        columns=(Column("Terminal", "code"), Column("Nama", "name"), *FIGURE_COLUMNS),
-        chart_caption="Penjualan bersih per terminal",
+        row=TerminalRow,
+        columns=(Column("Terminal", "code"), Column("Nama", "name")),
         chart_label=lambda row: row.code,
-        chart_value=lambda row: row.net_after_refunds,
     ),
     Report(
         slug="refunds",

@@ -271,24 +271,32 @@ def _change(session: Session, *, store_id: int, moves: list[NewStockMove]) -> St
     )
 
 
+def _moves_by_hand(
+    *, user: User, kind: StockMoveKind, at: datetime, lines: Iterable[tuple[int, int, str]]
+) -> list[NewStockMove]:
+    """The moves a manager's receive, adjust or count writes: ``(product_id, quantity,
+    note)`` per line, all by ``user`` at the same moment."""
+    return [
+        NewStockMove(
+            id=new_id(),
+            product_id=product_id,
+            kind=kind,
+            quantity=quantity,
+            created_at=at,
+            user_id=user.id,
+            note=note,
+        )
+        for product_id, quantity, note in lines
+    ]
+
+
 @unit_of_work
 def receive_stock(session: Session, *, user: User, body: ReceiveIn) -> StockChangeOut:
     """Goods arrived: one positive ``receive`` move per line."""
     store_id = resolve_store(session, user=user, store_id=body.store_id)
     _check_products(session, (line.product_id for line in body.lines))
-    now = utcnow()
-    moves = [
-        NewStockMove(
-            id=new_id(),
-            product_id=line.product_id,
-            kind=StockMoveKind.RECEIVE,
-            quantity=line.quantity,
-            created_at=now,
-            user_id=user.id,
-            note=body.note,
-        )
-        for line in body.lines
-    ]
+    lines = [(line.product_id, line.quantity, body.note) for line in body.lines]
+    moves = _moves_by_hand(user=user, kind=StockMoveKind.RECEIVE, at=utcnow(), lines=lines)
     return _change(session, store_id=store_id, moves=moves)
 
 
@@ -299,19 +307,8 @@ def adjust_stock(session: Session, *, user: User, body: AdjustIn) -> StockChange
     _check_products(session, (line.product_id for line in body.lines))
     if any(line.quantity == 0 for line in body.lines):
         raise Invalid("zero_adjustment", code="zero_adjustment")
-    now = utcnow()
-    moves = [
-        NewStockMove(
-            id=new_id(),
-            product_id=line.product_id,
-            kind=StockMoveKind.ADJUST,
-            quantity=line.quantity,
-            created_at=now,
-            user_id=user.id,
-            note=body.reason,
-        )
-        for line in body.lines
-    ]
+    lines = [(line.product_id, line.quantity, body.reason) for line in body.lines]
+    moves = _moves_by_hand(user=user, kind=StockMoveKind.ADJUST, at=utcnow(), lines=lines)
     return _change(session, store_id=store_id, moves=moves)
 
 
@@ -352,18 +349,15 @@ def count_stock(session: Session, *, user: User, body: CountIn) -> StockChangeOu
             .with_for_update()
         ).all()
     )
-    moves = [
-        NewStockMove(
-            id=new_id(),
-            product_id=line.product_id,
-            kind=StockMoveKind.COUNT,
-            quantity=line.counted - int(on_hand[line.product_id]),
-            created_at=now,
-            user_id=user.id,
-            note=body.note or f"counted {line.counted}",
+    lines = [
+        (
+            line.product_id,
+            line.counted - int(on_hand[line.product_id]),
+            body.note or f"counted {line.counted}",
         )
         for line in body.lines
     ]
+    moves = _moves_by_hand(user=user, kind=StockMoveKind.COUNT, at=now, lines=lines)
     return _change(session, store_id=store_id, moves=moves)
 
 

@@ -21,3 +21,12 @@ class StorePatch(WireModel):
         default=None, max_length=2000, examples=["Terima kasih atas kunjungan Anda"]
     )
     logo_text: str | None = Field(default=None, max_length=64)
+    static_qris: str | None = Field(
+        default=None,
+        max_length=512,
+        description=(
+            "The store's static QRIS payload (the text inside its printed QR sticker), "
+            'shown by the store\'s tills while offline; "" removes it.'
+        ),
+        examples=["00020101021126...6304ABCD"],
+    )

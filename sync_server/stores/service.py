@@ -15,6 +15,7 @@ from sync_server.auth.models import User
 from sync_server.core.database import next_change_numbers, unit_of_work, utcnow
 from sync_server.core.errors import Forbidden, Invalid, NotFound
 from sync_server.core.models import Store
+from sync_server.stores.qris import crc16_ccitt_false
 from sync_server.stores.schemas import StorePatch
 
 # ---------------------------------------------------------------- who sees what
@@ -69,6 +70,27 @@ def store_out(store: Store) -> StoreOut:
 # ---------------------------------------------------------------- reads and edits
 
 
+def check_static_qris(payload: str) -> str:
+    """A pasted static QRIS payload, trimmed; "" (none) stays "".
+
+    Raises :class:`Invalid` (``static_qris_invalid``) unless it is an EMVCo
+    merchant-presented payload (``000201`` first) ending in tag 63 with the right
+    CRC-16/CCITT-FALSE, so a typo never reaches the tills' screens.
+    """
+    text = payload.strip()
+    if not text:
+        return ""
+    signed, crc = text[:-4], text[-4:]
+    ok = (
+        text.startswith("000201")
+        and signed.endswith("6304")
+        and crc.upper() == f"{crc16_ccitt_false(signed.encode()):04X}"
+    )
+    if not ok:
+        raise Invalid("static_qris_invalid", details={"field": "static_qris"})
+    return text
+
+
 @unit_of_work
 def list_stores(session: Session, *, user: User | None) -> list[StoreOut]:
     """The stores ``user`` may see: all for an admin, their own for everyone else."""
@@ -111,6 +133,8 @@ def update_store(session: Session, *, store_id: int, patch: StorePatch, user: Us
         changes["name"] = changes["name"].strip()
         if not changes["name"]:
             raise Invalid("The store name is empty.", details={"field": "name"})
+    if "static_qris" in changes:
+        changes["static_qris"] = check_static_qris(changes["static_qris"])
     changed = False
     for key, value in changes.items():
         if getattr(row, key) != value:

@@ -6,25 +6,14 @@ field is tag 63, the CRC-16/CCITT-FALSE of everything before it including "6304"
 
 from __future__ import annotations
 
+# The one CRC of a QRIS payload (re-exported: the sandbox's callers check with it too).
+from sync_server.stores.qris import crc16_ccitt_false as crc16_ccitt_false
+
 PAYLOAD_FORMAT = "01"
 POINT_OF_INITIATION_DYNAMIC = "12"
 CURRENCY_IDR = "360"
 COUNTRY_ID = "ID"
 MCC_GROCERY = "5411"
-
-
-def crc16_ccitt_false(data: bytes) -> int:
-    """CRC-16/CCITT-FALSE: polynomial 0x1021, initial 0xFFFF, no reflection, no final xor.
-
-    Check value: ``crc16_ccitt_false(b"123456789") == 0x29B1``.
-    """
-    crc = 0xFFFF
-    for byte in data:
-        crc ^= byte << 8
-        for _ in range(8):
-            crc = ((crc << 1) ^ 0x1021) if crc & 0x8000 else (crc << 1)
-            crc &= 0xFFFF
-    return crc
 
 
 def tlv(tag: str, value: str) -> str:

@@ -378,6 +378,7 @@ FLAG_KIND_LABELS = {
     "shift_foreign": "Shift milik terminal lain",
     "clock_skew": "Jam kasir tidak wajar",
     "qris_orphan": "QRIS dibayar tanpa penjualan",
+    "qris_static": "QRIS statis: cocokkan dengan mutasi rekening",
 }
 """Each kind of flag in the manager's words (unknown kinds show their code)."""
 
@@ -497,6 +498,11 @@ def flag_details(flag: FlagOut, *, terminals: dict[int, str], timezone: str) -> 
         return [
             f"QRIS {rupiah(d.get('amount'))} (order {d.get('order_id')}) lunas {paid}, "
             "tetapi tidak ada penjualan tersinkron yang memakainya."
+        ]
+    if kind == "qris_static":
+        return [
+            f"QRIS statis {rupiah(d.get('amount'))} dikonfirmasi kasir dari bukti bayar "
+            "pelanggan, tanpa konfirmasi Tripay: cocokkan dengan mutasi rekening toko."
         ]
     return [f"{key}: {value}" for key, value in sorted(d.items())]
 

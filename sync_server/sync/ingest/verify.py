@@ -258,6 +258,21 @@ def check_qris(ctx: BatchContext, sale: SaleIn, uses: list[dict[str, Any]]) -> l
     return problems
 
 
+def check_qris_static(sale: SaleIn) -> dict[str, Any] | None:
+    """The sale's payments to the store's static QRIS (no order backs them: the cashier
+    confirmed them from the customer's proof), for the manager to reconcile; None when
+    there are none."""
+    static = [p for p in sale.payments if p.method is PaymentMethod.QRIS_STATIC]
+    if not static:
+        return None
+    return {
+        "amount": sum(p.amount for p in static),
+        "receipt_number": sale.receipt_number,
+        "confirmed_by": sale.cashier_id,
+        "payment_ids": [str(p.id) for p in static],
+    }
+
+
 # ---------------------------------------------------------------- the whole sale
 
 
@@ -309,6 +324,9 @@ def verify_sale(
     qris = check_qris(ctx, sale, rows[QRIS_USES])
     if qris:
         found.append((FlagKind.QRIS_UNVERIFIED, {"payments": qris}))
+    static = check_qris_static(sale)
+    if static is not None:
+        found.append((FlagKind.QRIS_STATIC, static))
     if sale.created_at > ctx.now + FUTURE_SKEW:
         found.append(
             (

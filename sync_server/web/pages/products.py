@@ -138,24 +138,12 @@ async def import_products(
         text = raw.decode("utf-8-sig")
         result = await asyncio.to_thread(run, db, csv_io.import_products_csv, text=text)
     except UnicodeDecodeError:
-        return render(
-            request,
-            ws,
-            "import.html",
-            status_code=422,
-            result=None,
-            errors=["Berkas bukan teks UTF-8. Simpan sebagai CSV UTF-8."],
-        )
+        errors = ["Berkas bukan teks UTF-8. Simpan sebagai CSV UTF-8."]
     except AppError as exc:
-        return render(
-            request,
-            ws,
-            "import.html",
-            status_code=422,
-            result=None,
-            errors=views.error_messages(exc),
-        )
-    return render(request, ws, "import.html", result=result)
+        errors = views.error_messages(exc)
+    else:
+        return render(request, ws, "import.html", result=result)
+    return render(request, ws, "import.html", status_code=422, result=None, errors=errors)
 
 
 @router.get("/products/export.csv")
