@@ -55,6 +55,10 @@ class ClientSettings(BaseSettings):
     Scanners send a key every 8–15 ms; the window reads keys once a frame (~17 ms)."""
     scanner_min_length: int = Field(default=6, ge=1)
     """A fast burst shorter than this is fast typing, not a scan."""
+    kiosk: bool = False
+    """Full screen with no window frame (``KASIR_CLIENT_KIOSK=1``); otherwise the window
+    opens at the screen's size. Either way Esc and Android's back go back a screen and
+    quitting needs a supervisor's PIN."""
 
     @property
     def database_path(self) -> Path:

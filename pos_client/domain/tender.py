@@ -28,6 +28,8 @@ class QrisPayment:
     amount: int
     reference: str | None = None
     order_id: str | None = None
+    method: PaymentMethod = PaymentMethod.QRIS
+    """``QRIS_STATIC`` for the store's static QR confirmed by the cashier while offline."""
 
 
 Tender = CashTender | QrisPayment
@@ -61,7 +63,7 @@ def settle(total: int, tenders: Sequence[Tender]) -> list[PaymentIn]:
             payments.append(
                 PaymentIn(
                     id=new_id(),
-                    method=PaymentMethod.QRIS,
+                    method=tender.method,
                     amount=tender.amount,
                     reference=tender.reference,
                     order_id=tender.order_id,

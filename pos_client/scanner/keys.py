@@ -33,6 +33,14 @@ MODIFIER_KEYS = frozenset(range(300, 314))
 """Num/Caps/Scroll Lock, Shift, Ctrl, Alt, Alt Gr, Super, Compose: they type nothing and
 do not end a scan (a scanner holds Shift for the capitals of a Code128 label)."""
 
+PHANTOM_MODIFIERS = {256: "alt", 64: "ctrl"}
+"""A modifier Kivy 2.3 reports for a key although nobody holds it. Its SDL2 window checks
+the key code itself against SDL's modifier masks (``WindowSDL._update_modifiers``):
+keypad 0 is 256 = ``KMOD_LALT``, so it comes with "alt"; "@" is 64 = ``KMOD_LCTRL``, so
+it comes with "ctrl". Read as shortcuts, they cut every keypad scan with a 0 in two.
+:func:`key_char` ignores that one modifier for that key (a real Alt + keypad 0 then
+types 0; no shortcut of the till uses it)."""
+
 _US_SHIFTED = dict(zip("`1234567890-=[]\\;',./", '~!@#$%^&*()_+{}|:"<>?', strict=True))
 
 _CHORD_MODIFIERS = frozenset({"ctrl", "alt", "meta", "super", "lctrl", "rctrl"})
@@ -42,9 +50,13 @@ def key_char(key: int, modifiers: Iterable[str] = ()) -> str | None:
     """The character key-down ``key`` types with ``modifiers`` held, or None.
 
     None for keys that type nothing (arrows, Backspace, F-keys, Enter, Tab, modifiers)
-    and for shortcuts (a key pressed with Ctrl, Alt or Meta).
+    and for shortcuts (a key pressed with Ctrl, Alt or Meta; not the modifier Kivy makes
+    up for keypad 0 and "@", :data:`PHANTOM_MODIFIERS`).
     """
     held = set(modifiers)
+    phantom = PHANTOM_MODIFIERS.get(key)
+    if phantom is not None:
+        held.discard(phantom)
     if held & _CHORD_MODIFIERS:
         return None
     if key in KEYPAD:

@@ -13,6 +13,13 @@ every screen whether or not a field has focus, holds the characters back, and ha
 
 Scanners are set up to end a code with Enter or Tab, and some to start it with a prefix
 character; ``suffixes`` and ``prefix`` say which (``ClientSettings.scanner_*``).
+
+An app reads keys in batches, once a frame, and stamps them when it reads them: after
+a slow frame (a cart redraw on a busy till) keys a scanner sent 10 ms apart are read
+60 ms apart, or all at once. So an app that calls :meth:`WedgeBuffer.caught_up` each
+time it has read every waiting key has the gap before a key measured from the previous
+key to the last such moment -- time the app really waited with no key coming -- and a
+slow frame no longer splits a scan.
 """
 
 from __future__ import annotations
@@ -61,12 +68,33 @@ class WedgeBuffer:
         self._ends = frozenset(key for name in self.suffixes for key in SUFFIXES[name])
         self._burst: list[str] = []
         self._last: float | None = None
+        self._caught_up: float | None = None
         self._typed: list[str] = []
 
     @property
     def buffered(self) -> str:
         """The characters of the burst being read (not yet known to be scan or typing)."""
         return "".join(self._burst)
+
+    def caught_up(self) -> None:
+        """The app has just read every key that was waiting: none is queued right now.
+
+        A key read later was pressed after this moment. Once this is called (each frame,
+        right after the app read its input), the gap before a key is the time from the
+        previous key to the latest such moment: a lower bound of the real gap that does
+        not grow when the app is slow to read. Without it, the gap is the time between
+        reads, which is right only for an app that reads each key as it comes.
+        """
+        self._caught_up = self._now()
+
+    def _gap(self, at: float) -> float | None:
+        """Seconds between the previous key and key read at ``at`` (None: no previous key)."""
+        if self._last is None:
+            return None
+        if self._caught_up is None:
+            return at - self._last
+        # A key read in the same batch as the previous one: no wait between them.
+        return max(0.0, min(at, self._caught_up) - self._last)
 
     def ends_scan(self, key: str) -> bool:
         """True when ``key`` is one of the configured suffixes (Enter, Tab)."""
@@ -80,7 +108,8 @@ class WedgeBuffer:
         or Tab that is not a configured suffix ends any burst like :meth:`flush`.
         """
         at = self._now()
-        fast = self._last is not None and at - self._last <= self.max_gap
+        gap = self._gap(at)
+        fast = gap is not None and gap <= self.max_gap
         if key in self._ends:
             code = self.buffered
             if self.prefix:
@@ -130,8 +159,15 @@ class WedgeBuffer:
         return typed
 
     def poll(self) -> str:
-        """Call now and then (every ~0.1 s): a burst that went quiet is typing; return typing."""
-        if self._last is not None and self._now() - self._last > self.max_gap:
+        """Call now and then (each frame, after :meth:`caught_up`): a burst that went
+        quiet is typing; return typing.
+
+        With :meth:`caught_up` in use, quiet means the app had read every waiting key more
+        than ``max_gap`` after the last one: keys still waiting in a slow app's queue do
+        not make a scan look finished.
+        """
+        gap = self._gap(self._now())
+        if gap is not None and gap > self.max_gap:
             self._typed.extend(self._burst)
             self._burst.clear()
             self._last = None

@@ -119,6 +119,11 @@ class CheckoutService:
         """Discount the whole order (same approval rule as line discounts)."""
         self.cart.set_order_discount(self._approved(discount, approver_id, approver_pin))
 
+    @property
+    def order_discount(self) -> Discount | None:
+        """The whole-cart discount the cashier set (not the voucher), if any."""
+        return self.cart.order_discount
+
     def apply_voucher(self, code: str) -> int:
         """Apply a voucher by its code (any case); returns the rupiah it takes off now.
 

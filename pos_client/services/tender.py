@@ -11,6 +11,14 @@ Threads: :meth:`TenderFlow.start_qris`, :meth:`TenderFlow.check_qris` and
 they change the flow's state only under its lock and only at the end, so a
 cancellation pressed meanwhile wins. :meth:`TenderFlow.pay` writes the sale and
 belongs on the thread that owns the checkout's store.
+
+Offline, dynamic QRIS cannot work (tripay.md). When the store has a static QRIS (its
+printed QR sticker's payload, set by a manager in the back office and pulled to the
+till), an offline till may show it with the amount instead: the customer pays it from
+their bank app, the cashier confirms after seeing the payment proof, and the payment is
+recorded as ``qris_static`` (no Tripay order backs it; the server flags every one for
+the manager to reconcile with the bank statement). Online, the dynamic QR stays the
+only QRIS offered.
 """
 
 from __future__ import annotations
@@ -32,6 +40,7 @@ from pos_client.services.qris import (
     QrisStatus,
     cart_items,
 )
+from shared.models import PaymentMethod
 
 
 class QrisStep(StrEnum):
@@ -43,6 +52,9 @@ class QrisStep(StrEnum):
     """The server is making the QR."""
     WAITING = "waiting"
     """The QR is on screen; polls tell when the customer paid."""
+    STATIC = "static"
+    """Offline: the store's static QR is on screen; the cashier confirms the payment
+    after seeing the customer's proof (nothing polls)."""
 
 
 class QrisOutcome(StrEnum):
@@ -62,6 +74,14 @@ class QrisShown:
     amount: int
 
 
+@dataclass(frozen=True, slots=True)
+class StaticQrisShown:
+    """The store's static QR on screen and the amount the customer must type in."""
+
+    payload: str
+    amount: int
+
+
 class TenderFlow:
     """Take the money for the checkout's cart: QRIS parts first, cash for the rest.
 
@@ -75,10 +95,20 @@ class TenderFlow:
         qris: QrisGateway | None = None,
         *,
         now: Clock = utc_now,
+        static_qris: str | None = None,
     ) -> None:
-        """A payment of ``checkout``'s cart as it is now."""
+        """A payment of ``checkout``'s cart as it is now.
+
+        ``static_qris`` is the store's static QRIS payload; None reads it from the store
+        profile pulled to the till ("" there means the store has none).
+        """
         self.checkout = checkout
         self.qris = qris
+        if static_qris is None:
+            profile = checkout.store.store_profile()
+            static_qris = profile.static_qris if profile is not None else ""
+        self.static_qris: str = static_qris.strip()
+        self.static_shown: StaticQrisShown | None = None
         self._now = now
         self._lock = threading.Lock()
         self.total: int = checkout.totals().total
@@ -126,6 +156,18 @@ class TenderFlow:
         if shown is None:
             return 0
         return max(0, int((shown.charge.expires_at - self._now()).total_seconds()))
+
+    def can_offer_static_qris(self, *, online: bool | None) -> bool:
+        """True when the store's static QR may be shown now: the till is offline
+        (``online is False``; dynamic QRIS is the default online), the store has one,
+        nothing else is pending and money is left to pay."""
+        return (
+            online is False
+            and bool(self.static_qris)
+            and self.result is None
+            and self.step is QrisStep.IDLE
+            and self.remaining > 0
+        )
 
     # -- QRIS --------------------------------------------------------------------------
     def start_qris(self, typed: int = 0) -> QrisShown | None:
@@ -205,13 +247,45 @@ class TenderFlow:
     def cancel_qris(self) -> str | None:
         """Stop waiting for the QR on screen (or being made); its order id, to release.
 
-        A QR still being made is released by :meth:`start_qris` when it arrives.
+        A QR still being made is released by :meth:`start_qris` when it arrives. The
+        static QR (which has no order) is simply taken off the screen.
         """
         with self._lock:
             shown = self.shown
-            self.shown, self.step = None, QrisStep.IDLE
+            self.shown, self.static_shown, self.step = None, None, QrisStep.IDLE
             self._attempt += 1
         return shown.charge.order_id if shown is not None else None
+
+    # -- static QRIS (offline) -----------------------------------------------------------
+    def show_static_qris(self, typed: int = 0, *, online: bool | None) -> StaticQrisShown | None:
+        """Show the store's static QR for ``typed`` rupiah (a part) or all that remains.
+
+        None when it may not be offered now (see :meth:`can_offer_static_qris`). Nothing
+        is paid until the cashier calls :meth:`confirm_static_qris`.
+        """
+        with self._lock:
+            if not self.can_offer_static_qris(online=online):
+                return None
+            self.static_shown = StaticQrisShown(
+                payload=self.static_qris, amount=self.qris_amount(typed)
+            )
+            self.step = QrisStep.STATIC
+            return self.static_shown
+
+    def confirm_static_qris(self) -> QrisPayment | None:
+        """The cashier saw the customer's payment proof: the static QR's amount is paid.
+
+        Recorded as a ``qris_static`` payment of the sale (the sale names the cashier
+        who confirmed it); None when no static QR is on screen.
+        """
+        with self._lock:
+            shown = self.static_shown
+            if shown is None or self.step is not QrisStep.STATIC or self.result is not None:
+                return None
+            payment = QrisPayment(amount=shown.amount, method=PaymentMethod.QRIS_STATIC)
+            self.paid.append(payment)
+            self.static_shown, self.step = None, QrisStep.IDLE
+            return payment
 
     def release(self, order_id: str | None) -> None:
         """Tell the QRIS port the till no longer waits for ``order_id`` (best effort)."""

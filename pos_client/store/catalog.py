@@ -1,8 +1,12 @@
-"""Reading the catalog cache: products by barcode, SKU and name, stock, vouchers, users."""
+"""Reading the catalog cache: products by barcode, SKU, name and category, stock,
+vouchers, users; and this till's favourite products (a local list, never synced)."""
 
 from __future__ import annotations
 
 import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -32,6 +36,27 @@ def _product(row: tuple[Any, ...]) -> Product:
         tax_rate_bp=row[8],
         tax_inclusive=bool(row[9]),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Category:
+    """A category from the pulled catalog, as a tab of the sale screen's product grid."""
+
+    id: int
+    name: str
+
+
+def _fold(text: str) -> str:
+    # Case and accents do not matter to a cashier ("Minuman" = "minúman"), as in FTS.
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def words_match(text: str, name: str) -> bool:
+    """True when every word of ``text`` starts a word of ``name`` (the search rule)."""
+    wanted = _WORD.findall(_fold(text))
+    have = _WORD.findall(_fold(name))
+    return bool(wanted) and all(any(w.startswith(x) for w in have) for x in wanted)
 
 
 def fts_prefix_query(text: str) -> str | None:
@@ -76,7 +101,8 @@ class CatalogMixin(StoreBase):
     def search_products(
         self, text: str, *, limit: int = 20, include_inactive: bool = False
     ) -> list[Product]:
-        """Products whose name or SKU has words starting with every word of ``text``."""
+        """Products whose name or SKU has words starting with every word of ``text``,
+        then (up to ``limit``) the products of categories whose name matches that way."""
         query = fts_prefix_query(text)
         if query is None:
             return []
@@ -88,7 +114,97 @@ class CatalogMixin(StoreBase):
             f"WHERE products_fts MATCH ? {active} ORDER BY f.rank, p.id LIMIT ?",
             (query, limit),
         ).fetchall()
+        found = [_product(row) for row in rows]
+        if len(found) < limit:
+            seen = {p.id for p in found}
+            for category in self.categories():
+                if words_match(text, category.name):
+                    more = self.products_in_category(
+                        category.id, limit=limit, include_inactive=include_inactive
+                    )
+                    found += [p for p in more if p.id not in seen]
+                    seen.update(p.id for p in more)
+        return found[:limit]
+
+    # -- the product grid ----------------------------------------------------------------
+    def categories(self) -> list[Category]:
+        """Active categories with at least one active product, by name."""
+        rows = self.conn.execute(
+            "SELECT c.id, c.name FROM categories c WHERE c.active = 1 AND EXISTS ("
+            "SELECT 1 FROM products p WHERE p.category_id = c.id AND p.active = 1) "
+            "ORDER BY c.name COLLATE NOCASE, c.id"
+        ).fetchall()
+        return [Category(id=row[0], name=row[1]) for row in rows]
+
+    def has_uncategorised(self) -> bool:
+        """True when some active product has no (active) category."""
+        return bool(
+            self._scalar(
+                "SELECT 1 FROM products p LEFT JOIN categories c ON c.id = p.category_id "
+                "WHERE p.active = 1 AND (c.id IS NULL OR c.active = 0) LIMIT 1"
+            )
+        )
+
+    def products_in_category(
+        self, category_id: int | None, *, limit: int = 60, include_inactive: bool = False
+    ) -> list[Product]:
+        """Products of a category by name; ``None`` means those with no active category."""
+        active = "" if include_inactive else "AND p.active = 1"
+        if category_id is None:
+            where = (
+                "(p.category_id IS NULL OR NOT EXISTS (SELECT 1 FROM categories c "
+                "WHERE c.id = p.category_id AND c.active = 1))"
+            )
+            params: tuple[Any, ...] = (limit,)
+        else:
+            where = "p.category_id = ?"
+            params = (category_id, limit)
+        rows = self.conn.execute(
+            f"SELECT {_PRODUCT_COLUMNS} FROM {_PRODUCT_FROM} "  # noqa: S608
+            f"WHERE {where} {active} ORDER BY p.name COLLATE NOCASE, p.id LIMIT ?",
+            params,
+        ).fetchall()
         return [_product(row) for row in rows]
+
+    def category_names(self, category_ids: Sequence[int]) -> dict[int, str]:
+        """The names of these categories (the ones the catalog still has)."""
+        ids = sorted(set(category_ids))
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        rows = self.conn.execute(
+            f"SELECT id, name FROM categories WHERE id IN ({marks})",  # noqa: S608
+            tuple(ids),
+        ).fetchall()
+        return {row[0]: row[1] for row in rows}
+
+    # -- favourites (this till only) -----------------------------------------------------
+    def favourite_products(self, *, limit: int = 60) -> list[Product]:
+        """The products pinned on this till that are still for sale, by name."""
+        rows = self.conn.execute(
+            f"SELECT {_PRODUCT_COLUMNS} FROM favourites f "  # noqa: S608
+            "JOIN products p ON p.id = f.product_id "
+            "LEFT JOIN tax_rates t ON t.id = p.tax_rate_id "
+            "WHERE p.active = 1 ORDER BY p.name COLLATE NOCASE, p.id LIMIT ?",
+            (limit,),
+        ).fetchall()
+        return [_product(row) for row in rows]
+
+    def favourite_ids(self) -> set[int]:
+        """The ids of every product pinned on this till."""
+        return {row[0] for row in self.conn.execute("SELECT product_id FROM favourites")}
+
+    def set_favourite(self, product_id: int, pinned: bool, *, at: datetime) -> None:
+        """Pin (``pinned``) or unpin a product on this till; doing it twice changes nothing."""
+        with self._write() as conn:
+            if pinned:
+                conn.execute(
+                    "INSERT INTO favourites (product_id, pinned_at) VALUES (?, ?) "
+                    "ON CONFLICT(product_id) DO NOTHING",
+                    (product_id, to_db_time(at)),
+                )
+            else:
+                conn.execute("DELETE FROM favourites WHERE product_id = ?", (product_id,))
 
     def product_count(self) -> int:
         """How many products the catalog cache holds."""
@@ -112,6 +228,38 @@ class CatalogMixin(StoreBase):
             (product_id,),
         )
         return int(server or 0) + int(local)
+
+    def stock_on_hand_of(self, product_ids: Sequence[int]) -> dict[int, int]:
+        """:meth:`stock_on_hand` of several products in two queries (search results)."""
+        ids = sorted(set(product_ids))
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        store_id = self._state("store_id")
+        if store_id is None:
+            # As stock_on_hand: the first store's level when the till is not enrolled.
+            server_sql = (
+                "SELECT product_id, on_hand FROM stock_levels s WHERE product_id IN "  # noqa: S608
+                f"({marks}) AND store_id = (SELECT min(store_id) FROM stock_levels "
+                "WHERE product_id = s.product_id)"
+            )
+            server_params: tuple[Any, ...] = tuple(ids)
+        else:
+            server_sql = (
+                "SELECT product_id, on_hand FROM stock_levels "  # noqa: S608
+                f"WHERE product_id IN ({marks}) AND store_id = ?"
+            )
+            server_params = (*ids, int(store_id))
+        levels = dict.fromkeys(ids, 0)
+        for product_id, on_hand in self.conn.execute(server_sql, server_params):
+            levels[product_id] += int(on_hand)
+        local_sql = (
+            "SELECT product_id, sum(quantity) FROM stock_moves "  # noqa: S608
+            f"WHERE product_id IN ({marks}) GROUP BY product_id"
+        )
+        for product_id, moved in self.conn.execute(local_sql, tuple(ids)):
+            levels[product_id] += int(moved)
+        return levels
 
     def voucher(self, code: str) -> Voucher | None:
         """The voucher with ``code`` (case-insensitive), or None."""

@@ -6,12 +6,15 @@ from pos_client.config import ClientSettings
 from pos_client.store.catalog import CatalogMixin
 from pos_client.store.held_carts import HeldCartsMixin
 from pos_client.store.refunds import RefundsMixin
+from pos_client.store.reports import ReportsMixin
 from pos_client.store.sales import SalesMixin
 from pos_client.store.shifts import ShiftsMixin
 from pos_client.store.sync import SyncMixin
 
 
-class LocalStore(SyncMixin, SalesMixin, RefundsMixin, ShiftsMixin, HeldCartsMixin, CatalogMixin):
+class LocalStore(
+    SyncMixin, SalesMixin, RefundsMixin, ShiftsMixin, HeldCartsMixin, CatalogMixin, ReportsMixin
+):
     """The till's SQLite database: catalog cache, sales, refunds, shifts, held carts, outbox.
 
     Each mixin owns the tables of one part of the till's day and shares one connection

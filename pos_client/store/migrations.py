@@ -339,11 +339,28 @@ def _v4_sale_catalog_cursor(conn: sqlite3.Connection) -> None:
     conn.execute("ALTER TABLE sales ADD COLUMN catalog_cursor INTEGER")
 
 
+def _v5_favourites(conn: sqlite3.Connection) -> None:
+    # The products this till's cashier pinned to the sale screen's "Favorit" tab: a
+    # local list per till (never synced), so a product the server deletes simply drops
+    # out of the tab when it is no longer in the catalog.
+    conn.execute(
+        "CREATE TABLE favourites (product_id INTEGER PRIMARY KEY, pinned_at TEXT NOT NULL)"
+    )
+
+
+def _v6_store_static_qris(conn: sqlite3.Connection) -> None:
+    # The store's static QRIS payload (set in the back office, pulled with the store), so
+    # an offline till can show it; "" when the store has none.
+    conn.execute("ALTER TABLE stores ADD COLUMN static_qris TEXT NOT NULL DEFAULT ''")
+
+
 MIGRATIONS: list[Migration] = [
     _v1_initial,
     _v2_stuck_events,
     _v3_gtin_key,
     _v4_sale_catalog_cursor,
+    _v5_favourites,
+    _v6_store_static_qris,
 ]
 """Every schema change in order; version N is ``MIGRATIONS[N - 1]``."""
 

@@ -99,6 +99,7 @@ _STORE_COLS = (
     "receipt_header",
     "receipt_footer",
     "logo_text",
+    "static_qris",
     "change_no",
 )
 _UPSERT_PRODUCT = _upsert_sql("products", _PRODUCT_COLS)
@@ -326,6 +327,7 @@ class SyncMixin(StoreBase):
                         s.receipt_header,
                         s.receipt_footer,
                         s.logo_text,
+                        s.static_qris,
                         s.change_no,
                     )
                     for s in page.stores

@@ -10,7 +10,10 @@ fast burst ending in a suffix is a scan and goes to the current screen's ``on_sc
 out to be typing are handed to the focused field (or, with none, to a screen that takes
 keys, like the PIN keypad) a few milliseconds later (``WedgeBuffer.poll``); the text
 input SDL sends for a key is swallowed, only used to correct the character for the real
-keyboard layout. Camera codes come from a
+keyboard layout. Keys are read in batches, once a frame, so the gaps between them are
+measured against the moments the window's event queue was found empty
+(``WedgeBuffer.caught_up``, each frame right after reading it): a slow frame does not
+split a scan. Camera codes come from a
 :class:`~pos_client.scanner.camera.CameraScanner` worker through ``Clock.schedule_once``.
 """
 
@@ -36,6 +39,7 @@ from kivy.uix.textinput import TextInput
 
 from pos_client.config import ClientSettings
 from pos_client.domain.catalog import User
+from pos_client.domain.errors import DomainError
 from pos_client.scanner.camera import (
     PRODUCT_SYMBOLS,
     RECEIPT_SYMBOLS,
@@ -53,10 +57,11 @@ from pos_client.services.qris import QrisGateway
 from pos_client.sync.worker import SyncReport, SyncWorker
 from pos_client.ui import i18n
 from pos_client.ui.glue import stuck_sentence
-from pos_client.ui.i18n import tr
+from pos_client.ui.i18n import describe, tr
 from pos_client.ui.screens.firstrun import FirstRunScreen
 from pos_client.ui.screens.history import HistoryScreen
 from pos_client.ui.screens.login import LoginScreen
+from pos_client.ui.screens.manager import ManagerScreen, ManagerUsersScreen
 from pos_client.ui.screens.payment import PaymentScreen
 from pos_client.ui.screens.receipt import ReceiptScreen
 from pos_client.ui.screens.refund import RefundScreen
@@ -68,6 +73,7 @@ from pos_client.ui.sound import Beeper
 from pos_client.ui.till import Till
 from pos_client.ui.widgets import StatusBar
 from pos_client.ui.workers import on_ui
+from shared.models import Role
 from shared.money import format_rupiah  # noqa: F401  (re-exported for kv)
 from shared.timezones import store_zone
 
@@ -110,6 +116,7 @@ class KasirApp(App):
             prefix=settings.scanner_prefix,
         )
         self._key_text: str | None = None  # the character the last key-down typed
+        self.scan_key_at: float | None = None  # monotonic: the key-down that ended the last scan
         self.camera: CameraScanner | None = None
         self.beeper = Beeper()
         self.scans: list[str] = []
@@ -151,18 +158,22 @@ class KasirApp(App):
             ShiftScreen(name="shift"),
             StockScreen(name="stock"),
             SettingsScreen(name="settings"),
+            ManagerScreen(name="manager"),
+            ManagerUsersScreen(name="manager_users"),
         ):
             self.manager.add_widget(screen)
         root.add_widget(self.status_bar)
         root.add_widget(self.manager)
         Window.bind(on_key_down=self._on_key_down, on_textinput=self._on_textinput)
-        Clock.schedule_interval(self._poll_wedge, 0.03)
+        Window.bind(on_keyboard=self._on_back_key)
+        Clock.schedule_interval(self._poll_wedge, 0)  # each frame
         self.refresh_status()
         self.manager.current = "login" if self.till.enrolled() else "firstrun"
         return root
 
     def on_start(self) -> None:
         """Start syncing once the window is up; enroll at once with a code from the CLI."""
+        self._fit_window()
         if self.till.enrolled():
             self._start_sync()
         elif self.pending_enroll_code:
@@ -177,6 +188,7 @@ class KasirApp(App):
         if self.sync is not None:
             self.sync.stop(timeout=2)
         Window.unbind(on_key_down=self._on_key_down, on_textinput=self._on_textinput)
+        Window.unbind(on_keyboard=self._on_back_key)
 
     # -- navigation ----------------------------------------------------------------------
     def screen(self, name: str) -> Any:
@@ -210,8 +222,12 @@ class KasirApp(App):
         self.go("login")
 
     def logged_in(self, user: User) -> None:
-        """After a PIN: the sale screen, or the shift screen when no shift is open."""
+        """After a PIN: the sale screen, or the shift screen when no shift is open; a
+        manager's PIN opens the Manager area (its Back leads on to selling)."""
         self.refresh_status()
+        if user.role.at_least(Role.MANAGER):
+            self.go("manager")
+            return
         self.go("sale" if self.till.shifts.current() is not None else "shift")
 
     def logout(self) -> None:
@@ -220,6 +236,111 @@ class KasirApp(App):
         self.till.auth.logout()
         self.refresh_status()
         self.go("login")
+
+    # -- back, quitting and the window ----------------------------------------------------
+    fit_window = False
+    """Set by the ``kasir`` command: open at the screen's size (tests keep their size)."""
+    _quit_popup: Any = None
+    # The window's close request is left alone: SDL sends the same event for SIGTERM
+    # (a shutdown must not wait for a PIN); a kiosk window has no close button.
+
+    def _fit_window(self) -> None:
+        """Kiosk: full screen; otherwise maximized to the screen (1280×800 when the
+        screen's size is unknown, set before the window opened: ``cli.window_config``)."""
+        if not self.fit_window:
+            return
+        if self.settings.kiosk:
+            Window.fullscreen = "auto"
+        else:
+            Window.maximize()
+
+    def _on_back_key(self, _window: Any, key: int, *_args: Any) -> bool:
+        if key != 27:  # Esc, and Android's back button
+            return False
+        self.back()
+        return True  # never Kivy's default (which quits)
+
+    def back(self) -> None:
+        """Esc or Android back: go back a screen; where there is none, ask to quit."""
+        if self._quit_popup is not None:
+            self._quit_popup.dismiss()
+            return
+        if self.manager is None:
+            return
+        screen = self.screen(self.current)
+        button = screen.ids.get("back")
+        if button is not None and not button.disabled:
+            button.dispatch("on_release")
+        elif callable(getattr(screen, "back", None)):
+            screen.back()
+        elif self.current == "receipt":
+            screen.new_sale()
+        elif self.current in ("stock", "settings", "history"):
+            self.go("sale")
+        else:  # sale, login, first run
+            self.ask_to_quit()
+
+    def ask_to_quit(self) -> Any:
+        """A confirm with a supervisor's PIN before the app closes; returns the popup."""
+        from kivy.metrics import dp
+        from kivy.uix.popup import Popup
+        from kivy.uix.spinner import Spinner
+
+        if self._quit_popup is not None:
+            return self._quit_popup
+        approvers = [u for u in self.till.auth.users() if u.role.at_least(Role.SUPERVISOR)]
+        box = BoxLayout(orientation="vertical", padding=dp(12), spacing=dp(8))
+        box.add_widget(Factory.KLabel(text=tr("quit_help"), color=(1, 1, 1, 1)))
+        who = Spinner(
+            text=approvers[0].full_name if approvers else "",
+            values=[u.full_name for u in approvers],
+            size_hint_y=None,
+            height=dp(52),
+            font_size=dp(20),
+        )
+        pin = Factory.KField(password=True, input_filter="int", hint_text=tr("quit_pin"))
+        if approvers:
+            box.add_widget(who)
+            box.add_widget(pin)
+        note = Factory.KLabel(text="", color=(1, 0.65, 0.55, 1))
+        box.add_widget(note)
+        row = BoxLayout(size_hint_y=None, height=dp(56), spacing=dp(8))
+        cancel = Factory.KQuiet(text=tr("cancel"))
+        confirm = Factory.KDanger(text=tr("quit_confirm"))
+        row.add_widget(cancel)
+        row.add_widget(confirm)
+        box.add_widget(row)
+        popup = Popup(
+            title=tr("quit_title"),
+            content=box,
+            size_hint=(None, None),
+            size=(dp(520), dp(400)),
+            auto_dismiss=False,
+        )
+
+        def approve(*_: Any) -> None:
+            if approvers:
+                chosen = next((u for u in approvers if u.full_name == who.text), approvers[0])
+                try:
+                    self.till.auth.authorize(chosen.id, pin.text, Role.SUPERVISOR)
+                except DomainError as exc:
+                    pin.text = ""
+                    note.text = describe(exc)
+                    return
+            popup.dismiss()
+            self.stop()
+
+        def closed(*_: Any) -> None:
+            self._quit_popup = None
+
+        cancel.bind(on_release=lambda *_: popup.dismiss())
+        confirm.bind(on_release=approve)
+        pin.bind(on_text_validate=approve)
+        popup.bind(on_dismiss=closed)
+        self._quit_popup = popup
+        popup.open()
+        self.quit_parts = {"who": who, "pin": pin, "note": note, "confirm": confirm}
+        return popup
 
     def sale_done(self, result: CheckoutResult) -> None:
         """Show the receipt and push the sale soon."""
@@ -285,8 +406,10 @@ class KasirApp(App):
         self._key_text = None
         end = terminator(key)
         if end is not None and self.wedge.ends_scan(end):
+            at = time.monotonic()
             code = self.wedge.feed(end)
             if code is not None:
+                self.scan_key_at = at
                 self.handle_scan(code)
                 return True
             self._deliver_typed(self.wedge.take_typed())
@@ -305,6 +428,11 @@ class KasirApp(App):
         return False
 
     def _poll_wedge(self, _dt: float) -> None:
+        # Keys a slow frame (or a busy CPU) left waiting are read first: only once the
+        # window's queue is empty has the app caught up, and only then can a burst be
+        # known to have gone quiet. (Reading them here is what the loop does next anyway.)
+        Window.mainloop()
+        self.wedge.caught_up()
         self._deliver_typed(self.wedge.poll())
 
     # -- camera --------------------------------------------------------------------------

@@ -148,6 +148,32 @@ MESSAGES: dict[str, str] = {
     "qris_protocol_mismatch": "The till app must be updated to use QRIS. Take cash.",
     "qris_already_used": "This QRIS payment was already used for another sale.",
     "qris_unknown_order": "No QRIS payment {order_id}.",
+    # -- manager area (pos_client/services/manager.py) ---------------------------------
+    "manager_error": "The manager area cannot do that.",
+    "manager_offline": (
+        "The server cannot be reached, so people cannot be managed right now. "
+        "Try again when the till is online."
+    ),
+    "manager_sign_in_needed": "Sign in to the server first with your manager password.",
+    "manager_bad_username": (
+        "A username is 2–64 letters, digits, dots, underscores or hyphens, with no spaces."
+    ),
+    "manager_name_needed": "Fill in the cashier's full name.",
+    "manager_bad_pin": "A PIN is 4 to 8 digits.",
+    "qris_static_button": "Static QRIS",
+    "qris_static_offline": (
+        "The till is offline: dynamic QRIS cannot work. The store's static QRIS can; "
+        "check the customer's payment proof."
+    ),
+    "qris_static_amount": "The customer scans the store's QR and types {amount:rupiah}",
+    "qris_static_check": "Confirm only after seeing the payment proof on the customer's phone.",
+    "qris_static_confirm": "Paid",
+    "qris_static_paid": "Static QRIS {amount:rupiah} confirmed by {cashier}",
+    "manager_sign_in_refused": "The server refused the sign-in: {message}",
+    "manager_wrong_password": "Wrong password.",
+    "manager_password_locked": (
+        "Too many wrong passwords. Try again in {retry_after_seconds} seconds."
+    ),
     # -- server --
     "missing_token": "Sign in or send a bearer token.",
     "terminal_revoked": "This terminal's access was revoked; ask a manager to enroll it again.",
@@ -214,8 +240,7 @@ MESSAGES: dict[str, str] = {
     "bad_encoding": "The file is not UTF-8 text; save it as 'CSV UTF-8' and try again.",
     "empty_csv": "The file is empty; it needs a header line.",
     "bad_csv_header": (
-        "Line 1 must be a header naming the columns ({columns}); sku, name and price are "
-        "required."
+        "Line 1 must be a header naming the columns ({columns}); sku, name and price are required."
     ),
     "csv_too_long": "The file has more than {max_lines} lines; split it.",
     "import_conflict": (
@@ -259,4 +284,8 @@ MESSAGES: dict[str, str] = {
     "flag_already_resolved": "Flag {flag_id} was already resolved.",
     "qris_disabled": "QRIS is not enabled on this shop's server. Take cash.",
     "metrics_token_required": "Metrics are for Prometheus only: send the metrics bearer token.",
+    "static_qris_invalid": (
+        "The static QRIS payload is not valid: paste the whole text of the store's QR "
+        "(starting 000201, ending in the CRC tag 63)."
+    ),
 }

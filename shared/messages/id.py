@@ -161,6 +161,32 @@ MESSAGES: dict[str, str] = {
     "qris_protocol_mismatch": "Aplikasi kasir perlu diperbarui untuk memakai QRIS. Terima tunai.",
     "qris_already_used": "Pembayaran QRIS ini sudah dipakai untuk penjualan lain.",
     "qris_unknown_order": "Tidak ada pembayaran QRIS {order_id}.",
+    # -- manager area (pos_client/services/manager.py) ---------------------------------
+    "manager_error": "Area manajer tidak bisa melakukan itu.",
+    "manager_offline": (
+        "Server tidak bisa dihubungi, jadi pengguna tidak bisa dikelola sekarang. "
+        "Coba lagi saat kasir online."
+    ),
+    "manager_sign_in_needed": "Masuk ke server dulu dengan kata sandi manajer Anda.",
+    "manager_bad_username": (
+        "Nama pengguna 2–64 huruf, angka, titik, garis bawah atau tanda hubung, tanpa spasi."
+    ),
+    "manager_name_needed": "Isi nama lengkap kasir.",
+    "manager_bad_pin": "PIN harus 4 sampai 8 angka.",
+    "qris_static_button": "QRIS statis",
+    "qris_static_offline": (
+        "Kasir offline: QRIS dinamis tidak bisa. Bisa pakai QRIS statis toko; "
+        "cek bukti bayar pelanggan."
+    ),
+    "qris_static_amount": "Pelanggan memindai QR toko dan mengetik {amount:rupiah}",
+    "qris_static_check": "Konfirmasi hanya setelah melihat bukti bayar di HP pelanggan.",
+    "qris_static_confirm": "Sudah dibayar",
+    "qris_static_paid": "QRIS statis {amount:rupiah} dikonfirmasi oleh {cashier}",
+    "manager_sign_in_refused": "Server menolak masuk: {message}",
+    "manager_wrong_password": "Kata sandi salah.",
+    "manager_password_locked": (
+        "Terlalu banyak kata sandi salah. Coba lagi dalam {retry_after_seconds} detik."
+    ),
     # -- server --
     "missing_token": "Masuk atau kirim token bearer.",
     "terminal_revoked": "Akses terminal ini dicabut; minta manajer mendaftarkannya lagi.",
@@ -227,13 +253,11 @@ MESSAGES: dict[str, str] = {
     "bad_encoding": "Berkas ini bukan teks UTF-8; simpan sebagai 'CSV UTF-8' lalu coba lagi.",
     "empty_csv": "Berkas kosong; perlu baris judul.",
     "bad_csv_header": (
-        "Baris 1 harus berupa judul yang menyebut kolom ({columns}); sku, name dan price wajib "
-        "ada."
+        "Baris 1 harus berupa judul yang menyebut kolom ({columns}); sku, name dan price wajib ada."
     ),
     "csv_too_long": "Berkas berisi lebih dari {max_lines} baris; pecah berkasnya.",
     "import_conflict": (
-        "Katalog berubah saat berkas ini diimpor; tidak ada yang diimpor. Impor berkas itu "
-        "lagi."
+        "Katalog berubah saat berkas ini diimpor; tidak ada yang diimpor. Impor berkas itu lagi."
     ),
     "malformed_json": "Isi permintaan bukan JSON yang sah.",
     "request_invalid": "Permintaan tidak sesuai skema.",
@@ -271,4 +295,8 @@ MESSAGES: dict[str, str] = {
     "flag_already_resolved": "Tanda {flag_id} sudah diselesaikan.",
     "qris_disabled": "QRIS belum diaktifkan di server toko ini. Terima pembayaran tunai.",
     "metrics_token_required": "Metrik hanya untuk Prometheus: kirim token metrik sebagai Bearer.",
+    "static_qris_invalid": (
+        "Payload QRIS statis tidak sah: tempel teks lengkap dari QR toko "
+        "(diawali 000201, diakhiri CRC tag 63)."
+    ),
 }

@@ -1,5 +1,10 @@
 """Payment: cash keypad with quick amounts and change due; QRIS with its QR code,
-countdown and live status; split tender (part QRIS, the rest cash).
+countdown and live status; split tender (part QRIS, the rest cash); offline, the
+store's static QRIS confirmed by the cashier.
+
+The money keypad is composed in ``kv/payment.kv`` (the shared ``Keypad`` digits under a
+display that groups thousands as they are typed, "50.000", and the quick-cash row:
+exact money, then the next round notes).
 
 The payment itself is :class:`~pos_client.services.tender.TenderFlow`; this screen
 shows it and calls it. Its network calls (start, poll, release) run in workers; the
@@ -17,23 +22,37 @@ from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 from pos_client.domain.errors import DomainError
 from pos_client.domain.tender import QrisPayment
 from pos_client.services.tender import QrisOutcome, QrisShown, TenderFlow
-from pos_client.ui.i18n import describe, tr
+from pos_client.ui.i18n import describe, language, tr
 from pos_client.ui.screens.base import KasirScreen, load_kv
 from pos_client.ui.widgets import qr_texture
 from pos_client.ui.workers import run_in_worker
+from shared.messages import render
 from shared.money import format_rupiah
 
 load_kv("payment")
 
 
 def quick_amounts(due: int) -> list[int]:
-    """Exact money, then the next round notes a customer is likely to hand over."""
+    """Exact money (uang pas), then the next round amounts a customer is likely to hand
+    over: the next Rp 10.000, Rp 50.000 and Rp 100.000 above what is due."""
     amounts = [due]
-    for step in (5_000, 10_000, 20_000, 50_000, 100_000):
-        rounded = -(-due // step) * step
-        if rounded > due and rounded not in amounts:
+    if due <= 0:
+        return amounts
+    for step in (10_000, 50_000, 100_000):
+        rounded = (due // step + 1) * step
+        if rounded not in amounts:
             amounts.append(rounded)
     return amounts[:4]
+
+
+def grouped(digits: str) -> str:
+    """Typed digits with thousands separators the Indonesian way: ``50000`` → ``50.000``."""
+    return f"{int(digits or 0):,}".replace(",", ".")
+
+
+def said(code: str, **params: object) -> str:
+    """A till sentence from the shared message tables, in the current language."""
+    return render(code, params, language())
 
 
 _OUTCOME_KEYS = {
@@ -57,6 +76,13 @@ class PaymentScreen(KasirScreen):
     qris_paid_text = StringProperty("")
     qris_available = BooleanProperty(False)
     qris_busy = BooleanProperty(False)
+    keypad_text = StringProperty("0")
+    static_available = BooleanProperty(False)
+    """Offline and the store has a static QRIS: the 'QRIS statis' button is offered."""
+    static_shown = BooleanProperty(False)
+    """The store's static QR is on screen, waiting for the cashier to confirm."""
+    static_button_text = StringProperty("")
+    static_confirm_text = StringProperty("")
 
     def __init__(self, **kwargs: Any) -> None:
         """No payment yet."""
@@ -81,6 +107,7 @@ class PaymentScreen(KasirScreen):
         self.total = self.flow.total
         self.ids.keypad.value = ""
         self.qris_status = ""
+        self.static_shown = False
         self.ids.qr.texture = None
         self._recompute()
         self.update_qris_availability()
@@ -91,6 +118,7 @@ class PaymentScreen(KasirScreen):
             return
         self.remaining = flow.remaining
         self.tendered = int(self.ids.keypad.value or 0)
+        self.keypad_text = grouped(self.ids.keypad.value)
         self.due_text = format_rupiah(self.remaining)
         self.tendered_text = format_rupiah(self.tendered)
         change = flow.change(self.tendered)
@@ -123,10 +151,20 @@ class PaymentScreen(KasirScreen):
         self.ids.keypad.value = str(amount)
 
     def update_qris_availability(self) -> None:
-        """QRIS needs the network and a gateway; otherwise a plain sentence says so."""
-        if self.till.qris is None:
+        """QRIS needs the network and a gateway; otherwise a plain sentence says so.
+
+        Offline, a store with a static QRIS offers it instead (see :meth:`show_static_qris`).
+        """
+        online = self.app.online
+        flow = self.flow
+        self.static_button_text = said("qris_static_button")
+        self.static_confirm_text = said("qris_static_confirm")
+        self.static_available = flow is not None and flow.can_offer_static_qris(online=online)
+        if online is False and flow is not None and flow.static_qris:
+            self.qris_available, self.qris_note = False, said("qris_static_offline")
+        elif self.till.qris is None:
             self.qris_available, self.qris_note = False, tr("qris_unavailable")
-        elif self.app.online is False:
+        elif online is False:
             self.qris_available, self.qris_note = False, tr("qris_offline")
         else:
             self.qris_available, self.qris_note = True, ""
@@ -147,6 +185,7 @@ class PaymentScreen(KasirScreen):
             return
         self._release(flow.cancel_qris())
         self._stop_qris()
+        self.static_shown = False
         self.app.sale_done(result)
 
     # -- QRIS ----------------------------------------------------------------------------
@@ -233,8 +272,55 @@ class PaymentScreen(KasirScreen):
     def cancel_qris(self) -> None:
         """The customer will not pay by QRIS after all."""
         flow = self.flow
-        if flow is not None and (flow.shown is not None or self.qris_busy):
+        if flow is not None and self.static_shown:
+            flow.cancel_qris()
+            self._static_off()
+            self.qris_status = tr("qris_cancelled")
+            self.update_qris_availability()
+        elif flow is not None and (flow.shown is not None or self.qris_busy):
             self._ended(QrisOutcome.CANCELLED, release=flow.cancel_qris())
+
+    # -- static QRIS (offline) -----------------------------------------------------------
+    def show_static_qris(self) -> None:
+        """Offline: show the store's static QR for the typed amount (a part) or all that
+        is left, with the amount the customer must type into their bank app."""
+        flow = self.flow
+        self.update_qris_availability()
+        if flow is None or not self.static_available:
+            return
+        shown = flow.show_static_qris(self.tendered, online=self.app.online)
+        if shown is None:
+            return
+        self.ids.qr.texture = qr_texture(shown.payload)
+        self.ids.keypad.value = ""
+        self.static_shown = True
+        self.static_available = False
+        self.qris_status = (
+            said("qris_static_amount", amount=shown.amount) + "\n" + said("qris_static_check")
+        )
+
+    def confirm_static_qris(self) -> None:
+        """The cashier saw the customer's payment proof: record the static QRIS payment."""
+        flow = self.flow
+        if flow is None:
+            return
+        payment = flow.confirm_static_qris()
+        if payment is None:
+            return
+        self._static_off()
+        user = self.till.auth.current_user
+        self.qris_status = said(
+            "qris_static_paid", amount=payment.amount, cashier=user.full_name if user else "?"
+        )
+        self._recompute()
+        self.update_qris_availability()
+        if self.remaining == 0:
+            self._finish(0)
+
+    def _static_off(self) -> None:
+        self.static_shown = False
+        if "qr" in self.ids:
+            self.ids.qr.texture = None
 
     def _stop_qris(self) -> None:
         for event in (self._tick_event, self._poll_event):

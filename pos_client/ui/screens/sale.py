@@ -1,11 +1,16 @@
-"""The sale screen: scan or search, the cart with quantities and discounts, totals, pay.
+"""The sale screen: scan, search or tap a tile; the cart with quantities and discounts,
+totals, pay.
 
 Scans arrive through :meth:`SaleScreen.on_scan` (the app routes USB wedge bursts and
-camera codes here); they never land in the search field.
+camera codes here); they never land in the search field. A line's quantity is typed on
+the numeric keypad (tap the number); goods without barcodes are on the product grid by
+category, with this till's favourites; a whole-cart discount is typed on the keypad and
+needs a supervisor's PIN above the threshold, like a line discount.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
@@ -16,8 +21,10 @@ from kivy.properties import BooleanProperty, ObjectProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.popup import Popup
 
-from pos_client.domain.cart import CartLine, Discount
+from pos_client.domain.cart import CartLine, Discount, DiscountKind
 from pos_client.domain.errors import ApprovalRequired, DomainError
+from pos_client.services.catalog import ProductHit
+from pos_client.ui import grid, keypad  # noqa: F401  (ProductGrid, NumberPad in sale.kv)
 from pos_client.ui.i18n import describe, tr
 from pos_client.ui.screens.base import KasirScreen, load_kv
 from shared.models import Role
@@ -38,10 +45,11 @@ class CartRow(BoxLayout):
 
 
 class ResultRow(BoxLayout):
-    """A search result: tap to add to the cart."""
+    """A search result (name, price, stock on hand, SKU, category): tap to add it."""
 
     name = StringProperty("")
     detail = StringProperty("")
+    price = StringProperty("")
     product_id = ObjectProperty(None)
     screen = ObjectProperty(None)
 
@@ -56,6 +64,7 @@ class SaleScreen(KasirScreen):
     voucher_label = StringProperty("")
     voucher_text = StringProperty("")
     has_voucher = BooleanProperty(False)
+    order_discount_label = StringProperty("")
     camera_on = BooleanProperty(False)
     cart_empty = BooleanProperty(True)
 
@@ -65,6 +74,20 @@ class SaleScreen(KasirScreen):
         self._search_event: ClockEvent | None = None
         self._preview: Texture | None = None
         self._voucher_popup: Popup | None = None
+        self._pad_popup: Popup | None = None
+        self._discount_popup: Popup | None = None
+
+    def on_kv_post(self, base_widget: Any) -> None:
+        """Grid taps add to the cart; pins are announced."""
+        self.ids.grid.bind(on_pick=lambda _g, pid: self.add_from_grid(pid))
+        self.ids.grid.bind(on_pinned=lambda _g, name, pinned: self._pinned(name, pinned))
+
+    def on_pre_enter(self, *args: Any) -> None:
+        """Refresh the cart, and the grid's tabs and tiles (a sync may have changed them)."""
+        super().on_pre_enter(*args)
+        product_grid = self.ids.grid
+        product_grid.catalog = self.till.catalog
+        product_grid.reload()
 
     # -- showing the cart --------------------------------------------------------------
     def refresh(self) -> None:
@@ -94,6 +117,12 @@ class SaleScreen(KasirScreen):
             self.message = describe(totals.voucher_problem)
         self.tax_text = format_rupiah(totals.tax_total)
         self.total_text = format_rupiah(totals.total)
+        order = checkout.order_discount
+        self.order_discount_label = (
+            tr("order_discount_set", value=_discount_text(order))
+            if order is not None
+            else tr("order_discount_button")
+        )
 
     def _row(self, line: CartLine, line_total: int) -> CartRow:
         detail = f"{format_rupiah(line.product.price)} / {line.product.unit}"
@@ -120,6 +149,8 @@ class SaleScreen(KasirScreen):
             popup.ids.code.text = code
             self._apply_voucher(popup)
             return True
+        if self._pad_popup is not None:
+            self._pad_popup.dismiss()  # the next item came: the quantity stays as it was
         self._do(lambda: self.till.checkout.scan(code), announce=True)
         return True
 
@@ -128,6 +159,13 @@ class SaleScreen(KasirScreen):
         self._do(lambda: self.till.checkout.add_product(product_id), announce=True)
         self.ids.search.text = ""
         self.ids.results.clear_widgets()
+
+    def add_from_grid(self, product_id: int) -> None:
+        """A tile of the product grid was tapped: one more of it."""
+        self._do(lambda: self.till.checkout.add_product(product_id), announce=True)
+
+    def _pinned(self, name: str, pinned: bool) -> None:
+        self.app.toast(tr("pinned" if pinned else "unpinned", name=name))
 
     def search_changed(self, text: str) -> None:
         """Search as the cashier types (debounced)."""
@@ -140,15 +178,16 @@ class SaleScreen(KasirScreen):
         box.clear_widgets()
         if len(text.strip()) < 2:
             return
-        products = self.till.catalog.search(text, limit=12)
-        if not products:
+        hits = self.till.catalog.search_hits(text, limit=12)
+        if not hits:
             box.add_widget(Factory.KLabel(text=tr("nothing_found")))
-        for product in products:
+        for hit in hits:
             box.add_widget(
                 ResultRow(
-                    name=product.name,
-                    detail=f"{product.sku}   {format_rupiah(product.price)}",
-                    product_id=product.id,
+                    name=hit.product.name,
+                    detail=_result_detail(hit),
+                    price=format_rupiah(hit.product.price),
+                    product_id=hit.product.id,
                     screen=self,
                 )
             )
@@ -196,39 +235,148 @@ class SaleScreen(KasirScreen):
             self.app.toast(tr("added", name=result.product.name))
         self.refresh()
 
-    def open_discount(self, line_id: UUID) -> None:
-        """Ask for a line discount (and a supervisor's PIN when it is large)."""
-        popup = Factory.DiscountPopup(title=tr("line_discount"))
-        approvers = [u for u in self.till.auth.users() if u.role.at_least(Role.SUPERVISOR)]
-        popup.ids.approver.values = [u.full_name for u in approvers]
+    # -- the quantity keypad ------------------------------------------------------------
+    def open_quantity(self, line_id: UUID) -> Popup:
+        """Type a line's quantity on the keypad (the first digit replaces it); OK sets it."""
+        line = self.till.checkout.cart.line(line_id)
+        popup: Popup = Factory.QuantityPopup(title=tr("quantity_title", name=line.product.name))
+        popup.ids.now.text = tr("quantity_now", n=line.quantity)
+        pad = popup.ids.pad
 
-        def apply(*_: Any) -> None:
-            rupiah = parse_rupiah(popup.ids.amount.text) or 0
-            percent = parse_rupiah(popup.ids.percent.text) or 0
+        def done(_pad: Any, value: str) -> None:
+            if not value:
+                popup.dismiss()
+                return
+            try:
+                changed = self.till.checkout.change_quantity(line_id, int(value))
+            except DomainError as exc:
+                popup.ids.message.text = describe(exc)
+                return
+            popup.dismiss()
+            self.message = ""
+            self.app.toast(tr("quantity_set", name=changed.product.name, n=changed.quantity))
+            self.refresh()
+
+        pad.bind(on_ok=done)
+        popup.bind(on_dismiss=lambda *_: setattr(self, "_pad_popup", None))
+        self._pad_popup = popup
+        popup.open()
+        return popup
+
+    def keypad_popup(self) -> Popup | None:
+        """The quantity keypad while it is open (tests drive it)."""
+        return self._pad_popup
+
+    def on_keys(self, text: str) -> None:
+        """A keyboard while the quantity keypad is open: digits and Enter go to it."""
+        if self._pad_popup is not None:
+            self._pad_popup.ids.pad.type_keys(text)
+
+    # -- discounts -----------------------------------------------------------------------
+    def open_discount(self, line_id: UUID) -> Popup:
+        """Ask for a line discount (and a supervisor's PIN when it is large)."""
+        checkout = self.till.checkout
+        return self._ask_discount(
+            tr("line_discount"),
+            checkout.cart.line(line_id).discount,
+            lambda discount, approver, pin: checkout.set_line_discount(
+                line_id, discount, approver_id=approver, approver_pin=pin
+            ),
+        )
+
+    def open_order_discount(self) -> Popup | None:
+        """Ask for a whole-cart discount, rupiah or percent, same approval rule as a line."""
+        checkout = self.till.checkout
+        if checkout.cart.is_empty:
+            self.message = tr("cart_empty")
+            return None
+        return self._ask_discount(
+            tr("order_discount"),
+            checkout.order_discount,
+            lambda discount, approver, pin: checkout.set_order_discount(
+                discount, approver_id=approver, approver_pin=pin
+            ),
+        )
+
+    def discount_popup(self) -> Popup | None:
+        """The discount popup while it is open (tests drive it)."""
+        return self._discount_popup
+
+    def _ask_discount(
+        self,
+        title: str,
+        current: Discount | None,
+        apply: Callable[[Discount | None, int | None, str | None], object],
+    ) -> Popup:
+        """The discount popup: Rp or % typed on the keypad (or a keyboard), then a
+        supervisor and their PIN when the discount needs approval; OK with both fields
+        empty takes the discount off."""
+        popup: Popup = Factory.DiscountPopup(title=title)
+        ids = popup.ids
+        if current is not None and current.kind is DiscountKind.PERCENT:
+            ids.percent.text = str(current.value // 100)
+        elif current is not None:
+            ids.amount.text = str(current.value)
+        approvers = [u for u in self.till.auth.users() if u.role.at_least(Role.SUPERVISOR)]
+        ids.approver.values = [u.full_name for u in approvers]
+        pad = ids.pad
+        fields = (ids.amount, ids.percent, ids.pin)
+
+        def target(field: Any) -> None:
+            popup.target = field
+            pad.leading_zero = field is ids.pin
+            pad.max_length = 8 if field is ids.pin else 9
+            pad.value = "".join(c for c in field.text if c.isdigit())
+            for each in fields:
+                each.background_color = (1, 0.97, 0.8, 1) if each is field else (1, 1, 1, 1)
+
+        def typed(_pad: Any, value: str) -> None:
+            if popup.target is not None and popup.target.text != value:
+                popup.target.text = value
+
+        def follow(field: Any, text: str) -> None:
+            if field is popup.target and text != pad.value:
+                pad.value = "".join(c for c in text if c.isdigit())
+
+        def choose(field: Any, focused: bool) -> None:
+            if focused:
+                target(field)
+
+        for field in fields:
+            field.bind(focus=choose, text=follow)
+        pad.bind(value=typed)
+        target(ids.percent if ids.percent.text else ids.amount)
+
+        def submit(*_: Any) -> None:
+            rupiah = parse_rupiah(ids.amount.text) or 0
+            percent = parse_rupiah(ids.percent.text) or 0
             discount: Discount | None = None
             if percent:
                 discount = Discount.percent(min(percent, 100) * 100)
             elif rupiah:
                 discount = Discount.rupiah(rupiah)
-            chosen = [u for u in approvers if u.full_name == popup.ids.approver.text]
+            chosen = [u for u in approvers if u.full_name == ids.approver.text]
             try:
-                self.till.checkout.set_line_discount(
-                    line_id,
+                apply(
                     discount,
-                    approver_id=chosen[0].id if chosen and popup.ids.pin.text else None,
-                    approver_pin=popup.ids.pin.text or None,
+                    chosen[0].id if chosen and ids.pin.text else None,
+                    ids.pin.text or None,
                 )
-            except ApprovalRequired:
-                popup.ids.message.text = tr("needs_approval")
-                return
             except DomainError as exc:
-                popup.ids.message.text = describe(exc)
+                ids.message.text = describe(exc)
+                if isinstance(exc, ApprovalRequired) or ids.pin.text:
+                    ids.pin.text = ""  # a wrong PIN is typed again from the start
+                    target(ids.pin)
                 return
             popup.dismiss()
+            self.message = ""
             self.refresh()
 
-        popup.ids.apply.bind(on_release=apply)
+        pad.bind(on_ok=submit)
+        popup.bind(on_dismiss=lambda *_: setattr(self, "_discount_popup", None))
+        self._discount_popup = popup
         popup.open()
+        return popup
 
     # -- voucher -------------------------------------------------------------------------
     def open_voucher(self) -> None:
@@ -318,3 +466,18 @@ class SaleScreen(KasirScreen):
         self._preview.blit_buffer(rgb, colorfmt="rgb", bufferfmt="ubyte")
         self.ids.preview.texture = self._preview
         self.ids.preview.canvas.ask_update()
+
+
+def _discount_text(discount: Discount) -> str:
+    if discount.kind is DiscountKind.PERCENT:
+        whole, part = divmod(discount.value, 100)
+        return f"{whole}%" if not part else f"{whole},{part:02d}%"
+    return format_rupiah(discount.value)
+
+
+def _result_detail(hit: ProductHit) -> str:
+    """What a search result says under the name: stock on hand, SKU, category."""
+    parts = [tr("on_hand", n=hit.on_hand, unit=hit.product.unit), hit.product.sku]
+    if hit.category:
+        parts.append(hit.category)
+    return "   ·   ".join(parts)

@@ -25,6 +25,13 @@ from tests.client.scanner.test_wedge import FakeClock, type_keys
         (8, [], None),  # Backspace
         (13, [], None),
         (304, ["shift"], None),  # Shift itself
+        # Kivy 2.3 reports keypad 0 (256 = KMOD_LALT) with "alt" and "@" (64 =
+        # KMOD_LCTRL) with "ctrl" though neither is held: still the characters.
+        (256, ["numlock", "alt"], "0"),
+        (256, ["alt"], "0"),
+        (64, ["ctrl"], "@"),
+        (257, ["numlock", "alt"], None),  # a real Alt with keypad 1 is still a shortcut
+        (256, ["ctrl"], None),
     ],
 )
 def test_key_char(key: int, mods: list[str], char: str | None) -> None:
@@ -70,3 +77,16 @@ def test_bad_suffix_or_prefix_is_refused() -> None:
         WedgeBuffer(FakeClock(), suffixes=("space",))
     with pytest.raises(ValueError):
         WedgeBuffer(FakeClock(), prefix="ab")
+
+
+def test_a_keypad_scan_with_zeros_as_kivy_reports_it_is_one_scan() -> None:
+    """xdotool KP_8 … KP_Enter under Kivy: Num Lock around each key, "alt" on keypad 0."""
+    clock = FakeClock()
+    wedge = WedgeBuffer(clock)
+    for digit in "8999999000028":
+        clock.advance(0.01)
+        char = key_char(256 + int(digit), ["numlock", "alt"] if digit == "0" else ["numlock"])
+        assert char == digit
+        wedge.feed(char)
+    clock.advance(0.01)
+    assert wedge.feed("enter") == "8999999000028"

@@ -120,6 +120,69 @@ def test_poll_releases_a_burst_that_went_quiet(wedge: WedgeBuffer, clock: FakeCl
     assert wedge.poll() == "ab" and wedge.buffered == ""
 
 
+def read_in_frames(
+    wedge: WedgeBuffer,
+    clock: FakeClock,
+    frames: list[tuple[float, list[str]]],
+    typed: list[str] | None = None,
+) -> list[str | None]:
+    """An app that reads keys once a frame: each frame is (seconds it took, keys read
+    right after it), then the app has caught up (its event queue is empty) and polls;
+    what the poll hands over as typing goes to ``typed``."""
+    out = []
+    for took, keys in frames:
+        clock.advance(took)
+        for key in keys:
+            out.append(wedge.feed(key))
+        wedge.caught_up()
+        released = wedge.poll()
+        if typed is not None:
+            typed.append(released)
+    return out
+
+
+def test_a_slow_frame_in_the_middle_of_a_scan_does_not_split_it(
+    wedge: WedgeBuffer, clock: FakeClock
+) -> None:
+    # Keys sent 10 ms apart; a 120 ms redraw holds the second half back in the queue.
+    results = read_in_frames(
+        wedge, clock, [(0.016, list("899999")), (0.12, list("9000028")), (0.016, ["\r"])]
+    )
+    assert results[-1] == "8999999000028"
+    assert wedge.take_typed() == ""
+
+
+def test_poll_waits_for_keys_a_slow_app_has_not_read_yet(
+    wedge: WedgeBuffer, clock: FakeClock
+) -> None:
+    read_in_frames(wedge, clock, [(0.016, list("899999"))])
+    clock.advance(0.2)  # a long frame: the app has not looked at its queue since
+    assert wedge.poll() == "" and wedge.buffered == "899999"
+    assert read_in_frames(wedge, clock, [(0.0, [*"9000028", "\r"])])[-1] == "8999999000028"
+
+
+def test_with_caught_up_a_real_pause_still_ends_a_burst(
+    wedge: WedgeBuffer, clock: FakeClock
+) -> None:
+    # A person at 150 ms a key, the app reading every 16 ms: never a scan.
+    frames = []
+    for key in [*"8999999000028", "\r"]:
+        frames += [(0.016, [])] * 9 + [(0.006, [key])]
+    typed: list[str] = []
+    results = read_in_frames(wedge, clock, frames, typed)
+    assert results == [None] * 14
+    assert "".join(typed) + wedge.take_typed() == "8999999000028"
+
+
+def test_poll_after_caught_up_releases_a_quiet_burst(wedge: WedgeBuffer, clock: FakeClock) -> None:
+    typed: list[str] = []
+    read_in_frames(wedge, clock, [(0.016, list("ab"))], typed)
+    read_in_frames(wedge, clock, [(0.016, [])] * 3, typed)  # 48 ms of empty queue
+    assert wedge.buffered == "ab" and "".join(typed) == ""
+    read_in_frames(wedge, clock, [(0.016, [])], typed)
+    assert "".join(typed) == "ab" and wedge.buffered == ""
+
+
 def test_reset_forgets_everything(wedge: WedgeBuffer, clock: FakeClock) -> None:
     type_keys(wedge, clock, list("abc"), gap=0.3)
     wedge.reset()

@@ -13,8 +13,8 @@ import pytest
 from pos_client.domain import PaymentError
 from pos_client.services.qris import QrisError, QrisStatus
 from pos_client.services.tender import QrisOutcome, QrisStep, TenderFlow
-from shared.models import PaymentMethod
-from tests.client.conftest import BERAS, INDOMIE, TEH, Till
+from shared.models import PaymentMethod, PullResponse
+from tests.client.conftest import BERAS, CASHIER, INDOMIE, TEH, Till
 from tests.client.fakes import FakeQrisGateway
 
 
@@ -29,8 +29,10 @@ def sales_count(till: Till) -> int:
     return int(till.store.conn.execute("SELECT COUNT(*) FROM sales").fetchone()[0])
 
 
-def flow_for(till: Till, gateway: FakeQrisGateway | None) -> TenderFlow:
-    return TenderFlow(till.checkout, gateway, now=till.clock)
+def flow_for(
+    till: Till, gateway: FakeQrisGateway | None, *, static_qris: str | None = None
+) -> TenderFlow:
+    return TenderFlow(till.checkout, gateway, now=till.clock, static_qris=static_qris)
 
 
 def test_cash_only_gives_change_and_pays_one_sale(till: Till) -> None:
@@ -173,3 +175,96 @@ def test_cancel_drops_the_qr_on_screen(till: Till) -> None:
     assert order_id == shown.charge.order_id and gateway.cancelled == [order_id]
     assert flow.check_qris() is None and flow.can_leave()
     assert flow.cancel_qris() is None  # nothing left to cancel
+
+
+# -- the store's static QRIS, offline ---------------------------------------------------
+
+STATIC = (
+    "00020101021126570011ID.DANA.WWW011893600915300000000002150000000000000000303UMI"
+    "5204581253033605802ID5910TOKO MAJU6007JAKARTA63041234"
+)
+
+
+def pull_static_qris(till: Till, payload: str) -> None:
+    """The manager set the store's static QRIS; the till pulled the store again."""
+    profile = till.store.store_profile()
+    assert profile is not None
+    page = PullResponse(
+        cursor=till.store.pull_cursor() + 1,
+        has_more=False,
+        remaining=0,
+        stores=[profile.model_copy(update={"static_qris": payload, "change_no": 99})],
+    )
+    till.store.apply_pull_page(page)
+
+
+def test_static_qris_is_offered_only_offline_and_only_when_the_store_has_one(till: Till) -> None:
+    ring_up(till)
+    gateway = FakeQrisGateway(now=till.clock)
+    flow = flow_for(till, gateway)
+    assert flow.static_qris == ""  # the pulled store has none
+    assert not flow.can_offer_static_qris(online=False)
+    assert flow.show_static_qris(online=False) is None
+
+    pull_static_qris(till, STATIC)
+    flow = flow_for(till, gateway)  # read from the store profile pulled to the till
+
+    assert flow.static_qris == STATIC
+    assert flow.can_offer_static_qris(online=False)
+    assert not flow.can_offer_static_qris(online=True)  # online: the dynamic QR only
+    assert not flow.can_offer_static_qris(online=None)  # not known to be offline yet
+    assert flow.show_static_qris(online=True) is None and flow.step is QrisStep.IDLE
+
+
+def test_confirmed_static_qris_records_a_qris_static_payment(till: Till) -> None:
+    ring_up(till)  # Rp12.000
+    pull_static_qris(till, STATIC)
+    flow = flow_for(till, None)  # no dynamic QRIS at all on this till
+
+    shown = flow.show_static_qris(online=False)
+
+    assert shown is not None and (shown.payload, shown.amount) == (STATIC, 12_000)
+    assert flow.step is QrisStep.STATIC and not flow.can_offer_static_qris(online=False)
+    assert flow.remaining == 12_000 and sales_count(till) == 0  # nothing paid before confirm
+
+    payment = flow.confirm_static_qris()
+
+    assert payment is not None and payment.method is PaymentMethod.QRIS_STATIC
+    assert flow.remaining == 0 and flow.step is QrisStep.IDLE and not flow.can_leave()
+    assert flow.confirm_static_qris() is None  # confirmed once only
+    result = flow.pay(0)
+    assert sales_count(till) == 1
+    [paid] = result.sale.payments
+    assert (paid.method, paid.amount, paid.order_id) == (PaymentMethod.QRIS_STATIC, 12_000, None)
+    assert result.sale.cashier_id == CASHIER  # the cashier who confirmed it is named
+    stored = till.store.sale(result.sale.id)
+    assert stored is not None and stored.payments[0].method is PaymentMethod.QRIS_STATIC
+
+
+def test_static_qris_for_a_part_then_cash(till: Till) -> None:
+    ring_up(till)
+    flow = flow_for(till, None, static_qris=STATIC)
+    shown = flow.show_static_qris(5_000, online=False)
+    assert shown is not None and shown.amount == 5_000
+    assert flow.confirm_static_qris() is not None
+
+    result = flow.pay(10_000)
+
+    methods = {p.method: p for p in result.sale.payments}
+    assert methods[PaymentMethod.QRIS_STATIC].amount == 5_000
+    assert (methods[PaymentMethod.CASH].amount, result.change) == (7_000, 3_000)
+
+
+def test_cancelled_static_qris_pays_nothing(till: Till) -> None:
+    ring_up(till)
+    flow = flow_for(till, None, static_qris=STATIC)
+    assert flow.show_static_qris(online=False) is not None
+
+    assert flow.cancel_qris() is None  # no order to release
+
+    assert flow.step is QrisStep.IDLE and flow.static_shown is None
+    assert flow.confirm_static_qris() is None
+    assert (flow.remaining, flow.paid) == (12_000, []) and flow.can_leave()
+    assert flow.can_offer_static_qris(online=False)  # may be shown again
+    result = flow.pay(20_000)
+    assert [p.method for p in result.sale.payments] == [PaymentMethod.CASH]
