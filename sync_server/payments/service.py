@@ -33,6 +33,7 @@ from shared.models import OrderItemIn, OrderListOut, PaymentChannelOut, PaymentO
 from shared.timezones import store_zone
 from sync_server.core.database import Database, run_in_transaction, utcnow
 from sync_server.core.errors import AppError, NotFound
+from sync_server.core.metrics import PAYMENTS
 from sync_server.core.models import Store
 from sync_server.flags.models import Flag, FlagKind, QrisPaymentUse
 from sync_server.payments.models import PaymentOrder
@@ -254,7 +255,10 @@ def _ask_tripay(db: Database, *, client: TripayClient, order_pk: int, reference:
 
         run_in_transaction(db, touch)
         return False
-    return run_in_transaction(db, lambda s: _apply_detail(s, order_pk=order_pk, tx=tx))
+    changed = run_in_transaction(db, lambda s: _apply_detail(s, order_pk=order_pk, tx=tx))
+    if changed:  # counted once committed, like moves brought by a callback
+        PAYMENTS.labels(status=tx.status.value).inc()
+    return changed
 
 
 def _status_is_doubtful(order: PaymentOrder, now: datetime) -> bool:

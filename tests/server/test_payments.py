@@ -754,8 +754,11 @@ def test_settle_expired_orders_asks_tripay_for_the_detail(
     assert order_row(db)["last_checked_at"] is not None
     sandbox_clock[0] += 16 * 60
     later = utcnow() + timedelta(minutes=16)
+    expired = REGISTRY.get_sample_value("kasir_payments_total", {"status": "EXPIRED"}) or 0.0
     assert service.settle_expired_orders(db, tripay, now=later) == 1
     assert order_row(db)["status"] == "EXPIRED"
+    # A move learnt by asking Tripay counts in /metrics like one a callback brought.
+    assert REGISTRY.get_sample_value("kasir_payments_total", {"status": "EXPIRED"}) == expired + 1
     assert service.settle_expired_orders(db, tripay, now=later + timedelta(minutes=1)) == 0
 
 
