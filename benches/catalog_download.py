@@ -20,10 +20,8 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 import sqlite3
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -45,33 +43,17 @@ from shared.models import (
     EnrollmentCodeRequest,
     PullResponse,
 )
+from tests.conftest import free_port, fresh_mariadb_database, uvicorn_command
 
 PAGE = 5000
 SECRET = "bench-secret-key-that-is-long-enough-0123456789"
 WORDS = ["Indomie", "Teh", "Aqua", "Beras", "Gula", "Kopi", "Sabun", "Susu", "Roti", "Minyak"]
-MARIADB_BASE = os.environ.get("KASIR_TEST_MARIADB", "mysql+pymysql://root@127.0.0.1:3306")
 MARIADB_DB = "kasir_bench_download"
-
-
-def free_port() -> int:
-    """A free TCP port on 127.0.0.1."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def fresh_mariadb() -> str:
     """Drop and re-create the bench database on MariaDB; its URL."""
-    import pymysql
-
-    conn = pymysql.connect(host="127.0.0.1", port=3306, user="root", password="")
-    with conn.cursor() as cur:
-        cur.execute(f"DROP DATABASE IF EXISTS `{MARIADB_DB}`")
-        cur.execute(
-            f"CREATE DATABASE `{MARIADB_DB}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
-        )
-    conn.close()
-    return f"{MARIADB_BASE}/{MARIADB_DB}"
+    return fresh_mariadb_database(MARIADB_DB)
 
 
 def product_rows(n: int, *, first_change_no: int, category_id: int, tax_rate_id: int) -> list[dict]:
@@ -166,23 +148,7 @@ def live_server(url: str) -> Iterator[str]:
         KASIR_SECRET_KEY=SECRET,
         KASIR_LOG_LEVEL="WARNING",
     )
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "sync_server.main:create_app",
-            "--factory",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-            "--no-access-log",
-        ],
-        env=env,
-    )
+    proc = subprocess.Popen(uvicorn_command(port, "--no-access-log"), env=env)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60

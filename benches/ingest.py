@@ -17,10 +17,8 @@ import json
 import multiprocessing as mp
 import os
 import random
-import socket
 import statistics
 import subprocess
-import sys
 import threading
 import time
 from datetime import UTC, datetime, timedelta
@@ -30,9 +28,11 @@ from uuid import UUID
 import httpx
 import pymysql
 
+from benches._common import insert_bench_store
 from shared.ids import new_id
 from shared.models import PROTOCOL_HEADER, PROTOCOL_VERSION
 from shared.pricing import LineInput, price_sale
+from tests.conftest import free_port, fresh_mariadb_database, uvicorn_command
 
 DB_HOST = "127.0.0.1"
 BENCH_DB = "kasir_bench"
@@ -52,12 +52,7 @@ def fresh_database(name: str) -> None:
     """Drop and re-create ``name`` and migrate it to the current schema."""
     from sync_server.migrate import upgrade
 
-    conn = _mysql()
-    with conn.cursor() as cur:
-        cur.execute(f"DROP DATABASE IF EXISTS `{name}`")
-        cur.execute(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
-    conn.close()
-    upgrade(_url(name))
+    upgrade(fresh_mariadb_database(name))
 
 
 def seed(name: str, terminals: int) -> tuple[int, int, list[str]]:
@@ -68,13 +63,7 @@ def seed(name: str, terminals: int) -> tuple[int, int, list[str]]:
     now = datetime.now(UTC).replace(tzinfo=None)
     tokens = [new_token() for _ in range(terminals)]
     with conn.cursor() as cur:
-        cur.execute(
-            "INSERT INTO stores (code, name, address, npwp, phone, timezone, receipt_header,"
-            " receipt_footer, logo_text, change_no, updated_at)"
-            " VALUES ('S01','Toko Bench','','','','Asia/Jakarta','','','',0,%s)",
-            (now,),
-        )
-        store_id = cur.lastrowid
+        store_id = insert_bench_store(cur, now)
         cur.execute(
             "INSERT INTO users (username, full_name, role, store_id, active, failed_logins,"
             " change_no, created_at) VALUES ('kasir','Kasir','cashier',%s,1,0,0,%s)",
@@ -276,12 +265,6 @@ def raw_ceiling(events: list[dict[str, Any]], batch: int) -> tuple[float, int]:
     return len(events) / elapsed, n_rows
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def start_server(db: str, workers: int) -> tuple[subprocess.Popen[bytes], str]:
     """uvicorn with ``workers`` processes on a free loopback port, ready to answer."""
     port = free_port()
@@ -295,24 +278,7 @@ def start_server(db: str, workers: int) -> tuple[subprocess.Popen[bytes], str]:
         KASIR_DB_MAX_OVERFLOW="40",
     )
     proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "sync_server.main:create_app",
-            "--factory",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--workers",
-            str(workers),
-            "--log-level",
-            "warning",
-            "--no-access-log",
-            "--backlog",
-            "4096",
-        ],
+        uvicorn_command(port, "--workers", str(workers), "--no-access-log", "--backlog", "4096"),
         env=env,
     )
     base = f"http://127.0.0.1:{port}"

@@ -26,7 +26,9 @@ import pymysql
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
+from benches._common import insert_bench_store
 from sync_server.core.database import Database
+from tests.conftest import fresh_mariadb_database
 
 DB = "kasir_bench_reports"
 URL = f"mysql+pymysql://root@127.0.0.1:3306/{DB}"
@@ -44,12 +46,7 @@ def fresh_database() -> None:
     """Drop, create and migrate the bench database."""
     from sync_server.migrate import upgrade
 
-    conn = _conn(None)
-    with conn.cursor() as cur:
-        cur.execute(f"DROP DATABASE IF EXISTS `{DB}`")
-        cur.execute(f"CREATE DATABASE `{DB}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
-    conn.close()
-    upgrade(URL)
+    upgrade(fresh_mariadb_database(DB))
 
 
 def _hexid(prefix: str, expr: str = "seq") -> str:
@@ -156,13 +153,7 @@ def seed() -> tuple[int, int, int]:
     now = datetime.now(UTC).replace(tzinfo=None)
     conn = _conn()
     with conn.cursor() as cur:
-        cur.execute(
-            "INSERT INTO stores (code, name, address, npwp, phone, timezone, receipt_header,"
-            " receipt_footer, logo_text, change_no, updated_at)"
-            " VALUES ('S01','Toko Bench','','','','Asia/Jakarta','','','',0,%s)",
-            (now,),
-        )
-        store_id = int(cur.lastrowid)
+        store_id = insert_bench_store(cur, now)
         pw = hash_secret("password123")
         cur.execute(
             "INSERT INTO users (username, full_name, role, store_id, password_hash, active,"

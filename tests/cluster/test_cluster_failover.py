@@ -9,7 +9,7 @@ import pytest
 
 from tests.cluster.conftest import ClusterWorld
 from tests.cluster.galera import GaleraCluster
-from tests.cluster.test_cluster_ingest import batch, digests, headers, push
+from tests.cluster.test_cluster_ingest import batch, digests, push
 from tests.e2e.conftest import LiveServer
 
 pytestmark = [pytest.mark.cluster, pytest.mark.xdist_group("galera")]
@@ -46,6 +46,14 @@ def test_a_killed_node_leaves_the_other_two_servers_working(
         assert len(set(per_node)) == 1, (table, per_node)
 
 
+def _in_use(server: LiveServer, cw: ClusterWorld, terminal: int) -> tuple[LiveServer, str, str]:
+    """``server`` after a batch of ``terminal`` went through it (its pool now holds
+    connections to its node); the server, the terminal's token and its code."""
+    token, code = cw.terminal_tokens[terminal], cw.terminal_codes[terminal]
+    assert push(server, token, batch(cw, code, 3, shift=False)).status_code == 200
+    return server, token, code
+
+
 def _assert_unavailable(answer: httpx.Response) -> None:
     assert answer.status_code == 503, answer.text
     body = answer.json()
@@ -58,18 +66,11 @@ def _assert_unavailable(answer: httpx.Response) -> None:
 def test_the_server_of_a_killed_node_answers_503_quickly(
     healthy: GaleraCluster, servers: list[LiveServer], cluster_world: ClusterWorld
 ) -> None:
-    orphan = servers[KILLED]
-    token, code = cluster_world.terminal_tokens[1], cluster_world.terminal_codes[1]
     # Its pool holds connections to the node that is about to die.
-    assert push(orphan, token, batch(cluster_world, code, 3, shift=False)).status_code == 200
+    orphan, token, code = _in_use(servers[KILLED], cluster_world, terminal=1)
     healthy.kill(healthy.nodes[KILLED])
     try:  # a bounded deadline, not a timing assertion: a hang fails with a clear message
-        answer = httpx.post(
-            f"{orphan.base_url}/api/v1/sync/push",
-            json={"events": batch(cluster_world, code, 3, shift=False)},
-            headers=headers(token),
-            timeout=10,
-        )
+        answer = push(orphan, token, batch(cluster_world, code, 3, shift=False), timeout=10)
     except httpx.TimeoutException:
         pytest.fail("the server of a dead database node did not answer within 10 s")
     _assert_unavailable(answer)
@@ -78,18 +79,11 @@ def test_the_server_of_a_killed_node_answers_503_quickly(
 def test_the_server_of_a_frozen_node_gives_up_instead_of_hanging(
     healthy: GaleraCluster, servers: list[LiveServer], cluster_world: ClusterWorld
 ) -> None:
-    stuck = servers[FROZEN]
-    token, code = cluster_world.terminal_tokens[2], cluster_world.terminal_codes[2]
-    assert push(stuck, token, batch(cluster_world, code, 3, shift=False)).status_code == 200
+    stuck, token, code = _in_use(servers[FROZEN], cluster_world, terminal=2)
     healthy.freeze(healthy.nodes[FROZEN])
     try:
         try:
-            answer = httpx.post(
-                f"{stuck.base_url}/api/v1/sync/push",
-                json={"events": batch(cluster_world, code, 3, shift=False)},
-                headers=headers(token),
-                timeout=30,
-            )
+            answer = push(stuck, token, batch(cluster_world, code, 3, shift=False), timeout=30)
         except httpx.TimeoutException:
             pytest.fail("the server of a frozen database node did not answer within 30 s")
         _assert_unavailable(answer)

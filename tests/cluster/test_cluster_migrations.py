@@ -20,7 +20,7 @@ from alembic.script import ScriptDirectory
 from sync_server.migrate import alembic_config
 from tests.cluster.conftest import create_database, query
 from tests.cluster.galera import GaleraCluster
-from tests.e2e.conftest import free_port
+from tests.conftest import free_port, uvicorn_command
 from tests.server.conftest import TEST_SECRET
 
 pytestmark = [pytest.mark.cluster, pytest.mark.xdist_group("galera")]
@@ -113,19 +113,7 @@ def _start_server(url: str, port: int) -> subprocess.Popen[bytes]:
         "KASIR_LOG_LEVEL": "INFO",
     }
     return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "--factory",
-            "sync_server.main:create_app",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-        ],
+        uvicorn_command(port),
         cwd=REPO,
         env=env,
         stdout=subprocess.DEVNULL,

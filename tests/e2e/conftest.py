@@ -14,10 +14,10 @@ HTTP to the live server (optionally through a transport wrapper a test installs)
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -45,6 +45,7 @@ from sync_server.catalog.demo import STORE_CODE, seed_demo
 from sync_server.core.database import Database
 from sync_server.core.models import Store
 from sync_server.main import create_app
+from tests.conftest import free_port
 from tests.server.conftest import (  # noqa: F401 - fixtures reused by name
     make_settings,
     mariadb_url,
@@ -58,13 +59,6 @@ ADMIN = ("admin", "admin12345")
 MANAGER_PIN = "9999"
 CASHIER_PIN = "1111"
 TERMINAL_CODE = "T01"
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 nobody listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class LiveServer:
@@ -184,6 +178,19 @@ class LiveServer:
             return int(session.scalar(query) or 0)
 
 
+@contextmanager
+def serving_demo(app: FastAPI, port: int) -> Iterator[LiveServer]:
+    """``app`` served on ``port`` with the demo store seeded; stopped afterwards."""
+    server = LiveServer(app, port)
+    server.start()
+    try:
+        seed_demo(server.db)
+        yield server
+    finally:
+        server.stop()
+        app.state.db.dispose()
+
+
 @pytest.fixture(params=["sqlite", "mariadb"])
 def server_settings(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
     """Server settings: the embedded SQLite default in a fresh data folder, then MariaDB.
@@ -205,15 +212,8 @@ def live_server(server_settings: Any) -> Iterator[LiveServer]:
     if server_settings.database_url is None:
         server_settings.data_dir.mkdir(parents=True, exist_ok=True)
     server_settings.log_level = "WARNING"
-    app = create_app(server_settings)
-    server = LiveServer(app, free_port())
-    server.start()
-    try:
-        seed_demo(server.db)
+    with serving_demo(create_app(server_settings), free_port()) as server:
         yield server
-    finally:
-        server.stop()
-        app.state.db.dispose()
 
 
 @dataclass

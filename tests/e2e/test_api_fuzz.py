@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, Phase
 from schemathesis.checks import not_a_server_error, response_schema_conformance
 
 from pos_client.sync.client import enroll
-from shared.models import PROTOCOL_HEADER, TokenOut
+from shared.models import PROTOCOL_HEADER
 from tests.e2e.conftest import LiveServer
 
 SKIPPED = {
@@ -38,16 +38,6 @@ EXAMPLES = {"terminal": 20, "admin": 12, "manager": 8, "cashier": 4}
 CASHIER_PASSWORD = "siti-fuzz-123"
 
 
-def _login(server: LiveServer, username: str, password: str) -> str:
-    answer = httpx.post(
-        f"{server.base_url}/api/v1/auth/login",
-        json={"username": username, "password": password},
-        timeout=10,
-    )
-    answer.raise_for_status()
-    return TokenOut.model_validate_json(answer.content).access_token
-
-
 def _tokens(server: LiveServer) -> dict[str, str]:
     manager = server.manager_token()
     siti = httpx.patch(
@@ -61,9 +51,9 @@ def _tokens(server: LiveServer) -> dict[str, str]:
         till = enroll(http, server.base_url, server.enrollment_code("T09"), "fuzz till")
     return {
         "terminal": till.device_token,
-        "admin": _login(server, "admin", "admin12345"),
+        "admin": server.token_for("admin", "admin12345"),
         "manager": manager,
-        "cashier": _login(server, "siti", CASHIER_PASSWORD),
+        "cashier": server.token_for("siti", CASHIER_PASSWORD),
     }
 
 

@@ -18,21 +18,20 @@ from pathlib import Path
 
 import pytest
 import uvicorn
-from fastapi import FastAPI
 from sqlalchemy import select
 
 from pos_client.services.qris import QrisCharge, QrisOffline, QrisService, QrisUnavailable
 from pos_client.services.tender import QrisOutcome, TenderFlow
 from pos_client.sync.payments_client import PaymentsClient
 from shared.models import PaymentMethod
-from sync_server.catalog.demo import demo_items, seed_demo
+from sync_server.catalog.demo import demo_items
 from sync_server.main import create_app
 from sync_server.payments.models import PaymentCallback, PaymentOrder
 from sync_server.sync.models import Sale, SalePayment
 from sync_server.tripay_sandbox import create_sandbox_app
 from sync_server.tripay_sandbox.cli import simulate
 from sync_server.tripay_sandbox.qris import crc_is_valid
-from tests.e2e.conftest import LiveServer, Till, free_port
+from tests.e2e.conftest import LiveServer, Till, free_port, serving_demo
 from tests.server.conftest import make_settings
 
 API_KEY = "DEV-till-e2e-api-key"
@@ -111,15 +110,8 @@ def live_server(sandbox: Sandbox, tmp_path: Path) -> Iterator[LiveServer]:
         public_base_url=f"http://127.0.0.1:{port}",
     )
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    app: FastAPI = create_app(settings)
-    server = LiveServer(app, port)
-    server.start()
-    try:
-        seed_demo(server.db)
+    with serving_demo(create_app(settings), port) as server:
         yield server
-    finally:
-        server.stop()
-        app.state.db.dispose()
 
 
 def qris_for(till: Till, sleep: Callable[[float], None] | None = None) -> QrisService:

@@ -19,7 +19,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
-import pymysql
 import pytest
 from sqlalchemy import select
 
@@ -27,7 +26,7 @@ from shared.models import PROTOCOL_HEADER, PROTOCOL_VERSION
 from sync_server.catalog.demo import demo_items
 from sync_server.main import create_app
 from sync_server.sync.models import Sale, SyncEvent
-from tests.conftest import MARIADB_URL_BASE, missing
+from tests.conftest import drop_mariadb_databases, fresh_mariadb_database, uvicorn_command
 from tests.e2e.conftest import LiveServer, make_till
 from tests.ops.conftest import NGINX_DIR, ROOT, free_port, require_tool, run_tool
 from tests.server.conftest import TEST_SECRET, make_settings
@@ -62,15 +61,7 @@ def stop(process: subprocess.Popen[bytes]) -> None:
 def shared_database() -> Iterator[str]:
     """A fresh MariaDB database, migrated and seeded by the server's own CLI."""
     name = f"kasir_ops_gateway_{os.getpid()}"
-    try:
-        conn = pymysql.connect(host="127.0.0.1", port=3306, user="root", password="")
-    except pymysql.MySQLError as exc:
-        missing(f"MariaDB on 127.0.0.1:3306 ({exc})")
-        raise
-    with conn.cursor() as cur:
-        cur.execute(f"DROP DATABASE IF EXISTS `{name}`")
-        cur.execute(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
-    url = f"{MARIADB_URL_BASE}/{name}"
+    url = fresh_mariadb_database(name)
     env = server_env(url)
     cli = [sys.executable, "-m", "sync_server.cli"]
     run_tool([*cli, "migrate"], cwd=ROOT, env=env)
@@ -78,9 +69,7 @@ def shared_database() -> Iterator[str]:
     try:
         yield url
     finally:
-        with conn.cursor() as cur:
-            cur.execute(f"DROP DATABASE IF EXISTS `{name}`")
-        conn.close()
+        drop_mariadb_databases(name)
 
 
 def server_env(database_url: str) -> dict[str, str]:
@@ -105,16 +94,7 @@ def replicas(shared_database: str, tmp_path: Path) -> Iterator[list[str]]:
             log = (tmp_path / f"server-{n}.log").open("wb")
             processes.append(
                 subprocess.Popen(
-                    [
-                        sys.executable,
-                        "-m",
-                        "uvicorn",
-                        "sync_server.main:create_app",
-                        "--factory",
-                        "--host=127.0.0.1",
-                        f"--port={port}",
-                        "--log-level=warning",
-                    ],
+                    uvicorn_command(port),
                     cwd=ROOT,
                     env=server_env(shared_database),
                     stdout=log,
@@ -184,26 +164,25 @@ def gateway(replicas: list[str], tmp_path: Path) -> Iterator[str]:
         stop(process)
 
 
-def sales_applied(replica: str) -> float:
-    """The replica's own count of applied sale events (its /metrics, not through nginx)."""
+def metric_sum(replica: str, sample: str, *labels: str) -> float:
+    """The sum of the replica's own ``sample`` series carrying every one of ``labels``
+    (its /metrics, not through nginx)."""
     text = httpx.get(f"{replica}/metrics", timeout=10).text
     return sum(
         float(line.rsplit(" ", 1)[1])
         for line in text.splitlines()
-        if line.startswith("kasir_sync_events_total{")
-        and 'status="applied"' in line
-        and 'type="sale"' in line
+        if line.startswith(f"{sample}{{") and all(label in line for label in labels)
     )
+
+
+def sales_applied(replica: str) -> float:
+    """The replica's own count of applied sale events."""
+    return metric_sum(replica, "kasir_sync_events_total", 'status="applied"', 'type="sale"')
 
 
 def requests_served(replica: str) -> float:
     """How many requests the replica answered (its latency histogram's counts)."""
-    text = httpx.get(f"{replica}/metrics", timeout=10).text
-    return sum(
-        float(line.rsplit(" ", 1)[1])
-        for line in text.splitlines()
-        if line.startswith("kasir_http_request_duration_seconds_count{")
-    )
+    return metric_sum(replica, "kasir_http_request_duration_seconds_count")
 
 
 class RecordingTransport(httpx.HTTPTransport):

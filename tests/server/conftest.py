@@ -11,8 +11,8 @@ import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
-import pymysql
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -26,7 +26,9 @@ from sync_server.core.models import Store
 from sync_server.core.security import hash_secret, new_token, token_hash
 from sync_server.main import create_app
 from sync_server.migrate import upgrade
-from tests.conftest import MARIADB_URL_BASE, missing, worker_id
+from tests.conftest import drop_mariadb_databases, fresh_mariadb_database, worker_id
+
+Row = TypeVar("Row")
 
 TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
 
@@ -48,22 +50,10 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def mariadb_url() -> Iterator[str]:
     """A migrated MariaDB database of this process's own, dropped at the end."""
     name = _mariadb_db_name()
-    try:
-        conn = pymysql.connect(host="127.0.0.1", port=3306, user="root", password="")
-    except pymysql.MySQLError as exc:
-        missing(f"MariaDB on 127.0.0.1:3306 ({exc})")
-        raise
-    with conn.cursor() as cur:
-        cur.execute(f"DROP DATABASE IF EXISTS `{name}`")
-        cur.execute(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
-    conn.close()
-    url = f"{MARIADB_URL_BASE}/{name}"
+    url = fresh_mariadb_database(name)
     upgrade(url)
     yield url
-    conn = pymysql.connect(host="127.0.0.1", port=3306, user="root", password="")
-    with conn.cursor() as cur:
-        cur.execute(f"DROP DATABASE IF EXISTS `{name}`")
-    conn.close()
+    drop_mariadb_databases(name)
 
 
 def reset_mariadb(url: str) -> None:
@@ -291,3 +281,12 @@ def api_token_for(db: Database, user_id: int) -> str:
         user = s.get(User, user_id)
         assert user is not None
         return _api_token(s, user)
+
+
+def detached_row(db: Database, model: type[Row], row_id: int) -> Row:
+    """Row ``row_id`` of ``model`` as it is in the database now, detached from its session."""
+    with db.session() as s:
+        row = s.get(model, row_id)
+        assert row is not None
+        s.expunge(row)
+        return row

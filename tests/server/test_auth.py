@@ -14,7 +14,7 @@ from sync_server.auth.models import ApiToken, User
 from sync_server.auth.service import lock_seconds
 from sync_server.core.database import Database, utcnow
 from sync_server.core.security import verify_secret
-from tests.server.conftest import World
+from tests.server.conftest import World, detached_row
 
 LOGIN = "/api/v1/auth/login"
 
@@ -28,11 +28,7 @@ def _bearer(token: str) -> dict[str, str]:
 
 
 def _user(db: Database, user_id: int) -> User:
-    with db.session() as s:
-        user = s.get(User, user_id)
-        assert user is not None
-        s.expunge(user)
-        return user
+    return detached_row(db, User, user_id)
 
 
 def _unlock_clock(db: Database, user_id: int) -> None:

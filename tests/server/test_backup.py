@@ -12,9 +12,10 @@ import json
 import os
 import uuid
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pymysql
 import pytest
 from sqlalchemy import create_engine, inspect, select, text
 from sqlalchemy.engine import make_url
@@ -28,9 +29,12 @@ from sync_server.core.models import Store
 from sync_server.migrate import downgrade, upgrade
 from sync_server.sync.models import Sale, SyncEvent
 from sync_server.sync.service import push_events
-from tests.conftest import MARIADB_URL_BASE, missing, worker_id
-from tests.server.conftest import TEST_SECRET, World, build_world
+from tests.conftest import drop_mariadb_databases, fresh_mariadb_database, worker_id
+from tests.server.conftest import TEST_SECRET, World, build_world, detached_row
 from tests.server.sync_helpers import add_products, sale_event, shift_open_event
+
+if TYPE_CHECKING:
+    from _pytest.capture import CaptureResult
 
 
 def _head() -> str:
@@ -48,14 +52,6 @@ HEAD = _head()
 NewDatabase = Callable[[], str]
 
 
-def _mariadb_server() -> pymysql.connections.Connection:
-    try:
-        return pymysql.connect(host="127.0.0.1", port=3306, user="root", password="")
-    except pymysql.MySQLError as exc:
-        missing(f"MariaDB on 127.0.0.1:3306 ({exc})")
-        raise
-
-
 @pytest.fixture(params=["sqlite", "mariadb"])
 def new_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[NewDatabase]:
     """Makes empty databases (no tables) of this test's own; MariaDB ones are dropped."""
@@ -68,43 +64,38 @@ def new_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[New
             (tmp_path / f"db{n}").mkdir()
             return made[-1]
         name = f"kasir_bk_{worker_id()}_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-        conn = _mariadb_server()
-        with conn.cursor() as cur:
-            cur.execute(
-                f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
-            )
-        conn.close()
-        made.append(f"{MARIADB_URL_BASE}/{name}")
+        made.append(fresh_mariadb_database(name))
         return made[-1]
 
     yield make
     if request.param == "mariadb":
-        conn = _mariadb_server()
-        with conn.cursor() as cur:
-            for url in made:
-                cur.execute(f"DROP DATABASE IF EXISTS `{make_url(url).database}`")
-        conn.close()
+        drop_mariadb_databases(*(str(make_url(url).database) for url in made))
+
+
+@dataclass
+class Cli:
+    """``kasir-server`` pointed at a database through the environment, and what it printed."""
+
+    monkeypatch: pytest.MonkeyPatch
+    data_dir: Path
+    capsys: pytest.CaptureFixture[str]
+
+    def point(self, url: str) -> None:
+        """Point ``kasir-server`` at the database ``url``."""
+        self.monkeypatch.setenv("KASIR_DATABASE_URL", url)
+        self.monkeypatch.setenv("KASIR_ENVIRONMENT", "test")
+        self.monkeypatch.setenv("KASIR_SECRET_KEY", TEST_SECRET)
+        self.monkeypatch.setenv("KASIR_DATA_DIR", str(self.data_dir))
+
+    def printed(self) -> CaptureResult[str]:
+        """What was printed since the last call (and forget it)."""
+        return self.capsys.readouterr()
 
 
 @pytest.fixture
-def cli_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Callable[[str], None]:
-    """Points ``kasir-server`` at a database URL through the environment."""
-
-    def point(url: str) -> None:
-        monkeypatch.setenv("KASIR_DATABASE_URL", url)
-        monkeypatch.setenv("KASIR_ENVIRONMENT", "test")
-        monkeypatch.setenv("KASIR_SECRET_KEY", TEST_SECRET)
-        monkeypatch.setenv("KASIR_DATA_DIR", str(tmp_path / "data"))
-
-    return point
-
-
-def _terminal(db: Database, terminal_id: int) -> Terminal:
-    with db.session() as s:
-        terminal = s.get(Terminal, terminal_id)
-        assert terminal is not None
-        s.expunge(terminal)
-        return terminal
+def cli(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Cli:
+    """``kasir-server`` run in-process, its data folder in ``tmp_path``."""
+    return Cli(monkeypatch, tmp_path / "data", capsys)
 
 
 def _populate(url: str, sales: int = 4) -> World:
@@ -126,7 +117,7 @@ def _populate(url: str, sales: int = 4) -> World:
         ]
         answer = push_events(
             db,
-            terminal=_terminal(db, world.terminal_ids[0]),
+            terminal=detached_row(db, Terminal, world.terminal_ids[0]),
             request=PushRequest.model_validate({"events": events}),
         )
         assert [r.status.value for r in answer.results] == ["applied"] * (sales + 1)
@@ -185,19 +176,16 @@ def _only_backup(folder: Path) -> Path:
 
 
 def test_backup_wipe_restore_gives_back_every_row(
-    new_database: NewDatabase,
-    cli_env: Callable[[str], None],
-    tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
+    new_database: NewDatabase, cli: Cli, tmp_path: Path
 ) -> None:
     url = new_database()
     _populate(url)
     before = _fingerprint(url)
     assert before["sales_n"] == 4
-    cli_env(url)
+    cli.point(url)
 
     assert main(["backup", "--to", str(tmp_path / "backups")]) == 0
-    printed = json.loads(capsys.readouterr().out)
+    printed = json.loads(cli.printed().out)
     file = _only_backup(tmp_path / "backups")
     assert file.name.startswith("kasir-")
     assert file.name.endswith(".sqlite3" if url.startswith("sqlite") else ".sql.gz")
@@ -213,7 +201,7 @@ def test_backup_wipe_restore_gives_back_every_row(
         assert b"-- Dump completed" in gzip.decompress(file.read_bytes())
 
     _wipe(url)
-    assert main(["restore", str(file)]) == 0, capsys.readouterr().err
+    assert main(["restore", str(file)]) == 0, cli.printed().err
     assert _fingerprint(url) == before
 
 
@@ -238,10 +226,7 @@ def test_a_backup_taken_during_a_write_holds_only_what_was_committed(
 
 
 def test_restoring_an_older_backup_migrates_it_to_the_newest_schema(
-    new_database: NewDatabase,
-    cli_env: Callable[[str], None],
-    tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
+    new_database: NewDatabase, cli: Cli, tmp_path: Path
 ) -> None:
     url = new_database()
     _populate(url)
@@ -254,8 +239,8 @@ def test_restoring_an_older_backup_migrates_it_to_the_newest_schema(
     assert json.loads(manifest_path_of(file).read_text())["schema_revision"] == "0002"
 
     target = new_database()
-    cli_env(target)
-    assert main(["restore", str(file)]) == 0, capsys.readouterr().err
+    cli.point(target)
+    assert main(["restore", str(file)]) == 0, cli.printed().err
     now = _fingerprint(target)
     assert now["revision"] == HEAD
     assert (now["sales"], now["events"]) == (old["sales"], old["events"])
@@ -266,10 +251,7 @@ def test_restoring_an_older_backup_migrates_it_to_the_newest_schema(
 
 
 def test_restore_refuses_a_database_that_holds_rows_unless_forced(
-    new_database: NewDatabase,
-    cli_env: Callable[[str], None],
-    tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
+    new_database: NewDatabase, cli: Cli, tmp_path: Path
 ) -> None:
     source = new_database()
     _populate(source, sales=2)
@@ -279,29 +261,26 @@ def test_restore_refuses_a_database_that_holds_rows_unless_forced(
     target = new_database()
     _populate(target, sales=3)
     before = _fingerprint(target)
-    cli_env(target)
-    capsys.readouterr()
+    cli.point(target)
+    cli.printed()
     assert main(["restore", str(file)]) == 1
-    err = capsys.readouterr().err
+    err = cli.printed().err
     assert "restore_target_not_empty" in err and "--force" in err
     assert _fingerprint(target) == before
 
-    assert main(["restore", str(file), "--force"]) == 0, capsys.readouterr().err
+    assert main(["restore", str(file), "--force"]) == 0, cli.printed().err
     assert _fingerprint(target) == _fingerprint(source)
 
     # A freshly migrated database holds only bookkeeping rows: that is empty.
     fresh = new_database()
     upgrade(fresh)
-    cli_env(fresh)
-    assert main(["restore", str(file)]) == 0, capsys.readouterr().err
+    cli.point(fresh)
+    assert main(["restore", str(file)]) == 0, cli.printed().err
     assert _fingerprint(fresh) == _fingerprint(source)
 
 
 def test_a_damaged_backup_is_refused_and_changes_nothing(
-    new_database: NewDatabase,
-    cli_env: Callable[[str], None],
-    tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
+    new_database: NewDatabase, cli: Cli, tmp_path: Path
 ) -> None:
     source = new_database()
     _populate(source, sales=3)
@@ -313,52 +292,56 @@ def test_a_damaged_backup_is_refused_and_changes_nothing(
         s.add(Store(code="S01", name="Toko kosong"))  # stores count: bookkeeping aside
     db.dispose()
     before = _fingerprint(target)
-    cli_env(target)
+    cli.point(target)
     data = good.path.read_bytes()
 
     def refused(file: Path, *words: str) -> None:
-        capsys.readouterr()
+        cli.printed()
         assert main(["restore", str(file), "--force"]) == 1
-        err = capsys.readouterr().err
+        err = cli.printed().err
         for word in words:
             assert word in err, err
         assert "Traceback" not in err
         assert _fingerprint(target) == before
 
+    def beside(folder: str, content: bytes) -> Path:
+        """``content`` under the good backup's file name, in a folder of its own."""
+        file = tmp_path / folder / good.path.name
+        file.parent.mkdir()
+        file.write_bytes(content)
+        return file
+
+    manifest = json.loads(good.manifest_path.read_text())
+
+    def resign(file: Path) -> None:
+        """Put a manifest whose size and sha256 match ``file`` beside it."""
+        manifest["sha256"] = hashlib.sha256(file.read_bytes()).hexdigest()
+        manifest["size_bytes"] = file.stat().st_size
+        manifest_path_of(file).write_text(json.dumps(manifest))
+
     # Cut short, the manifest as it was: size and sha256 differ.
-    cut = tmp_path / "cut" / good.path.name
-    cut.parent.mkdir()
-    cut.write_bytes(data[: len(data) // 2])
+    cut = beside("cut", data[: len(data) // 2])
     manifest_path_of(cut).write_bytes(good.manifest_path.read_bytes())
     refused(cut, "backup_corrupt", "damaged or incomplete")
 
     # Cut short with a manifest that matches the cut file: the content itself is checked.
-    manifest = json.loads(good.manifest_path.read_text())
-    manifest["sha256"] = hashlib.sha256(cut.read_bytes()).hexdigest()
-    manifest["size_bytes"] = cut.stat().st_size
-    manifest_path_of(cut).write_text(json.dumps(manifest))
+    resign(cut)
     refused(cut, "backup_corrupt")
 
     # Bytes flipped in the middle, manifest re-signed: still refused.
-    flipped = tmp_path / "flip" / good.path.name
-    flipped.parent.mkdir()
     middle = len(data) // 2
-    flipped.write_bytes(
-        data[:middle] + bytes(b ^ 0xFF for b in data[middle : middle + 64]) + data[middle + 64 :]
+    flipped = beside(
+        "flip",
+        data[:middle] + bytes(b ^ 0xFF for b in data[middle : middle + 64]) + data[middle + 64 :],
     )
-    manifest["sha256"] = hashlib.sha256(flipped.read_bytes()).hexdigest()
-    manifest["size_bytes"] = flipped.stat().st_size
-    manifest_path_of(flipped).write_text(json.dumps(manifest))
+    resign(flipped)
     refused(flipped, "backup_corrupt")
 
     # No manifest beside it.
-    lonely = tmp_path / "lonely" / good.path.name
-    lonely.parent.mkdir()
-    lonely.write_bytes(data)
-    refused(lonely, "backup_manifest_missing")
+    refused(beside("lonely", data), "backup_manifest_missing")
 
     # The intact backup still restores.
-    assert main(["restore", str(good.path), "--force"]) == 0, capsys.readouterr().err
+    assert main(["restore", str(good.path), "--force"]) == 0, cli.printed().err
     assert _fingerprint(target)["sales"] == _fingerprint(source)["sales"]
 
 
@@ -391,56 +374,55 @@ def _header(world: World, events: int, **overrides: object) -> dict[str, object]
     return header
 
 
-def test_import_till_export_applies_through_ingest_exactly_once(
-    new_database: NewDatabase,
-    cli_env: Callable[[str], None],
-    tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    url = new_database()
+def _populated_with_unsent_sales(
+    url: str, *, count: int, quantity: int
+) -> tuple[World, list[dict]]:
+    """:func:`_populate` with one sale, then ``count`` sales of ``quantity`` of a new product
+    that T01 made but never pushed."""
     world = _populate(url, sales=1)
     db = Database(url)
     products = add_products(db, 1)
     db.dispose()
     events = [
-        sale_event(terminal_code="T01", cashier_id=world.cashier_ids[0], items=[(products[0], 2)])
-        for _ in range(3)
+        sale_event(
+            terminal_code="T01", cashier_id=world.cashier_ids[0], items=[(products[0], quantity)]
+        )
+        for _ in range(count)
     ]
-    file = _till_file(tmp_path / "t01.jsonl", _header(world, 3), events)
-    cli_env(url)
-    capsys.readouterr()
+    return world, events
 
-    assert main(["import-till-export", str(file)]) == 0, capsys.readouterr().err
-    out = json.loads(capsys.readouterr().out)
+
+def test_import_till_export_applies_through_ingest_exactly_once(
+    new_database: NewDatabase, cli: Cli, tmp_path: Path
+) -> None:
+    url = new_database()
+    world, events = _populated_with_unsent_sales(url, count=3, quantity=2)
+    file = _till_file(tmp_path / "t01.jsonl", _header(world, 3), events)
+    cli.point(url)
+    cli.printed()
+
+    assert main(["import-till-export", str(file)]) == 0, cli.printed().err
+    out = json.loads(cli.printed().out)
     assert out == {"terminal": "T01", "counts": {"applied": 3}, "not_applied": []}
     assert _fingerprint(url)["sales_n"] == 4
 
     assert main(["import-till-export", str(file)]) == 0
-    assert json.loads(capsys.readouterr().out)["counts"] == {"duplicate": 3}
+    assert json.loads(cli.printed().out)["counts"] == {"duplicate": 3}
     assert _fingerprint(url)["sales_n"] == 4
 
 
 def test_import_till_export_refuses_a_wrong_terminal_or_tampered_file(
-    new_database: NewDatabase,
-    cli_env: Callable[[str], None],
-    tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
+    new_database: NewDatabase, cli: Cli, tmp_path: Path
 ) -> None:
     url = new_database()
-    world = _populate(url, sales=1)
-    db = Database(url)
-    products = add_products(db, 1)
-    db.dispose()
-    events = [
-        sale_event(terminal_code="T01", cashier_id=world.cashier_ids[0], items=[(products[0], 1)])
-    ]
+    world, events = _populated_with_unsent_sales(url, count=1, quantity=1)
     before = _fingerprint(url)
-    cli_env(url)
+    cli.point(url)
 
     def refused(file: Path, code: str) -> None:
-        capsys.readouterr()
+        cli.printed()
         assert main(["import-till-export", str(file)]) == 1
-        assert code in capsys.readouterr().err
+        assert code in cli.printed().err
         assert _fingerprint(url) == before
 
     refused(

@@ -6,6 +6,7 @@ Every case goes through the real push endpoint, on SQLite and on MariaDB.
 from __future__ import annotations
 
 import json
+import uuid
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -406,3 +407,36 @@ def test_listed_flags_name_the_till_cashier_receipt_and_products(
     with db.session() as s:
         cashier = s.get(User, world.cashier_ids[0])
         assert cashier is not None and item["cashier_name"] == cashier.full_name
+
+
+def test_static_qris_payments_are_applied_flagged_and_reported_apart(
+    client: TestClient, db: Database, world: World
+) -> None:
+    (product,) = add_products(db, price=10_000)
+    static = _sale(world, [(product, 1)], method="qris_static")
+    _sell(client, world, static)
+    _sell(client, world, _sale(world, [(product, 2)], tendered=50_000))  # cash, not flagged
+    resp = push(client, world.terminal_headers(0), [static])
+    assert statuses(resp) == ["duplicate"]  # a retried copy raises no second flag
+
+    (flag,) = _flags(db)
+    assert flag["kind"] == "qris_static"
+    assert flag["sale_id"] == static["payload"]["id"]
+    assert (flag["terminal_id"], flag["cashier_id"]) == (
+        world.terminal_ids[0],
+        world.cashier_ids[0],
+    )
+    assert flag["details"]["amount"] == 10_000
+    assert flag["details"]["confirmed_by"] == world.cashier_ids[0]
+    assert flag["details"]["receipt_number"] == static["payload"]["receipt_number"]
+    with db.session() as s:
+        stored = s.get(Sale, uuid.UUID(static["payload"]["id"]))
+    assert stored is not None  # applied: the money was taken
+
+    listed = client.get("/api/v1/flags?kind=qris_static", headers=world.manager_headers())
+    assert listed.status_code == 200, listed.text
+    assert [f["kind"] for f in listed.json()["items"]] == ["qris_static"]
+    report = client.get("/api/v1/reports/payment-methods", headers=world.manager_headers())
+    assert report.status_code == 200, report.text
+    rows = {r["method"]: (r["payments_count"], r["amount"]) for r in report.json()}
+    assert rows == {"cash": (1, 20_000), "qris_static": (1, 10_000)}

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import pymysql
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -14,7 +13,7 @@ from sqlalchemy.engine import make_url
 
 from sync_server.migrate import downgrade, upgrade
 from sync_server.models import Base
-from tests.conftest import MARIADB_URL_BASE, missing, worker_id
+from tests.conftest import drop_mariadb_databases, fresh_mariadb_database, worker_id
 
 
 @pytest.fixture(params=["sqlite", "mariadb"])
@@ -22,17 +21,7 @@ def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """A database with no tables at all."""
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'empty.sqlite3'}"
-    name = f"kasir_mig_{worker_id()}_{os.getpid()}"
-    try:
-        conn = pymysql.connect(host="127.0.0.1", user="root", password="")
-    except pymysql.MySQLError as exc:
-        missing(f"MariaDB ({exc})")
-        raise
-    with conn.cursor() as cur:
-        cur.execute(f"DROP DATABASE IF EXISTS `{name}`")
-        cur.execute(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
-    conn.close()
-    return f"{MARIADB_URL_BASE}/{name}"
+    return fresh_mariadb_database(f"kasir_mig_{worker_id()}_{os.getpid()}")
 
 
 def _drift(url: str) -> list[object]:
@@ -79,7 +68,7 @@ def test_cluster_lock_admits_one_holder_and_replaces_a_stale_one() -> None:
 
     from sync_server.migrate import cluster_lock
 
-    url = _fresh_mariadb()
+    url = fresh_mariadb_database(f"kasir_lock_{worker_id()}_{os.getpid()}")
     engine = create_engine(url, isolation_level="AUTOCOMMIT")
     inside: list[str] = []
     overlaps: list[str] = []
@@ -113,21 +102,4 @@ def test_cluster_lock_admits_one_holder_and_replaces_a_stale_one() -> None:
                 assert (owner, held) == ("next", "next")
     finally:
         engine.dispose()
-        conn = pymysql.connect(host="127.0.0.1", user="root", password="")
-        with conn.cursor() as cur:
-            cur.execute(f"DROP DATABASE IF EXISTS `{make_url(url).database}`")
-        conn.close()
-
-
-def _fresh_mariadb() -> str:
-    name = f"kasir_lock_{worker_id()}_{os.getpid()}"
-    try:
-        conn = pymysql.connect(host="127.0.0.1", user="root", password="")
-    except pymysql.MySQLError as exc:
-        missing(f"MariaDB ({exc})")
-        raise
-    with conn.cursor() as cur:
-        cur.execute(f"DROP DATABASE IF EXISTS `{name}`")
-        cur.execute(f"CREATE DATABASE `{name}`")
-    conn.close()
-    return f"{MARIADB_URL_BASE}/{name}"
+        drop_mariadb_databases(str(make_url(url).database))

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -20,7 +18,8 @@ from shared.models import PushRequest, PushResponse
 from sync_server.auth.models import Terminal
 from sync_server.core.database import Database
 from sync_server.sync.service import push_events
-from tests.server.conftest import TEST_SECRET, World
+from tests.conftest import free_port, uvicorn_command
+from tests.server.conftest import TEST_SECRET, World, detached_row
 from tests.server.sync_helpers import (
     add_products,
     on_hand,
@@ -32,14 +31,6 @@ from tests.server.sync_helpers import (
 )
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-def _terminal(db: Database, terminal_id: int) -> Terminal:
-    with db.session() as s:
-        terminal = s.get(Terminal, terminal_id)
-        assert terminal is not None
-        s.expunge(terminal)
-        return terminal
 
 
 def _all_at_once(calls: list[Callable[[], PushResponse]]) -> list[PushResponse]:
@@ -70,7 +61,7 @@ def test_eight_threads_push_the_same_events(db: Database, world: World) -> None:
     products = add_products(db, 5)
     for p in products:
         stock_up(db, world.store_id, p.id, 100)
-    terminal = _terminal(db, world.terminal_ids[0])
+    terminal = detached_row(db, Terminal, world.terminal_ids[0])
     rounds = 3
     for _ in range(rounds):
         events = _batch(world, products, 40)
@@ -93,7 +84,7 @@ def test_eight_threads_push_the_same_events(db: Database, world: World) -> None:
 
 def test_overlapping_batches_at_once(db: Database, world: World) -> None:
     products = add_products(db, 3)
-    terminal = _terminal(db, world.terminal_ids[0])
+    terminal = detached_row(db, Terminal, world.terminal_ids[0])
     events = _batch(world, products, 30)
     # Each thread sends a different window of the same queue (as retries after timeouts do).
     windows = [events[i : i + 12] for i in range(0, 19, 3)]
@@ -114,8 +105,8 @@ def test_overlapping_batches_at_once(db: Database, world: World) -> None:
 def test_concurrent_refunds_of_one_sale_never_exceed_it(db: Database, world: World) -> None:
     (product,) = add_products(db)
     sale = sale_event(terminal_code="T01", cashier_id=world.cashier_ids[0], items=[(product, 3)])
-    first = _terminal(db, world.terminal_ids[0])
-    second = _terminal(db, world.terminal_ids[1])
+    first = detached_row(db, Terminal, world.terminal_ids[0])
+    second = detached_row(db, Terminal, world.terminal_ids[1])
     push_events(db, terminal=first, request=PushRequest.model_validate({"events": [sale]}))
     refunds = [refund_event(sale, lines=[(0, 2)], approved_by=world.manager_id) for _ in range(2)]
 
@@ -132,12 +123,6 @@ def test_concurrent_refunds_of_one_sale_never_exceed_it(db: Database, world: Wor
     assert on_hand(db, world.store_id, product.id) == -3 + 2
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture
 def two_servers(db_url: str) -> Iterator[list[str]]:
     """Two uvicorn processes of the app on the same database (MariaDB, or one SQLite file)."""
@@ -149,22 +134,10 @@ def two_servers(db_url: str) -> Iterator[list[str]]:
         "KASIR_RUN_MIGRATIONS_ON_START": "false",
         "KASIR_LOG_LEVEL": "WARNING",
     }
-    ports = [_free_port(), _free_port()]
+    ports = [free_port(), free_port()]
     procs = [
         subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "sync_server.main:create_app",
-                "--factory",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--log-level",
-                "warning",
-            ],
+            uvicorn_command(port),
             cwd=REPO,
             env=env,
             stdout=subprocess.DEVNULL,

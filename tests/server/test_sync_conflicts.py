@@ -61,16 +61,24 @@ def _error(resp) -> dict:
     return body["error"]
 
 
+def _one_sale_applied(
+    client: TestClient, db: Database, world: World
+) -> tuple[CatalogProduct, dict[str, str], dict]:
+    """A product, terminal 0's headers and a sale of that product terminal 0 pushed."""
+    (product,) = add_products(db)
+    headers = world.terminal_headers(0)
+    first = _sale(world, product)
+    assert statuses(push(client, headers, [first])) == ["applied"]
+    return product, headers, first
+
+
 # --- same id, other content ----------------------------------------------------------
 
 
 def test_same_id_with_other_content_is_a_conflict_not_a_duplicate(
     client: TestClient, db: Database, world: World
 ) -> None:
-    (product,) = add_products(db)
-    headers = world.terminal_headers(0)
-    first = _sale(world, product)
-    assert statuses(push(client, headers, [first])) == ["applied"]
+    product, headers, first = _one_sale_applied(client, db, world)
 
     other = _sale(world, product, qty=5)
     other["id"] = first["id"]
@@ -113,10 +121,7 @@ def test_the_same_instant_written_another_way_is_the_same_event(
 def test_events_applied_before_digests_count_as_duplicates(
     client: TestClient, db: Database, world: World
 ) -> None:
-    (product,) = add_products(db)
-    headers = world.terminal_headers(0)
-    first = _sale(world, product)
-    assert statuses(push(client, headers, [first])) == ["applied"]
+    product, headers, first = _one_sale_applied(client, db, world)
     with db.session() as s:
         stored = s.get(SyncEvent, UUID(first["id"]))
         assert stored is not None and stored.digest is not None and len(stored.digest) == 64

@@ -18,7 +18,7 @@ from sync_server.core.database import Database, utcnow
 from sync_server.core.errors import AppError
 from sync_server.core.security import normalise_code, token_hash
 from sync_server.sync.models import RejectedEvent
-from tests.server.conftest import World
+from tests.server.conftest import World, detached_row
 
 CODES = "/api/v1/terminals/enrollment-codes"
 ENROLL = "/api/v1/terminals/enroll"
@@ -34,14 +34,6 @@ def _enroll(client: TestClient, code: str, headers: dict[str, str] | None = None
     return client.post(
         ENROLL, json={"code": code}, headers=PROTOCOL if headers is None else headers
     )
-
-
-def _terminal(db: Database, terminal_id: int) -> Terminal:
-    with db.session() as s:
-        terminal = s.get(Terminal, terminal_id)
-        assert terminal is not None
-        s.expunge(terminal)
-        return terminal
 
 
 def _device_headers(token: str) -> dict[str, str]:
@@ -73,7 +65,7 @@ def test_code_enrolls_a_new_terminal_which_can_then_call_as_itself(
     assert device["store_id"] == world.store_id
     assert device["store_name"] == "Toko Maju Jaya"
 
-    terminal = _terminal(db, out["terminal_id"])
+    terminal = detached_row(db, Terminal, out["terminal_id"])
     assert terminal.enrolled_at is not None
     assert terminal.token_hash == token_hash(device["device_token"])
 
@@ -147,7 +139,7 @@ def test_expired_code_is_refused_and_changes_nothing(
     resp = _enroll(client, out["code"])
     assert resp.status_code == 401
     assert resp.json()["error"]["code"] == "enrollment_code_expired"
-    terminal = _terminal(db, out["terminal_id"])
+    terminal = detached_row(db, Terminal, out["terminal_id"])
     assert terminal.token_hash is None and terminal.enrolled_at is None
     with db.session() as s:
         assert s.scalar(select(EnrollmentCode.used_at)) is None
@@ -225,7 +217,7 @@ def test_revoked_terminal_token_stops_working_and_it_can_enroll_again(
     resp = client.post(f"/api/v1/terminals/{terminal_id}/revoke", headers=world.manager_headers())
     assert resp.status_code == 200
     assert resp.json()["revoked_at"] is not None
-    assert _terminal(db, terminal_id).token_hash is None
+    assert detached_row(db, Terminal, terminal_id).token_hash is None
 
     refused = client.get("/api/v1/terminals/me", headers=old)
     assert refused.status_code == 401
@@ -237,7 +229,7 @@ def test_revoked_terminal_token_stops_working_and_it_can_enroll_again(
     new = _enroll(client, minted.json()["code"])
     assert new.status_code == 200
     assert new.json()["terminal_id"] == terminal_id
-    assert _terminal(db, terminal_id).revoked_at is None
+    assert detached_row(db, Terminal, terminal_id).revoked_at is None
     fresh = _device_headers(new.json()["device_token"])
     assert client.get("/api/v1/terminals/me", headers=fresh).status_code == 200
     assert client.get("/api/v1/terminals/me", headers=old).status_code == 401
@@ -312,7 +304,7 @@ def test_cashier_and_terminal_tokens_get_403_on_manager_routes(
         assert resp.json()["error"]["code"] == code
     with db.session() as s:
         assert s.scalar(select(func.count()).select_from(EnrollmentCode)) == 0
-    assert _terminal(db, world.terminal_ids[0]).revoked_at is None
+    assert detached_row(db, Terminal, world.terminal_ids[0]).revoked_at is None
 
 
 @pytest.mark.parametrize(("method", "path", "body"), MANAGER_ROUTES)

@@ -36,6 +36,11 @@ def make_client(
     )
 
 
+def ok_answer(data: object) -> httpx.Response:
+    """Tripay's successful answer carrying ``data``."""
+    return httpx.Response(200, json={"success": True, "message": "", "data": data})
+
+
 def create_answer(merchant_ref: str = "INV1", amount: int = 7000) -> dict[str, object]:
     return {
         "success": True,
@@ -119,15 +124,7 @@ def test_create_transaction_sends_a_signed_closed_payment_with_bearer_key() -> N
 def test_create_transaction_refuses_items_that_do_not_add_up() -> None:
     client = make_client(lambda r: httpx.Response(200, json=create_answer()))
     with pytest.raises(ValueError, match="add up"):
-        client.create_transaction(
-            method="QRIS",
-            merchant_ref="INV1",
-            amount=7000,
-            items=[OrderItem(name="x", price=1000, quantity=1)],
-            customer_name="a",
-            customer_email="a@b.c",
-            expired_time=1,
-        )
+        _call_create(client, item_price=1000)
 
 
 def test_tripay_items_keep_lines_that_add_up_and_replace_those_that_do_not() -> None:
@@ -142,12 +139,13 @@ def test_tripay_items_keep_lines_that_add_up_and_replace_those_that_do_not() -> 
     assert tripay_items([], 1500, label="L") == [OrderItem(name="L", price=1500, quantity=1)]
 
 
-def _call_create(client: TripayClient) -> None:
+def _call_create(client: TripayClient, item_price: int = 7000) -> None:
+    """Ask for a Rp7.000 QRIS transaction of one item priced ``item_price``."""
     client.create_transaction(
         method="QRIS",
         merchant_ref="INV1",
         amount=7000,
-        items=[OrderItem(name="x", price=7000, quantity=1)],
+        items=[OrderItem(name="x", price=item_price, quantity=1)],
         customer_name="a",
         customer_email="a@b.c",
         expired_time=1,
@@ -221,24 +219,19 @@ def test_payment_channels_are_cached_for_a_few_minutes() -> None:
     def handler(request: httpx.Request) -> httpx.Response:
         nonlocal calls
         calls += 1
-        return httpx.Response(
-            200,
-            json={
-                "success": True,
-                "message": "",
-                "data": [
-                    {
-                        "group": "E-Wallet",
-                        "code": "QRIS",
-                        "name": "QRIS by ShopeePay",
-                        "type": "direct",
-                        "total_fee": {"flat": 750, "percent": "0.70"},
-                        "minimum_amount": 1000,
-                        "maximum_amount": 5000000,
-                        "active": True,
-                    }
-                ],
-            },
+        return ok_answer(
+            [
+                {
+                    "group": "E-Wallet",
+                    "code": "QRIS",
+                    "name": "QRIS by ShopeePay",
+                    "type": "direct",
+                    "total_fee": {"flat": 750, "percent": "0.70"},
+                    "minimum_amount": 1000,
+                    "maximum_amount": 5000000,
+                    "active": True,
+                }
+            ]
         )
 
     client = make_client(handler, clock=lambda: now[0], channel_cache_seconds=300)
@@ -264,20 +257,15 @@ def test_fee_calculator_and_detail_parse_tripay_answers() -> None:
         if request.url.path.endswith("fee-calculator"):
             assert request.url.params["amount"] == "100000"
             assert request.url.params["code"] == "QRIS"
-            return httpx.Response(
-                200,
-                json={
-                    "success": True,
-                    "message": "",
-                    "data": [
-                        {
-                            "code": "QRIS",
-                            "name": "QRIS by ShopeePay",
-                            "fee": {"flat": 750, "percent": "0.70", "min": None, "max": None},
-                            "total_fee": {"merchant": 1450, "customer": 0},
-                        }
-                    ],
-                },
+            return ok_answer(
+                [
+                    {
+                        "code": "QRIS",
+                        "name": "QRIS by ShopeePay",
+                        "fee": {"flat": 750, "percent": "0.70", "min": None, "max": None},
+                        "total_fee": {"merchant": 1450, "customer": 0},
+                    }
+                ]
             )
         assert request.url.params["reference"] == "DEV-T000100000001AAAAA"
         answer = create_answer()

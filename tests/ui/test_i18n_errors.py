@@ -187,11 +187,11 @@ def test_each_message_has_the_same_fields_in_both_languages(code: str) -> None:
             ApprovalRequired(
                 "approval_required_line", amount=1, base=2, threshold_bp=1250, product="Teh Botol"
             ),
-            "Supervisor harus menyetujui diskon untuk Teh Botol (di atas 12,5%).",
+            "Penyelia harus menyetujui diskon untuk Teh Botol (di atas 12,5%).",
         ),
         (
             ApprovalRequired("approval_required_order", amount=1, base=2, threshold_bp=1000),
-            "Supervisor harus menyetujui diskon transaksi (di atas 10%).",
+            "Penyelia harus menyetujui diskon transaksi (di atas 10%).",
         ),
         (
             NotAllowed("not_allowed", name="Budi", role="manager"),

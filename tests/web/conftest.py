@@ -10,16 +10,27 @@ from __future__ import annotations
 
 import re
 import shutil
+import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from httpx import Response
+from sqlalchemy import Select, select
 
 from sync_server.auth import service as auth_service
+from sync_server.auth.models import Terminal, User
+from sync_server.catalog.demo import STORE_CODE, seed_demo
+from sync_server.catalog.models import Product, TaxRate
+from sync_server.core.database import Database, utcnow
+from sync_server.core.models import Store
+from sync_server.core.security import new_token, token_hash
+from sync_server.main import create_app
+from sync_server.migrate import upgrade
 from sync_server.web import access as web_access
 from tests.server.conftest import (  # noqa: F401 - fixtures reused by name
     TEST_SECRET,
@@ -28,12 +39,17 @@ from tests.server.conftest import (  # noqa: F401 - fixtures reused by name
     client,
     db,
     db_url,
+    make_settings,
     mariadb_url,
     sqlite_template,
     world,
 )
+from tests.server.sync_helpers import CatalogProduct
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts" / "web"
+
+PRODUCTS_WITH_TAX = select(Product, TaxRate).join(TaxRate, TaxRate.id == Product.tax_rate_id)
+"""Products with their tax rate, for :func:`catalog_products`."""
 
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
@@ -109,3 +125,41 @@ def chromium_paths() -> tuple[str, str]:
     if not (Path(browser).exists() and Path(driver).exists()):
         missing("Chromium")
     return browser, driver
+
+
+def demo_app_with_till(folder_prefix: str) -> tuple[FastAPI, int, dict[str, str]]:
+    """The app on a fresh SQLite file (in a new temporary folder named ``folder_prefix``...)
+    with the demo store and its till T01 enrolled: the app, siti's user id, and T01's
+    push headers."""
+    folder = Path(tempfile.mkdtemp(prefix=folder_prefix))
+    url = f"sqlite:///{folder / 'kasir.sqlite3'}"
+    upgrade(url)
+    served = create_app(make_settings(url, log_level="WARNING"))
+    seed_demo(served.state.db)
+    device_token = new_token()
+    with served.state.db.session() as s:
+        store_id = s.scalars(select(Store.id).where(Store.code == STORE_CODE)).one()
+        cashier_id = s.scalars(select(User.id).where(User.username == "siti")).one()
+        s.add(
+            Terminal(
+                store_id=store_id,
+                code="T01",
+                name="Kasir depan",
+                token_hash=token_hash(device_token),
+                enrolled_at=utcnow(),
+                last_seen_at=utcnow(),
+            )
+        )
+    headers = {"Authorization": f"Bearer {device_token}", "X-Kasir-Protocol": "1"}
+    return served, cashier_id, headers
+
+
+def catalog_products(
+    database: Database, query: Select[tuple[Product, TaxRate]]
+) -> list[CatalogProduct]:
+    """The ``(Product, TaxRate)`` rows ``query`` selects, as event-building products."""
+    with database.session() as s:
+        rows = s.execute(query).all()
+        return [
+            CatalogProduct(p.id, p.sku, p.name, p.price, t.rate_bp, t.inclusive) for p, t in rows
+        ]

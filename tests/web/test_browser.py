@@ -18,20 +18,11 @@ from pathlib import Path
 import httpx
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
 
-from sync_server.auth.models import Terminal, User
-from sync_server.catalog.demo import STORE_CODE, seed_demo
-from sync_server.catalog.models import Product, TaxRate
-from sync_server.core.database import utcnow
-from sync_server.core.models import Store
-from sync_server.core.security import new_token, token_hash
-from sync_server.main import create_app
-from sync_server.migrate import upgrade
+from sync_server.catalog.models import Product
 from tests.e2e.conftest import LiveServer, free_port
-from tests.server.conftest import make_settings
-from tests.server.sync_helpers import CatalogProduct, push, sale_event, statuses
-from tests.web.conftest import ARTIFACTS
+from tests.server.sync_helpers import push, sale_event, statuses
+from tests.web.conftest import ARTIFACTS, PRODUCTS_WITH_TAX, catalog_products, demo_app_with_till
 
 pytestmark = pytest.mark.browser
 
@@ -42,33 +33,9 @@ PHONE = (390, 844)
 @pytest.fixture(scope="module")
 def site() -> Iterator[LiveServer]:
     """The demo store with a till and seven days of sales, served on a free port."""
-    folder = Path(tempfile.mkdtemp(prefix="kasir-web-"))
-    url = f"sqlite:///{folder / 'kasir.sqlite3'}"
-    upgrade(url)
-    app = create_app(make_settings(url, log_level="WARNING"))
+    app, cashier_id, headers = demo_app_with_till("kasir-web-")
     db = app.state.db
-    seed_demo(db)
-    device_token = new_token()
-    with db.session() as s:
-        store_id = s.scalars(select(Store.id).where(Store.code == STORE_CODE)).one()
-        cashier_id = s.scalars(select(User.id).where(User.username == "siti")).one()
-        s.add(
-            Terminal(
-                store_id=store_id,
-                code="T01",
-                name="Kasir depan",
-                token_hash=token_hash(device_token),
-                enrolled_at=utcnow(),
-                last_seen_at=utcnow(),
-            )
-        )
-        rows = s.execute(
-            select(Product, TaxRate).join(TaxRate, TaxRate.id == Product.tax_rate_id).limit(6)
-        ).all()
-        products = [
-            CatalogProduct(p.id, p.sku, p.name, p.price, t.rate_bp, t.inclusive) for p, t in rows
-        ]
-    headers = {"Authorization": f"Bearer {device_token}", "X-Kasir-Protocol": "1"}
+    products = catalog_products(db, PRODUCTS_WITH_TAX.limit(6))
     now = datetime.now(UTC)
     events = [
         sale_event(
@@ -167,6 +134,12 @@ def go(driver: object, element: object) -> None:
     WebDriverWait(driver, 10).until(replaced)  # type: ignore[arg-type]
 
 
+def from_dashboard(driver: object, site: LiveServer, link: str) -> None:
+    """Open the dashboard, then follow its navigation link ``link``."""
+    driver.get(f"{site.base_url}/web/")  # type: ignore[attr-defined]
+    go(driver, driver.find_element(_by("link"), link))  # type: ignore[attr-defined]
+
+
 @pytest.fixture
 def manager(site: LiveServer, chrome: object) -> object:
     """The browser signed in as the demo manager (each test may run alone, e.g. under xdist)."""
@@ -222,8 +195,7 @@ def test_log_in_and_see_the_dashboard_chart(site: LiveServer, chrome: object) ->
 
 def test_change_the_report_period(site: LiveServer, manager: object) -> None:
     d = manager
-    d.get(f"{site.base_url}/web/")  # type: ignore[attr-defined]
-    go(d, d.find_element(_by("link"), "Penjualan"))  # type: ignore[attr-defined]
+    from_dashboard(d, site, "Penjualan")
     assert "/web/reports/sales" in d.current_url  # type: ignore[attr-defined]
     daily = len(d.find_elements(_by("css"), "figure.chart g.point"))  # type: ignore[attr-defined]
     assert daily == 30  # the default period: the last 30 days
@@ -276,8 +248,7 @@ def test_export_a_csv(site: LiveServer, manager: object) -> None:
 
 def test_edit_a_product(site: LiveServer, admin: object) -> None:
     d = admin
-    d.get(f"{site.base_url}/web/")  # type: ignore[attr-defined]
-    go(d, d.find_element(_by("link"), "Katalog"))  # type: ignore[attr-defined]
+    from_dashboard(d, site, "Katalog")
     d.find_element(_by("id"), "q").send_keys("Indomie")  # type: ignore[attr-defined]
     go(d, d.find_element(_by("css"), "form[role=search] button"))  # type: ignore[attr-defined]
     shot(d, "products")
@@ -307,8 +278,7 @@ def test_edit_a_product(site: LiveServer, admin: object) -> None:
 
 def test_enroll_a_terminal(site: LiveServer, manager: object) -> None:
     d = manager
-    d.get(f"{site.base_url}/web/")  # type: ignore[attr-defined]
-    go(d, d.find_element(_by("link"), "Terminal"))  # type: ignore[attr-defined]
+    from_dashboard(d, site, "Terminal")
     d.find_element(_by("id"), "terminal_code").send_keys("T05")  # type: ignore[attr-defined]
     d.find_element(_by("id"), "terminal_name").send_keys("Kasir gudang")  # type: ignore[attr-defined]
     go(d, d.find_element(_by("css"), "form[action='/web/terminals/enroll'] button"))  # type: ignore[attr-defined]
@@ -323,8 +293,7 @@ def test_receipt_preview_follows_typing(site: LiveServer, manager: object) -> No
     from selenium.webdriver.support.ui import WebDriverWait
 
     d = manager
-    d.get(f"{site.base_url}/web/")  # type: ignore[attr-defined]
-    go(d, d.find_element(_by("link"), "Struk"))  # type: ignore[attr-defined]
+    from_dashboard(d, site, "Struk")
     footer = d.find_element(_by("id"), "receipt_footer")  # type: ignore[attr-defined]
     footer.clear()
     footer.send_keys("Sampai jumpa lagi!")

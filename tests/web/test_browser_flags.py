@@ -4,27 +4,18 @@ desktop and phone widths go to ``artifacts/web/``."""
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Iterator
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from sync_server.auth.models import Terminal, User
-from sync_server.catalog.demo import STORE_CODE, seed_demo
-from sync_server.catalog.models import Product, TaxRate
-from sync_server.core.database import utcnow
-from sync_server.core.models import Store
-from sync_server.core.security import new_token, token_hash
+from sync_server.catalog.models import TaxRate
 from sync_server.flags.models import Flag
-from sync_server.main import create_app
-from sync_server.migrate import upgrade
 from tests.e2e.conftest import LiveServer, free_port
-from tests.server.conftest import make_settings
-from tests.server.sync_helpers import CatalogProduct, push, sale_event, statuses
+from tests.server.sync_helpers import push, sale_event, statuses
+from tests.web.conftest import PRODUCTS_WITH_TAX, catalog_products, demo_app_with_till
 from tests.web.test_browser import PHONE, _by, chrome, go, shot  # noqa: F401 - fixture
 
 pytestmark = pytest.mark.browser
@@ -33,36 +24,9 @@ pytestmark = pytest.mark.browser
 @pytest.fixture(scope="module")
 def site() -> Iterator[LiveServer]:
     """The demo store whose till pushed a few sales the server could not verify."""
-    folder = Path(tempfile.mkdtemp(prefix="kasir-web-flags-"))
-    url = f"sqlite:///{folder / 'kasir.sqlite3'}"
-    upgrade(url)
-    app = create_app(make_settings(url, log_level="WARNING"))
+    app, cashier_id, headers = demo_app_with_till("kasir-web-flags-")
     db = app.state.db
-    seed_demo(db)
-    device_token = new_token()
-    with db.session() as s:
-        store_id = s.scalars(select(Store.id).where(Store.code == STORE_CODE)).one()
-        cashier_id = s.scalars(select(User.id).where(User.username == "siti")).one()
-        s.add(
-            Terminal(
-                store_id=store_id,
-                code="T01",
-                name="Kasir depan",
-                token_hash=token_hash(device_token),
-                enrolled_at=utcnow(),
-                last_seen_at=utcnow(),
-            )
-        )
-        rows = s.execute(
-            select(Product, TaxRate)
-            .join(TaxRate, TaxRate.id == Product.tax_rate_id)
-            .where(TaxRate.rate_bp > 0)
-            .limit(3)
-        ).all()
-        products = [
-            CatalogProduct(p.id, p.sku, p.name, p.price, t.rate_bp, t.inclusive) for p, t in rows
-        ]
-    headers = {"Authorization": f"Bearer {device_token}", "X-Kasir-Protocol": "1"}
+    products = catalog_products(db, PRODUCTS_WITH_TAX.where(TaxRate.rate_bp > 0).limit(3))
     a, b, c = products
     events = [
         sale_event(terminal_code="T01", cashier_id=cashier_id, items=[(a, 2)]),

@@ -14,17 +14,13 @@ from sync_server.core.database import Database
 from sync_server.core.models import Store
 from sync_server.core.security import verify_secret
 from sync_server.web import charts as web_charts
-from tests.server.conftest import World
+from tests.server.conftest import World, detached_row
 from tests.server.sync_helpers import add_products, on_hand, push, sale_event, statuses, stock_up
 from tests.web.conftest import WebClient
 
 
 def _product(db: Database, product_id: int) -> Product:
-    with db.session() as s:
-        row = s.get(Product, product_id)
-        assert row is not None
-        s.expunge(row)
-        return row
+    return detached_row(db, Product, product_id)
 
 
 def _form(product: Product, **changes: object) -> dict[str, object]:

@@ -81,7 +81,7 @@ def test_hold_and_resume(app: KasirApp) -> None:
     wedge_scan(INDOMIE)
     press(sale.ids.hold)
     assert sale.rows() == []
-    assert app.status_bar.message == "Transaksi ditahan: 1 items"
+    assert app.status_bar.message == "Transaksi ditahan: 1 barang"
     wedge_scan(TEH)
     press(sale.ids.resume)
     assert sale.ids.message.text == "Selesaikan atau tahan keranjang ini dulu."

@@ -252,7 +252,7 @@ def test_whole_cart_discount_needs_a_supervisor(app: KasirApp) -> None:
     tap(ids.pad.button("0"))
     assert ids.percent.text == "20"
     tap(ids.pad.button("OK"))
-    assert ids.message.text == "Supervisor harus menyetujui diskon transaksi (di atas 10%)."
+    assert ids.message.text == "Penyelia harus menyetujui diskon transaksi (di atas 10%)."
     assert sale.discount_popup() is popup, "refused: the popup stays to approve"
     assert popup.target is ids.pin, "the keypad now types the supervisor's PIN"
     ids.approver.text = "Ibu Supervisor"
