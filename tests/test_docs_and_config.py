@@ -44,16 +44,26 @@ def test_production_refuses_the_default_secret() -> None:
         Settings(environment="production", secret_key="short")
 
 
-def test_production_refuses_sandbox_tripay() -> None:
+def test_production_refuses_half_set_tripay_keys_and_runs_cash_only_without_them() -> None:
+    # No Tripay keys at all: a cash-only shop; QRIS is disabled, the server starts.
+    cash_only = Settings(environment="production", secret_key="s" * 40)
+    assert cash_only.qris_enabled is False
+    # A real private key beside the sandbox API key is a mistake, not a choice: refused.
     with pytest.raises(ValidationError, match="Tripay"):
-        Settings(environment="production", secret_key="s" * 40)
+        Settings(
+            environment="production",
+            secret_key="s" * 40,
+            tripay_base_url="https://tripay.co.id/api/",
+            tripay_private_key="real-private-key",
+        )
     ok = Settings(
         environment="production",
         secret_key="s" * 40,
         tripay_base_url="https://tripay.co.id/api/",
+        tripay_api_key="real-api-key",
         tripay_private_key="real-private-key",
     )
-    assert ok.environment == "production"
+    assert ok.environment == "production" and ok.qris_enabled is True
 
 
 def test_default_database_is_a_sqlite_file_in_the_data_dir(tmp_path: Path) -> None:

@@ -171,6 +171,7 @@ def test_session_cookie_is_secure_in_production_settings() -> None:
     prod = Settings(
         environment="production",
         secret_key="x" * 40,
+        tripay_api_key="real-api-key",
         tripay_private_key="real-key",
         tripay_base_url="https://tripay.co.id/api/",
     )
