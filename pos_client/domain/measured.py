@@ -3,8 +3,10 @@
 The scale (or the shop's label printer) prints an EAN-13 with a GS1 in-store prefix, the
 item code and the price or weight (see :class:`shared.barcodes.VariableMeasureScheme`).
 The line rings up as quantity 1 at the label's price, or at the product's price per kg
-times the weight, rounded half up once (:func:`shared.pricing.weighed_price`). The wire
-has no weight field yet, so the weight goes in the line's name ("Apel Fuji 1,234 kg").
+times the weight, rounded half up once (:func:`shared.pricing.weighed_price`). The line's
+name carries the weight for the receipt ("Apel Fuji 1,234 kg"), and the sale line on the
+wire carries the label (:class:`shared.models.LineMeasure`) so the server can check the
+price.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Any
 from pos_client.domain.catalog import Product
 from pos_client.domain.errors import CartError
 from shared.barcodes import MeasuredCode, MeasureKind
+from shared.models import LineMeasure
 from shared.pricing import GRAMS_PER_KG, weighed_price
 
 LINE_NAME_MAX = 200
@@ -38,6 +41,10 @@ class Measure:
     def grams(self) -> int | None:
         """The weight in grams, or None for a price label."""
         return self.value if self.kind is MeasureKind.WEIGHT else None
+
+    def to_wire(self) -> LineMeasure:
+        """What the sale line sends: kind, value and base price (the code stays local)."""
+        return LineMeasure(kind=self.kind, value=self.value, base_price=self.base_price)
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready form (for held carts)."""

@@ -83,6 +83,7 @@ def build_sale_draft(
             tax_inclusive=line.product.tax_inclusive,
             tax=priced.tax,
             total=priced.total,
+            measure=line.measure.to_wire() if line.measure else None,
         )
         for line, priced in zip(cart.lines, totals.sale.lines, strict=True)
     )

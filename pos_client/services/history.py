@@ -20,7 +20,7 @@ from pos_client.services.receipts import receipt_for_sale
 from pos_client.store import LocalStore
 from pos_client.store.refunds import RefundRecord, VoidRecord
 from pos_client.store.sales import SaleListing
-from shared.models import PaymentMethod, SaleIn
+from shared.models import PaymentMethod, RefundMethod, SaleIn
 from shared.receipt_text import ReceiptData
 from shared.timezones import store_zone
 
@@ -28,6 +28,18 @@ Scope = Literal["today", "shift"]
 """Which sales the history lists: since local midnight, or in the open shift."""
 
 _TIME = re.compile(r"^(\d{1,2})(?:[:.](\d{0,2}))?$")
+
+OUTSIDE_METHODS = frozenset(
+    {RefundMethod.EXTERNAL.value, RefundMethod.QRIS.value, RefundMethod.QRIS_STATIC.value}
+)
+"""Refund methods that gave the money back outside the till (``qris``: the spelling of
+refunds recorded before ``external`` existed)."""
+
+
+def refunded_outside(method: str) -> bool:
+    """True when a refund of ``method`` gave the money back outside the till (not from
+    the drawer)."""
+    return method in OUTSIDE_METHODS
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +72,16 @@ class SaleDetail:
     def refunded(self) -> int:
         """Money given back so far."""
         return sum(r.total for r in self.refunds)
+
+    @property
+    def refunded_in_cash(self) -> int:
+        """Money given back from the drawer."""
+        return sum(r.total for r in self.refunds if not refunded_outside(r.method))
+
+    @property
+    def refunded_outside_till(self) -> int:
+        """Money given back outside the till (a transfer to a QRIS payer)."""
+        return sum(r.total for r in self.refunds if refunded_outside(r.method))
 
     @property
     def paid_by_qris(self) -> bool:

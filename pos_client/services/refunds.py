@@ -2,10 +2,10 @@
 refund slip printed for each refund.
 
 A refund needs a reason. Money goes back in cash from the drawer, or, for a sale paid
-by QRIS, outside the till (a manual transfer to the customer): the wire schema's
-``RefundIn.method`` has only ``cash`` and ``qris``, so "outside the till" is stored as
-``qris`` (money that did not leave the drawer, returned to the QRIS payer) and shown
-so on the slip and in the sale's history.
+by QRIS, outside the till (a manual transfer to the customer), recorded as
+``RefundMethod.EXTERNAL``: the drawer's expected cash counts cash refunds only. Refunds
+recorded before ``external`` existed carry ``qris`` for the same thing and are shown
+alike on the slip and in the sale's history.
 """
 
 from __future__ import annotations
@@ -23,14 +23,16 @@ from pos_client.services.clock import Clock, utc_now
 from pos_client.store import LocalStore
 from pos_client.store.refunds import RefundRecord
 from shared.ids import new_id
-from shared.models import PaymentMethod, RefundIn, Role, SaleIn, VoidIn
+from shared.models import PaymentMethod, RefundIn, RefundMethod, Role, SaleIn, VoidIn
 from shared.money import format_rupiah
 from shared.receipt_text import Line, ReceiptStore, two_columns
 from shared.timezones import store_zone
 
 REFUND_METHOD_LABELS = {
-    PaymentMethod.CASH.value: "Tunai dari laci",
-    PaymentMethod.QRIS.value: "Di luar kasir (transfer)",
+    RefundMethod.CASH.value: "Tunai dari laci",
+    RefundMethod.EXTERNAL.value: "Di luar kasir (transfer)",
+    # Refunds recorded before ``external`` existed: the same thing.
+    RefundMethod.QRIS.value: "Di luar kasir (transfer)",
 }
 """How the money went back, as printed on the slip (Indonesian, like receipts)."""
 REFUND_SLIP_MARK = "*** RETUR / REFUND ***"
@@ -79,14 +81,15 @@ class RefundService:
         manager_id: int,
         manager_pin: str,
         reason: str = "",
-        method: PaymentMethod = PaymentMethod.CASH,
+        method: RefundMethod = RefundMethod.CASH,
     ) -> RefundIn:
         """Refund ``quantities`` (sale line id → units; None = everything left).
 
         Amounts come from :func:`shared.pricing.refund_amount`; never more than sold across
         all refunds of the sale. The manager (or admin) approves with their PIN. A
         ``reason`` is required; ``method`` is ``CASH`` (from the drawer) or, only for a
-        sale paid (partly) by QRIS, ``QRIS`` = given back outside the till.
+        sale paid (partly) by QRIS, ``EXTERNAL`` = given back outside the till (``QRIS``,
+        the old spelling of it, is recorded as ``EXTERNAL``).
         """
         cashier = self.auth.require_user()
         reason = reason.strip()
@@ -99,7 +102,10 @@ class RefundService:
             raise RefundError("sale_not_on_till")
         if status == "voided":
             raise RefundError("sale_voided")
-        if method is not PaymentMethod.CASH and not self.paid_by_qris(sale_id):
+        method = RefundMethod(method)
+        if method in (RefundMethod.QRIS, RefundMethod.QRIS_STATIC):
+            method = RefundMethod.EXTERNAL
+        if method is not RefundMethod.CASH and not self.paid_by_qris(sale_id):
             raise RefundError("refund_outside_needs_qris")
         sold = self.store.sold_lines(sale_id)
         wanted = full_refund_quantities(sold) if quantities is None else quantities

@@ -1,5 +1,6 @@
 """Shifts: open with a float, cash in and out, X report any time, Z report at close,
-and opening the cash drawer with no sale (a supervisor's PIN, written to the log)."""
+and opening the cash drawer with no sale (a supervisor's PIN; a ``no_sale`` event for
+the server, and a line in the log)."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from pos_client.services.auth import AuthService
 from pos_client.services.clock import Clock, utc_now
 from pos_client.store import LocalStore, ShiftRow
 from shared.ids import new_id
-from shared.models import CashMoveIn, Role, ShiftCloseIn, ShiftOpenIn
+from shared.models import CashMoveIn, NoSaleIn, Role, ShiftCloseIn, ShiftOpenIn
 
 drawer_log = logging.getLogger("kasir.drawer")
 
@@ -116,18 +117,28 @@ class ShiftService:
         """Close with the drawer counted note by note and coin by coin."""
         return self.close(counted_from_denominations(counts))
 
-    def authorize_drawer(self, approver_id: int, pin: str) -> User:
+    def authorize_drawer(self, approver_id: int, pin: str, reason: str = "") -> User:
         """A supervisor (or higher) lets the drawer open with no sale; returns who.
 
-        The wire has no "no sale" event yet, so the opening is written to the
-        ``kasir.drawer`` log with the cashier, the approver and the shift.
+        The opening is a ``no_sale`` event (cashier, approver, open shift, time and
+        ``reason``) queued for the server in one local transaction, and a line in the
+        ``kasir.drawer`` log. Nothing is recorded when the PIN is refused.
         """
         cashier = self.auth.require_user()
         approver = self.auth.authorize(approver_id, pin, Role.SUPERVISOR)
         shift = self.store.open_shift_row()
+        opening = NoSaleIn(
+            id=new_id(),
+            shift_id=shift.id if shift else None,
+            cashier_id=cashier.id,
+            approved_by=approver.id,
+            reason=reason.strip()[:200],
+            created_at=self.now(),
+        )
+        self.store.record_no_sale(opening)
         drawer_log.info(
             "drawer opened with no sale at %s: cashier %s (%d), approved by %s (%d), shift %s",
-            self.now().isoformat(),
+            opening.created_at.isoformat(),
             cashier.full_name,
             cashier.id,
             approver.full_name,

@@ -354,6 +354,18 @@ def _v6_store_static_qris(conn: sqlite3.Connection) -> None:
     conn.execute("ALTER TABLE stores ADD COLUMN static_qris TEXT NOT NULL DEFAULT ''")
 
 
+def _v7_sale_line_measure(conn: sqlite3.Connection) -> None:
+    # A line rung up from an in-store label keeps what the label said (weight in grams or
+    # price in rupiah, and the catalog price it was priced from), so a reprint or a refund
+    # reads the sale exactly as it was sent. NULL on every other line.
+    for statement in (
+        "ALTER TABLE sale_lines ADD COLUMN measure_kind TEXT",
+        "ALTER TABLE sale_lines ADD COLUMN measure_value INTEGER",
+        "ALTER TABLE sale_lines ADD COLUMN measure_base_price INTEGER",
+    ):
+        conn.execute(statement)
+
+
 MIGRATIONS: list[Migration] = [
     _v1_initial,
     _v2_stuck_events,
@@ -361,6 +373,7 @@ MIGRATIONS: list[Migration] = [
     _v4_sale_catalog_cursor,
     _v5_favourites,
     _v6_store_static_qris,
+    _v7_sale_line_measure,
 ]
 """Every schema change in order; version N is ``MIGRATIONS[N - 1]``."""
 

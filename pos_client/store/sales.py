@@ -9,14 +9,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 from uuid import UUID
 
 from pos_client.domain.receipts import format_receipt_number
 from pos_client.domain.sale import SaleDraft
 from pos_client.store.base import StoreBase, to_db_time
+from shared.barcodes import MeasureKind
 from shared.ids import new_id
 from shared.models import (
     EventType,
+    LineMeasure,
     PaymentIn,
     PaymentMethod,
     SaleIn,
@@ -50,6 +53,17 @@ class SaleListing:
     """Money given back by refunds of this sale so far."""
     methods: tuple[str, ...]
     """The payment methods used, e.g. ``("cash",)`` or ``("cash", "qris")``."""
+
+
+def _measure(row: dict[str, Any]) -> LineMeasure | None:
+    """The label a stored sale line was rung up from, or None."""
+    if row["measure_kind"] is None:
+        return None
+    return LineMeasure(
+        kind=MeasureKind(row["measure_kind"]),
+        value=row["measure_value"],
+        base_price=row["measure_base_price"],
+    )
 
 
 class SalesMixin(StoreBase):
@@ -100,8 +114,9 @@ class SalesMixin(StoreBase):
             )
             conn.executemany(
                 "INSERT INTO sale_lines (id, sale_id, line_no, product_id, sku, name, quantity, "
-                "unit_price, discount, order_discount, tax_rate_bp, tax_inclusive, tax, total) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "unit_price, discount, order_discount, tax_rate_bp, tax_inclusive, tax, total, "
+                "measure_kind, measure_value, measure_base_price) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     (
                         str(line.id),
@@ -118,6 +133,9 @@ class SalesMixin(StoreBase):
                         line.tax_inclusive,
                         line.tax,
                         line.total,
+                        line.measure.kind.value if line.measure else None,
+                        line.measure.value if line.measure else None,
+                        line.measure.base_price if line.measure else None,
                     )
                     for n, (line, share) in enumerate(
                         zip(sale.lines, draft.line_order_discounts, strict=True), start=1
@@ -179,6 +197,7 @@ class SalesMixin(StoreBase):
                     tax_inclusive=bool(x["tax_inclusive"]),
                     tax=x["tax"],
                     total=x["total"],
+                    measure=_measure(x),
                 )
                 for x in lines
             ],

@@ -1,7 +1,8 @@
 """Shifts on the till: opening with a float, cash in and out, closing, and the X/Z sums.
 
-At most one shift is open per till (a unique index says so). Opening, closing and every
-cash move are each one transaction with the outbox row that carries them to the server.
+At most one shift is open per till (a unique index says so). Opening, closing, every
+cash move and every drawer opened with no sale are each one transaction with the outbox
+row that carries them to the server.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from pos_client.domain.errors import ShiftError
 from pos_client.domain.shifts import ShiftFigures
 from pos_client.store.base import StoreBase, from_db_time, to_db_time
 from shared.ids import new_id
-from shared.models import CashMoveIn, EventType, ShiftCloseIn, ShiftOpenIn
+from shared.models import CashMoveIn, EventType, NoSaleIn, ShiftCloseIn, ShiftOpenIn
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +108,24 @@ class ShiftsMixin(StoreBase):
             )
             self._insert_outbox(
                 event_id, EventType.CASH_MOVE, move.created_at, move.model_dump(mode="json")
+            )
+
+    def record_no_sale(self, opening: NoSaleIn) -> None:
+        """Queue the ``no_sale`` event of a drawer opened with no sale (one transaction).
+
+        Its shift, when it names one, must be the open shift (:class:`ShiftError`
+        otherwise). The till keeps no table of its own for it: the server's
+        ``drawer_opens`` is the record, and the outbox row carries it there.
+        """
+        event_id = str(new_id())
+        with self._write():
+            if opening.shift_id is not None and not self._scalar(
+                "SELECT 1 FROM shifts WHERE id = ? AND closed_at IS NULL",
+                (str(opening.shift_id),),
+            ):
+                raise ShiftError("shift_not_open")
+            self._insert_outbox(
+                event_id, EventType.NO_SALE, opening.created_at, opening.model_dump(mode="json")
             )
 
     def open_shift_row(self) -> ShiftRow | None:

@@ -8,6 +8,7 @@ from uuid import UUID
 
 from pydantic import Field, model_validator
 
+from shared.barcodes import MeasureKind
 from shared.models.common import (
     BasisPoints,
     ChangeNumber,
@@ -31,10 +32,48 @@ class PaymentMethod(StrEnum):
     server flags every one for the manager to reconcile against the bank statement."""
 
 
+class RefundMethod(StrEnum):
+    """How a refund's money went back to the customer.
+
+    The first three keep the values of :class:`PaymentMethod` (a refund sent before
+    ``external`` existed still parses, and keeps its digest)."""
+
+    CASH = "cash"
+    """Cash from the drawer: the only refunds the drawer's expected cash counts."""
+    QRIS = "qris"
+    """Kept for events sent before ``external``: a QRIS sale refunded outside the till."""
+    QRIS_STATIC = "qris_static"
+    EXTERNAL = "external"
+    """Outside the till ("Di luar kasir"), e.g. a manual bank transfer to a QRIS payer:
+    no money left the drawer."""
+
+
 class PriceOverrideIn(WireModel):
     """A line sold at a price other than the catalog's, approved on the till by a PIN."""
 
     approved_by: RowId = Field(description="The supervisor, manager or admin who approved it.")
+
+
+MAX_MEASURE_VALUE = 999_999_999
+"""Largest value an in-store label can carry: the nine value digits a scheme with a
+one-digit item code leaves (grams or rupiah)."""
+
+
+class LineMeasure(WireModel):
+    """What an in-store scale label said, for a line rung up from one (pricing.md §9).
+
+    ``weight``: ``value`` grams, the line's ``unit_price`` is
+    ``shared.pricing.weighed_price(base_price, value)``. ``price``: ``value`` rupiah is the
+    line's ``unit_price`` (the shop's own scale printed it). ``base_price`` is the catalog
+    price the till priced from: per kg for a weight label, the product's price for a
+    price label.
+    """
+
+    kind: MeasureKind
+    value: int = Field(
+        strict=True, gt=0, le=MAX_MEASURE_VALUE, description="Grams (weight) or rupiah (price)."
+    )
+    base_price: Rupiah = Field(description="The catalog price the till had (per kg for weight).")
 
 
 class SaleLineIn(WireModel):
@@ -53,6 +92,9 @@ class SaleLineIn(WireModel):
     total: Rupiah = Field(description="What the customer pays for this line.")
     price_override: PriceOverrideIn | None = Field(
         default=None, description="Set when the cashier changed the price, with its approver."
+    )
+    measure: LineMeasure | None = Field(
+        default=None, description="Set for a line rung up from an in-store weight or price label."
     )
 
 
@@ -118,7 +160,7 @@ class RefundIn(WireModel):
     created_at: datetime
     lines: list[RefundLineIn] = Field(min_length=1, max_length=500)
     total: Rupiah
-    method: PaymentMethod = PaymentMethod.CASH
+    method: RefundMethod = RefundMethod.CASH
 
 
 class VoidIn(WireModel):
@@ -157,6 +199,17 @@ class CashMoveIn(WireModel):
     shift_id: UUID
     user_id: RowId
     amount: SignedRupiah
+    reason: str = Field(default="", max_length=200)
+    created_at: datetime
+
+
+class NoSaleIn(WireModel):
+    """The cash drawer opened with no sale, approved on the till by a supervisor's PIN."""
+
+    id: UUID
+    shift_id: UUID | None = Field(default=None, description="The till's open shift, if any.")
+    cashier_id: RowId
+    approved_by: RowId = Field(description="The supervisor, manager or admin who approved it.")
     reason: str = Field(default="", max_length=200)
     created_at: datetime
 

@@ -31,6 +31,7 @@ from shared.models.common import (
 )
 from shared.models.sales import (
     CashMoveIn,
+    NoSaleIn,
     RefundIn,
     SaleIn,
     ShiftCloseIn,
@@ -61,6 +62,7 @@ class EventType(StrEnum):
     SHIFT_OPEN = "shift_open"
     SHIFT_CLOSE = "shift_close"
     CASH_MOVE = "cash_move"
+    NO_SALE = "no_sale"
 
 
 PAYLOAD_SCHEMAS: dict[EventType, type[BaseModel]] = {
@@ -70,6 +72,7 @@ PAYLOAD_SCHEMAS: dict[EventType, type[BaseModel]] = {
     EventType.SHIFT_OPEN: ShiftOpenIn,
     EventType.SHIFT_CLOSE: ShiftCloseIn,
     EventType.CASH_MOVE: CashMoveIn,
+    EventType.NO_SALE: NoSaleIn,
 }
 """The schema each event type's payload must match."""
 
@@ -123,8 +126,21 @@ class CashMoveEvent(_EventShape):
     payload: CashMoveIn
 
 
+class NoSaleEvent(_EventShape):
+    """The cash drawer opened with no sale, approved by a supervisor's PIN."""
+
+    type: Literal["no_sale"]
+    payload: NoSaleIn
+
+
 EVENT_SHAPES = Annotated[
-    SaleEvent | RefundEvent | VoidEvent | ShiftOpenEvent | ShiftCloseEvent | CashMoveEvent,
+    SaleEvent
+    | RefundEvent
+    | VoidEvent
+    | ShiftOpenEvent
+    | ShiftCloseEvent
+    | CashMoveEvent
+    | NoSaleEvent,
     Field(discriminator="type"),
 ]
 """The published shape of an outbox event: a union discriminated by ``type``.

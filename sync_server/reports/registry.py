@@ -29,7 +29,12 @@ ColumnKind = Literal["text", "money", "number", "payment_method"]
 GRANULARITIES = {"day": "Harian", "week": "Mingguan", "month": "Bulanan", "year": "Tahunan"}
 """The groupings of the sales report, with the page's name for each."""
 
-PAYMENT_METHOD_LABELS = {"cash": "Tunai", "qris": "QRIS", "qris_static": "QRIS statis"}
+PAYMENT_METHOD_LABELS = {
+    "cash": "Tunai",
+    "qris": "QRIS",
+    "qris_static": "QRIS statis",
+    "external": "Di luar kasir",
+}
 """How the pages name a payment method (others are shown upper-cased)."""
 
 

@@ -103,10 +103,29 @@ class ProductRow(WireModel):
     refunded_amount: int
 
 
+REFUND_METHOD_LABELS = {
+    "cash": "Tunai",
+    "qris": "QRIS",
+    "qris_static": "QRIS statis",
+    "external": "Di luar kasir",
+}
+"""How the reports name a payment or refund method. ``external``: a refund given back
+outside the till (a transfer), never from the drawer."""
+
+
+def method_label(method: str) -> str:
+    """``external`` → ``Di luar kasir``; an unknown method upper-cased."""
+    return REFUND_METHOD_LABELS.get(method, method.upper())
+
+
 class PaymentMethodRow(WireModel):
-    """Money taken and refunded by one payment method (split tenders count per part)."""
+    """Money taken and refunded by one payment method (split tenders count per part).
+
+    Refunds count under the method the money went back by: ``external`` (outside the
+    till) is a row of its own, with no payments."""
 
     method: str
+    label: str = Field(default="", description="The method's name, e.g. 'Di luar kasir'.")
     payments_count: int
     amount: int
     refunds_count: int
@@ -119,6 +138,9 @@ class CashierRow(SalesFigures):
     cashier_id: int
     username: str
     full_name: str
+    no_sale_opens: int = Field(
+        default=0, description="Times the cashier opened the drawer with no sale (approved)."
+    )
 
 
 class TerminalRow(SalesFigures):
@@ -135,6 +157,16 @@ class DayFigures(SalesFigures):
     day: date
 
 
+class RefundMethodRow(WireModel):
+    """Refunds of a period given back one way: ``cash`` from the drawer, ``external``
+    outside the till (``qris``: the same, from tills older than ``external``)."""
+
+    method: str
+    label: str
+    refunds_count: int
+    refunds_amount: int
+
+
 class RefundsVoidsDiscounts(WireModel):
     """Money that did not stay: discounts given, refunds and voids, in total and per day."""
 
@@ -143,6 +175,7 @@ class RefundsVoidsDiscounts(WireModel):
     end: date
     totals: SalesFigures
     days: list[DayFigures]
+    refunds_by_method: list[RefundMethodRow] = Field(default_factory=list)
 
 
 class RejectedEventRow(WireModel):

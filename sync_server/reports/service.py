@@ -49,6 +49,7 @@ from sync_server.reports.schemas import (
     PaymentMethodRow,
     PaymentOrderRow,
     ProductRow,
+    RefundMethodRow,
     RefundsVoidsDiscounts,
     RejectedEventRow,
     SalesFigures,
@@ -58,11 +59,12 @@ from sync_server.reports.schemas import (
     StockLevelRow,
     TerminalHealthRow,
     TerminalRow,
+    method_label,
 )
 from sync_server.stock.models import StockLevel
 from sync_server.stock.service import list_levels
 from sync_server.stores.service import require_store_access, store_exists
-from sync_server.sync.models import RejectedEvent, Sale, SaleLine
+from sync_server.sync.models import DrawerOpen, RejectedEvent, Sale, SaleLine
 
 STALE_AFTER = timedelta(minutes=30)
 """A terminal not seen for longer than this is flagged on the dashboard."""
@@ -444,6 +446,7 @@ def by_payment_method(
         return [
             PaymentMethodRow(
                 method=r.method,
+                label=method_label(r.method),
                 payments_count=int(r.payments_count),
                 amount=int(r.amount),
                 refunds_count=int(r.refunds_count),
@@ -471,8 +474,19 @@ def _sales_by_named(
     return rows, named
 
 
+def _no_sale_opens(session: Session, *, store_id: int, start: date, end: date) -> dict[int, int]:
+    """Drawer openings with no sale per cashier over the business days ``start``..``end``."""
+    stmt = (
+        select(DrawerOpen.cashier_id, func.count())
+        .where(DrawerOpen.store_id == store_id, DrawerOpen.business_date.between(start, end))
+        .group_by(DrawerOpen.cashier_id)
+    )
+    return {int(cashier): int(n) for cashier, n in session.execute(stmt)}
+
+
 def by_cashier(db: Database, *, store_id: int, start: date, end: date) -> list[CashierRow]:
-    """Sales, refunds and voids per cashier, largest net first."""
+    """Sales, refunds and voids per cashier, largest net first, with how often each
+    opened the drawer with no sale (a cashier who only did that gets a row too)."""
     rows, names = _sales_by_named(
         db,
         store_id=store_id,
@@ -481,14 +495,36 @@ def by_cashier(db: Database, *, store_id: int, start: date, end: date) -> list[C
         key=SALES_TOTALS.c.cashier_id,
         names=select(User.id, User.username, User.full_name),
     )
+    with db.session() as session:
+        opens = _no_sale_opens(session, store_id=store_id, start=start, end=end)
+        unnamed = sorted(set(opens) - set(names))
+        if unnamed:
+            names.update(
+                (int(uid), (str(a), str(b or "")))
+                for uid, a, b in session.execute(
+                    select(User.id, User.username, User.full_name).where(User.id.in_(unnamed))
+                )
+            )
     out = [
         CashierRow(
             cashier_id=r.cashier_id,
             username=names.get(r.cashier_id, ("?", ""))[0],
             full_name=names.get(r.cashier_id, ("?", ""))[1],
+            no_sale_opens=opens.get(r.cashier_id, 0),
             **_figures(r),
         )
         for r in rows
+    ]
+    seen = {c.cashier_id for c in out}
+    out += [
+        CashierRow(
+            cashier_id=cashier_id,
+            username=names.get(cashier_id, ("?", ""))[0],
+            full_name=names.get(cashier_id, ("?", ""))[1],
+            no_sale_opens=count,
+        )
+        for cashier_id, count in opens.items()
+        if cashier_id not in seen
     ]
     return sorted(out, key=lambda c: (-c.net, c.cashier_id))
 
@@ -542,14 +578,40 @@ def refunds_voids_discounts(
 ) -> RefundsVoidsDiscounts:
     """Discounts given, refunds and voids of a period, in total and per day."""
     _check_range(start, end)
+    t = PAYMENT_TOTALS
+    by_method = (
+        select(
+            t.c.method,
+            func.sum(t.c.refunds_count).label("refunds_count"),
+            func.sum(t.c.refunds_amount).label("refunds_amount"),
+        )
+        .where(_period_filter(t, store_id, start, end))
+        .group_by(t.c.method)
+        .having(func.sum(t.c.refunds_count) > 0)
+        .order_by(t.c.method)
+    )
     with db.session() as session:
         days = _days(session, store_id=store_id, start=start, end=end)
+        refunds_by_method = [
+            RefundMethodRow(
+                method=r.method,
+                label=method_label(r.method),
+                refunds_count=int(r.refunds_count),
+                refunds_amount=int(r.refunds_amount),
+            )
+            for r in session.execute(by_method)
+        ]
     totals: dict[str, int] = defaultdict(int)
     for day in days:
         for name in SALES_VALUES:
             totals[name] += getattr(day, name)
     return RefundsVoidsDiscounts(
-        store_id=store_id, start=start, end=end, totals=SalesFigures(**totals), days=days
+        store_id=store_id,
+        start=start,
+        end=end,
+        totals=SalesFigures(**totals),
+        days=days,
+        refunds_by_method=refunds_by_method,
     )
 
 

@@ -1,4 +1,5 @@
-"""Events received from tills and what they became: sales, refunds, voids, shifts, cash moves.
+"""Events received from tills and what they became: sales, refunds, voids, shifts, cash
+moves and drawers opened with no sale.
 
 The primary key of ``sync_events`` is the till-generated event id: inserting it in the
 same transaction as the rows the event creates is what makes ingest exactly-once.
@@ -146,6 +147,8 @@ class Refund(Base):
     approved_by: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False)
     reason: Mapped[str] = mapped_column(String(200), nullable=False, default="")
     method: Mapped[str] = mapped_column(String(16), nullable=False, default="cash")
+    """``cash`` from the drawer, or ``external`` (older tills: ``qris``) given back
+    outside the till."""
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
     business_date: Mapped[date] = mapped_column(Date, nullable=False)
     total: Mapped[int] = mapped_column(BigInteger, nullable=False)
@@ -197,3 +200,21 @@ class CashMove(Base):
     amount: Mapped[int] = mapped_column(BigInteger, nullable=False)
     reason: Mapped[str] = mapped_column(String(200), nullable=False, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+
+
+class DrawerOpen(Base):
+    """The cash drawer opened with no sale on a till, approved by a supervisor's PIN."""
+
+    __tablename__ = "drawer_opens"
+    __table_args__ = (Index("ix_drawer_opens_store_business_date", "store_id", "business_date"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    event_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False, unique=True)
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id"), nullable=False)
+    terminal_id: Mapped[int] = mapped_column(ForeignKey("terminals.id"), nullable=False)
+    shift_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, nullable=True)
+    cashier_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False)
+    approved_by: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False)
+    reason: Mapped[str] = mapped_column(String(200), nullable=False, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    business_date: Mapped[date] = mapped_column(Date, nullable=False)

@@ -15,7 +15,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
-from shared.models import Role
+from shared.models import EventType, Role, SaleIn
 from sync_server.auth.models import User
 from sync_server.catalog.models import Product, Voucher
 from sync_server.core.database import Database, next_change_numbers
@@ -24,6 +24,7 @@ from sync_server.flags.models import Flag
 from sync_server.flags.service import flags_open_count
 from sync_server.payments import service as payments_service
 from sync_server.payments.models import PaymentOrder
+from sync_server.sync.ingest.parse import event_digest
 from sync_server.sync.models import Sale
 from tests.server.conftest import World
 from tests.server.sync_helpers import (
@@ -440,3 +441,192 @@ def test_static_qris_payments_are_applied_flagged_and_reported_apart(
     assert report.status_code == 200, report.text
     rows = {r["method"]: (r["payments_count"], r["amount"]) for r in report.json()}
     assert rows == {"cash": (1, 20_000), "qris_static": (1, 10_000)}
+
+
+# ---------------------------------------------------------------- in-store labels
+
+
+def _label_sale(world: World, lines: list[tuple[CatalogProduct, int, dict | None]]) -> dict:
+    """A sale of label lines: (product, unit price, measure), each quantity 1."""
+    event = _sale(world, [(replace(product, price=price), 1) for product, price, _ in lines])
+    for wire, (_, _, measure) in zip(event["payload"]["lines"], lines, strict=True):
+        if measure is not None:
+            wire["measure"] = measure
+    return event
+
+
+def _weight(grams: int, base_price: int) -> dict:
+    return {"kind": "weight", "value": grams, "base_price": base_price}
+
+
+def test_honest_weight_and_price_label_lines_are_not_flagged(
+    client: TestClient, db: Database, world: World
+) -> None:
+    apel, kue = add_products(db, count=2, price=32_990)
+    event = _label_sale(
+        world,
+        [
+            (apel, 40_710, _weight(1234, 32_990)),  # 32.990/kg × 1,234 kg, half up
+            (apel, 8248, _weight(250, 32_990)),
+            # The store's scale printed Rp15.500: trusted, whatever the catalog price.
+            (kue, 15_500, {"kind": "price", "value": 15_500, "base_price": 32_990}),
+        ],
+    )
+    _sell(client, world, event)
+    assert _flags(db) == []
+    with db.session() as s:
+        stored = s.get(Sale, uuid.UUID(event["payload"]["id"]))
+        assert stored is not None and stored.total == 40_710 + 8248 + 15_500
+
+
+def test_a_weight_line_priced_off_its_weight_is_flagged(
+    client: TestClient, db: Database, world: World
+) -> None:
+    (apel,) = add_products(db, price=32_990)
+    # 1,234 kg at 32.990/kg is 40.710; the line claims 40.000.
+    event = _label_sale(world, [(apel, 40_000, _weight(1234, 32_990))])
+    _sell(client, world, event)
+    (flag,) = _flags(db)
+    assert flag["kind"] == "price_mismatch"
+    (line,) = flag["details"]["lines"]
+    assert (line["claimed"], line["expected"], line["problems"]) == (
+        40_000,
+        40_710,
+        ["weighed_price"],
+    )
+    assert line["measure"] == _weight(1234, 32_990)
+
+
+def test_a_price_per_kg_the_product_never_had_is_flagged(
+    client: TestClient, db: Database, world: World
+) -> None:
+    (apel,) = add_products(db, price=32_990)
+    # The multiplication is right, but from Rp10.000/kg, a price the apples never had.
+    event = _label_sale(world, [(apel, 12_340, _weight(1234, 10_000))])
+    _sell(client, world, event)
+    (flag,) = _flags(db)
+    assert flag["kind"] == "price_mismatch"
+    (line,) = flag["details"]["lines"]
+    assert (line["claimed"], line["expected"], line["problems"]) == (
+        12_340,
+        40_710,
+        ["base_price"],
+    )
+    assert line["accepted"] == [32_990]
+
+
+def test_a_price_per_kg_the_till_had_at_its_cursor_is_accepted(
+    client: TestClient, db: Database, world: World
+) -> None:
+    (apel,) = add_products(db, price=30_000)
+    with db.session() as s:
+        cursor = s.scalar(select(Product.change_no).where(Product.id == apel.id))
+    changed_at = _set_price(db, apel.id, 32_990)
+    old = _label_sale(world, [(apel, 37_020, _weight(1234, 30_000))])
+    old["payload"]["catalog_cursor"] = cursor
+    _sell(client, world, old)
+    assert _flags(db) == []
+    stale = _label_sale(world, [(apel, 37_020, _weight(1234, 30_000))])
+    stale["payload"]["catalog_cursor"] = changed_at
+    _sell(client, world, stale)
+    (flag,) = _flags(db)
+    assert flag["details"]["lines"][0]["problems"] == ["base_price"]
+
+
+def test_a_price_label_line_must_carry_the_labels_price(
+    client: TestClient, db: Database, world: World
+) -> None:
+    (kue,) = add_products(db, price=1)
+    event = _label_sale(world, [(kue, 15_000, {"kind": "price", "value": 15_500, "base_price": 1})])
+    _sell(client, world, event)
+    (flag,) = _flags(db)
+    assert flag["kind"] == "price_mismatch"
+    (line,) = flag["details"]["lines"]
+    assert (line["claimed"], line["expected"], line["problems"]) == (
+        15_000,
+        15_500,
+        ["label_price"],
+    )
+
+
+def test_a_label_line_without_its_measure_is_checked_like_any_line(
+    client: TestClient, db: Database, world: World
+) -> None:
+    # What a till from before the field sends: the label's price, nothing else.
+    (apel,) = add_products(db, price=32_990)
+    _sell(client, world, _label_sale(world, [(apel, 40_710, None)]))
+    (flag,) = _flags(db)
+    assert flag["kind"] == "price_mismatch"
+    assert "measure" not in flag["details"]["lines"][0]
+
+
+def test_a_label_sale_pushed_twice_is_a_duplicate(
+    client: TestClient, db: Database, world: World
+) -> None:
+    (apel,) = add_products(db, price=32_990)
+    event = _label_sale(world, [(apel, 40_000, _weight(1234, 32_990))])
+    _sell(client, world, event)
+    assert statuses(push(client, world.terminal_headers(), [event])) == ["duplicate"]
+    # The same id with another weight is other content: never taken as a retry.
+    other = json.loads(json.dumps(event))
+    other["payload"]["lines"][0]["measure"]["value"] = 1233
+    assert statuses(push(client, world.terminal_headers(), [other])) == ["conflict"]
+    assert _kinds(db) == ["price_mismatch"]
+
+
+def test_label_measures_are_bounded(client: TestClient, db: Database, world: World) -> None:
+    (apel,) = add_products(db, price=32_990)
+    for measure in (
+        _weight(0, 32_990),
+        _weight(1_000_000_000, 32_990),
+        {"kind": "volume", "value": 1, "base_price": 1},
+        {"kind": "weight", "value": "1234", "base_price": 32_990},
+        {"kind": "weight", "value": 1234, "base_price": -1},
+    ):
+        event = _label_sale(world, [(apel, 40_710, measure)])
+        assert statuses(push(client, world.terminal_headers(), [event])) == ["rejected"]
+    assert _flags(db) == []
+
+
+OLD_STYLE_SALE = {
+    "id": "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b",
+    "receipt_number": "T01-20250301-000001",
+    "shift_id": None,
+    "cashier_id": 3,
+    "created_at": "2025-03-01T10:15:00+07:00",
+    "lines": [
+        {
+            "id": "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5c",
+            "product_id": 7,
+            "sku": "APEL-FUJI",
+            "name": "Apel Fuji 1,234 kg",
+            "quantity": 1,
+            "unit_price": 40710,
+            "tax": 0,
+            "total": 40710,
+        }
+    ],
+    "subtotal": 40710,
+    "discount_total": 0,
+    "tax_total": 0,
+    "total": 40710,
+    "payments": [{"id": "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5d", "method": "cash", "amount": 40710}],
+}
+OLD_STYLE_DIGEST = "26ed7bf80b6bfdfa7aeeebe4ce5d526c4ea8f7bed8d4db82c5431371e49a59d3"
+"""The digest of OLD_STYLE_SALE as stored by the server before lines had a ``measure``."""
+
+
+def test_an_event_without_measure_keeps_the_digest_it_had_before_the_field() -> None:
+    created = datetime.fromisoformat("2025-03-01T10:15:01+07:00")
+    sale = SaleIn.model_validate(OLD_STYLE_SALE)
+    assert event_digest(EventType.SALE, created, sale) == OLD_STYLE_DIGEST
+    # Sent with an explicit null it is the same event; with a measure it is another.
+    explicit = json.loads(json.dumps(OLD_STYLE_SALE))
+    explicit["lines"][0]["measure"] = None
+    assert event_digest(EventType.SALE, created, SaleIn.model_validate(explicit)) == (
+        OLD_STYLE_DIGEST
+    )
+    explicit["lines"][0]["measure"] = _weight(1234, 32_990)
+    assert event_digest(EventType.SALE, created, SaleIn.model_validate(explicit)) != (
+        OLD_STYLE_DIGEST
+    )

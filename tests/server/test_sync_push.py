@@ -508,3 +508,70 @@ def test_numbers_beyond_any_column_are_refused(
     results = _results(push(client, world.terminal_headers(0), [huge_id, huge_cashier]))
     assert [(r["status"], r["code"]) for r in results] == [("rejected", "invalid_payload")] * 2
     assert row_counts(db)["sales"] == 0
+
+
+def _no_sale(*, cashier_id: int, approved_by: int, shift: dict | None = None) -> dict:
+    from tests.server.sync_helpers import now_iso
+
+    payload = {
+        "id": envelope("x", {})["id"],
+        "shift_id": shift["payload"]["id"] if shift else None,
+        "cashier_id": cashier_id,
+        "approved_by": approved_by,
+        "reason": "tukar uang kecil",
+        "created_at": now_iso(),
+    }
+    return envelope("no_sale", payload)
+
+
+def test_no_sale_drawer_open_is_applied_once(
+    client: TestClient, db: Database, world: World
+) -> None:
+    from sync_server.reports import service
+    from sync_server.sync.models import DrawerOpen
+
+    cashier = world.cashier_ids[0]
+    headers = world.terminal_headers(0)
+    shift = shift_open_event(user_id=cashier)
+    opened = _no_sale(cashier_id=cashier, approved_by=world.manager_id, shift=shift)
+    no_shift = _no_sale(cashier_id=cashier, approved_by=world.manager_id)
+    by_cashier = _no_sale(cashier_id=cashier, approved_by=cashier)
+    results = _results(push(client, headers, [shift, opened, no_shift, by_cashier]))
+    assert [(r["status"], r["code"]) for r in results] == [
+        ("applied", None),
+        ("applied", None),
+        ("applied", None),
+        ("rejected", "approval_required"),
+    ]
+    # pushed again (the answer was lost): duplicates, nothing written twice
+    assert statuses(push(client, headers, [opened, no_shift])) == ["duplicate", "duplicate"]
+    # another terminal cannot name this terminal's shift
+    foreign = _no_sale(cashier_id=cashier, approved_by=world.manager_id, shift=shift)
+    assert [r["code"] for r in _results(push(client, world.terminal_headers(1), [foreign]))] == [
+        "shift_terminal_mismatch"
+    ]
+    with db.session() as s:
+        rows = s.scalars(select(DrawerOpen).order_by(DrawerOpen.created_at)).all()
+        assert [(r.id, r.event_id) for r in rows] == [
+            (UUID(opened["payload"]["id"]), UUID(opened["id"])),
+            (UUID(no_shift["payload"]["id"]), UUID(no_shift["id"])),
+        ]
+        first = rows[0]
+        assert first.shift_id == UUID(shift["payload"]["id"])
+        assert (first.cashier_id, first.approved_by, first.reason) == (
+            cashier,
+            world.manager_id,
+            "tukar uang kecil",
+        )
+        assert first.terminal_id == world.terminal_ids[0] and first.store_id == world.store_id
+        assert rows[1].shift_id is None
+    today = service.store_today(db, store_id=world.store_id)
+    cashiers = service.by_cashier(db, store_id=world.store_id, start=today, end=today)
+    assert [(c.cashier_id, c.no_sale_opens, c.sales_count) for c in cashiers] == [(cashier, 2, 0)]
+    resp = client.get(
+        "/api/v1/reports/cashiers",
+        params={"store_id": world.store_id, "start": str(today), "end": str(today)},
+        headers=world.manager_headers(),
+    )
+    assert resp.status_code == 200, resp.text
+    assert [(c["cashier_id"], c["no_sale_opens"]) for c in resp.json()] == [(cashier, 2)]

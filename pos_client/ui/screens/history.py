@@ -13,13 +13,19 @@ from kivy.uix.boxlayout import BoxLayout
 
 from pos_client.domain.errors import DomainError
 from pos_client.printing.escpos import PrinterError, print_receipt
-from pos_client.services.history import HistoryEntry, HistoryService, SaleDetail, Scope
+from pos_client.services.history import (
+    HistoryEntry,
+    HistoryService,
+    SaleDetail,
+    Scope,
+    refunded_outside,
+)
+from pos_client.ui.glue import shown_time
 from pos_client.ui.i18n import describe, tr
 from pos_client.ui.screens.base import KasirScreen, load_kv
 from pos_client.ui.workers import run_in_worker
-from shared.models import PaymentMethod
 from shared.money import format_rupiah
-from shared.receipt_text import PAYMENT_LABELS, render_receipt
+from shared.receipt_text import payment_label, render_receipt
 
 load_kv("history")
 
@@ -36,7 +42,7 @@ class HistoryRow(ButtonBehavior, BoxLayout):
 
 
 def _method_text(method: str) -> str:
-    if method == PaymentMethod.QRIS.value:
+    if refunded_outside(method):
         return tr("refund_method_outside")
     return tr("refund_method_cash")
 
@@ -110,14 +116,14 @@ class HistoryScreen(KasirScreen):
 
     def _row(self, entry: HistoryEntry, *, selected: bool) -> HistoryRow:
         sale = entry.sale
-        notes = [" + ".join(PAYMENT_LABELS.get(m, m.upper()) for m in sale.methods)]
+        notes = [" + ".join(payment_label(m) for m in sale.methods)]
         if sale.status == "voided":
             notes.append(tr("history_voided"))
         elif sale.refunded:
             notes.append(tr("history_refunded", amount=format_rupiah(sale.refunded)))
         row = HistoryRow(
             sale_id=sale.id,
-            title=f"{entry.local_time:%H:%M}   {sale.receipt_number}",
+            title=f"{entry.local_time:%H:%M}   {sale.receipt_number}",  # already local
             amount=format_rupiah(sale.total),
             detail=" · ".join(n for n in notes if n),
             selected=selected,
@@ -136,7 +142,7 @@ class HistoryScreen(KasirScreen):
         try:
             detail = self.history.detail(sale_id)
         except DomainError as exc:
-            self.message = describe(exc)
+            self.tell(describe(exc), "error")
             return
         self.detail = detail
         self.has_sale = True
@@ -154,7 +160,7 @@ class HistoryScreen(KasirScreen):
             lines.append(
                 tr(
                     "history_refund_line",
-                    time=f"{refund.created_at.astimezone(zone):%H:%M}",
+                    time=shown_time(refund.created_at, zone, "time"),
                     amount=format_rupiah(refund.total),
                     method=_method_text(refund.method),
                     approver=detail.names.get(refund.approved_by, ""),
@@ -167,7 +173,7 @@ class HistoryScreen(KasirScreen):
             lines.append(
                 tr(
                     "history_void_line",
-                    time=f"{detail.void.created_at.astimezone(zone):%H:%M}",
+                    time=shown_time(detail.void.created_at, zone, "time"),
                     approver=detail.names.get(detail.void.approved_by, ""),
                 )
             )
@@ -182,7 +188,7 @@ class HistoryScreen(KasirScreen):
             return
         transport = self.till.prefs.printer()
         if transport is None:
-            self.message = tr("no_printer")
+            self.tell(tr("no_printer"), "error")
             return
         receipt = self.history.receipt(self.detail.sale.id)
         width = self.till.prefs.receipt_width
@@ -191,12 +197,12 @@ class HistoryScreen(KasirScreen):
 
         def done(_none: None) -> None:
             self.printing = False
-            self.message = tr("history_reprinted")
+            self.tell(tr("history_reprinted"), "ok")
 
         def failed(exc: Exception) -> None:
             self.printing = False
             reason = str(exc) if isinstance(exc, PrinterError) else repr(exc)
-            self.message = tr("print_failed", reason=reason)
+            self.tell(tr("print_failed", reason=reason), "error")
 
         run_in_worker(
             lambda: print_receipt(transport, receipt, width=width, reprint=True),

@@ -14,7 +14,16 @@ from typing import Any, cast
 from sqlalchemy import Table, func, select
 from sqlalchemy.orm import Session
 
-from shared.models import CashMoveIn, RefundIn, Role, SaleIn, ShiftCloseIn, ShiftOpenIn, VoidIn
+from shared.models import (
+    CashMoveIn,
+    NoSaleIn,
+    RefundIn,
+    Role,
+    SaleIn,
+    ShiftCloseIn,
+    ShiftOpenIn,
+    VoidIn,
+)
 from shared.timezones import DEFAULT_TIMEZONE, store_zone
 from sync_server.auth.models import Terminal, User
 from sync_server.catalog.models import Product, TaxRate, Voucher
@@ -26,6 +35,7 @@ from sync_server.payments.models import PaymentOrder
 from sync_server.sync.ingest.parse import ParsedEvent, Rejection, conflict
 from sync_server.sync.models import (
     CashMove,
+    DrawerOpen,
     Refund,
     RefundLine,
     RejectedEvent,
@@ -50,6 +60,7 @@ REFUNDS = _table(Refund)
 REFUND_LINES = _table(RefundLine)
 SHIFTS = _table(Shift)
 CASH_MOVES = _table(CashMove)
+DRAWER_OPENS = _table(DrawerOpen)
 TERMINALS = _table(Terminal)
 FLAGS = _table(Flag)
 VOUCHER_USES = _table(VoucherUse)
@@ -164,6 +175,7 @@ class BatchContext:
         self.sales: dict[uuid.UUID, SaleState] = {}
         self.shifts: dict[uuid.UUID, ShiftState] = {}
         self.refund_ids: set[uuid.UUID] = set()
+        self.drawer_open_ids: set[uuid.UUID] = set()
         self.store_born: datetime | None = None
         """When the store's first till was made: no sale of the store is older."""
         self.prices: dict[int, list[PricePoint]] = {}
@@ -217,6 +229,10 @@ class BatchContext:
             elif isinstance(p, CashMoveIn):
                 shift_refs.add(p.shift_id)
                 users.add(p.user_id)
+            elif isinstance(p, NoSaleIn):
+                users.update((p.cashier_id, p.approved_by))
+                if p.shift_id is not None:
+                    shift_refs.add(p.shift_id)
         ctx.applied = applied_events(session, event_ids)
         if products:
             ctx._load_prices(session, products)
@@ -370,6 +386,14 @@ class BatchContext:
         """True for an active supervisor, manager or admin of this store."""
         user = self._user(user_id)
         return user is not None and user.role.at_least(Role.SUPERVISOR)
+
+    def require_supervisor(self, user_id: int) -> None:
+        """Refuse an approval by anyone below supervisor (the drawer opened with no sale)."""
+        if not self.may_override_price(user_id):
+            raise Rejection(
+                "approval_required",
+                f"User {user_id} may not approve this: it needs a supervisor of this store.",
+            )
 
     def require_approver(self, user_id: int) -> None:
         """Refuse an approval by anyone below manager."""

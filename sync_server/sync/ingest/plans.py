@@ -18,6 +18,7 @@ from sqlalchemy import Table, Update, bindparam, update
 from shared.ids import new_id
 from shared.models import (
     CashMoveIn,
+    NoSaleIn,
     OutboxEvent,
     PaymentMethod,
     RefundIn,
@@ -31,6 +32,7 @@ from shared.pricing import LineInput, PricingError, price_sale, refund_amount
 from sync_server.stock.service import NewStockMove
 from sync_server.sync.ingest.context import (
     CASH_MOVES,
+    DRAWER_OPENS,
     REFUND_LINES,
     REFUNDS,
     SALE_LINES,
@@ -442,6 +444,31 @@ def plan_cash_move(ctx: BatchContext, plan: EventPlan, move: CashMoveIn) -> None
     )
 
 
+def plan_no_sale(ctx: BatchContext, plan: EventPlan, opening: NoSaleIn) -> None:
+    """Check and plan a drawer opened with no sale: one ``drawer_opens`` row."""
+    if opening.shift_id is not None:
+        ctx.shift(opening.shift_id)
+    ctx.require_cashier(opening.cashier_id)
+    ctx.require_supervisor(opening.approved_by)
+    if opening.id in ctx.drawer_open_ids:
+        raise Rejection("duplicate_no_sale", f"Drawer opening {opening.id} was already recorded.")
+    plan.rows[DRAWER_OPENS].append(
+        {
+            "id": opening.id,
+            "event_id": plan.event.id,
+            "store_id": ctx.store_id,
+            "terminal_id": ctx.terminal_id,
+            "shift_id": opening.shift_id,
+            "cashier_id": opening.cashier_id,
+            "approved_by": opening.approved_by,
+            "reason": opening.reason,
+            "created_at": opening.created_at,
+            "business_date": ctx.business_date(opening.created_at),
+        }
+    )
+    ctx.drawer_open_ids.add(opening.id)
+
+
 def plan_event(ctx: BatchContext, plan: EventPlan, payload: BaseModel) -> None:
     """Run the check of ``payload``'s type; raises :class:`Rejection` when it fails."""
     if isinstance(payload, SaleIn):
@@ -456,5 +483,7 @@ def plan_event(ctx: BatchContext, plan: EventPlan, payload: BaseModel) -> None:
         plan_shift_close(ctx, plan, payload)
     elif isinstance(payload, CashMoveIn):
         plan_cash_move(ctx, plan, payload)
+    elif isinstance(payload, NoSaleIn):
+        plan_no_sale(ctx, plan, payload)
     else:  # pragma: no cover - PAYLOAD_SCHEMAS and this function change together
         raise Rejection("unknown_event_type", f"No check for {type(payload).__name__}.")

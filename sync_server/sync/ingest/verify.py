@@ -15,6 +15,14 @@ Prices: a line's unit price (and tax rate) must be one the product had
 
 or the line carries a ``price_override`` approved by an active supervisor, manager or
 admin of the store.
+
+A line rung up from an in-store label carries its ``measure`` (docs/pricing.md §9):
+
+* a **weight** label: ``unit_price`` must be ``weighed_price(base_price, grams)``, and
+  ``base_price`` (the price per kg) must be a price the product had, by the rules above;
+* a **price** label: the label's price is the line's price (``unit_price`` must equal
+  it). The price is trusted as the store's own scale printed it; the catalog price is
+  not compared.
 """
 
 from __future__ import annotations
@@ -25,7 +33,9 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from shared.models import PaymentMethod, RefundIn, SaleIn
+from shared.barcodes import MeasureKind
+from shared.models import PaymentMethod, RefundIn, SaleIn, SaleLineIn
+from shared.pricing import weighed_price
 from sync_server.catalog.price_history import PricePoint
 from sync_server.flags.models import FlagKind
 from sync_server.payments.tripay import TripayStatus
@@ -110,6 +120,25 @@ def accepted_points(
     return at_sale, _in_window(points, moment - PRICE_GRACE, moment)
 
 
+def _price_problems(
+    line: SaleLineIn, expected: int, prices: Sequence[int]
+) -> tuple[list[str], int]:
+    """What is wrong with ``line``'s price (empty when nothing) and the unit price the
+    server expected, given the catalog price ``expected`` and every price ``accepted``."""
+    measure = line.measure
+    if measure is None:
+        return ([] if line.unit_price in prices else ["unit_price"]), expected
+    if measure.kind is MeasureKind.PRICE:
+        # The store's own scale printed the price: it is the line's price.
+        return ([] if line.unit_price == measure.value else ["label_price"]), measure.value
+    problems = []
+    if line.unit_price != weighed_price(measure.base_price, measure.value):
+        problems.append("weighed_price")
+    if measure.base_price not in prices:
+        problems.append("base_price")
+    return problems, weighed_price(expected, measure.value)
+
+
 def check_prices(
     ctx: BatchContext, sale: SaleIn
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -121,21 +150,24 @@ def check_prices(
             ctx.prices[line.product_id], moment=sale.created_at, cursor=sale.catalog_cursor
         )
         prices = sorted({p.price for p in accepted})
-        if line.unit_price not in prices:
+        problems, expected_price = _price_problems(line, expected.price, prices)
+        if problems:
             approver = line.price_override.approved_by if line.price_override else None
             if approver is None or not ctx.may_override_price(approver):
-                price_problems.append(
-                    {
-                        "line": n,
-                        "line_id": str(line.id),
-                        "product_id": line.product_id,
-                        "claimed": line.unit_price,
-                        "expected": expected.price,
-                        "accepted": prices,
-                        "override_by": approver,
-                        "override_refused": approver is not None,
-                    }
-                )
+                problem: dict[str, Any] = {
+                    "line": n,
+                    "line_id": str(line.id),
+                    "product_id": line.product_id,
+                    "claimed": line.unit_price,
+                    "expected": expected_price,
+                    "accepted": prices,
+                    "override_by": approver,
+                    "override_refused": approver is not None,
+                }
+                if line.measure is not None:
+                    problem["measure"] = line.measure.model_dump(mode="json")
+                    problem["problems"] = problems
+                price_problems.append(problem)
         rates = sorted({p.tax_rate_bp for p in accepted})
         if line.tax_rate_bp not in rates:
             tax_problems.append(

@@ -30,6 +30,7 @@ from sync_server.stock.service import (
 )
 from sync_server.sync.ingest.context import (
     CASH_MOVES,
+    DRAWER_OPENS,
     FLAGS,
     QRIS_USES,
     REFUND_LINES,
@@ -56,6 +57,7 @@ INSERT_ORDER: tuple[Table, ...] = (
     REFUNDS,
     REFUND_LINES,
     CASH_MOVES,
+    DRAWER_OPENS,
     MOVES,
     VOUCHER_USES,
     QRIS_USES,

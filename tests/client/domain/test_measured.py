@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
 from pos_client.domain import Cart, CartError, Product
 from pos_client.domain.measured import LINE_NAME_MAX, Measure, format_kg, measured_item
+from pos_client.domain.sale import build_sale_draft
 from shared.barcodes import DEFAULT_MEASURE_SCHEME, MeasuredCode, MeasureKind, make_ean13
+from shared.models import LineMeasure
+from shared.pricing import weighed_price
 
 APEL = Product(id=1, sku="APEL", name="Apel Fuji", price=32_990, unit="kg", tax_rate_bp=1100)
 ROTI = Product(id=2, sku="ROTI", name="Roti Tawar", price=15_000)
@@ -74,3 +79,33 @@ def test_held_carts_keep_measures_and_old_ones_still_load() -> None:
     for item in old["lines"]:
         del item["measure"]  # a cart held before labels were read
     assert [ln.measure for ln in Cart.from_dict(old).lines] == [None, None]
+
+
+def test_label_lines_carry_their_measure_on_the_wire() -> None:
+    cart = Cart()
+    apples, weight = measured_item(APEL, weighed(1234), "2512345012344")
+    cake, price = measured_item(
+        Product(id=4, sku="KUE", name="Kue Lapis", price=1),
+        MeasuredCode("21", "00042", MeasureKind.PRICE, 15_500, "02100042000008"),
+        "2100042155004",
+    )
+    cart.add(apples, measure=weight)
+    cart.add(cake, measure=price)
+    cart.add(ROTI)
+    draft = build_sale_draft(
+        cart,
+        cart.totals(),
+        [],
+        cashier_id=1,
+        shift_id=None,
+        created_at=datetime(2025, 3, 1, 10, 0, tzinfo=UTC),
+    )
+    assert [(line.unit_price, line.quantity, line.measure) for line in draft.lines] == [
+        (
+            weighed_price(32_990, 1234),
+            1,
+            LineMeasure(kind=MeasureKind.WEIGHT, value=1234, base_price=32_990),
+        ),
+        (15_500, 1, LineMeasure(kind=MeasureKind.PRICE, value=15_500, base_price=1)),
+        (15_000, 1, None),
+    ]

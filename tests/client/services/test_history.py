@@ -8,8 +8,9 @@ from datetime import UTC, datetime
 import pytest
 
 from pos_client.domain import QrisPayment, RefundError
-from pos_client.services.history import HistoryService, parse_rupiah
-from shared.models import PaymentMethod, SaleIn
+from pos_client.domain.tender import CashTender
+from pos_client.services.history import HistoryService, parse_rupiah, refunded_outside
+from shared.models import RefundMethod, SaleIn
 from shared.receipt_text import render_receipt
 from tests.client.conftest import BERAS, INDOMIE, MANAGER, PINS, TEH, FakeClock, Till
 
@@ -126,11 +127,36 @@ def test_qris_sale_refunded_outside_the_till_is_shown_so(
         manager_id=MANAGER,
         manager_pin=PINS[MANAGER],
         reason="Pelanggan batal",
-        method=PaymentMethod.QRIS,
+        method=RefundMethod.EXTERNAL,
     )
     detail = history.detail(sale.id)
-    assert detail.refunds[0].method == "qris"
+    assert detail.refunds[0].method == "external"
+    assert refunded_outside(detail.refunds[0].method)
+    assert (detail.refunded_outside_till, detail.refunded_in_cash) == (5000, 0)
     assert not detail.can_refund, "everything went back"
+
+
+def test_cash_and_outside_refunds_of_one_sale_are_told_apart(
+    till: Till, history: HistoryService
+) -> None:
+    till.checkout.scan(TEH)
+    till.checkout.scan(INDOMIE)
+    sale = till.checkout.checkout([QrisPayment(5000), CashTender(3500)]).sale
+    for line, method in zip(sale.lines, (RefundMethod.EXTERNAL, RefundMethod.CASH), strict=True):
+        till.refunds.refund(
+            sale.id,
+            {line.id: 1},
+            manager_id=MANAGER,
+            manager_pin=PINS[MANAGER],
+            reason="batal",
+            method=method,
+        )
+    detail = history.detail(sale.id)
+    assert [r.method for r in detail.refunds] == ["external", "cash"]
+    assert (detail.refunded_outside_till, detail.refunded_in_cash) == (5000, 3500)
+    assert detail.refunded == 8500
+    # refunds recorded before ``external`` existed said ``qris`` for the same thing
+    assert refunded_outside("qris") and not refunded_outside("cash")
 
 
 def test_reprint_receipt_is_the_stored_sale(till: Till, history: HistoryService) -> None:

@@ -25,7 +25,7 @@ from shared.barcodes import (
     gtin_check_digit,
     make_ean13,
 )
-from shared.models import ProductOut, PullResponse
+from shared.models import LineMeasure, ProductOut, PullResponse
 from shared.pricing import weighed_price
 from tests.client.conftest import Till
 from tests.ui.frames import camera_frame
@@ -219,6 +219,13 @@ def test_a_weighed_apple_rings_up_at_its_weight(shop: Till) -> None:
         (APEL, "Apel Fuji 0,250 kg", 1, 8248, 8248),
     ]
     assert result.sale.total == 48_958 and result.change == 1042
+    # Each line tells the server its label, so it can redo the multiplication.
+    assert [w.measure for w in result.sale.lines] == [
+        LineMeasure(kind=MeasureKind.WEIGHT, value=1234, base_price=PRICE_PER_KG),
+        LineMeasure(kind=MeasureKind.WEIGHT, value=250, base_price=PRICE_PER_KG),
+    ]
+    # The sale reads back from the till's store exactly as it was sent (reprint, refund).
+    assert shop.store.sale(result.sale.id) == result.sale
     # The stock moves count labels (quantity 1 each), the product the catalog's one.
     assert shop.store.stock_on_hand(APEL) == -2
 
@@ -234,6 +241,14 @@ def test_a_price_label_rings_up_at_its_price(shop: Till) -> None:
     assert line.measure is not None and line.measure.kind is MeasureKind.PRICE
     assert line.measure.grams is None
     assert shop.checkout.totals().total == 15_500
+    shop.checkout.scan("036000291452")  # an ordinary product: no measure on its line
+
+    sale = shop.checkout.checkout_cash(30_000).sale
+    assert [(w.product_id, w.unit_price, w.measure) for w in sale.lines] == [
+        (KUE, 15_500, LineMeasure(kind=MeasureKind.PRICE, value=15_500, base_price=1)),
+        (UPC_SODA, 9000, None),
+    ]
+    assert shop.store.sale(sale.id) == sale
 
 
 @pytest.mark.parametrize("prefix", list(BY_PREFIX))

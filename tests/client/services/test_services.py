@@ -27,7 +27,7 @@ from pos_client.services import (
 )
 from pos_client.store import LocalStore
 from shared.barcodes import make_ean13
-from shared.models import PaymentMethod, Role, SaleIn
+from shared.models import PaymentMethod, RefundMethod, Role, SaleIn
 from tests.client.conftest import (
     ADMIN,
     BERAS,
@@ -338,26 +338,62 @@ def test_only_a_qris_sale_may_be_refunded_outside_the_till(till: Till) -> None:
             manager_id=MANAGER,
             manager_pin=PINS[MANAGER],
             reason="salah barang",
-            method=PaymentMethod.QRIS,
+            method=RefundMethod.EXTERNAL,
         )
     assert caught.value.code == "refund_outside_needs_qris"
     assert till.store.refunds_of_sale(cash_sale.id) == []
 
     till.checkout.scan(TEH)
     qris_sale = till.checkout.checkout([QrisPayment(5000, reference="DEV-T9")]).sale
+    expected_before = till.shifts.x_report().expected_cash
     outside = till.refunds.refund(
         qris_sale.id,
         manager_id=MANAGER,
         manager_pin=PINS[MANAGER],
         reason="transfer balik",
-        method=PaymentMethod.QRIS,
+        method=RefundMethod.EXTERNAL,
     )
-    assert outside.method is PaymentMethod.QRIS and outside.total == 5000
+    assert outside.method is RefundMethod.EXTERNAL and outside.total == 5000
     # given back outside the till: the drawer's expected cash does not drop
-    figures = till.shifts.x_report().figures
-    assert figures.refunds_by_method == {"qris": 5000}
+    report = till.shifts.x_report()
+    assert report.figures.refunds_by_method == {"external": 5000}
+    assert report.expected_cash == expected_before
     event = [e for e in till.store.pending_events(10) if e.type == "refund"][-1]
-    assert event.payload["method"] == "qris" and event.payload["reason"] == "transfer balik"
+    assert event.payload["method"] == "external" and event.payload["reason"] == "transfer balik"
+    slip = till.refunds.slip(outside.id)
+    assert slip.refund.method == "external"
+
+
+def test_outside_refund_asked_the_old_way_is_recorded_as_external(till: Till) -> None:
+    """``qris`` (how "outside the till" was spelt before ``external``) is stored as
+    ``external``; a cash refund of the same sale still comes out of the drawer."""
+    from pos_client.services.refunds import render_refund_slip
+
+    till.checkout.scan(TEH)
+    till.checkout.scan(INDOMIE)
+    sale = till.checkout.checkout([QrisPayment(5000), CashTender(3500)]).sale
+    before = till.shifts.x_report().expected_cash
+    old = till.refunds.refund(
+        sale.id,
+        {sale.lines[0].id: 1},
+        manager_id=MANAGER,
+        manager_pin=PINS[MANAGER],
+        reason="transfer",
+        method=RefundMethod.QRIS,
+    )
+    cash = till.refunds.refund(
+        sale.id,
+        {sale.lines[1].id: 1},
+        manager_id=MANAGER,
+        manager_pin=PINS[MANAGER],
+        reason="rusak",
+    )
+    assert (old.method, cash.method) == (RefundMethod.EXTERNAL, RefundMethod.CASH)
+    report = till.shifts.x_report()
+    assert report.figures.refunds_by_method == {"external": 5000, "cash": 3500}
+    assert report.expected_cash == before - 3500, "only the cash refund leaves the drawer"
+    assert "Di luar kasir (transfer)" in render_refund_slip(till.refunds.slip(old.id))
+    assert "Tunai dari laci" in render_refund_slip(till.refunds.slip(cash.id))
 
 
 def test_refund_slip_is_laid_out_like_a_receipt(till: Till) -> None:
@@ -439,6 +475,28 @@ def test_x_and_z_reports(till: Till, clock: FakeClock) -> None:
     assert till.shifts.z_report(z.shift_id).figures == f
     clock.advance(minutes=1)
     assert till.shifts.open(100_000).opening_float == 100_000
+
+
+def test_no_sale_drawer_open_is_one_event_with_its_approver(till: Till, clock: FakeClock) -> None:
+    shift = till.shifts.current()
+    assert shift is not None
+    with pytest.raises(AuthError):
+        till.shifts.authorize_drawer(CASHIER, PINS[CASHIER])  # a cashier cannot approve
+    assert [e.type for e in till.store.pending_events(100)] == ["shift_open"]
+    approver = till.shifts.authorize_drawer(SUPERVISOR, PINS[SUPERVISOR], "  tukar uang  ")
+    assert approver.id == SUPERVISOR
+    [event] = [e for e in till.store.pending_events(100) if e.type == "no_sale"]
+    assert event.payload == {
+        "id": event.payload["id"],
+        "shift_id": str(shift.id),
+        "cashier_id": CASHIER,
+        "approved_by": SUPERVISOR,
+        "reason": "tukar uang",
+        "created_at": clock().isoformat().replace("+00:00", "Z"),
+    }
+    assert event.payload["id"] != str(event.id), "the opening's id is not the event's id"
+    # the drawer's figures do not move: no money changed hands
+    assert till.shifts.x_report().expected_cash == 200_000
 
 
 def test_cash_moves_need_an_open_shift(till: Till) -> None:

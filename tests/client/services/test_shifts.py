@@ -74,8 +74,8 @@ def test_opening_the_drawer_needs_a_supervisor_pin(
     [record] = [r for r in caplog.records if r.name == "kasir.drawer"]
     assert "Ibu Cashier (1)" in record.getMessage()
     assert "approved by Ibu Supervisor (2)" in record.getMessage()
-    # no event goes on the wire (the protocol has no "no sale" event yet)
-    assert [e.type for e in till.store.pending_events(100)] == ["shift_open"]
+    # the refused PINs recorded nothing; the approved opening is one no_sale event
+    assert [e.type for e in till.store.pending_events(100)] == ["shift_open", "no_sale"]
 
 
 def test_net_sales_is_the_same_number_on_the_till_and_the_server(till: Till) -> None:
