@@ -21,7 +21,7 @@ if [ -z "${DISPLAY:-}" ] && command -v Xvfb >/dev/null 2>&1; then
   sleep 1
 fi
 set +e
-.venv/bin/python -m pytest -n 2 --dist loadgroup -p no:cacheprovider "$@"
+.venv/bin/python -m pytest -n 2 --dist loadgroup -p no:cacheprovider --durations=15 "$@"
 rc=$?
 set -e
 if [ $rc -eq 5 ]; then
