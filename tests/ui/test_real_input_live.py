@@ -172,6 +172,7 @@ def check_server_database(
     before: dict[int, int],
 ) -> None:
     """The server holds exactly what the till showed, and the stock moved by exactly that."""
+    siti, manager = server.user_id("siti"), server.user_id("manager")
     with server.db.session() as session:
         terminal = session.scalars(sql_select(Terminal).where(Terminal.code == "T01")).one()
         stored = list(session.scalars(sql_select(Sale).where(Sale.terminal_id == terminal.id)))
@@ -205,7 +206,7 @@ def check_server_database(
         assert refund.sale_id == refunded_sale.id
         assert refund.total == shown_refund["total"]
         assert refund.method == "cash"
-        assert refund.approved_by == server.user_id("manager")
+        assert refund.approved_by == manager
         (refund_line,) = session.scalars(
             sql_select(RefundLine).where(RefundLine.refund_id == refund.id)
         )
@@ -230,9 +231,9 @@ def check_server_database(
         assert by_kind["refund"] == Counter({shown_refund["product_id"]: 1})
 
         shifts = list(session.scalars(sql_select(Shift).where(Shift.terminal_id == terminal.id)))
-        assert [(s.opening_float, s.user_id) for s in shifts] == [(200_000, server.user_id("siti"))]
+        assert [(s.opening_float, s.user_id) for s in shifts] == [(200_000, siti)]
         assert all(s.shift_id == shifts[0].id for s in stored)
-        assert all(s.cashier_id == server.user_id("siti") for s in stored)
+        assert all(s.cashier_id == siti for s in stored)
 
     after = on_hand(server)
     expected = dict(before)
