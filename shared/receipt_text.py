@@ -15,16 +15,22 @@ from typing import Literal
 
 from shared.models import StoreOut
 from shared.money import format_rupiah
-from shared.timezones import DEFAULT_TIMEZONE, store_zone
+from shared.timezones import DEFAULT_TIMEZONE, format_local
 
 ReceiptWidth = Literal[32, 42, 48]
 """Characters per line: 32 for 58 mm paper, 42 or 48 for 80 mm paper."""
 
 WIDTHS: tuple[int, ...] = (32, 42, 48)
 
-REPRINT_MARK = "*** SALINAN / REPRINT ***"
+REPRINT_MARK = "*** SALINAN STRUK ***"
 
 PAYMENT_LABELS = {"cash": "Tunai", "qris": "QRIS", "qris_static": "QRIS statis"}
+"""How each payment method is printed and shown in Bahasa Indonesia (never its code)."""
+
+
+def payment_label(method: str) -> str:
+    """The printed name of a payment method code: ``qris_static`` is "QRIS statis"."""
+    return PAYMENT_LABELS.get(method.lower(), method.replace("_", " ").capitalize())
 
 
 @dataclass(frozen=True)
@@ -68,12 +74,14 @@ class ReceiptLine:
 
 @dataclass(frozen=True)
 class ReceiptPayment:
-    """One tender: what it covered, cash handed over, and change given."""
+    """One tender: what it covered, cash handed over, change given, and the QRIS
+    payment's reference (printed under it so a customer's dispute can be traced)."""
 
     method: str
     amount: int
     tendered: int | None = None
     change: int = 0
+    reference: str = ""
 
 
 @dataclass(frozen=True)
@@ -144,12 +152,6 @@ def _pairs(left: str, right: str, width: int, *, bold: bool = False) -> list[Lin
     return [Line(text, bold=bold) for text in two_columns(left, right, width)]
 
 
-def _local_time(moment: datetime, timezone: str) -> datetime:
-    if moment.tzinfo is None:
-        return moment
-    return moment.astimezone(store_zone(timezone))
-
-
 def receipt_lines(receipt: ReceiptData, *, width: int, reprint: bool = False) -> list[Line]:
     """Lay the receipt out as styled lines, none longer than ``width`` characters."""
     _check_width(width)
@@ -168,9 +170,8 @@ def receipt_lines(receipt: ReceiptData, *, width: int, reprint: bool = False) ->
     out.append(Line("=" * width))
     if reprint:
         out += _centered(REPRINT_MARK, width, bold=True)
-    when = _local_time(receipt.created_at, store.timezone)
     out += _pairs("No.", receipt.receipt_number, width)
-    out += _pairs("Tanggal", when.strftime("%d/%m/%Y %H:%M"), width)
+    out += _pairs("Tanggal", format_local(receipt.created_at, store.timezone), width)
     out += _pairs("Kasir", receipt.cashier_name, width)
     out.append(rule)
     for item in receipt.lines:
@@ -191,9 +192,11 @@ def receipt_lines(receipt: ReceiptData, *, width: int, reprint: bool = False) ->
     out += _pairs("TOTAL", format_rupiah(receipt.total), width, bold=True)
     out.append(rule)
     for payment in receipt.payments:
-        label = PAYMENT_LABELS.get(payment.method, payment.method.upper())
+        label = payment_label(payment.method)
         shown = payment.tendered if payment.tendered is not None else payment.amount
         out += _pairs(label, format_rupiah(shown), width)
+        if payment.reference:
+            out += _pairs("  Ref.", payment.reference, width)
         if payment.change:
             out += _pairs("Kembali", format_rupiah(payment.change), width)
     if store.footer:
@@ -207,6 +210,6 @@ def receipt_lines(receipt: ReceiptData, *, width: int, reprint: bool = False) ->
 def render_receipt(receipt: ReceiptData, *, width: int = 32, reprint: bool = False) -> str:
     """The receipt as plain text, ``width`` (32, 42 or 48) characters per line at most.
 
-    A reprint carries ``*** SALINAN / REPRINT ***`` above and below the sale.
+    A reprint carries ``*** SALINAN STRUK ***`` above and below the sale.
     """
     return "\n".join(line.text for line in receipt_lines(receipt, width=width, reprint=reprint))

@@ -36,7 +36,11 @@ def receipt_for_sale(store: LocalStore, sale: SaleIn) -> ReceiptData:
         total=sale.total,
         payments=tuple(
             ReceiptPayment(
-                method=p.method.value, amount=p.amount, tendered=p.tendered, change=p.change
+                method=p.method.value,
+                amount=p.amount,
+                tendered=p.tendered,
+                change=p.change,
+                reference=p.reference or "",
             )
             for p in sale.payments
         ),

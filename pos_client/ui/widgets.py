@@ -13,7 +13,7 @@ from kivy.core.image import Image as CoreImage
 from kivy.graphics.texture import Texture
 from kivy.lang import Builder
 from kivy.metrics import dp
-from kivy.properties import BooleanProperty, NumericProperty, StringProperty
+from kivy.properties import BooleanProperty, NumericProperty, OptionProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.gridlayout import GridLayout
 
@@ -62,10 +62,16 @@ class StatusBar(BoxLayout):
     stuck_text = StringProperty("")
     user_text = StringProperty("")
     message = StringProperty("")
+    tone = OptionProperty("info", options=["info", "ok", "error"])
+    """The news line's colour: plain, green for something done, red for a problem."""
     is_online = BooleanProperty(False)
     has_rejected = BooleanProperty(False)
     has_stuck = BooleanProperty(False)
     wide = BooleanProperty(True)
+
+    def on_message(self, *_: Any) -> None:
+        """News set directly is plain; a screen's ``toast`` sets the tone after it."""
+        self.tone = "info"
 
     def on_width(self, _instance: Any, width: float) -> None:
         """Move the news, user and stuck labels between the rows as the width changes."""

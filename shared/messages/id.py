@@ -8,7 +8,7 @@ MESSAGES: dict[str, str] = {
     "voucher_invalid": "Voucher tidak bisa dipakai untuk transaksi ini.",
     "payment_error": "Pembayaran ini tidak melunasi penjualan.",
     "refund_error": "Retur itu tidak diizinkan.",
-    "approval_required": "Diskon sebesar ini perlu persetujuan PIN supervisor.",
+    "approval_required": "Diskon sebesar ini perlu persetujuan PIN penyelia.",
     "shift_error": "Shift tidak bisa melakukan itu.",
     "auth_error": "Masuk ditolak.",
     "invalid_barcode": "Barcode tidak terbaca (digit cek atau panjangnya salah).",
@@ -24,10 +24,10 @@ MESSAGES: dict[str, str] = {
     "line_discount_over_price": "Diskon baris tidak boleh melebihi harga baris itu.",
     "order_discount_over_sale": "Diskon transaksi tidak boleh melebihi nilai penjualan.",
     "approval_required_line": (
-        "Supervisor harus menyetujui diskon untuk {product} (di atas {threshold_bp:bp}%)."
+        "Penyelia harus menyetujui diskon untuk {product} (di atas {threshold_bp:bp}%)."
     ),
     "approval_required_order": (
-        "Supervisor harus menyetujui diskon transaksi (di atas {threshold_bp:bp}%)."
+        "Penyelia harus menyetujui diskon transaksi (di atas {threshold_bp:bp}%)."
     ),
     "cart_empty": "Keranjang kosong.",
     # -- tender (pos_client/domain/tender.py) ------------------------------------------
@@ -75,9 +75,9 @@ MESSAGES: dict[str, str] = {
     "not_logged_in": "Silakan masuk dulu dengan PIN.",
     "not_allowed": "{name} tidak boleh menyetujui ini; harus {role:msg:role_}.",
     "role_cashier": "kasir",
-    "role_supervisor": "supervisor",
+    "role_supervisor": "penyelia",
     "role_manager": "manajer",
-    "role_admin": "admin",
+    "role_admin": "administrator",
     "user_cannot_log_in": "Pengguna itu tidak bisa masuk di kasir ini.",
     "user_has_no_pin": "{name} belum punya PIN; minta manajer membuatkannya.",
     "user_locked": (

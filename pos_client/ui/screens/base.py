@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from kivy.app import App
 from kivy.lang import Builder
-from kivy.properties import StringProperty
+from kivy.properties import OptionProperty, StringProperty
 from kivy.uix.screenmanager import Screen
 
 from pos_client.ui.paths import KV_DIR
@@ -24,9 +24,27 @@ def load_kv(name: str) -> None:
 
 
 class KasirScreen(Screen):
-    """A screen of the till. ``message`` is the sentence shown to the cashier."""
+    """A screen of the till. ``message`` is the sentence shown to the cashier, in the
+    colour of its ``message_tone``: plain, green for something done, red for a problem."""
 
     message = StringProperty("")
+    message_tone = OptionProperty("info", options=["info", "ok", "error"])
+
+    def on_message(self, *_: Any) -> None:
+        """A sentence set directly is plain news; :meth:`tell` sets its tone after."""
+        self.message_tone = "info"
+
+    def tell(self, text: str, tone: str = "info") -> None:
+        """Show ``text`` on this screen's message line as ``"info"``, ``"ok"`` or ``"error"``."""
+        self.message = text
+        self.message_tone = tone
+
+    def toast(self, text: str, tone: str = "info") -> None:
+        """Show ``text`` on the status bar's news line in the colour of ``tone``."""
+        self.app.toast(text)
+        bar = self.app.status_bar
+        if bar is not None:
+            bar.tone = tone
 
     @property
     def app(self) -> KasirApp:

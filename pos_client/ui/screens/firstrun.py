@@ -55,7 +55,7 @@ class FirstRunScreen(KasirScreen):
         def failed(exc: Exception) -> None:
             self.busy = False
             reason = describe(exc)
-            self.message = tr("enroll_failed", reason=reason)
+            self.tell(tr("enroll_failed", reason=reason), "error")
 
         run_in_worker(job, done, failed, name="kasir-enroll")
 
@@ -75,13 +75,13 @@ class FirstRunScreen(KasirScreen):
         def finished(rows: int) -> None:
             self.busy = False
             self.progress = self.progress_max
-            self.message = tr("download_done", n=rows)
+            self.tell(tr("download_done", n=rows), "ok")
             self.app.enrolled()
 
         def failed(exc: Exception) -> None:
             self.busy = False
             reason = describe(exc)
-            self.message = tr("download_failed", reason=reason)
+            self.tell(tr("download_failed", reason=reason), "error")
 
         run_in_worker(
             lambda: worker.initial_download(progress), finished, failed, name="kasir-download"

@@ -11,6 +11,7 @@ from kivy.properties import NumericProperty, StringProperty
 
 from pos_client.domain.errors import DomainError
 from pos_client.services import UserLocked, WrongPin
+from pos_client.ui.glue import role_name
 from pos_client.ui.i18n import describe, tr
 from pos_client.ui.screens.base import KasirScreen, load_kv
 
@@ -18,8 +19,10 @@ load_kv("login")
 
 
 class LoginScreen(KasirScreen):
-    """Users on the left, PIN keypad on the right."""
+    """The store's name (and text logo) on top; users on the left, PIN keypad on the right."""
 
+    store_name = StringProperty("")
+    logo_text = StringProperty("")
     selected_id = NumericProperty(0)
     selected_name = StringProperty("")
     pin_dots = StringProperty("")
@@ -31,15 +34,18 @@ class LoginScreen(KasirScreen):
         self._countdown: ClockEvent | None = None
 
     def refresh(self) -> None:
-        """List the users who may log in."""
+        """Show the store (from the last pull) and list the users who may log in."""
+        profile = self.till.store.store_profile()
+        self.store_name = profile.name if profile else ""
+        self.logo_text = profile.logo_text if profile else ""
         self.ids.keypad.value = ""
         box = self.ids.users
         box.clear_widgets()
         users = self.till.auth.users()
         if not users:
-            self.message = tr("no_users")
+            self.tell(tr("no_users"), "error")
         for user in users:
-            role = f"[size=14sp]{user.role.value}[/size]"
+            role = f"[size=14sp]{role_name(user.role)}[/size]"
             button = Factory.UserButton(text=f"{user.full_name}\n{role}")
             button.user_id = user.id
             button.user_name = user.full_name
@@ -81,13 +87,13 @@ class LoginScreen(KasirScreen):
         try:
             user = self.till.auth.login(self.selected_id, pin)
         except WrongPin as exc:
-            self.message = tr("wrong_pin", n=exc.attempts_left)
+            self.tell(tr("wrong_pin", n=exc.attempts_left), "error")
             return
         except UserLocked as exc:
             self._start_countdown(exc.until)
             return
         except DomainError as exc:
-            self.message = describe(exc)
+            self.tell(describe(exc), "error")
             return
         self.message = ""
         self.app.logged_in(user)
@@ -109,4 +115,4 @@ class LoginScreen(KasirScreen):
             if self._countdown is not None:
                 self._countdown.cancel()
             return
-        self.message = tr("locked", name=self.selected_name, seconds=left)
+        self.tell(tr("locked", name=self.selected_name, seconds=left), "error")

@@ -22,6 +22,7 @@ from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 from pos_client.domain.errors import DomainError
 from pos_client.domain.tender import QrisPayment
 from pos_client.services.tender import QrisOutcome, QrisShown, TenderFlow
+from pos_client.ui.glue import countdown
 from pos_client.ui.i18n import describe, language, tr
 from pos_client.ui.screens.base import KasirScreen, load_kv
 from pos_client.ui.widgets import qr_texture
@@ -71,6 +72,8 @@ class PaymentScreen(KasirScreen):
     due_text = StringProperty("")
     tendered_text = StringProperty("")
     change_text = StringProperty("")
+    cash_short = BooleanProperty(False)
+    """True while the cash typed does not cover what is due (the change line turns red)."""
     qris_note = StringProperty("")
     qris_status = StringProperty("")
     qris_paid_text = StringProperty("")
@@ -127,6 +130,7 @@ class PaymentScreen(KasirScreen):
             if change >= 0
             else tr("cash_short", amount=format_rupiah(-change))
         )
+        self.cash_short = change < 0
         self.qris_paid_text = (
             f"{tr('paid_qris')}: {format_rupiah(flow.qris_paid)}" if flow.paid else ""
         )
@@ -181,7 +185,7 @@ class PaymentScreen(KasirScreen):
         try:
             result = flow.pay(cash)
         except DomainError as exc:
-            self.message = describe(exc)
+            self.tell(describe(exc), "error")
             return
         self._release(flow.cancel_qris())
         self._stop_qris()
@@ -227,7 +231,7 @@ class PaymentScreen(KasirScreen):
         self.qris_status = (
             tr("qris_amount", amount=format_rupiah(flow.shown.amount))
             + "\n"
-            + tr("qris_waiting", seconds=flow.seconds_left())
+            + tr("qris_waiting", time=countdown(flow.seconds_left()))
         )
 
     def _poll(self, _dt: float) -> None:
@@ -248,7 +252,7 @@ class PaymentScreen(KasirScreen):
 
         def failed(exc: Exception) -> None:
             self._polling = False
-            self.app.toast(describe(exc))  # a hiccup: keep polling until the QR expires
+            self.toast(describe(exc), "error")  # a hiccup: keep polling until the QR expires
 
         run_in_worker(flow.check_qris, answer, failed, name="kasir-qris")
 
@@ -334,7 +338,7 @@ class PaymentScreen(KasirScreen):
     def back(self) -> None:
         """Back to the cart (a QR on screen is cancelled; QRIS already paid is kept out)."""
         if self.flow is not None and not self.flow.can_leave():
-            self.message = tr("paid_qris")
+            self.tell(tr("paid_qris"), "ok")
             return
         self.cancel_qris()
         self.app.go("sale")

@@ -48,7 +48,7 @@ class ReceiptScreen(KasirScreen):
         if receipt is None:
             return
         if transport is None:
-            self.message = tr("no_printer")
+            self.tell(tr("no_printer"), "error")
             return
         reprint = self.printed_once
         width = self.till.prefs.receipt_width
@@ -58,12 +58,12 @@ class ReceiptScreen(KasirScreen):
         def done(_none: None) -> None:
             self.printing = False
             self.printed_once = True
-            self.message = tr("printed")
+            self.tell(tr("printed"), "ok")
 
         def failed(exc: Exception) -> None:
             self.printing = False
             reason = str(exc) if isinstance(exc, PrinterError) else repr(exc)
-            self.message = tr("print_failed", reason=reason)
+            self.tell(tr("print_failed", reason=reason), "error")
 
         run_in_worker(
             lambda: print_receipt(transport, receipt, width=width, reprint=reprint),

@@ -17,7 +17,7 @@ from pos_client.services.refunds import refund_slip_lines
 from pos_client.ui.i18n import describe, tr
 from pos_client.ui.screens.base import KasirScreen, load_kv
 from pos_client.ui.workers import run_in_worker
-from shared.models import PaymentMethod, RefundIn, Role, SaleIn
+from shared.models import PaymentMethod, RefundIn, RefundMethod, Role, SaleIn
 from shared.money import format_rupiah
 
 load_kv("refund")
@@ -91,11 +91,11 @@ class RefundScreen(KasirScreen):
         self.ids.reason_text.text = ""
         self.outside = False
 
-    def method(self) -> PaymentMethod:
-        """Cash from the drawer, or (a QRIS sale only) outside the till, stored as QRIS."""
+    def method(self) -> RefundMethod:
+        """Cash from the drawer, or (a QRIS sale only) outside the till: ``external``."""
         if self.qris_sale and self.outside:
-            return PaymentMethod.QRIS
-        return PaymentMethod.CASH
+            return RefundMethod.EXTERNAL
+        return RefundMethod.CASH
 
     def on_scan(self, code: str) -> bool:
         """A scanned receipt QR (or barcode) is a receipt number."""
@@ -112,7 +112,7 @@ class RefundScreen(KasirScreen):
             self.qris_sale = False
             self.ids.lines.clear_widgets()
             self.sale_text = ""
-            self.message = describe(exc)
+            self.tell(describe(exc), "error")
             return
         self.sale = sale
         self.qris_sale = any(p.method is PaymentMethod.QRIS for p in sale.payments)
@@ -154,11 +154,11 @@ class RefundScreen(KasirScreen):
             row.line_id: int(row.quantity) for row in self.rows() if row.quantity > 0
         }
         if not quantities:
-            self.message = tr("refund_nothing")
+            self.tell(tr("refund_nothing"), "error")
             return
         manager = self._manager()
         if manager is None:
-            self.message = tr("choose_manager")
+            self.tell(tr("choose_manager"), "error")
             return
         pin, self.ids.pin.text = self.ids.pin.text, ""
         try:
@@ -171,11 +171,11 @@ class RefundScreen(KasirScreen):
                 method=self.method(),
             )
         except DomainError as exc:
-            self.message = describe(exc)
+            self.tell(describe(exc), "error")
             return
         self.last_refund = refund
-        done = "refund_done" if refund.method is PaymentMethod.CASH else "refund_done_outside"
-        self.message = tr(done, amount=format_rupiah(refund.total))
+        done = "refund_done" if refund.method is RefundMethod.CASH else "refund_done_outside"
+        self.tell(tr(done, amount=format_rupiah(refund.total)), "ok")
         self._clear_reason()
         self._show_lines(self.till.refunds.refundable_lines(self.sale.id))
         self.app.sync_now()
@@ -194,11 +194,11 @@ class RefundScreen(KasirScreen):
         done_text = self.message
 
         def done(_none: None) -> None:
-            self.message = f"{done_text} {tr('slip_printed')}"
+            self.tell(f"{done_text} {tr('slip_printed')}", "ok")
 
         def failed(exc: Exception) -> None:
             reason = str(exc) if isinstance(exc, PrinterError) else repr(exc)
-            self.message = f"{done_text} {tr('slip_failed', reason=reason)}"
+            self.tell(f"{done_text} {tr('slip_failed', reason=reason)}", "error")
 
         run_in_worker(
             lambda: print_lines(transport, lines, qr_text=number),
@@ -214,7 +214,7 @@ class RefundScreen(KasirScreen):
             return
         manager = self._manager()
         if manager is None:
-            self.message = tr("choose_manager")
+            self.tell(tr("choose_manager"), "error")
             return
         pin, self.ids.pin.text = self.ids.pin.text, ""
         try:
@@ -222,8 +222,8 @@ class RefundScreen(KasirScreen):
                 self.sale.id, manager_id=manager[0], manager_pin=pin, reason=self.reason()
             )
         except DomainError as exc:
-            self.message = describe(exc)
+            self.tell(describe(exc), "error")
             return
-        self.message = tr("void_done", number=self.sale.receipt_number)
+        self.tell(tr("void_done", number=self.sale.receipt_number), "ok")
         self._show_lines(self.till.refunds.refundable_lines(self.sale.id))
         self.app.sync_now()

@@ -25,6 +25,7 @@ from pos_client.domain.cart import CartLine, Discount, DiscountKind
 from pos_client.domain.errors import ApprovalRequired, DomainError
 from pos_client.services.catalog import ProductHit
 from pos_client.ui import grid, keypad  # noqa: F401  (ProductGrid, NumberPad in sale.kv)
+from pos_client.ui.glue import held_label, shown_time, till_zone
 from pos_client.ui.i18n import describe, tr
 from pos_client.ui.screens.base import KasirScreen, load_kv
 from shared.models import Role
@@ -114,7 +115,7 @@ class SaleScreen(KasirScreen):
         )
         if totals.voucher_problem is not None:
             # Lines removed since: the voucher no longer applies; checkout would refuse.
-            self.message = describe(totals.voucher_problem)
+            self.tell(describe(totals.voucher_problem), "error")
         self.tax_text = format_rupiah(totals.tax_total)
         self.total_text = format_rupiah(totals.total)
         order = checkout.order_discount
@@ -165,7 +166,7 @@ class SaleScreen(KasirScreen):
         self._do(lambda: self.till.checkout.add_product(product_id), announce=True)
 
     def _pinned(self, name: str, pinned: bool) -> None:
-        self.app.toast(tr("pinned" if pinned else "unpinned", name=name))
+        self.toast(tr("pinned" if pinned else "unpinned", name=name), "ok")
 
     def search_changed(self, text: str) -> None:
         """Search as the cashier types (debounced)."""
@@ -204,11 +205,11 @@ class SaleScreen(KasirScreen):
             if products:
                 self.add_product(products[0].id)
             else:
-                self.message = tr("nothing_found")
+                self.tell(tr("nothing_found"), "error")
             return
         self.ids.search.text = ""
         self.ids.results.clear_widgets()
-        self.app.toast(tr("added", name=line.product.name))
+        self.toast(tr("added", name=line.product.name), "ok")
         self.refresh()
 
     # -- changing lines ------------------------------------------------------------------
@@ -227,12 +228,12 @@ class SaleScreen(KasirScreen):
         try:
             result = action()
         except DomainError as exc:
-            self.message = describe(exc)
-            self.app.toast(describe(exc))
+            self.tell(describe(exc), "error")
+            self.toast(describe(exc), "error")
             return
         self.message = ""
         if announce and isinstance(result, CartLine):
-            self.app.toast(tr("added", name=result.product.name))
+            self.toast(tr("added", name=result.product.name), "ok")
         self.refresh()
 
     # -- the quantity keypad ------------------------------------------------------------
@@ -254,7 +255,7 @@ class SaleScreen(KasirScreen):
                 return
             popup.dismiss()
             self.message = ""
-            self.app.toast(tr("quantity_set", name=changed.product.name, n=changed.quantity))
+            self.toast(tr("quantity_set", name=changed.product.name, n=changed.quantity), "ok")
             self.refresh()
 
         pad.bind(on_ok=done)
@@ -408,7 +409,7 @@ class SaleScreen(KasirScreen):
         popup.dismiss()
         self.message = ""
         code = self.till.checkout.voucher_code
-        self.app.toast(tr("voucher_applied", code=code, amount=format_rupiah(-amount)))
+        self.toast(tr("voucher_applied", code=code, amount=format_rupiah(-amount)), "ok")
         self.refresh()
 
     def _remove_voucher(self, popup: Popup) -> None:
@@ -417,18 +418,19 @@ class SaleScreen(KasirScreen):
         popup.dismiss()
         self.message = ""
         if code:
-            self.app.toast(tr("voucher_removed", code=code))
+            self.toast(tr("voucher_removed", code=code), "ok")
         self.refresh()
 
     # -- hold, resume, pay ---------------------------------------------------------------
     def hold(self) -> None:
         """Put the cart aside."""
         try:
-            held = self.till.checkout.hold()
+            count = len(self.till.checkout.cart.lines)
+            held = self.till.checkout.hold(label=tr("held_items", n=count))
         except DomainError as exc:
-            self.message = describe(exc)
+            self.tell(describe(exc), "error")
             return
-        self.app.toast(tr("held_saved", label=held.label))
+        self.toast(tr("held_saved", label=held_label(held.label)), "ok")
         self.refresh()
 
     def resume(self) -> None:
@@ -441,8 +443,10 @@ class SaleScreen(KasirScreen):
             self.message = tr("held_none")
             return
         popup: Popup = Factory.HeldPopup(title=tr("resume"))
+        zone = till_zone(self.till)
         for cart in held:
-            button = Factory.KButton(text=f"{cart.label}  ·  {cart.created_at:%H:%M}")
+            when = shown_time(cart.created_at, zone, "day_time")
+            button = Factory.KButton(text=f"{held_label(cart.label)}  ·  {when}")
             button.bind(on_release=lambda _b, cid=cart.id: self._resume(cid, popup))
             popup.ids.list.add_widget(button)
         popup.open()

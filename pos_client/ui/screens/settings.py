@@ -55,7 +55,7 @@ class SettingsScreen(KasirScreen):
         self.till.save_prefs(prefs)
         self.app.set_language(prefs.language)
         self.refresh()
-        self.message = tr("saved")
+        self.tell(tr("saved"), "ok")
 
     def test_print(self) -> None:
         """Print a test page with the printer as the form shows it (saved or not), in a
@@ -63,7 +63,7 @@ class SettingsScreen(KasirScreen):
         prefs = self.collect()
         transport = prefs.printer()
         if transport is None:
-            self.message = tr("no_printer")
+            self.tell(tr("no_printer"), "error")
             return
         width = prefs.receipt_width
         profile = self.till.store.store_profile()
@@ -83,10 +83,10 @@ class SettingsScreen(KasirScreen):
         self.message = tr("printing")
 
         def done(_none: None) -> None:
-            self.message = tr("test_printed")
+            self.tell(tr("test_printed"), "ok")
 
         def failed(exc: Exception) -> None:
             reason = str(exc) if isinstance(exc, PrinterError) else repr(exc)
-            self.message = tr("test_print_failed", reason=reason)
+            self.tell(tr("test_print_failed", reason=reason), "error")
 
         run_in_worker(lambda: print_lines(transport, lines), done, failed, name="kasir-print")

@@ -17,12 +17,13 @@ from pos_client.domain.shifts import (
     counted_from_denominations,
 )
 from pos_client.printing.escpos import PrinterError, open_drawer, print_lines, slip_lines
-from pos_client.ui.glue import report_rows
+from pos_client.ui.glue import report_rows, shown_time, till_zone
 from pos_client.ui.i18n import describe, tr
 from pos_client.ui.screens.base import KasirScreen, load_kv
 from pos_client.ui.workers import run_in_worker
 from shared.models import Role
 from shared.money import format_rupiah, parse_rupiah
+from shared.receipt_text import payment_label
 
 load_kv("shift")
 
@@ -62,14 +63,14 @@ class ShiftScreen(KasirScreen):
                 self.report = None
                 self.ids.report.clear_widgets()
             return
-        local = shift.opened_at.astimezone()
-        self.header = tr("shift_open_since", time=f"{local:%d-%m-%Y %H:%M}")
+        opened = shown_time(shift.opened_at, till_zone(self.till))
+        self.header = tr("shift_open_since", time=opened)
         self.show_report(self.till.shifts.x_report())
 
     def _report_rows(self, report: ShiftReport) -> list[tuple[str, str]]:
-        rows = report_rows(report)
+        rows = report_rows(report, till_zone(self.till))
         if self.blind and report.kind == "X":
-            hidden = {tr(k) for k in _BLIND_KEYS} | {"CASH"}
+            hidden = {tr(k) for k in _BLIND_KEYS} | {payment_label("cash")}
             rows = [(label, value) for label, value in rows if label not in hidden]
         return rows
 
@@ -98,7 +99,7 @@ class ShiftScreen(KasirScreen):
         try:
             self.till.shifts.open(amount)
         except DomainError as exc:
-            self.message = describe(exc)
+            self.tell(describe(exc), "error")
             return
         self.ids.float_amount.text = ""
         self.report_title = ""
@@ -118,12 +119,12 @@ class ShiftScreen(KasirScreen):
             else:
                 self.till.shifts.cash_out(amount, reason)
         except DomainError as exc:
-            self.message = describe(exc)
+            self.tell(describe(exc), "error")
             return
         self.ids.move_amount.text = ""
         self.ids.move_reason.text = ""
         self.refresh()
-        self.message = tr("moved", amount=format_rupiah(amount if direction > 0 else -amount))
+        self.tell(tr("moved", amount=format_rupiah(amount if direction > 0 else -amount)), "ok")
 
     # -- counting ------------------------------------------------------------------------
     def _build_count_rows(self) -> None:
@@ -207,14 +208,14 @@ class ShiftScreen(KasirScreen):
         try:
             report = self.till.shifts.close(counted)
         except DomainError as exc:
-            self.message = describe(exc)
+            self.tell(describe(exc), "error")
             return
         self.ids.counted.text = ""
         self.clear_counts()
         self.is_open = False
         self.header = tr("shift_closed")
         self.show_report(report)
-        self.message = tr("shift_closed")
+        self.tell(tr("shift_closed"), "ok")
         self.app.sync_now()
         if self.till.prefs.printer() is not None:
             self.print_report()
@@ -227,26 +228,21 @@ class ShiftScreen(KasirScreen):
         if report is None:
             return
         if transport is None:
-            self.message = tr("no_printer")
+            self.tell(tr("no_printer"), "error")
             return
         width = self.till.prefs.receipt_width
-        opened = report.opened_at.astimezone()
-        heading = [
-            f"{self.till.settings.terminal_code} · {opened:%d/%m/%Y %H:%M}",
-        ]
-        if report.closed_at is not None:
-            heading.append(f"{tr('shift_closed')} {report.closed_at.astimezone():%d/%m/%Y %H:%M}")
+        heading = [self.till.settings.terminal_code]  # the times are rows of the report
         lines = slip_lines(
             self.report_title, self._report_rows(report), width=width, heading=heading
         )
         self.message = tr("printing")
 
         def done(_none: None) -> None:
-            self.message = tr("report_printed")
+            self.tell(tr("report_printed"), "ok")
 
         def failed(exc: Exception) -> None:
             reason = str(exc) if isinstance(exc, PrinterError) else repr(exc)
-            self.message = tr("report_print_failed", reason=reason)
+            self.tell(tr("report_print_failed", reason=reason), "error")
 
         run_in_worker(lambda: print_lines(transport, lines), done, failed, name="kasir-print")
 
@@ -280,15 +276,15 @@ class ShiftScreen(KasirScreen):
         """Send the drawer pulse in a worker; say whether it went."""
         transport = self.till.prefs.printer()
         if transport is None:
-            self.message = tr("drawer_failed", reason=tr("no_printer"))
+            self.tell(tr("drawer_failed", reason=tr("no_printer")), "error")
             return
 
         def done(_none: None) -> None:
-            self.message = tr("drawer_opened", name=approver_name)
+            self.tell(tr("drawer_opened", name=approver_name), "ok")
 
         def failed(exc: Exception) -> None:
             reason = str(exc) if isinstance(exc, PrinterError) else repr(exc)
-            self.message = tr("drawer_failed", reason=reason)
+            self.tell(tr("drawer_failed", reason=reason), "error")
 
         run_in_worker(lambda: open_drawer(transport), done, failed, name="kasir-drawer")
 

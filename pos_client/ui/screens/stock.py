@@ -34,7 +34,7 @@ class StockScreen(KasirScreen):
         try:
             product = self.till.catalog.find(code)
         except DomainError as exc:
-            self.message = describe(exc)
+            self.tell(describe(exc), "error")
             return True
         self._show([product.id])
         return True

@@ -174,7 +174,7 @@ def test_open_and_reprint(app: KasirApp, printer: FakePrinter) -> None:
     assert history.ids.message.text == "Struk dicetak ulang."
     pump(lambda: len(printer.jobs) == 1)
     job = printer.jobs[0]
-    assert b"T01-20250615-0002" in job and b"SALINAN / REPRINT" in job
+    assert b"T01-20250615-0002" in job and b"SALINAN STRUK" in job
     assert b"Indomie Goreng 85g" in job
     shot("history-landscape")
 

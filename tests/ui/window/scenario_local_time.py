@@ -169,6 +169,7 @@ def test_qris_counts_down_in_minutes_and_seconds(app: KasirApp) -> None:
     assert payment.ids.qris_status.text.endswith("Menunggu pembayaran… sisa 15:05")
     shot("time-05-payment-qris-landscape")
     resize(PORTRAIT)
+    pump(frames=10)  # let the QR and the countdown redraw at the new size
     shot("time-05-payment-qris-portrait")
     resize(LANDSCAPE)
 
