@@ -205,7 +205,7 @@ class CheckoutService:
         cashier = self.auth.require_user()
         held = HeldCart(
             id=self.cart.id,
-            label=label or f"{len(self.cart.lines)} items",
+            label=label or f"{len(self.cart.lines)} barang",
             cashier_id=cashier.id,
             created_at=self.now(),
             payload=self.cart.to_dict(),

@@ -74,8 +74,7 @@ from pos_client.ui.till import Till
 from pos_client.ui.widgets import StatusBar
 from pos_client.ui.workers import on_ui
 from shared.models import Role
-from shared.money import format_rupiah  # noqa: F401  (re-exported for kv)
-from shared.timezones import store_zone
+from shared.timezones import format_local, store_zone
 
 log = logging.getLogger("kasir.ui")
 
@@ -572,12 +571,11 @@ class KasirApp(App):
         bar.waiting_text = tr("waiting", n=pending)
         bar.rejected_text = tr("rejected", n=rejected)
         bar.has_stuck = stuck > 0
-        retry = next_stuck_retry_at.astimezone(self._store_zone()) if next_stuck_retry_at else None
-        bar.stuck_text = tr("stuck", n=stuck, time=f"{retry:%H:%M}" if retry else "–")
+        zone = self._store_zone()
+        retry = format_local(next_stuck_retry_at, zone, "time") if next_stuck_retry_at else "–"
+        bar.stuck_text = tr("stuck", n=stuck, time=retry)
         bar.last_sync_text = (
-            tr("last_sync", time=f"{last.astimezone(self._store_zone()):%H:%M}")
-            if last
-            else tr("never_synced")
+            tr("last_sync", time=format_local(last, zone, "time")) if last else tr("never_synced")
         )
         user = self.till.auth.current_user
         bar.user_text = user.full_name if user else ""

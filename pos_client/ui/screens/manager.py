@@ -27,7 +27,7 @@ from pos_client.ui.i18n import describe, tr
 from pos_client.ui.screens.base import KasirScreen, load_kv
 from pos_client.ui.workers import run_in_worker
 from shared.money import format_rupiah
-from shared.receipt_text import PAYMENT_LABELS
+from shared.receipt_text import payment_label
 
 load_kv("manager")
 load_kv("manager_users")
@@ -173,7 +173,7 @@ class ManagerScreen(KasirScreen):
         )
         self.payments_text = (
             "\n".join(
-                f"{PAYMENT_LABELS.get(p.method, p.method.upper())} · {p.payments_count}× · "
+                f"{payment_label(p.method)} · {p.payments_count}× · "
                 f"{format_rupiah(p.amount)}"
                 for p in report.payments
             )
