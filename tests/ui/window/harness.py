@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
+import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -202,3 +204,30 @@ def resize(size: tuple[int, int]) -> None:
 
 
 __all__ = ["FAST_HASHER"]
+
+
+class CapturePrinter:
+    """A network ESC/POS receipt printer on 127.0.0.1: keeps the bytes of every job."""
+
+    def __init__(self) -> None:
+        self.server = socket.create_server(("127.0.0.1", 0))
+        self.port = self.server.getsockname()[1]
+        self.jobs: list[bytes] = []
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self.server.accept()
+            except OSError:
+                return
+            with conn:
+                data = b""
+                while chunk := conn.recv(65536):
+                    data += chunk
+            self.jobs.append(data)
+
+    def close(self) -> None:
+        """Stop listening."""
+        self.server.close()

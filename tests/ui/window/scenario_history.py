@@ -8,8 +8,6 @@ Run by ``tests/ui/test_window.py`` in its own process (one Kivy window per proce
 
 from __future__ import annotations
 
-import socket
-import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
@@ -22,6 +20,7 @@ from tests.ui.window.harness import (
     FAST_HASHER,
     LANDSCAPE,
     PORTRAIT,
+    CapturePrinter,
     FakeServer,
     press,
     pump,
@@ -40,40 +39,14 @@ pytestmark = pytest.mark.gui
 CASHIER_PIN, MANAGER_PIN = "1111", "3333"
 
 
-class FakePrinter:
-    """A network ESC/POS printer on localhost: keeps the bytes of each job it is sent."""
-
-    def __init__(self) -> None:
-        self.server = socket.create_server(("127.0.0.1", 0))
-        self.port = self.server.getsockname()[1]
-        self.jobs: list[bytes] = []
-        self._thread = threading.Thread(target=self._serve, daemon=True)
-        self._thread.start()
-
-    def _serve(self) -> None:
-        while True:
-            try:
-                conn, _ = self.server.accept()
-            except OSError:
-                return
-            with conn:
-                data = b""
-                while chunk := conn.recv(65536):
-                    data += chunk
-                self.jobs.append(data)
-
-    def close(self) -> None:
-        self.server.close()
-
-
 @pytest.fixture(scope="module")
 def clock() -> FakeClock:
     return FakeClock(datetime(2025, 6, 15, 3, 0, tzinfo=UTC))  # 10:00 WIB
 
 
 @pytest.fixture(scope="module")
-def printer() -> Iterator[FakePrinter]:
-    fake = FakePrinter()
+def printer() -> Iterator[CapturePrinter]:
+    fake = CapturePrinter()
     yield fake
     fake.close()
 
@@ -153,7 +126,7 @@ def test_history_lists_and_finds_sales(app: KasirApp) -> None:
     shot("history-list")
 
 
-def test_open_and_reprint(app: KasirApp, printer: FakePrinter) -> None:
+def test_open_and_reprint(app: KasirApp, printer: CapturePrinter) -> None:
     history = app.screen("history")
     row = next(r for r in history.rows() if r.title.endswith("0002"))
     press(row)
@@ -179,7 +152,7 @@ def test_open_and_reprint(app: KasirApp, printer: FakePrinter) -> None:
     shot("history-landscape")
 
 
-def test_refund_a_line_from_the_history(app: KasirApp, printer: FakePrinter) -> None:
+def test_refund_a_line_from_the_history(app: KasirApp, printer: CapturePrinter) -> None:
     history = app.screen("history")
     press(history.ids.refund_button)
     assert app.current == "refund"

@@ -8,8 +8,6 @@ Run by ``tests/ui/test_window.py`` in its own process (one Kivy window per proce
 
 from __future__ import annotations
 
-import socket
-import threading
 from collections.abc import Iterator
 
 import httpx
@@ -22,6 +20,7 @@ from tests.ui.window.harness import (
     FAST_HASHER,
     LANDSCAPE,
     PORTRAIT,
+    CapturePrinter,
     FakeServer,
     key,
     press,
@@ -38,32 +37,6 @@ from tests.ui.window.harness import (
 pytestmark = pytest.mark.gui
 
 CASHIER_PIN, SUPERVISOR_PIN = "1111", "2222"
-
-
-class CapturePrinter:
-    """A network receipt printer on 127.0.0.1: keeps every job it receives."""
-
-    def __init__(self) -> None:
-        self.server = socket.create_server(("127.0.0.1", 0))
-        self.port = self.server.getsockname()[1]
-        self.jobs: list[bytes] = []
-        self._thread = threading.Thread(target=self._serve, daemon=True)
-        self._thread.start()
-
-    def _serve(self) -> None:
-        while True:
-            try:
-                conn, _ = self.server.accept()
-            except OSError:
-                return
-            with conn:
-                data = b""
-                while chunk := conn.recv(65536):
-                    data += chunk
-            self.jobs.append(data)
-
-    def close(self) -> None:
-        self.server.close()
 
 
 @pytest.fixture(scope="module")
