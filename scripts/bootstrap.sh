@@ -21,6 +21,10 @@ command -v systemd-analyze >/dev/null 2>&1 || need_apt+=(systemd)   # tests/ops:
 command -v mariadbd >/dev/null 2>&1 || [ -x /usr/sbin/mariadbd ] || need_apt+=(mariadb-server)
 dpkg -s galera-4 >/dev/null 2>&1 || need_apt+=(galera-4)   # tests/cluster: 3-node Galera
 command -v rsync >/dev/null 2>&1 || need_apt+=(rsync)        # its state transfer (SST)
+dpkg -s libmariadb-dev >/dev/null 2>&1 || need_apt+=(libmariadb-dev)  # mysqlclient (the mysqldb extra)
+command -v pkg-config >/dev/null 2>&1 || need_apt+=(pkg-config)
+command -v gcc >/dev/null 2>&1 || need_apt+=(gcc)
+dpkg -s python3-dev >/dev/null 2>&1 || need_apt+=(python3-dev)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "bootstrap: installing system packages: ${need_apt[*]}"
   $SUDO apt-get update -qq
@@ -48,7 +52,7 @@ stamp=.venv/.kasir-installed
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   echo "bootstrap: installing Python packages"
   .venv/bin/pip install -q --upgrade pip 2>&1 | grep -v "is ignored" || true
-  .venv/bin/pip install -q -e '.[server,client,dev,build]' 2>&1 | grep -v "is ignored" || true
-  .venv/bin/python -c "import kivy, fastapi, sqlalchemy, pyzbar.pyzbar, cv2, escpos" >/dev/null
+  .venv/bin/pip install -q -e '.[server,mysqldb,client,dev,build]' 2>&1 | grep -v "is ignored" || true
+  .venv/bin/python -c "import kivy, fastapi, sqlalchemy, pyzbar.pyzbar, cv2, escpos, MySQLdb" >/dev/null
   touch "$stamp"
 fi

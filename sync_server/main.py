@@ -20,6 +20,7 @@ from sync_server.core.errors import AppError, error_response, install_error_hand
 from sync_server.core.logs import AccessLogMiddleware, configure_logging, note_caller
 from sync_server.core.metrics import FLAGS, install_metrics, mark_process_dead, watch_pool
 from sync_server.core.middleware import (
+    AdmissionMiddleware,
     BodySizeLimitMiddleware,
     CatchAllMiddleware,
     RequestIdMiddleware,
@@ -28,6 +29,10 @@ from sync_server.flags.models import FlagKind
 from sync_server.payments.tripay import TripayClient
 
 log = logging.getLogger("kasir.server")
+
+SPARE_THREADS = 20
+"""Threads of the shared pool kept free of pushes and pulls (the gate admits at most
+``sync_max_concurrent``), for reports, pages, logins and payments."""
 
 DESCRIPTION = """
 Kasir sync server: the catalog, the stock ledger, exactly-once ingest of sales from
@@ -63,6 +68,12 @@ def create_app(
             from sync_server.migrate import upgrade
 
             upgrade(settings.effective_database_url)
+        # Pushes and pulls hold at most the gate's places in threads; the rest of the
+        # shared thread pool is always there for reports, pages and logins.
+        threads = anyio.to_thread.current_default_thread_limiter()
+        threads.total_tokens = max(
+            threads.total_tokens, settings.effective_sync_max_concurrent + SPARE_THREADS
+        )
         yield
         app.state.db.dispose()
         if app.state.reports_db is not app.state.db:
@@ -83,8 +94,23 @@ def create_app(
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
     )
+    # Reports and the back office read through a small pool of their own (on the
+    # replica when there is one), so a storm of pushes holding the main pool's
+    # connections never makes a manager's page wait.
+    reports_url = settings.reports_database_url or settings.effective_database_url
+    in_memory = reports_url.startswith("sqlite") and (
+        reports_url.rstrip("/") == "sqlite:" or ":memory:" in reports_url
+    )
+    # An in-memory SQLite database exists once per engine: reports then read the main one.
     app.state.reports_db = (
-        Database(settings.reports_database_url) if settings.reports_database_url else app.state.db
+        app.state.db
+        if in_memory
+        else Database(
+            reports_url,
+            pool_size=settings.reports_db_pool_size,
+            max_overflow=settings.reports_db_pool_size,
+            read_only=True,
+        )
     )
     watch_pool(app.state.db.engine, "main")
     for kind in FlagKind:  # every kind's series exists from the start, at 0
@@ -94,6 +120,12 @@ def create_app(
     app.state.tripay_client = tripay_client or TripayClient.from_settings(settings)
     install_price_history()  # idempotent: price history follows every catalog write
     install_error_handlers(app)
+    app.add_middleware(
+        AdmissionMiddleware,
+        limit=settings.effective_sync_max_concurrent,
+        queue=settings.effective_sync_max_waiting,
+        wait_seconds=settings.sync_max_wait_seconds,
+    )
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(CatchAllMiddleware)  # inside the access log, request id and metrics
     app.add_middleware(AccessLogMiddleware)

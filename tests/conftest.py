@@ -13,7 +13,12 @@ import pytest
 if TYPE_CHECKING:
     import pymysql
 
-MARIADB_URL_BASE = os.environ.get("KASIR_TEST_MARIADB", "mysql+pymysql://root@127.0.0.1:3306")
+MYSQL_DRIVER = os.environ.get("KASIR_TEST_MYSQL_DRIVER", "pymysql")
+"""The DBAPI driver of the MariaDB URLs: ``pymysql`` or ``mysqldb`` (mysqlclient)."""
+
+MARIADB_URL_BASE = os.environ.get(
+    "KASIR_TEST_MARIADB", f"mysql+{MYSQL_DRIVER}://root@127.0.0.1:3306"
+)
 
 
 def in_ci() -> bool:

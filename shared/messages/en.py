@@ -97,6 +97,19 @@ MESSAGES: dict[str, str] = {
     ),
     "measured_weight_zero": "The label of {name} has no weight; weigh it and print it again.",
     "measured_price_zero": "The label of {name} has no price; print a correct label.",
+    "quantity_unreadable": '"{text}" is not a quantity; type a number such as 2 or 0,75.',
+    "quantity_too_precise": "A weight takes at most 3 decimals (grams).",
+    "quantity_not_whole_unit": (
+        "{name} is sold per {unit}, not by weight: its quantity must be a whole number."
+    ),
+    "weight_out_of_range": "The weight must be between {low} and {high}.",
+    # -- scanner settings (pos_client/scanner/wedge.py) ----------------------------------
+    "scanner_suffix_unknown": "Unknown scanner suffix {suffix}; choose Enter or Tab.",
+    "scanner_prefix_invalid": (
+        "The scanner prefix must be one visible character (such as ~), or nothing."
+    ),
+    "scanner_gap_out_of_range": "The gap between keys must be {low}–{high} milliseconds.",
+    "scanner_length_out_of_range": "The shortest code must be {low}–{high} characters.",
     # -- checkout (pos_client/services/checkout.py) ------------------------------------
     "shift_required_to_sell": "Open a shift before selling.",
     "nothing_to_hold": "There is nothing to hold.",
@@ -121,6 +134,17 @@ MESSAGES: dict[str, str] = {
     # -- the server's answers, as the till's sync client reports them ------------------
     "sync_error": "The server could not be used: {message}",
     "sync_offline": "The server cannot be reached now; the till keeps working offline.",
+    "answer_damaged": (
+        "The server's answer to {path} arrived damaged ({fault:msg:answer_fault_}); "
+        "it will be fetched again."
+    ),
+    "pull_page_damaged": (
+        "The page of changes after number {cursor:num} arrived damaged "
+        "({fault:msg:answer_fault_}); nothing was saved, it will be fetched again."
+    ),
+    "answer_fault_cut": "cut short",
+    "answer_fault_corrupt": "corrupted",
+    "answer_fault_invalid": "not a valid answer",
     "sync_protocol_mismatch": "The till app must be updated to talk to the server.",
     "sync_auth_revoked": "This till is no longer enrolled with the server; call the manager.",
     "server_refused": "The server refused this: {message}",
@@ -253,6 +277,10 @@ MESSAGES: dict[str, str] = {
     "database_unavailable": (
         "The database could not save this right now; nothing was changed. Try again."
     ),
+    "overloaded": (
+        "The server is busy with other tills; nothing was changed. "
+        "Try again in {retry_after:num} seconds."
+    ),
     "store_required": "Name the store (store_id).",
     "stock_other_store": "You can only manage stock of your own store.",
     "unknown_store": "Store {store_id} does not exist.",
@@ -282,6 +310,121 @@ MESSAGES: dict[str, str] = {
     ),
     "flag_not_found": "There is no flag {flag_id}.",
     "flag_already_resolved": "Flag {flag_id} was already resolved.",
+    # -- the Tripay client (sync_server/payments/tripay.py) --------------------------
+    "tripay_timed_out": (
+        "Tripay did not answer in time, so QRIS is not available right now. "
+        "Try again, or take cash."
+    ),
+    "tripay_unreachable": (
+        "The server cannot reach Tripay, so QRIS is not available right now. "
+        "Try again, or take cash."
+    ),
+    "tripay_server_error": (
+        "Tripay has a problem (HTTP {http_status}), so QRIS is not available right now. "
+        "Try again in a minute, or take cash."
+    ),
+    "tripay_bad_answer": "Tripay sent an answer the server cannot read. Try again, or take cash.",
+    "tripay_refused": "Tripay refused the request: {tripay_message}",
+    "tripay_other_order": "Tripay answered about a different order. Try again, or take cash.",
+    "tripay_bad_status": "Tripay sent a status the server cannot read.",
+    # -- backup, restore and till exports (sync_server/backup.py) -------------------
+    "backup_backend_unsupported": "Backups of a {backend} database are not supported.",
+    "backup_in_memory": "An in-memory SQLite database cannot be backed up.",
+    "backup_source_missing": "There is no database file at {path}.",
+    "backup_no_database": "The database URL names no database.",
+    "backup_dump_missing": "mariadb-dump is not installed on this machine.",
+    "backup_failed": "mariadb-dump failed (exit {status}): {why:msg}",
+    "backup_incomplete": "the dump is incomplete",
+    "backup_not_found": "There is no backup file at {path}.",
+    "backup_manifest_missing": (
+        "The backup {backup} has no manifest ({manifest}); it cannot be checked, so it is "
+        "not restored."
+    ),
+    "backup_manifest_invalid": "The manifest {manifest} is damaged: {reason}.",
+    "backup_corrupt": (
+        "The backup {backup} is damaged or incomplete ({why:msg}); nothing was restored."
+    ),
+    "backup_why_size": "{size} bytes, the manifest says {expected_size}",
+    "backup_why_sha256": "its sha256 differs from the manifest's",
+    "backup_why_schema": "schema {revision}, the manifest says {expected_revision}",
+    "backup_why_content": "what it holds differs from what was backed up",
+    "backup_why_row_counts": "its row counts differ from the manifest's",
+    "backup_why_integrity": "integrity check: {check}",
+    "backup_why_no_closing_line": "the dump has no closing line",
+    "backup_schema_unknown": (
+        "The backup is at schema revision {revision}, which this Kasir ({version}) does not "
+        "know: restore it with a newer Kasir."
+    ),
+    "restore_backend_unsupported": "Restoring into {backend} is not supported.",
+    "backup_format_mismatch": (
+        "The backup is a {format} backup; the configured database is {backend}."
+    ),
+    "restore_target_not_empty": (
+        "The target database {where} is not empty (rows in {tables}); restore into an empty "
+        "database, or pass --force to replace what it holds."
+    ),
+    "restore_mismatch": (
+        "The restored database does not hold what the backup holds (tables {tables})."
+    ),
+    "restore_client_missing": "The mariadb client is not installed on this machine.",
+    "restore_failed": "Loading the backup failed (exit {status}): {why}",
+    "till_export_not_found": "There is no file at {path}.",
+    "till_export_invalid": (
+        "The till export {file} cannot be imported ({why:msg}); nothing was applied."
+    ),
+    "till_export_why_not_export": "it is not a till export",
+    "till_export_why_cut": "its closing sha256 line is missing; it may be cut short",
+    "till_export_why_sha256": "its content does not match its sha256",
+    "till_export_why_malformed": "malformed: {reason}",
+    "till_export_why_version": "format version {version} is not {expected_version}",
+    "till_export_why_count": "{events} events, the header says {expected_events}",
+    "till_export_terminal_unknown": (
+        "The till export {file} names terminal {terminal_code} (id {terminal_id}, store "
+        "{store_id}), which is not a terminal of this server; nothing was applied."
+    ),
+    "till_export_terminal_not_enrolled": (
+        "Terminal {terminal_code} is not enrolled (or was revoked); its export is not imported."
+    ),
+    "demo_catalog_unavailable": "The demo catalog is not available ({reason}).",
+    "no_store_yet": "There is no store yet.",
+    "login_locked": "Too many wrong passwords. Try again in {seconds} seconds.",
+    "invalid_credentials": "Wrong username or password.",
+    "back_office_only": "Only managers and admins may use the back office.",
+    "store_code_taken": "The store code '{store_code}' is taken.",
+    "store_code_not_found": "There is no store with code '{store_code}'.",
+    "other_store": "You may only see and manage your own store.",
+    "store_name_empty": "The store name is empty.",
+    "unknown_report": "There is no such report.",
+    "no_labels": "None of the chosen products has a barcode.",
+    "web_forbidden": "You may not open this page.",
+    "web_terminal_refused": "A till cannot open the back office.",
+    "web_csrf_mismatch": "The form token (CSRF) does not match. Reload the page and try again.",
+    "web_catalog_admin_only": "Only an admin may change the catalog (products, prices, PPN).",
+    "web_login_form_expired": "The sign-in form has expired. Reload the page and try again.",
+    # -- a CSV catalog import's line problems (sync_server/catalog/csv_io.py) --------
+    "csv_field_count": (
+        "line has {fields} fields but the header has {expected} "
+        "(put values containing commas in double quotes)"
+    ),
+    "csv_value_too_long": "{column} is longer than {max_length} characters",
+    "csv_sku_missing": "sku is missing",
+    "csv_sku_repeated": "sku {sku} is also on line {other_line}",
+    "csv_name_missing": "name is missing",
+    "csv_price_missing": "price is missing",
+    "csv_price_negative": "price {price} is negative",
+    "csv_price_not_whole": (
+        "price {price!r} is not a whole number of rupiah "
+        "(write 12500: no dots, commas, decimals or 'Rp')"
+    ),
+    "csv_price_too_large": "price {price} is too large",
+    "csv_barcode_invalid": "barcode {barcode}: {why:msg}",
+    "barcode_too_long": "barcode is too long",
+    "csv_barcode_repeated": "barcode {barcode} is also on line {other_line}",
+    "csv_barcode_taken": "barcode {barcode} already belongs to product {sku}",
+    "csv_tax_code_unknown": "tax code {tax_code} is unknown (known: {known:msg})",
+    "csv_no_tax_codes": "none defined",
+    "csv_active_not_boolean": "active {active!r} is not true or false",
+    "csv_threshold_not_whole": "low_stock_threshold {threshold!r} is not a whole number ≥ 0",
     "qris_disabled": "QRIS is not enabled on this shop's server. Take cash.",
     "metrics_token_required": "Metrics are for Prometheus only: send the metrics bearer token.",
     "static_qris_invalid": (

@@ -101,6 +101,19 @@ MESSAGES: dict[str, str] = {
     ),
     "measured_weight_zero": "Label {name} tidak berisi berat; timbang ulang dan cetak lagi.",
     "measured_price_zero": "Label {name} tidak berisi harga; cetak label yang benar.",
+    "quantity_unreadable": '"{text}" bukan jumlah; ketik angka seperti 2 atau 0,75.',
+    "quantity_too_precise": "Berat paling banyak 3 angka di belakang koma (gram).",
+    "quantity_not_whole_unit": (
+        "{name} dijual per {unit}, bukan ditimbang: jumlahnya harus bilangan bulat."
+    ),
+    "weight_out_of_range": "Berat harus antara {low} dan {high}.",
+    # -- scanner settings (pos_client/scanner/wedge.py) ----------------------------------
+    "scanner_suffix_unknown": "Akhiran pemindai {suffix} tidak dikenal; pilih Enter atau Tab.",
+    "scanner_prefix_invalid": (
+        "Awalan pemindai harus satu karakter yang terlihat (misalnya ~), atau kosong."
+    ),
+    "scanner_gap_out_of_range": "Jeda antar tombol harus {low}–{high} milidetik.",
+    "scanner_length_out_of_range": "Panjang kode minimal harus {low}–{high} karakter.",
     # -- checkout (pos_client/services/checkout.py) ------------------------------------
     "shift_required_to_sell": "Buka shift dulu sebelum berjualan.",
     "nothing_to_hold": "Tidak ada yang bisa ditahan.",
@@ -127,6 +140,16 @@ MESSAGES: dict[str, str] = {
     # -- the server's answers, as the till's sync client reports them ------------------
     "sync_error": "Server tidak bisa dipakai: {message}",
     "sync_offline": "Server tidak terjangkau sekarang; kasir tetap bekerja offline.",
+    "answer_damaged": (
+        "Jawaban server untuk {path} rusak di jalan ({fault:msg:answer_fault_}); akan diambil lagi."
+    ),
+    "pull_page_damaged": (
+        "Halaman perubahan setelah nomor {cursor:num} rusak di jalan "
+        "({fault:msg:answer_fault_}); tidak disimpan, akan diambil lagi."
+    ),
+    "answer_fault_cut": "terpotong",
+    "answer_fault_corrupt": "isinya rusak",
+    "answer_fault_invalid": "bukan jawaban yang sah",
     "sync_protocol_mismatch": "Aplikasi kasir perlu diperbarui untuk terhubung ke server.",
     "sync_auth_revoked": "Kasir ini tidak lagi terdaftar di server; hubungi manajer.",
     "server_refused": "Server menolak ini: {message}",
@@ -265,6 +288,10 @@ MESSAGES: dict[str, str] = {
     "database_unavailable": (
         "Database tidak dapat menyimpan saat ini; tidak ada yang berubah. Coba lagi."
     ),
+    "overloaded": (
+        "Server sedang sibuk melayani kasir lain; tidak ada yang berubah. "
+        "Coba lagi dalam {retry_after:num} detik."
+    ),
     "store_required": "Sebutkan tokonya (store_id).",
     "stock_other_store": "Anda hanya dapat mengelola stok toko Anda sendiri.",
     "unknown_store": "Toko {store_id} tidak ada.",
@@ -293,6 +320,121 @@ MESSAGES: dict[str, str] = {
     ),
     "flag_not_found": "Tidak ada tanda {flag_id}.",
     "flag_already_resolved": "Tanda {flag_id} sudah diselesaikan.",
+    # -- the Tripay client (sync_server/payments/tripay.py) --------------------------
+    "tripay_timed_out": (
+        "Tripay tidak menjawab tepat waktu, jadi QRIS belum bisa dipakai sekarang. "
+        "Coba lagi, atau terima tunai."
+    ),
+    "tripay_unreachable": (
+        "Server tidak bisa menghubungi Tripay, jadi QRIS belum bisa dipakai sekarang. "
+        "Coba lagi, atau terima tunai."
+    ),
+    "tripay_server_error": (
+        "Tripay sedang bermasalah (HTTP {http_status}), jadi QRIS belum bisa dipakai sekarang. "
+        "Coba lagi sebentar lagi, atau terima tunai."
+    ),
+    "tripay_bad_answer": ("Jawaban Tripay tidak bisa dibaca server. Coba lagi, atau terima tunai."),
+    "tripay_refused": "Tripay menolak permintaan ini: {tripay_message}",
+    "tripay_other_order": ("Tripay menjawab tentang pesanan lain. Coba lagi, atau terima tunai."),
+    "tripay_bad_status": "Status dari Tripay tidak bisa dibaca server.",
+    # -- backup, restore and till exports (sync_server/backup.py) -------------------
+    "backup_backend_unsupported": "Basis data {backend} tidak bisa dicadangkan.",
+    "backup_in_memory": "Basis data SQLite di memori tidak bisa dicadangkan.",
+    "backup_source_missing": "Tidak ada berkas basis data di {path}.",
+    "backup_no_database": "URL basis data tidak menyebut nama basis data.",
+    "backup_dump_missing": "mariadb-dump belum terpasang di mesin ini.",
+    "backup_failed": "mariadb-dump gagal (kode keluar {status}): {why:msg}",
+    "backup_incomplete": "hasil dump tidak lengkap",
+    "backup_not_found": "Tidak ada berkas cadangan di {path}.",
+    "backup_manifest_missing": (
+        "Cadangan {backup} tidak punya manifes ({manifest}); cadangan itu tidak bisa "
+        "diperiksa, jadi tidak dipulihkan."
+    ),
+    "backup_manifest_invalid": "Manifes {manifest} rusak: {reason}.",
+    "backup_corrupt": (
+        "Cadangan {backup} rusak atau tidak lengkap ({why:msg}); tidak ada yang dipulihkan."
+    ),
+    "backup_why_size": "{size} bita, menurut manifes {expected_size}",
+    "backup_why_sha256": "sha256-nya berbeda dari manifes",
+    "backup_why_schema": "skema {revision}, menurut manifes {expected_revision}",
+    "backup_why_content": "isinya berbeda dari yang dicadangkan",
+    "backup_why_row_counts": "jumlah barisnya berbeda dari manifes",
+    "backup_why_integrity": "pemeriksaan integritas: {check}",
+    "backup_why_no_closing_line": "dump tidak punya baris penutup",
+    "backup_schema_unknown": (
+        "Cadangan ini pada revisi skema {revision}, yang tidak dikenal Kasir ini ({version}): "
+        "pulihkan dengan Kasir yang lebih baru."
+    ),
+    "restore_backend_unsupported": "Pemulihan ke {backend} tidak didukung.",
+    "backup_format_mismatch": (
+        "Cadangan ini berformat {format}; basis data yang diatur adalah {backend}."
+    ),
+    "restore_target_not_empty": (
+        "Basis data tujuan {where} tidak kosong (ada baris di {tables}); pulihkan ke basis "
+        "data kosong, atau pakai --force untuk mengganti isinya."
+    ),
+    "restore_mismatch": (
+        "Basis data hasil pemulihan tidak sama dengan isi cadangan (tabel {tables})."
+    ),
+    "restore_client_missing": "Klien mariadb belum terpasang di mesin ini.",
+    "restore_failed": "Memuat cadangan gagal (kode keluar {status}): {why}",
+    "till_export_not_found": "Tidak ada berkas di {path}.",
+    "till_export_invalid": (
+        "Ekspor kasir {file} tidak bisa diimpor ({why:msg}); tidak ada yang diterapkan."
+    ),
+    "till_export_why_not_export": "ini bukan ekspor kasir",
+    "till_export_why_cut": "baris sha256 penutupnya hilang; mungkin terpotong",
+    "till_export_why_sha256": "isinya tidak cocok dengan sha256-nya",
+    "till_export_why_malformed": "formatnya salah: {reason}",
+    "till_export_why_version": "versi format {version} bukan {expected_version}",
+    "till_export_why_count": "{events} peristiwa, menurut kepala berkas {expected_events}",
+    "till_export_terminal_unknown": (
+        "Ekspor kasir {file} menyebut terminal {terminal_code} (id {terminal_id}, toko "
+        "{store_id}), yang bukan terminal server ini; tidak ada yang diterapkan."
+    ),
+    "till_export_terminal_not_enrolled": (
+        "Terminal {terminal_code} belum terdaftar (atau dicabut); ekspornya tidak diimpor."
+    ),
+    "demo_catalog_unavailable": "Katalog demo tidak tersedia ({reason}).",
+    "no_store_yet": "Belum ada toko.",
+    "login_locked": "Terlalu banyak kata sandi salah. Coba lagi dalam {seconds} detik.",
+    "invalid_credentials": "Nama pengguna atau kata sandi salah.",
+    "back_office_only": "Back office hanya untuk manajer dan admin.",
+    "store_code_taken": "Kode toko '{store_code}' sudah dipakai.",
+    "store_code_not_found": "Tidak ada toko dengan kode '{store_code}'.",
+    "other_store": "Anda hanya boleh melihat dan mengelola toko Anda sendiri.",
+    "store_name_empty": "Nama toko kosong.",
+    "unknown_report": "Laporan tidak dikenal.",
+    "no_labels": "Tidak ada produk berbarcode yang dipilih.",
+    "web_forbidden": "Anda tidak boleh membuka halaman ini.",
+    "web_terminal_refused": "Terminal kasir tidak boleh membuka back office.",
+    "web_csrf_mismatch": "Token formulir (CSRF) tidak cocok. Muat ulang halaman dan coba lagi.",
+    "web_catalog_admin_only": "Katalog (produk, harga, PPN) hanya bisa diubah oleh admin.",
+    "web_login_form_expired": "Formulir masuk kedaluwarsa. Muat ulang halaman dan coba lagi.",
+    # -- a CSV catalog import's line problems (sync_server/catalog/csv_io.py) --------
+    "csv_field_count": (
+        "baris ini punya {fields} kolom, padahal kepala berkas punya {expected} "
+        "(beri tanda kutip ganda pada nilai yang berisi koma)"
+    ),
+    "csv_value_too_long": "{column} lebih dari {max_length} karakter",
+    "csv_sku_missing": "sku kosong",
+    "csv_sku_repeated": "sku {sku} juga ada di baris {other_line}",
+    "csv_name_missing": "name kosong",
+    "csv_price_missing": "price kosong",
+    "csv_price_negative": "price {price} negatif",
+    "csv_price_not_whole": (
+        "price {price!r} bukan bilangan bulat rupiah "
+        "(tulis 12500: tanpa titik, koma, desimal, atau 'Rp')"
+    ),
+    "csv_price_too_large": "price {price} terlalu besar",
+    "csv_barcode_invalid": "barcode {barcode}: {why:msg}",
+    "barcode_too_long": "barcode terlalu panjang",
+    "csv_barcode_repeated": "barcode {barcode} juga ada di baris {other_line}",
+    "csv_barcode_taken": "barcode {barcode} sudah dipakai produk {sku}",
+    "csv_tax_code_unknown": "kode pajak {tax_code} tidak dikenal (yang ada: {known:msg})",
+    "csv_no_tax_codes": "belum ada",
+    "csv_active_not_boolean": "active {active!r} bukan true atau false",
+    "csv_threshold_not_whole": "low_stock_threshold {threshold!r} bukan bilangan bulat ≥ 0",
     "qris_disabled": "QRIS belum diaktifkan di server toko ini. Terima pembayaran tunai.",
     "metrics_token_required": "Metrik hanya untuk Prometheus: kirim token metrik sebagai Bearer.",
     "static_qris_invalid": (

@@ -36,6 +36,31 @@ class Settings(BaseSettings):
     session_hours: int = 12
     db_pool_size: int = 10
     db_max_overflow: int = 20
+    reports_db_pool_size: int = Field(
+        default=3,
+        ge=1,
+        description="Connections of the reports' own pool (on the replica when one is set, "
+        "otherwise on the main database); reports and back-office pages never wait for "
+        "ingest's connections.",
+    )
+    sync_max_concurrent: int | None = Field(
+        default=None,
+        ge=1,
+        description="Pushes and pulls one worker process serves at once; the database pool "
+        "size when unset.",
+    )
+    sync_max_waiting: int | None = Field(
+        default=None,
+        ge=0,
+        description="Pushes and pulls that may wait for a free place; beyond that the "
+        "server answers 503 `overloaded` at once. Four times the concurrent ones when unset.",
+    )
+    sync_max_wait_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        description="How long a push or pull may wait for a place before the 503 (well "
+        "below the till's 15 s timeout).",
+    )
     run_migrations_on_start: bool = True
     log_level: str = "INFO"
     log_format: Literal["json", "text"] | None = Field(
@@ -94,6 +119,20 @@ class Settings(BaseSettings):
         if self.log_format is not None:
             return self.log_format
         return "json" if self.environment == "production" else "text"
+
+    @property
+    def effective_sync_max_concurrent(self) -> int:
+        """Concurrent pushes and pulls per worker: ``sync_max_concurrent``, or the pool
+        size (each holds one connection at a time, so the rest of the pool stays free
+        for logins, the back office and the payment routes)."""
+        return self.sync_max_concurrent or max(1, self.db_pool_size)
+
+    @property
+    def effective_sync_max_waiting(self) -> int:
+        """Pushes and pulls that may queue: ``sync_max_waiting``, or 4 × the concurrent."""
+        if self.sync_max_waiting is not None:
+            return self.sync_max_waiting
+        return 4 * self.effective_sync_max_concurrent
 
     @property
     def effective_database_url(self) -> str:

@@ -88,6 +88,11 @@ def _sqlite_on_begin(conn: Any) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def _sqlite_on_begin_read(conn: Any) -> None:
+    # A reader's transaction takes no write lock: under WAL it never waits for ingest.
+    conn.exec_driver_sql("BEGIN")
+
+
 CONNECT_TIMEOUT_SECONDS = 5
 """How long a new MySQL/MariaDB connection may take before the request answers 503."""
 
@@ -103,12 +108,17 @@ def make_engine(
     pool_size: int = 10,
     max_overflow: int = 20,
     query_timeout: float | None = QUERY_TIMEOUT_SECONDS,
+    read_only: bool = False,
 ) -> Engine:
-    """Create an engine with the settings Kasir needs on SQLite or MySQL/MariaDB."""
+    """Create an engine with the settings Kasir needs on SQLite or MySQL/MariaDB.
+
+    ``read_only`` (the reports' engine) begins SQLite transactions without taking the
+    write lock, so reading never queues behind writers.
+    """
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         event.listen(engine, "connect", _sqlite_on_connect)
-        event.listen(engine, "begin", _sqlite_on_begin)
+        event.listen(engine, "begin", _sqlite_on_begin_read if read_only else _sqlite_on_begin)
         return engine
     return create_engine(
         url,
@@ -168,10 +178,15 @@ class Database:
         pool_size: int = 10,
         max_overflow: int = 20,
         query_timeout: float | None = QUERY_TIMEOUT_SECONDS,
+        read_only: bool = False,
     ) -> None:
         self.url = url
         self.engine = make_engine(
-            url, pool_size=pool_size, max_overflow=max_overflow, query_timeout=query_timeout
+            url,
+            pool_size=pool_size,
+            max_overflow=max_overflow,
+            query_timeout=query_timeout,
+            read_only=read_only,
         )
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
 
@@ -257,7 +272,8 @@ def get_db(request: Request) -> Database:
 
 
 def get_reports_db(request: Request) -> Database:
-    """The database reports read from: the replica when configured, else the main one."""
+    """The database reports read from: the replica when configured, else the main
+    database through a small pool of its own (never waiting for ingest's connections)."""
     db: Database = request.app.state.reports_db
     return db
 

@@ -119,6 +119,28 @@ class Unavailable(AppError):
     code = "database_unavailable"
 
 
+class Overloaded(AppError):
+    """Too many pushes and pulls at once: refused before anything ran; try again later."""
+
+    status_code = 503
+    code = "overloaded"
+
+
+def overloaded_response(retry_after: int = 0) -> JSONResponse:
+    """The admission gate's 503: ``overloaded`` with ``Retry-After`` (nothing was done)."""
+    wait = retry_after or RETRY_AFTER_SECONDS
+    error = Overloaded(
+        "overloaded", retry_after=wait, details={"retryable": True, "retry_after": wait}
+    )
+    return error_response(
+        error.status_code,
+        error.code,
+        error.message,
+        error.details,
+        headers={"Retry-After": str(wait)},
+    )
+
+
 def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
     """Build the one error shape."""
     return {"error": {"code": code, "message": message, "details": details}}

@@ -106,6 +106,19 @@ DB_POOL_IN_USE = Gauge(
     ["database"],
     multiprocess_mode="livesum",
 )
+OVERLOADED = Counter(
+    "kasir_overloaded_total",
+    "Pushes and pulls answered 503 `overloaded` by the admission gate, by route and why: "
+    "`queue_full` (answered at once) or `wait_timeout` (waited its longest).",
+    ["route", "reason"],
+)
+SYNC_GATE = Gauge(
+    "kasir_sync_gate_requests",
+    "Pushes and pulls inside the admission gate (all workers): `active` (being served) "
+    "or `waiting` (queued for a place).",
+    ["state"],
+    multiprocess_mode="livesum",
+)
 
 UNMATCHED_ROUTE = "unmatched"
 """The route label of a request no route took (404s, answers before routing)."""

@@ -1,16 +1,22 @@
-"""ASGI middleware: request ids in logs and responses, a hard cap on body size, and the
-500 answer for what nothing else handled."""
+"""ASGI middleware: request ids in logs and responses, a hard cap on body size, the
+admission gate of pushes and pulls (503 ``overloaded`` rather than a queue past the
+till's timeout), and the 500 answer for what nothing else handled."""
 
 from __future__ import annotations
 
 import contextvars
 import json
 import logging
+import math
 import uuid
+from collections import deque
+from collections.abc import Iterable
 
+import anyio
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from sync_server.core.errors import internal_error_response
+from sync_server.core.errors import internal_error_response, overloaded_response
+from sync_server.core.metrics import OVERLOADED, SYNC_GATE
 
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
 
@@ -159,3 +165,127 @@ class CatchAllMiddleware:
                 raise
             response = internal_error_response(scope["method"], scope["path"], exc)
             await response(scope, receive, send)
+
+
+GATED_ROUTES: frozenset[tuple[str, str]] = frozenset(
+    {("POST", "/api/v1/sync/push"), ("GET", "/api/v1/sync/pull")}
+)
+"""What goes through the admission gate: the tills' sync traffic, whose storms (every
+till of a chain back online at once) would otherwise fill the database pool and the
+thread pool. Reports, the back office, logins, payments and health never do."""
+
+
+class AdmissionGate:
+    """At most ``limit`` requests inside at once, at most ``queue`` waiting for a place.
+
+    One per worker process, used from its event loop only (no lock needed). A place is
+    handed straight from the request that leaves to the oldest waiter, so waiters are
+    served in order and a newcomer never overtakes them.
+    """
+
+    def __init__(self, *, limit: int, queue: int) -> None:
+        if limit < 1 or queue < 0:
+            raise ValueError("the gate needs limit >= 1 and queue >= 0")
+        self.limit = limit
+        self.queue = queue
+        self.active = 0
+        self._waiters: deque[anyio.Event] = deque()
+
+    @property
+    def waiting(self) -> int:
+        """Requests waiting for a place right now."""
+        return len(self._waiters)
+
+    def try_enter(self) -> bool:
+        """Take a place if one is free and nobody waits for it."""
+        if self.active < self.limit and not self._waiters:
+            self.active += 1
+            return True
+        return False
+
+    async def enter(self, timeout: float) -> bool:
+        """Take a place, waiting at most ``timeout`` seconds; False when the queue is
+        full (at once) or the wait ran out. True obliges the caller to :meth:`leave`."""
+        if self.try_enter():
+            return True
+        if len(self._waiters) >= self.queue:
+            return False
+        ticket = anyio.Event()
+        self._waiters.append(ticket)
+        try:
+            with anyio.move_on_after(timeout):
+                await ticket.wait()
+        except BaseException:  # cancelled (the caller went away): give the place back
+            if ticket.is_set():
+                self.leave()
+            else:
+                self._waiters.remove(ticket)
+            raise
+        if ticket.is_set():  # leave() handed us its place
+            return True
+        self._waiters.remove(ticket)
+        return False
+
+    def leave(self) -> None:
+        """Give the place back: to the oldest waiter, or free."""
+        if self._waiters:
+            self._waiters.popleft().set()  # the place passes on; ``active`` stays
+        else:
+            self.active -= 1
+
+
+class AdmissionMiddleware:
+    """Serve at most ``limit`` of :data:`GATED_ROUTES` at once per worker process, let
+    at most ``queue`` more wait, each at most ``wait_seconds``; answer the rest 503
+    ``overloaded`` with ``Retry-After`` at once, before anything is read or written.
+
+    A till's push that would otherwise queue past its own HTTP timeout (and be sent
+    again, doubling the load) hears quickly to come back later; nothing was done, so
+    sending it again is safe. Requests outside the gate never wait for it, and because
+    the gate is smaller than the thread pool they always find a thread.
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        limit: int,
+        queue: int,
+        wait_seconds: float,
+        routes: Iterable[tuple[str, str]] = GATED_ROUTES,
+    ) -> None:
+        self.app = app
+        self.gate = AdmissionGate(limit=limit, queue=queue)
+        self.wait_seconds = wait_seconds
+        self.retry_after = max(1, math.ceil(wait_seconds))
+        self.routes = frozenset(routes)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or (scope["method"], scope["path"]) not in self.routes:
+            await self.app(scope, receive, send)
+            return
+        if not self.gate.try_enter():
+            if self.gate.waiting >= self.gate.queue:
+                await self._refuse(scope, receive, send, "queue_full")
+                return
+            waiting = SYNC_GATE.labels("waiting")
+            waiting.inc()
+            try:
+                admitted = await self.gate.enter(self.wait_seconds)
+            finally:
+                waiting.dec()
+            if not admitted:
+                await self._refuse(scope, receive, send, "wait_timeout")
+                return
+        active = SYNC_GATE.labels("active")
+        active.inc()
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            active.dec()
+            self.gate.leave()
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send, reason: str) -> None:
+        OVERLOADED.labels(scope["path"], reason).inc()
+        response = overloaded_response(self.retry_after)
+        await response(scope, receive, send)

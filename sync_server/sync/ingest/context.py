@@ -1,4 +1,5 @@
-"""Step 2 of ingest: the batch's state, stored rows loaded in one query per kind of thing.
+"""Step 2 of ingest: the batch's state, stored rows loaded in few round trips (kinds of
+things combined into one query where they can be, none for kinds the batch lacks).
 
 The table handles every step writes to live here too, next to the state read from them.
 """
@@ -11,7 +12,19 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, func, select
+from sqlalchemy import (
+    Integer,
+    Select,
+    String,
+    Table,
+    case,
+    func,
+    literal,
+    null,
+    select,
+    union_all,
+)
+from sqlalchemy import cast as sql_cast
 from sqlalchemy.orm import Session
 
 from shared.models import (
@@ -27,7 +40,7 @@ from shared.models import (
 from shared.timezones import DEFAULT_TIMEZONE, store_zone
 from sync_server.auth.models import Terminal, User
 from sync_server.catalog.models import Product, TaxRate, Voucher
-from sync_server.catalog.price_history import PricePoint, price_points
+from sync_server.catalog.price_history import HISTORY, PricePoint
 from sync_server.core.database import utcnow
 from sync_server.core.models import Store
 from sync_server.flags.models import Flag, QrisPaymentUse, VoucherUse
@@ -73,6 +86,12 @@ class AppliedEvent:
 
     terminal_id: int
     digest: str | None
+
+
+def _text(column: Any) -> Any:
+    """``column`` as text of the connection's collation: the parts of a UNION ALL must
+    agree on it (MariaDB refuses a mix of a column's collation and the literals')."""
+    return sql_cast(column, String)
 
 
 def applied_events(
@@ -189,9 +208,20 @@ class BatchContext:
     def load(
         cls, session: Session, *, terminal: Terminal, parsed: Sequence[ParsedEvent]
     ) -> BatchContext:
-        """Read everything the batch refers to, one query per kind of thing."""
-        timezone = session.scalar(select(Store.timezone).where(Store.id == terminal.store_id))
+        """Read everything the batch refers to in as few round trips as possible: the
+        store, then event ids, receipts, users and shifts together, then products with
+        their price history, and vouchers, QRIS orders and sales only when named."""
+        born = (
+            select(func.min(TERMINALS.c.created_at))
+            .where(TERMINALS.c.store_id == terminal.store_id)
+            .scalar_subquery()
+        )
+        store = session.execute(
+            select(Store.timezone, born).where(Store.id == terminal.store_id)
+        ).first()
+        timezone, store_born = store if store is not None else (None, None)
         ctx = cls(terminal=terminal, timezone=timezone or DEFAULT_TIMEZONE)
+        ctx.store_born = store_born
         event_ids: list[uuid.UUID] = []
         products: set[int] = set()
         receipts: list[str] = []
@@ -233,55 +263,108 @@ class BatchContext:
                 users.update((p.cashier_id, p.approved_by))
                 if p.shift_id is not None:
                     shift_refs.add(p.shift_id)
-        ctx.applied = applied_events(session, event_ids)
+        ctx._load_known(session, event_ids, receipts, users, shift_refs)
         if products:
             ctx._load_prices(session, products)
-        ctx.store_born = session.scalar(
-            select(func.min(TERMINALS.c.created_at)).where(
-                TERMINALS.c.store_id == terminal.store_id
-            )
-        )
         if voucher_codes:
             ctx._load_vouchers(session, voucher_codes)
         if order_refs:
             ctx._load_orders(session, order_refs)
-        if receipts:
-            ctx.receipts = set(
-                session.scalars(
-                    select(SALES.c.receipt_number).where(SALES.c.receipt_number.in_(receipts))
-                )
-            )
-        if users:
-            ctx.users = {
-                uid: UserState(role=Role(role), store_id=store_id, active=active)
-                for uid, role, store_id, active in session.execute(
-                    select(User.id, User.role, User.store_id, User.active).where(User.id.in_(users))
-                )
-            }
         if sale_refs:
             ctx._load_sales(session, sale_refs)
-        if shift_refs:
-            ctx.shifts = {
-                sid: ShiftState(terminal_id=tid, closed=closed_at is not None)
-                for sid, tid, closed_at in session.execute(
-                    select(SHIFTS.c.id, SHIFTS.c.terminal_id, SHIFTS.c.closed_at).where(
-                        SHIFTS.c.id.in_(shift_refs)
-                    )
-                )
-            }
         return ctx
 
+    def _load_known(
+        self,
+        session: Session,
+        event_ids: Sequence[uuid.UUID],
+        receipts: Sequence[str],
+        users: set[int],
+        shifts: set[uuid.UUID],
+    ) -> None:
+        """Applied event ids, receipt numbers taken, users and shifts: one UNION ALL.
+
+        Rows are (kind, text, text, int, int, int); ids travel as text (uuid.UUID reads
+        SQLite's hex and MariaDB's dashed form alike)."""
+        parts: list[Select[Any]] = []
+        if event_ids:
+            parts.append(
+                select(
+                    literal("e"),
+                    _text(SYNC_EVENTS.c.id),
+                    _text(SYNC_EVENTS.c.digest),
+                    SYNC_EVENTS.c.terminal_id,
+                    null(),
+                    null(),
+                ).where(SYNC_EVENTS.c.id.in_(event_ids))
+            )
+        if receipts:
+            parts.append(
+                select(
+                    literal("r"), _text(SALES.c.receipt_number), null(), null(), null(), null()
+                ).where(SALES.c.receipt_number.in_(receipts))
+            )
+        if users:
+            parts.append(
+                select(
+                    literal("u"),
+                    _text(User.role),
+                    null(),
+                    User.id,
+                    User.store_id,
+                    sql_cast(User.active, Integer),
+                ).where(User.id.in_(users))
+            )
+        if shifts:
+            parts.append(
+                select(
+                    literal("s"),
+                    _text(SHIFTS.c.id),
+                    null(),
+                    SHIFTS.c.terminal_id,
+                    case((SHIFTS.c.closed_at.is_(None), 0), else_=1),
+                    null(),
+                ).where(SHIFTS.c.id.in_(shifts))
+            )
+        if not parts:
+            return
+        query = parts[0] if len(parts) == 1 else union_all(*parts)
+        for kind, text, digest, n1, n2, n3 in session.execute(query):
+            if kind == "e":
+                self.applied[uuid.UUID(text)] = AppliedEvent(terminal_id=n1, digest=digest)
+            elif kind == "r":
+                self.receipts.add(text)
+            elif kind == "u":
+                self.users[n1] = UserState(role=Role(text), store_id=n2, active=bool(n3))
+            else:
+                self.shifts[uuid.UUID(text)] = ShiftState(terminal_id=n1, closed=bool(n2))
+
     def _load_prices(self, session: Session, product_ids: set[int]) -> None:
-        current = session.execute(
-            select(Product.id, Product.price, func.coalesce(TaxRate.rate_bp, 0))
+        """Each product with its price history, oldest first, in one query (a product
+        with no history has today's price as its only point)."""
+        rows = session.execute(
+            select(
+                Product.id,
+                Product.price,
+                func.coalesce(TaxRate.rate_bp, 0),
+                HISTORY.c.id,
+                HISTORY.c.price,
+                HISTORY.c.tax_rate_bp,
+                HISTORY.c.valid_from,
+                HISTORY.c.change_no,
+            )
             .outerjoin(TaxRate, TaxRate.id == Product.tax_rate_id)
+            .outerjoin(HISTORY, HISTORY.c.product_id == Product.id)
             .where(Product.id.in_(product_ids))
-        ).all()
-        self.products = {pid for pid, _, _ in current}
-        self.prices = price_points(session, self.products)
-        for pid, price, rate_bp in current:
-            if pid not in self.prices:  # written around the session events: today's price
-                self.prices[pid] = [PricePoint(price, rate_bp, datetime.min.replace(tzinfo=UTC), 0)]
+            .order_by(Product.id, HISTORY.c.id)
+        )
+        for pid, price, rate_bp, hid, h_price, h_bp, h_from, h_change in rows:
+            self.products.add(pid)
+            points = self.prices.setdefault(pid, [])
+            if hid is not None:
+                points.append(PricePoint(h_price, h_bp, h_from, h_change))
+            else:  # written around the session events: today's price
+                points.append(PricePoint(price, rate_bp, datetime.min.replace(tzinfo=UTC), 0))
 
     def _load_vouchers(self, session: Session, codes: set[str]) -> None:
         rows = session.execute(

@@ -1,0 +1,246 @@
+"""Overload: pushes beyond the admission gate hear 503 ``overloaded`` at once (not after
+the till's timeout), nothing is lost when they come back, and reports keep answering
+while the gate is full."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import anyio
+import pytest
+from fastapi.testclient import TestClient
+from httpx import Response
+from prometheus_client import REGISTRY
+
+from sync_server.core.database import Database
+from sync_server.core.middleware import AdmissionGate
+from sync_server.main import create_app
+from sync_server.sync import service
+from tests.server.conftest import World, build_world, make_settings
+from tests.server.sync_helpers import (
+    CatalogProduct,
+    add_products,
+    push,
+    row_counts,
+    sale_event,
+    statuses,
+)
+
+BOUND = 30.0
+"""Longest any step of these tests waits for another thread (a hang fails, never stalls)."""
+
+
+@dataclass
+class HeldPushes:
+    """Makes every push wait inside the route (holding its place and its thread) until
+    :meth:`release`; counts the pushes that got that far."""
+
+    real: Callable[..., Any]
+    released: threading.Event = field(default_factory=threading.Event)
+    entered: threading.Semaphore = field(default_factory=lambda: threading.Semaphore(0))
+
+    def push_events(self, db: Database, **kwargs: Any) -> Any:
+        self.entered.release()
+        if not self.released.wait(BOUND):
+            raise AssertionError("the test never released the held pushes")
+        return self.real(db, **kwargs)
+
+    def wait_inside(self, count: int) -> None:
+        for _ in range(count):
+            assert self.entered.acquire(timeout=BOUND), "a push never reached the route"
+
+    def release(self) -> None:
+        self.released.set()
+
+
+@dataclass
+class Gated:
+    client: TestClient
+    world: World
+    product: CatalogProduct
+    held: HeldPushes
+
+
+def _gated(db_url: str, monkeypatch: pytest.MonkeyPatch, **gate: object) -> Iterator[Gated]:
+    app = create_app(make_settings(db_url, **gate))
+    held = HeldPushes(service.push_events)
+    monkeypatch.setattr(service, "push_events", held.push_events)
+    world = build_world(app.state.db)
+    product = add_products(app.state.db, 1)[0]
+    try:
+        with TestClient(app) as client:
+            yield Gated(client, world, product, held)
+    finally:
+        held.release()
+        app.state.db.dispose()
+
+
+@pytest.fixture
+def gate_of_two(db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Gated]:
+    """Two pushes served at once, one more may wait (for long), the rest refused."""
+    yield from _gated(
+        db_url, monkeypatch, sync_max_concurrent=2, sync_max_waiting=1, sync_max_wait_seconds=60
+    )
+
+
+@pytest.fixture
+def gate_of_one(db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Gated]:
+    """One push at a time, one may wait a moment."""
+    yield from _gated(
+        db_url, monkeypatch, sync_max_concurrent=1, sync_max_waiting=1, sync_max_wait_seconds=0.2
+    )
+
+
+class Sent:
+    """A push sent from a thread of its own (the test's client is shared)."""
+
+    def __init__(self, g: Gated, terminal: int = 0) -> None:
+        self.event = sale_event(
+            terminal_code=f"T0{terminal + 1}",
+            cashier_id=g.world.cashier_ids[0],
+            items=[(g.product, 1)],
+        )
+        self.response: Response | None = None
+        self._thread = threading.Thread(
+            target=self._send, args=(g, terminal), name="push", daemon=True
+        )
+        self._thread.start()
+
+    def _send(self, g: Gated, terminal: int) -> None:
+        self.response = push(g.client, g.world.terminal_headers(terminal), [self.event])
+
+    def answer(self) -> Response:
+        self._thread.join(BOUND)
+        assert not self._thread.is_alive(), "the push got no answer"
+        assert self.response is not None
+        return self.response
+
+
+def _gate(state: str) -> float:
+    return REGISTRY.get_sample_value("kasir_sync_gate_requests", {"state": state}) or 0.0
+
+
+def _refused(reason: str) -> float:
+    labels = {"route": "/api/v1/sync/push", "reason": reason}
+    return REGISTRY.get_sample_value("kasir_overloaded_total", labels) or 0.0
+
+
+def _until_waiting(count: int) -> None:
+    deadline = time.monotonic() + BOUND
+    while _gate("waiting") < count:
+        assert time.monotonic() < deadline, "the push never queued at the gate"
+        time.sleep(0.01)
+
+
+def _assert_overloaded(resp: Response) -> None:
+    assert resp.status_code == 503, resp.text
+    assert int(resp.headers["Retry-After"]) >= 1
+    error = resp.json()["error"]
+    assert error["code"] == "overloaded"
+    assert error["details"]["retryable"] is True
+    assert "busy" in error["message"]
+
+
+def test_a_push_beyond_the_gate_hears_503_at_once_and_lands_when_sent_again(
+    gate_of_two: Gated,
+) -> None:
+    g = gate_of_two
+    waiting_before = _gate("waiting")
+    refused_before = _refused("queue_full")
+    # A thread pool only one thread larger than the gate: pushes left to take threads
+    # as they came would leave none for the manager.
+    g.client.portal.call(_shrink_thread_pool, 3)  # type: ignore[union-attr]
+
+    served = [Sent(g, 0), Sent(g, 1)]
+    g.held.wait_inside(2)  # both places taken, each push holding a thread
+    queued = Sent(g, 0)
+    _until_waiting(waiting_before + 1)  # the one waiting place taken
+
+    refused = Sent(g, 1)
+    _assert_overloaded(refused.answer())  # answered while the others still hold
+    assert _refused("queue_full") == refused_before + 1
+
+    # The manager's report and the health probe answer while the gate is full.
+    report = g.client.get("/api/v1/reports/sales", headers=g.world.manager_headers())
+    assert report.status_code == 200, report.text
+    assert g.client.get("/health").status_code == 200
+
+    g.held.release()
+    for sent in (*served, queued):
+        assert statuses(sent.answer()) == ["applied"]
+    # The till sends the refused push again later: applied, nothing lost or doubled.
+    assert statuses(push(g.client, g.world.terminal_headers(1), [refused.event])) == ["applied"]
+    assert statuses(push(g.client, g.world.terminal_headers(1), [refused.event])) == ["duplicate"]
+    counts = row_counts(g.client.app.state.db, ("sync_events", "sales"))  # type: ignore[attr-defined]
+    assert counts == {"sync_events": 4, "sales": 4}
+
+
+async def _shrink_thread_pool(tokens: int) -> None:
+    anyio.to_thread.current_default_thread_limiter().total_tokens = tokens
+
+
+def test_a_push_that_waited_its_longest_hears_503(gate_of_one: Gated) -> None:
+    g = gate_of_one
+    before = _refused("wait_timeout")
+    first = Sent(g, 0)
+    g.held.wait_inside(1)
+    late = Sent(g, 1)
+    _assert_overloaded(late.answer())  # waited, then refused while the first still holds
+    assert _refused("wait_timeout") == before + 1
+    g.held.release()
+    assert statuses(first.answer()) == ["applied"]
+    assert statuses(push(g.client, g.world.terminal_headers(1), [late.event])) == ["applied"]
+    counts = row_counts(g.client.app.state.db, ("sales",))  # type: ignore[attr-defined]
+    assert counts == {"sales": 2}
+
+
+def test_pulls_go_through_the_gate_and_logins_do_not(gate_of_one: Gated) -> None:
+    g = gate_of_one
+    first = Sent(g, 0)
+    g.held.wait_inside(1)
+    pull = g.client.get("/api/v1/sync/pull", headers=g.world.terminal_headers(1))
+    _assert_overloaded(pull)
+    login = g.client.post(
+        "/api/v1/auth/login", json={"username": "manager", "password": "password123"}
+    )
+    assert login.status_code == 200, login.text
+    g.held.release()
+    assert statuses(first.answer()) == ["applied"]
+    assert g.client.get("/api/v1/sync/pull", headers=g.world.terminal_headers(1)).status_code == 200
+
+
+def test_the_gate_hands_places_on_in_order_and_takes_back_a_cancelled_wait() -> None:
+    async def scenario() -> list[str]:
+        gate = AdmissionGate(limit=1, queue=2)
+        order: list[str] = []
+        assert gate.try_enter()
+
+        async def wait(name: str) -> None:
+            if await gate.enter(BOUND):
+                order.append(name)
+                gate.leave()
+
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(wait, "first")
+            await anyio.sleep(0.01)
+            tg.start_soon(wait, "second")
+            await anyio.sleep(0.01)
+            assert gate.waiting == 2
+            assert not await gate.enter(BOUND)  # the queue is full: refused at once
+            gate.leave()
+        assert (gate.active, gate.waiting) == (0, 0)
+
+        # A waiter that goes away (its client hung up) leaves no place taken.
+        assert gate.try_enter()
+        with anyio.move_on_after(0.05):
+            await gate.enter(BOUND)
+        assert gate.waiting == 0
+        gate.leave()
+        assert (gate.active, gate.waiting) == (0, 0)
+        return order
+
+    assert anyio.run(scenario) == ["first", "second"]
