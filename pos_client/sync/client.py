@@ -5,7 +5,9 @@ tests pass ``httpx.MockTransport`` and integration tests a real server). Every f
 becomes one of four exceptions, which tell the worker what to do next: retry later
 (:class:`Offline`), stop and ask for an upgrade (:class:`ProtocolMismatch`), stop and
 re-enroll (:class:`AuthRevoked`), or report the server's refusal
-(:class:`ServerRejected`, with the server's code and details).
+(:class:`ServerRejected`, with the server's code and details). A pull page that arrives
+damaged is a :class:`DamagedAnswer`, a kind of :class:`Offline`: fetched again, never
+stored.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import httpx
 
 from pos_client.sync.http import (
     AuthRevoked,
+    DamagedAnswer,
     Offline,
     ProtocolMismatch,
     ServerClient,
@@ -37,6 +40,7 @@ __all__ = [
     "PULL_PATH",
     "PUSH_PATH",
     "AuthRevoked",
+    "DamagedAnswer",
     "Offline",
     "ProtocolMismatch",
     "ServerRejected",
@@ -69,8 +73,19 @@ class SyncClient(ServerClient):
         return parse(self.post(PUSH_PATH, body), PushResponse)
 
     def pull(self, cursor: int, limit: int) -> PullResponse:
-        """Fetch one page of changes with change numbers above ``cursor``."""
-        return parse(self.get(PULL_PATH, {"cursor": cursor, "limit": limit}), PullResponse)
+        """Fetch one page of changes with change numbers above ``cursor`` (gzip asked).
+
+        A page that arrives cut, corrupt or not a valid :class:`PullResponse` raises
+        :class:`DamagedAnswer` with code ``pull_page_damaged`` (an :class:`Offline`): the
+        store never sees it, the cursor stays where it was and the worker asks again.
+        """
+        return self.get_verified(
+            PULL_PATH,
+            {"cursor": cursor, "limit": limit},
+            PullResponse,
+            code="pull_page_damaged",
+            details={"cursor": cursor},
+        )
 
     def __enter__(self) -> SyncClient:
         return self

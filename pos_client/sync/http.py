@@ -15,10 +15,17 @@ the server's ``code`` and ``details``, and the cashier reads the message of that
 when the tables have one, otherwise a sentence about the kind of failure with the
 server's own words. ``message`` and ``str()`` stay the server's (or the transport's)
 English sentence, for logs and the sync status.
+
+Big answers (the pull's pages) are asked for gzip-compressed and read with
+:meth:`ServerClient.get_verified`, which takes nothing it could not check whole: a body
+cut short (the connection closed before ``Content-Length``, or a gzip stream without its
+end), a corrupt one (bad deflate data, a wrong CRC) or one that is not the expected JSON
+raises :class:`DamagedAnswer`, a kind of :class:`Offline`, so it is simply fetched again.
 """
 
 from __future__ import annotations
 
+import zlib
 from typing import Any, NoReturn, TypeVar
 
 import httpx
@@ -32,6 +39,13 @@ RETRYABLE_4XX = frozenset({408, 425, 429})
 """Statuses that mean "the server is there but cannot take this now": retry later."""
 
 _M = TypeVar("_M", bound=BaseModel)
+
+MAX_DECODED_BYTES = 128 * 1024 * 1024
+"""The most a compressed answer may grow to (a 5,000-row page is a few MB): no bomb."""
+
+CUT, CORRUPT, INVALID = "cut", "corrupt", "invalid"
+"""How an answer can arrive damaged (the ``fault`` of :class:`DamagedAnswer`; each names
+the message ``answer_fault_<fault>``)."""
 
 
 class SyncError(CodedError):
@@ -82,6 +96,37 @@ class Offline(SyncError):
     ) -> None:
         super().__init__(message, code=code, details=details)
         self.status_code = status_code
+        self.retry_after: float | None = None
+        """Seconds the server asked to wait (its ``Retry-After``), when it said."""
+
+
+MAX_RETRY_AFTER_SECONDS = 600.0
+"""The longest ``Retry-After`` a till honours; a larger or absurd one is capped."""
+
+
+def retry_after_of(response: httpx.Response) -> float | None:
+    """The seconds of a ``Retry-After: <seconds>`` header, capped; None when absent or bad."""
+    raw = response.headers.get("Retry-After", "").strip()
+    if not raw.isdigit():
+        return None  # absent, or an HTTP date: the till's own backoff decides
+    return min(float(raw), MAX_RETRY_AFTER_SECONDS)
+
+
+class DamagedAnswer(Offline):
+    """A success answer arrived cut short, corrupt or unreadable: none of it is used.
+
+    An :class:`Offline` (the network spoiled it, the server is fine): the worker fetches
+    it again on its normal retry path. ``fault`` is :data:`CUT`, :data:`CORRUPT` or
+    :data:`INVALID`; ``details`` carry it, the path and whatever the caller adds.
+    """
+
+    code = "answer_damaged"
+
+    def __init__(
+        self, message: str, *, fault: str, code: str | None = None, details: Any = None
+    ) -> None:
+        super().__init__(message, code=code, details={**(details or {}), "fault": fault})
+        self.fault = fault
 
 
 class ProtocolMismatch(SyncError):
@@ -125,6 +170,32 @@ def parse(response: httpx.Response, model: type[_M]) -> _M:
             f"Unexpected answer from {response.request.url.path} "
             f"(HTTP {response.status_code}, not a {model.__name__})"
         ) from exc
+
+
+def decode_body(raw: bytes, content_encoding: str | None) -> bytes:
+    """The body as sent before compression; raises ``ValueError(fault)`` when damaged.
+
+    Identity passes as is. gzip must be one whole member: its deflate data intact, its
+    CRC-32 and length trailer present and right, nothing after it, at most
+    :data:`MAX_DECODED_BYTES` once decoded. Any other coding was not asked for.
+    """
+    coding = (content_encoding or "identity").strip().lower()
+    if coding in ("", "identity"):
+        return raw
+    if coding not in ("gzip", "x-gzip"):
+        raise ValueError(INVALID)
+    decoder = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    try:
+        body = decoder.decompress(raw, MAX_DECODED_BYTES)
+    except zlib.error:
+        raise ValueError(CORRUPT) from None
+    if decoder.unconsumed_tail:
+        raise ValueError(INVALID)  # larger than any page
+    if not decoder.eof:
+        raise ValueError(CUT)  # the stream stops before its end (and its checksum)
+    if decoder.unused_data:
+        raise ValueError(CORRUPT)  # bytes after the gzip member
+    return body
 
 
 def join_url(base_url: str, path: str) -> str:
@@ -173,10 +244,88 @@ class ServerClient:
             response = self._http.send(request)
         except httpx.TransportError as exc:  # connect errors, timeouts, dropped connections
             raise Offline(f"Server unreachable: {type(exc).__name__}: {exc}") from exc
+        except httpx.DecodingError as exc:  # a compressed body that does not decompress
+            raise DamagedAnswer(
+                f"The answer from {request.url.path} does not decompress: {exc}",
+                fault=CORRUPT,
+                details={"path": request.url.path},
+            ) from exc
         if response.status_code < 400:
             return response
         code, message, details = error_of(response)
-        self._refusal(response.status_code, code, message, details)
+        try:
+            self._refusal(response.status_code, code, message, details)
+        except Offline as exc:
+            exc.retry_after = retry_after_of(response)
+            raise
+
+    def get_verified(
+        self,
+        path: str,
+        params: dict[str, Any] | None,
+        model: type[_M],
+        *,
+        code: str | None = None,
+        details: dict[str, Any] | None = None,
+    ) -> _M:
+        """GET ``path`` (asking for gzip) and parse the whole, checked body as ``model``.
+
+        The raw bytes are read to the end (``Content-Length`` enforced), decoded here
+        (:func:`decode_body`) and validated; any damage raises :class:`DamagedAnswer`
+        with ``code`` (``answer_damaged`` by default) and ``details`` plus the fault, so
+        the caller gets a whole ``model`` or nothing. Error answers raise as in
+        :meth:`get`.
+        """
+        request = self._http.build_request(
+            "GET",
+            join_url(self.base_url, path),
+            params=params,
+            headers={**self._headers, "Accept-Encoding": "gzip"},
+        )
+        where = {"path": path, **(details or {})}
+
+        def damaged(fault: str, why: str) -> DamagedAnswer:
+            return DamagedAnswer(
+                f"The answer from {path} arrived damaged ({fault}): {why}",
+                fault=fault,
+                code=code,
+                details=where,
+            )
+
+        try:
+            response = self._http.send(request, stream=True)
+        except httpx.TransportError as exc:
+            raise Offline(f"Server unreachable: {type(exc).__name__}: {exc}") from exc
+        try:
+            if response.status_code >= 400:
+                try:
+                    response.read()
+                except (httpx.TransportError, httpx.DecodingError) as exc:
+                    raise Offline(
+                        f"Server error {response.status_code}, its answer unreadable: {exc}",
+                        status_code=response.status_code,
+                    ) from exc
+                self._refusal(response.status_code, *error_of(response))
+            if response.is_stream_consumed:
+                # An answer made in memory (a test's MockTransport): httpx read and
+                # decoded it already.
+                body = response.content
+            else:
+                try:
+                    raw = b"".join(response.iter_raw())
+                except httpx.TransportError as exc:  # closed before Content-Length, stalled
+                    raise damaged(CUT, f"{type(exc).__name__}: {exc}") from exc
+                encoding = response.headers.get("content-encoding")
+                try:
+                    body = decode_body(raw, encoding)
+                except ValueError as exc:
+                    raise damaged(str(exc), f"{len(raw)} bytes of {encoding}") from None
+        finally:
+            response.close()
+        try:
+            return model.model_validate_json(body)
+        except ValidationError as exc:
+            raise damaged(INVALID, f"not a {model.__name__}: {exc.error_count()} errors") from exc
 
     def get(self, path: str, params: dict[str, Any] | None = None) -> httpx.Response:
         """GET ``path`` with query ``params``; failures raise :class:`SyncError`."""

@@ -40,6 +40,7 @@ from uuid import UUID
 from pos_client.store.ports import PushFailure, SyncStore
 from pos_client.sync.client import (
     AuthRevoked,
+    DamagedAnswer,
     Offline,
     ProtocolMismatch,
     ServerRejected,
@@ -62,6 +63,9 @@ _T = TypeVar("_T")
 
 MAX_BACKOFF_EXPONENT = 30
 """Cap on n in ``base * 2**n`` so the power stays a sane number after days offline."""
+
+DAMAGED_PAGE_RETRIES = 3
+"""How many damaged pages in a row a first download fetches again before it gives up."""
 
 UNAVAILABLE_STATUSES = frozenset({502, 503, 504}) | RETRYABLE_4XX
 """Answers that say the server (or its database) cannot take anything now: offline."""
@@ -353,13 +357,25 @@ class SyncWorker:
         Starts from the store's cursor, which is 0 on a new terminal, so an interrupted
         first download resumes where it stopped. ``total`` is ``done`` plus the server's
         ``remaining``; the last call is ``(total, total)``. Returns the rows pulled.
-        Errors are raised (the first start cannot go on without a catalog).
+        A page that arrives damaged (cut or corrupt on the way) is fetched again, up to
+        :data:`DAMAGED_PAGE_RETRIES` times in a row, from the cursor of the last page
+        stored; other errors are raised (the first start cannot go on without a catalog).
         """
         store = self._store_factory()
         try:
             with self._client_factory() as client, self._round_lock:
                 counts = _Round()
-                self._pull_all(store, client, counts, progress)
+                damaged = 0
+                while True:
+                    try:
+                        self._pull_all(store, client, counts, progress)
+                        break
+                    except DamagedAnswer:
+                        damaged += 1
+                        if damaged > DAMAGED_PAGE_RETRIES or self._stopping.is_set():
+                            raise
+                        log.warning("sync: a catalog page arrived damaged; fetching it again")
+                        self._wait(self._base_delay * damaged)
                 store.record_sync_result(ok=True, error=None, at=self._clock())
                 self._publish(self._snapshot(store, online=True, counts=counts))
                 return counts.pulled
@@ -451,7 +467,9 @@ class SyncWorker:
                 self._push_all(store, client, counts)
                 self._pull_all(store, client, counts, None)
             except Offline as exc:
-                return self._failed(store, exc.message, online=False, counts=counts)
+                return self._failed(
+                    store, exc.message, online=False, counts=counts, at_least=exc.retry_after
+                )
             except _PushFailed as exc:
                 return self._failed(store, exc.describe(), online=True, counts=counts)
             except ServerRejected as exc:
@@ -653,9 +671,17 @@ class SyncWorker:
         *,
         online: bool | None,
         counts: _Round | None = None,
+        at_least: float | None = None,
     ) -> SyncReport:
+        """Record a failed round and the wait before the next one.
+
+        ``at_least`` is the server's ``Retry-After``: the wait is then that plus the
+        jittered backoff, so tills sent away together do not all come back together.
+        """
         self._failures += 1
         delay = self.next_delay()
+        if at_least is not None:
+            delay = min(at_least + delay, max(self._max_delay, at_least))
         log.warning("sync: %s (retry in %.1f s)", error, delay)
         try:
             store.record_sync_result(ok=False, error=error, at=self._clock())

@@ -250,7 +250,9 @@ class FakeServer:
 
     ``failures`` is a queue of what the next requests do instead of answering:
     ``"connect"`` (ConnectError), ``"timeout"``, ``"503"``, ``"drop_after_commit"``
-    (apply the push, then lose the answer with ReadError), ``"426"``, ``"401"``.
+    (apply the push, then lose the answer with ReadError), ``"426"``, ``"401"``,
+    ``"cut"`` (a 200 whose JSON body stops halfway, as a dropped link leaves it),
+    ``"overloaded"`` (503 with ``Retry-After: 7``).
     """
 
     token: str = TOKEN
@@ -286,6 +288,12 @@ class FakeServer:
             raise httpx.ReadTimeout("timed out", request=request)
         if failure == "503":
             return _error(503, "unavailable", "Server is restarting")
+        if failure == "overloaded":
+            answer = _error(503, "overloaded", "Server busy")
+            answer.headers["Retry-After"] = "7"
+            return answer
+        if failure == "cut":
+            return httpx.Response(200, content=b'{"cursor": 1, "has_more": tr')
         if failure == "426" or request.headers.get(PROTOCOL_HEADER) != str(PROTOCOL_VERSION):
             return _error(426, "upgrade_required", "Server speaks protocol 2. Update Kasir.")
         if failure == "401" or request.headers.get("Authorization") != f"Bearer {self.token}":

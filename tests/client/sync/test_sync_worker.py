@@ -16,8 +16,14 @@ import pytest
 
 from pos_client.store import LocalStore
 from pos_client.store.ports import PushFailure, SyncStore
-from pos_client.sync.client import Offline, SyncClient
-from pos_client.sync.worker import SyncReport, SyncWorker, fit_push_bytes, stuck_delay
+from pos_client.sync.client import DamagedAnswer, Offline, SyncClient
+from pos_client.sync.worker import (
+    DAMAGED_PAGE_RETRIES,
+    SyncReport,
+    SyncWorker,
+    fit_push_bytes,
+    stuck_delay,
+)
 from shared.ids import new_id
 from shared.models import OutboxEvent
 from tests.client.fakes import (
@@ -218,6 +224,26 @@ def test_initial_download_reports_progress_to_total() -> None:
     assert calls == [(4, 11), (8, 11), (11, 11)]
     assert store.cursor == 11 and len(store.catalog["products"]) == 11
     assert reports[-1].pulled == 11 and reports[-1].last_success_at == T0
+
+
+def test_initial_download_fetches_a_damaged_page_again() -> None:
+    store, server = FakeSyncStore(), FakeServer(failures=["cut", "cut"])
+    server.add_products(6)
+    worker, _ = make_worker(store, server, pull_limit=4, base_delay=0.0)
+
+    pulled = worker.initial_download(lambda done, total: None)
+
+    assert pulled == 6 and store.cursor == 6
+    assert len(store.catalog["products"]) == 6
+
+
+def test_initial_download_gives_up_after_damaged_pages_in_a_row() -> None:
+    store, server = FakeSyncStore(), FakeServer(failures=["cut"] * (DAMAGED_PAGE_RETRIES + 1))
+    server.add_products(6)
+    worker, _ = make_worker(store, server, pull_limit=4, base_delay=0.0)
+    with pytest.raises(DamagedAnswer):
+        worker.initial_download(lambda done, total: None)
+    assert store.cursor == 0 and not store.catalog.get("products")
 
 
 def test_initial_download_raises_when_offline() -> None:
@@ -632,6 +658,21 @@ def test_the_network_or_an_unavailable_server_never_sets_an_event_aside(failure:
         assert report.retry_in is not None and report.stuck == 0
     assert all(len(json_of(r)["events"]) == 4 for r in server.requests)  # never cut
     assert worker.run_once().pushed == 4 and store.stuck_events() == []
+
+
+def test_an_overloaded_server_is_left_alone_for_its_retry_after_plus_jitter() -> None:
+    store, server = FakeSyncStore(), FakeServer(failures=["overloaded"] * 20)
+    event = make_event()
+    store.add(event)
+    waits = []
+    for seed in range(20):
+        worker, _ = make_worker(store, server, base_delay=2.0, rng=random.Random(seed))
+        report = worker.run_once()
+        assert report.retry_in is not None
+        waits.append(report.retry_in)
+    assert all(7.0 <= w <= 9.0 for w in waits)  # Retry-After plus up to one base delay
+    assert len(set(waits)) > 10  # spread out, not all back at the same moment
+    assert worker.run_once().pushed == 1 and list(server.applied) == [event.id]
 
 
 def test_a_server_failing_on_everything_stops_isolating_and_backs_off() -> None:
