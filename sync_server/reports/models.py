@@ -6,6 +6,10 @@ business day (``period`` is that day), ``grain = 'M'`` rows one calendar month
 rows and only the ragged ends from the 'D' rows, so it touches a few thousand rows
 whatever the number of sales.
 
+Every table is keyed by terminal too, so an ingest batch only ever adds to its own
+terminal's rows (tills of one store never write one row at the same moment); the
+reports sum over terminals.
+
 The rows are derived data: :func:`sync_server.reports.rollups.rebuild_rollups`
 recomputes every one of them from the raw sales tables. Ingest keeps them current in
 the same transaction as the sales it writes (:func:`~sync_server.reports.rollups.record_batch`).
@@ -55,13 +59,19 @@ class SalesTotals(Base):
 
 
 class ProductTotals(Base):
-    """Units and money per store, period and product (voided sales left out)."""
+    """Units and money per store, period, terminal and product (voided sales left out).
+
+    Readers sum over terminals; ``terminal_id`` 0 holds the totals from before the rows
+    were kept per terminal (revision 0007) until :func:`rebuild_rollups` runs.
+    """
 
     __tablename__ = "report_product_totals"
 
     store_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     grain: Mapped[str] = mapped_column(String(1), primary_key=True)
     period: Mapped[date] = mapped_column(Date, primary_key=True)
+    # Per terminal, so that tills of one store never write one row at ingest.
+    terminal_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     product_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     quantity: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
     revenue: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)

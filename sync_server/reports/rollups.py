@@ -4,7 +4,9 @@
 sales, refunds and voids, so the rollups can never disagree with the rows they sum:
 either both commit or neither does. It adds one upsert per rollup table, with the
 batch's changes summed per key first and the keys sorted, so concurrent batches take
-row locks in the same order (no deadlocks between them).
+row locks in the same order (no deadlocks between them). Every key holds the terminal
+of the sale or refund, so a batch writes its own terminal's rows only (a void of
+another till's sale excepted: it takes the sale out of that till's rows).
 
 :func:`rebuild_rollups` recomputes everything from the raw rows (a one-shot repair,
 and the check the tests make against the incremental path).
@@ -201,7 +203,7 @@ def _void_deltas(session: Session, deltas: RollupDeltas, sale_ids: Sequence[uuid
             PRODUCT_TOTALS,
             sale["store_id"],
             sale["business_date"],
-            (product_id,),
+            (sale["terminal_id"], product_id),
             quantity=-qty,
             revenue=-total,
         )
@@ -244,7 +246,7 @@ def record_batch(
                 PRODUCT_TOTALS,
                 sale["store_id"],
                 sale["business_date"],
-                (line["product_id"],),
+                (sale["terminal_id"], line["product_id"]),
                 quantity=line["quantity"],
                 revenue=line["total"],
             )
@@ -283,7 +285,7 @@ def record_batch(
                 PRODUCT_TOTALS,
                 refund["store_id"],
                 refund["business_date"],
-                (line["product_id"],),
+                (refund["terminal_id"], line["product_id"]),
                 refunded_quantity=line["quantity"],
                 refunded_amount=line["amount"],
             )
@@ -347,6 +349,7 @@ def _day_selects() -> dict[Table, Any]:
         select(
             SALES.c.store_id,
             SALES.c.business_date.label("period"),
+            SALES.c.terminal_id,
             SALE_LINES.c.product_id,
             SALE_LINES.c.quantity.label("quantity"),
             SALE_LINES.c.total.label("revenue"),
@@ -358,6 +361,7 @@ def _day_selects() -> dict[Table, Any]:
         select(
             REFUNDS.c.store_id,
             REFUNDS.c.business_date,
+            REFUNDS.c.terminal_id,
             REFUND_LINES.c.product_id,
             _zero(),
             _zero(),

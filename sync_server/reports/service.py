@@ -61,8 +61,7 @@ from sync_server.reports.schemas import (
     TerminalRow,
     method_label,
 )
-from sync_server.stock.models import StockLevel
-from sync_server.stock.service import list_levels
+from sync_server.stock.service import list_levels, product_stock
 from sync_server.stores.service import require_store_access, store_exists
 from sync_server.sync.models import DrawerOpen, RejectedEvent, Sale, SaleLine
 
@@ -632,17 +631,17 @@ def stock_on_hand(
 
 
 def _stock_alerts(session: Session, store_id: int) -> tuple[int, int]:
-    """Counts of negative and low products, by the rules of :func:`list_levels`."""
-    levels = StockLevel.__table__
-    on_hand = func.coalesce(levels.c.on_hand, 0)
+    """Counts of negative and low products, by the rules of :func:`list_levels` (on hand
+    is base plus the tills' deltas, read in one statement)."""
+    stock = product_stock(store_id)
+    on_hand = stock.on_hand
     base = (
         select(
             func.coalesce(func.sum(case((on_hand < 0, 1), else_=0)), 0),
             func.coalesce(func.sum(case((on_hand <= Product.low_stock_threshold, 1), else_=0)), 0),
         )
-        .select_from(Product)
-        .outerjoin(levels, and_(levels.c.product_id == Product.id, levels.c.store_id == store_id))
-        .where(or_(Product.active.is_(True), levels.c.on_hand.is_not(None)))
+        .select_from(stock.joined)
+        .where(or_(Product.active.is_(True), stock.stocked))
     )
     negative, low = session.execute(base).one()
     return int(negative), int(low)

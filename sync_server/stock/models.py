@@ -1,4 +1,11 @@
-"""Stock moves (the ledger) and the materialised on-hand per store and product."""
+"""Stock moves (the ledger) and the on hand per store and product, in two parts.
+
+On hand is ``stock_levels.on_hand`` (the base, what tills pull) plus the sum of the
+``stock_deltas`` rows of that store and product (one per terminal). Ingest adds a
+till's sales to that till's own delta rows only, so tills of one store never write a
+shared row; a fold before each pull moves the deltas into the base
+(:func:`sync_server.stock.service.fold_stock_deltas`) without changing the sum.
+"""
 
 from __future__ import annotations
 
@@ -32,7 +39,11 @@ class StockMove(Base):
 
 
 class StockLevel(Base):
-    """On hand of a product in a store: always the sum of its moves. May go negative."""
+    """The base of a product's on hand in a store; what tills pull.
+
+    ``on_hand`` plus the product's :class:`StockDelta` rows is always the sum of its
+    moves (read it through :func:`sync_server.stock.service.on_hand_of`). May go negative.
+    """
 
     __tablename__ = "stock_levels"
 
@@ -41,3 +52,19 @@ class StockLevel(Base):
     on_hand: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
     change_no: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0, index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+
+
+class StockDelta(Base):
+    """What one terminal's pushes changed on hand by, not yet folded into the base.
+
+    Written by ingest for its own terminal only, in product order; the fold subtracts
+    exactly what it adds to :class:`StockLevel` (and deletes the emptied row), so base
+    plus deltas never changes and the table holds only what is not folded yet.
+    """
+
+    __tablename__ = "stock_deltas"
+
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id"), primary_key=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id"), primary_key=True)
+    terminal_id: Mapped[int] = mapped_column(ForeignKey("terminals.id"), primary_key=True)
+    quantity: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)

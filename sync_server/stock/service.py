@@ -1,10 +1,19 @@
 """The stock ledger: every change of on hand is a signed move, written by one function.
 
-:func:`apply_stock_moves` is the one way stock changes, for sales ingest and for the
-manager's receive, adjust and count alike. It appends the moves, adds their sum to
-``stock_levels`` with an upsert per product (in product order, so two writers lock
-rows in the same order and merge without lost updates), and stamps each touched level
-with a fresh change number reserved last, just before the caller commits.
+:func:`apply_stock_moves` is the one way the manager's receive, adjust and count change
+stock. It appends the moves, adds their sum to ``stock_levels`` (the base) with an
+upsert per product (in product order, so two writers lock rows in the same order and
+merge without lost updates), and stamps each touched level with a fresh change number
+reserved last, just before the caller commits.
+
+Sales ingest writes its moves itself and adds their sum to the pushing terminal's own
+``stock_deltas`` rows (:func:`add_stock_deltas`), never to a row another till writes,
+so tills of one store never queue on one row (nor abort each other across Galera
+nodes). On hand is therefore base plus deltas; every read here sums both in one
+statement (:func:`on_hand_rows`, :func:`product_stock`), so it is exact at every
+moment. Before each pull, :func:`fold_stock_deltas` moves deltas into the base in a
+short transaction of its own (the sum stays the same), and :func:`stamp_stock_changes`
+numbers the changed levels, so a till pulls the summed on hand.
 """
 
 from __future__ import annotations
@@ -16,7 +25,23 @@ from datetime import datetime
 from typing import Any, Literal, cast
 from uuid import UUID
 
-from sqlalchemy import Insert, Table, and_, func, literal_column, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    FromClause,
+    Insert,
+    Subquery,
+    Table,
+    and_,
+    bindparam,
+    delete,
+    exists,
+    func,
+    literal_column,
+    or_,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy.dialects import mysql, sqlite
 from sqlalchemy.orm import Session
 
@@ -27,7 +52,7 @@ from sync_server.catalog.models import Product
 from sync_server.core.database import next_change_numbers, unit_of_work, utcnow
 from sync_server.core.errors import Forbidden, Invalid, NotFound
 from sync_server.core.models import Store
-from sync_server.stock.models import StockLevel, StockMove
+from sync_server.stock.models import StockDelta, StockLevel, StockMove
 from sync_server.stock.schemas import (
     AdjustIn,
     CountIn,
@@ -39,6 +64,7 @@ from sync_server.stores.service import may_see_store
 
 MOVES = cast(Table, StockMove.__table__)
 LEVELS = cast(Table, StockLevel.__table__)
+DELTAS = cast(Table, StockDelta.__table__)
 
 LevelFilter = Literal["negative", "low"]
 
@@ -97,17 +123,13 @@ def apply_stock_moves(session: Session, *, store_id: int, moves: Sequence[NewSto
     update_stock_levels(session, store_id=store_id, deltas=net_quantities(moves))
 
 
-def update_stock_levels(
-    session: Session, *, store_id: int, deltas: Mapping[int, int], stamp: bool = True
-) -> None:
-    """Add ``deltas`` (product id to signed quantity) to on hand and mark the rows changed.
+def update_stock_levels(session: Session, *, store_id: int, deltas: Mapping[int, int]) -> None:
+    """Add ``deltas`` (product id to signed quantity) to the base and number the rows.
 
-    The half of :func:`apply_stock_moves` that touches ``stock_levels``, for a caller
-    that has already written the moves themselves (ingest writes them with the sale).
-    A changed row's ``change_no`` goes to 0 ("changed, not yet numbered"). With
-    ``stamp`` the rows get their change numbers at once (the counter is the last lock
-    taken); ingest passes ``stamp=False`` so busy tills never queue on the one counter
-    row, and :func:`stamp_stock_changes` numbers the rows before the next pull.
+    The half of :func:`apply_stock_moves` that touches ``stock_levels``. A changed row
+    gets a fresh change number at once (the counter is the last lock taken), so a
+    manager's change reaches the tills at their next pull. Ingest never calls this: it
+    writes its terminal's own deltas (:func:`add_stock_deltas`).
     """
     if not deltas:
         return
@@ -127,8 +149,7 @@ def update_stock_levels(
             for pid in products
         ],
     )
-    if stamp:
-        _stamp(session, [(store_id, pid) for pid in products])
+    _stamp(session, [(store_id, pid) for pid in products])
 
 
 def _stamp(session: Session, keys: Sequence[tuple[int, int]]) -> None:
@@ -150,11 +171,160 @@ def _stamp(session: Session, keys: Sequence[tuple[int, int]]) -> None:
     )
 
 
+def add_stock_deltas(
+    session: Session, *, store_id: int, terminal_id: int, deltas: Mapping[int, int]
+) -> None:
+    """Add ``deltas`` (product id to signed quantity) to ``terminal_id``'s own delta rows.
+
+    What ingest does instead of touching ``stock_levels``: the rows are keyed by the
+    pushing terminal, so no other till writes them, and they are upserted in product
+    order. On hand (base plus deltas) is exact as soon as this commits; the base and
+    its change number follow at the next fold (:func:`fold_stock_deltas`).
+    """
+    rows = [
+        {"store_id": store_id, "product_id": pid, "terminal_id": terminal_id, "quantity": qty}
+        for pid, qty in sorted(deltas.items())
+        if qty
+    ]
+    if rows:
+        session.execute(_delta_upsert(session.get_bind().dialect.name), rows)
+
+
+_FOLD_SUBTRACT = (
+    update(DELTAS)
+    .where(
+        DELTAS.c.store_id == bindparam("b_store"),
+        DELTAS.c.product_id == bindparam("b_product"),
+        DELTAS.c.terminal_id == bindparam("b_terminal"),
+    )
+    .values(quantity=DELTAS.c.quantity - bindparam("b_quantity"))
+)
+_FOLD_DROP_EMPTY = delete(DELTAS).where(
+    DELTAS.c.store_id == bindparam("b_store"),
+    DELTAS.c.product_id == bindparam("b_product"),
+    DELTAS.c.terminal_id == bindparam("b_terminal"),
+    DELTAS.c.quantity == 0,
+)
+
+
+def fold_stock_deltas(session: Session, *, store_id: int | None = None) -> int:
+    """Move the terminals' stock deltas into ``stock_levels``; how many delta rows moved.
+
+    For each delta row (of ``store_id``, or of every store): add its quantity
+    to the level's ``on_hand`` (``change_no`` goes to 0, so :func:`stamp_stock_changes`
+    numbers it), subtract exactly that quantity from the delta row and delete the row
+    once it is empty, all in this transaction, so base plus deltas never changes. Run
+    it in a short transaction of its own before the stamping. On MariaDB the delta rows
+    are locked with ``FOR UPDATE SKIP LOCKED``: a row another puller is folding, or a
+    push is writing, is left for the next fold instead of queueing behind it (on hand
+    stays exact meanwhile: it is the sum). Locks are taken delta rows first, then levels
+    in key order; nothing that locks a level ever waits for a delta row, so this cannot
+    deadlock with a count or a manager's change.
+    """
+    dialect = session.get_bind().dialect.name
+    stmt = select(
+        DELTAS.c.store_id, DELTAS.c.product_id, DELTAS.c.terminal_id, DELTAS.c.quantity
+    ).order_by(DELTAS.c.store_id, DELTAS.c.product_id, DELTAS.c.terminal_id)
+    if store_id is not None:
+        stmt = stmt.where(DELTAS.c.store_id == store_id)
+    if dialect != "sqlite":  # SQLite: BEGIN IMMEDIATE already holds the only write lock
+        stmt = stmt.with_for_update(skip_locked=True)
+    rows = session.execute(stmt).all()
+    if not rows:
+        return 0
+    keys = [
+        {"b_store": r.store_id, "b_product": r.product_id, "b_terminal": r.terminal_id}
+        for r in rows
+    ]
+    moved = [(key, int(r.quantity)) for key, r in zip(keys, rows, strict=True) if r.quantity]
+    sums: dict[tuple[int, int], int] = defaultdict(int)
+    for key, qty in moved:
+        sums[(int(key["b_store"]), int(key["b_product"]))] += qty
+    now = utcnow()
+    levels = [
+        {"store_id": store, "product_id": pid, "on_hand": qty, "change_no": 0, "updated_at": now}
+        for (store, pid), qty in sorted(sums.items())
+        if qty
+    ]
+    if levels:
+        session.execute(_level_upsert(dialect, "add"), levels)
+    if moved:
+        session.execute(_FOLD_SUBTRACT, [key | {"b_quantity": qty} for key, qty in moved])
+    # Emptied rows go, so the table holds only what is not folded yet and a fold reads
+    # little. (Each row is locked by this fold, so it is empty now; the test only guards.)
+    session.execute(_FOLD_DROP_EMPTY, keys)
+    return len(moved)
+
+
+def on_hand_rows(*, store_id: int, product_ids: Sequence[int] | None = None) -> Subquery:
+    """``(product_id, on_hand)`` of a store: base plus every terminal's delta, summed.
+
+    One statement reads both tables, so a fold committing meanwhile (which moves a
+    quantity from one to the other) can never be seen half done. Only products with a
+    level or a delta row appear. For a page over all products, :func:`product_stock`
+    reads less.
+    """
+    base = select(LEVELS.c.product_id, LEVELS.c.on_hand.label("quantity")).where(
+        LEVELS.c.store_id == store_id
+    )
+    deltas = select(DELTAS.c.product_id, DELTAS.c.quantity).where(DELTAS.c.store_id == store_id)
+    if product_ids is not None:
+        base = base.where(LEVELS.c.product_id.in_(product_ids))
+        deltas = deltas.where(DELTAS.c.product_id.in_(product_ids))
+    parts = union_all(base, deltas).subquery("parts")
+    return (
+        select(parts.c.product_id, func.sum(parts.c.quantity).label("on_hand"))
+        .group_by(parts.c.product_id)
+        .subquery("on_hand")
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ProductStock:
+    """On hand per row of a SELECT over ``products``, in one statement (so exact)."""
+
+    joined: FromClause
+    """``products`` outer-joined to the store's levels: select from this."""
+    on_hand: ColumnElement[Any]
+    """The level plus the product's deltas (0 for a product that never moved)."""
+    stocked: ColumnElement[bool]
+    """The product has a level or a delta row in the store."""
+
+
+def product_stock(store_id: int) -> ProductStock:
+    """What a SELECT over products needs to read on hand in ``store_id``.
+
+    The deltas come from a correlated sum per product (an index range on the small
+    ``stock_deltas`` table), so a page of products reads only its own rows.
+    """
+    product = cast(Table, Product.__table__)
+    mine = and_(DELTAS.c.store_id == store_id, DELTAS.c.product_id == product.c.id)
+    delta = select(func.sum(DELTAS.c.quantity)).where(mine).scalar_subquery()
+    return ProductStock(
+        joined=product.outerjoin(
+            LEVELS, and_(LEVELS.c.product_id == product.c.id, LEVELS.c.store_id == store_id)
+        ),
+        on_hand=func.coalesce(LEVELS.c.on_hand, 0) + func.coalesce(delta, 0),
+        stocked=or_(LEVELS.c.on_hand.is_not(None), exists().where(mine)),
+    )
+
+
+def on_hand_of(session: Session, *, store_id: int, product_ids: Sequence[int]) -> dict[int, int]:
+    """On hand (base plus deltas) of ``product_ids`` in a store; 0 for one never moved."""
+    found = on_hand_rows(store_id=store_id, product_ids=product_ids)
+    summed = {
+        int(pid): int(qty)
+        for pid, qty in session.execute(select(found.c.product_id, found.c.on_hand))
+    }
+    return {pid: summed.get(pid, 0) for pid in product_ids}
+
+
 def stamp_stock_changes(session: Session) -> int:
     """Give every changed, not yet numbered stock level its change number; how many.
 
-    Runs before each pull, in a short transaction of its own: the rows are locked in
-    key order, then the change counter, exactly as a stock change with ``stamp`` does.
+    Runs before each pull, in a short transaction of its own after
+    :func:`fold_stock_deltas`: the rows are locked in key order, then the change
+    counter, exactly as :func:`update_stock_levels` does.
     A row changed again after this commits goes back to 0 and is numbered next time,
     so a till never misses a stock change.
     """
@@ -170,6 +340,27 @@ def stamp_stock_changes(session: Session) -> int:
     if keys:
         _stamp(session, keys)
     return len(keys)
+
+
+_DELTA_UPSERTS: dict[str, Insert] = {}
+
+
+def _delta_upsert(dialect: str) -> Insert:
+    """``INSERT ... ON DUPLICATE KEY / ON CONFLICT`` adding to a terminal's delta."""
+    stmt = _DELTA_UPSERTS.get(dialect)
+    if stmt is not None:
+        return stmt
+    if dialect == "sqlite":
+        lite = sqlite.insert(DELTAS)
+        stmt = lite.on_conflict_do_update(
+            index_elements=[DELTAS.c.store_id, DELTAS.c.product_id, DELTAS.c.terminal_id],
+            set_={"quantity": DELTAS.c.quantity + lite.excluded.quantity},
+        )
+    else:
+        my = mysql.insert(DELTAS)
+        stmt = my.on_duplicate_key_update(quantity=DELTAS.c.quantity + my.inserted.quantity)
+    _DELTA_UPSERTS[dialect] = stmt
+    return stmt
 
 
 _UPSERTS: dict[tuple[str, str], Insert] = {}
@@ -317,8 +508,9 @@ def count_stock(session: Session, *, user: User, body: CountIn) -> StockChangeOu
     """A stock take: write ``counted - on hand`` for each product, read under a row lock.
 
     The levels are created if missing and locked (``SELECT ... FOR UPDATE``) before on
-    hand is read, so a sale ingested at the same moment lands before or after the count,
-    never inside it.
+    hand (base plus deltas) is read, so a fold or another count lands before or after
+    the count, never inside it, and a sale ingested at the same moment counts as before
+    the count when its delta was committed by then, as after it otherwise.
     """
     store_id = resolve_store(session, user=user, store_id=body.store_id)
     product_ids = [line.product_id for line in body.lines]
@@ -341,14 +533,16 @@ def count_stock(session: Session, *, user: User, body: CountIn) -> StockChangeOu
             for pid in sorted(product_ids)
         ],
     )
-    on_hand = dict(
-        session.execute(
-            select(LEVELS.c.product_id, LEVELS.c.on_hand)
-            .where(LEVELS.c.store_id == store_id, LEVELS.c.product_id.in_(product_ids))
-            .order_by(LEVELS.c.product_id)
-            .with_for_update()
-        ).all()
+    session.execute(
+        select(LEVELS.c.product_id)
+        .where(LEVELS.c.store_id == store_id, LEVELS.c.product_id.in_(product_ids))
+        .order_by(LEVELS.c.product_id)
+        .with_for_update()
     )
+    # Base plus the tills' deltas, in one statement. No fold can move a quantity between
+    # the two while the levels are locked; a sale whose delta commits after this read
+    # counts as sold after the count (on hand ends at counted minus that sale).
+    on_hand = on_hand_of(session, store_id=store_id, product_ids=product_ids)
     lines = [
         (
             line.product_id,
@@ -370,13 +564,14 @@ def list_levels(
     limit: int = 1000,
     offset: int = 0,
 ) -> list[StockLevelRow]:
-    """On hand per product of a store, flagging negative and low stock.
+    """On hand (base plus deltas) per product of a store, flagging negative and low stock.
 
     Active products without a level count as zero on hand; inactive ones show only
-    while they still have a level. ``only`` keeps the negative or the low ones
+    while they still have a level or a delta. ``only`` keeps the negative or the low ones
     (low: on hand at or below the product's threshold).
     """
-    on_hand = func.coalesce(LEVELS.c.on_hand, 0)
+    stock = product_stock(store_id)
+    on_hand = stock.on_hand
     stmt = (
         select(
             Product.id,
@@ -385,8 +580,7 @@ def list_levels(
             Product.low_stock_threshold,
             on_hand.label("on_hand"),
         )
-        .select_from(Product)
-        .outerjoin(LEVELS, and_(LEVELS.c.product_id == Product.id, LEVELS.c.store_id == store_id))
+        .select_from(stock.joined)
         .order_by(Product.id)
         .limit(limit)
         .offset(offset)
@@ -394,7 +588,7 @@ def list_levels(
     if product_ids is not None:
         stmt = stmt.where(Product.id.in_(product_ids))
     else:
-        stmt = stmt.where(or_(Product.active.is_(True), LEVELS.c.on_hand.is_not(None)))
+        stmt = stmt.where(or_(Product.active.is_(True), stock.stocked))
     if only == "negative":
         stmt = stmt.where(on_hand < 0)
     elif only == "low":

@@ -85,6 +85,8 @@ SOURCES: tuple[Source, ...] = (
     _source("vouchers", Voucher, VoucherOut),
     _source("users", User, UserOut, _users_of),
     _source("stores", Store, StoreOut, lambda t, term: t.c.id == term.store_id),
+    # The base of on hand: pull_changes folds the tills' stock deltas into it and
+    # numbers the changed levels before a page is read.
     _source("stock", StockLevel, StockLevelOut, lambda t, term: t.c.store_id == term.store_id),
 )
 """Everything a till pulls, with the rows of it the till may see."""

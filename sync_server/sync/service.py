@@ -33,7 +33,7 @@ from sync_server.core.metrics import (
 )
 from sync_server.flags.models import Flag
 from sync_server.flags.service import refresh_voucher_use_counts
-from sync_server.stock.service import stamp_stock_changes
+from sync_server.stock.service import fold_stock_deltas, stamp_stock_changes
 from sync_server.sync.ingest import ingest_batch, parse_events
 from sync_server.sync.ingest.parse import time_problem
 from sync_server.sync.pull import pull_page
@@ -149,7 +149,10 @@ def _count_flags(db: Database, results: list[EventResult]) -> None:
 
 def pull_changes(db: Database, *, terminal: Terminal, cursor: int, limit: int) -> PullResponse:
     """One page of catalog, user, store and stock changes above ``cursor``."""
-    # Stock sold since the last pull gets its change numbers first (see ingest).
+    # Stock sold since the last pull: the tills' deltas of this store move into the
+    # levels, then changed levels get their change numbers (see ingest), each in a
+    # short transaction of its own, so the page delivers base plus deltas.
+    run_in_transaction(db, lambda session: fold_stock_deltas(session, store_id=terminal.store_id))
     run_in_transaction(db, stamp_stock_changes)
     run_in_transaction(db, refresh_voucher_use_counts)
     return run_in_transaction(

@@ -21,7 +21,8 @@ import pytest
 from sqlalchemy import func, select
 
 from sync_server.catalog.models import Product
-from sync_server.stock.models import StockLevel, StockMove
+from sync_server.stock.models import StockMove
+from sync_server.stock.service import on_hand_of
 from sync_server.sync.models import Refund as ServerRefund
 from sync_server.sync.models import Sale, SaleLine, SyncEvent
 from tests.e2e.conftest import MANAGER_PIN, LiveServer, Till, make_till
@@ -42,17 +43,14 @@ def proxy(live_server: LiveServer) -> Iterator[FaultProxy]:
 
 
 def _levels(server: LiveServer, skus: list[str]) -> dict[str, tuple[int, int]]:
-    """sku -> (materialised on hand, sum of the ledger's moves) in the demo store."""
+    """sku -> (on hand as the server reads it: level plus deltas, sum of the ledger's
+    moves) in the demo store."""
     store_id = server.store_id()
     ids = ids_by_sku(server, skus)
     with server.db.session() as session:
         out: dict[str, tuple[int, int]] = {}
         for sku, product_id in ids.items():
-            level = session.scalar(
-                select(StockLevel.on_hand).where(
-                    StockLevel.product_id == product_id, StockLevel.store_id == store_id
-                )
-            )
+            level = on_hand_of(session, store_id=store_id, product_ids=[product_id])[product_id]
             moved = session.scalar(
                 select(func.coalesce(func.sum(StockMove.quantity), 0)).where(
                     StockMove.product_id == product_id, StockMove.store_id == store_id

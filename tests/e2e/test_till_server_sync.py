@@ -16,6 +16,7 @@ from sync_server.catalog.demo import demo_items
 from sync_server.catalog.models import Category, Product, TaxRate
 from sync_server.core.models import Store
 from sync_server.stock.models import StockLevel, StockMove
+from sync_server.stock.service import on_hand_of
 from sync_server.sync.models import Refund as ServerRefund
 from sync_server.sync.models import (
     RefundLine,
@@ -38,15 +39,10 @@ def sell(till: Till, *barcodes: str, tendered: int | None = None) -> SaleIn:
 
 
 def server_on_hand(server: LiveServer, product_id: int) -> int:
-    """The server's stock level of ``product_id`` in the demo store."""
+    """The server's on hand of ``product_id`` in the demo store (level plus the tills'
+    deltas not yet folded, as every server read sums them)."""
     with server.db.session() as session:
-        level = session.scalar(
-            select(StockLevel.on_hand).where(
-                StockLevel.product_id == product_id, StockLevel.store_id == server.store_id()
-            )
-        )
-    assert level is not None
-    return int(level)
+        return on_hand_of(session, store_id=server.store_id(), product_ids=[product_id])[product_id]
 
 
 def test_initial_download_brings_the_whole_demo_catalog_with_progress(till: Till) -> None:

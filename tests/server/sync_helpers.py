@@ -23,7 +23,7 @@ from shared.pricing import LineInput, price_sale, refund_amount
 from sync_server.catalog.models import Category, Product, TaxRate
 from sync_server.core.database import Database, next_change_numbers
 from sync_server.stock.models import StockLevel
-from sync_server.stock.service import NewStockMove, apply_stock_moves
+from sync_server.stock.service import NewStockMove, apply_stock_moves, on_hand_of
 
 _receipt_seq = itertools.count(1)
 
@@ -38,6 +38,7 @@ COUNTED_TABLES = (
     "cash_moves",
     "stock_moves",
     "stock_levels",
+    "stock_deltas",
 )
 """Tables whose row counts tell whether a push wrote anything."""
 
@@ -325,14 +326,24 @@ def row_counts(db: Database, tables: Sequence[str] = COUNTED_TABLES) -> dict[str
 
 
 def on_hand(db: Database, store_id: int, product_id: int) -> int:
-    """On hand of a product in a store (0 when it never moved)."""
+    """On hand of a product in a store, as the server reads it (base plus the tills'
+    deltas); 0 when it never moved."""
     with db.session() as s:
-        value = s.scalar(
-            select(StockLevel.on_hand).where(
-                StockLevel.store_id == store_id, StockLevel.product_id == product_id
+        return on_hand_of(s, store_id=store_id, product_ids=[product_id])[product_id]
+
+
+def base_on_hand(db: Database, store_id: int) -> dict[int, int]:
+    """``stock_levels.on_hand`` per product of a store: what a till pulls (deltas not
+    yet folded left out)."""
+    with db.session() as s:
+        return {
+            int(pid): int(qty)
+            for pid, qty in s.execute(
+                select(StockLevel.product_id, StockLevel.on_hand).where(
+                    StockLevel.store_id == store_id
+                )
             )
-        )
-    return int(value or 0)
+        }
 
 
 def stock_up(db: Database, store_id: int, product_id: int, quantity: int) -> None:

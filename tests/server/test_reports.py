@@ -17,12 +17,18 @@ from typing import Any
 from fastapi.testclient import TestClient
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from shared.ids import new_id
 from sync_server.core.database import Database
 from sync_server.reports import service
-from sync_server.reports.rollups import ROLLUPS, SALES_VALUES, VALUE_COLUMNS, rebuild_rollups
+from sync_server.reports.rollups import (
+    PRODUCT_TOTALS,
+    ROLLUPS,
+    SALES_VALUES,
+    VALUE_COLUMNS,
+    rebuild_rollups,
+)
 from sync_server.sync.models import Refund, RefundLine, Sale, SaleLine, SalePayment
 from tests.server.conftest import World
 from tests.server.sync_helpers import (
@@ -182,19 +188,25 @@ class Raw:
                 f["refunds_amount"] += refund["total"]
         return dict(out)
 
-    def products(self, start: date, end: date) -> dict[int, tuple[int, int, int, int]]:
-        out: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
+    def products(
+        self, start: date, end: date, by_terminal: bool = False
+    ) -> dict[Any, tuple[int, int, int, int]]:
+        """Units and money per product (per ``(terminal, product)`` with ``by_terminal``:
+        a sale's lines under the sale's till, a refund's under the refunding till)."""
+        out: dict[Any, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
         for line in self.lines:
             sale = self.sale_by_id[line["sale_id"]]
+            key = (sale["terminal_id"], line["product_id"]) if by_terminal else line["product_id"]
             if start <= sale["business_date"] <= end and not sale["voided"]:
-                out[line["product_id"]][0] += line["quantity"]
-                out[line["product_id"]][1] += line["total"]
+                out[key][0] += line["quantity"]
+                out[key][1] += line["total"]
         for line in self.refund_lines:
             refund = self.refund_by_id[line["refund_id"]]
+            key = (refund["terminal_id"], line["product_id"]) if by_terminal else line["product_id"]
             if start <= refund["business_date"] <= end:
-                out[line["product_id"]][2] += line["quantity"]
-                out[line["product_id"]][3] += line["amount"]
-        return {k: (v[0], v[1], v[2], v[3]) for k, v in out.items()}
+                out[key][2] += line["quantity"]
+                out[key][3] += line["amount"]
+        return {k: (v[0], v[1], v[2], v[3]) for k, v in out.items() if any(v)}
 
     def methods(self, start: date, end: date) -> dict[str, tuple[int, int, int, int]]:
         out: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
@@ -258,9 +270,9 @@ def check_reports(db: Database, store_id: int) -> None:
             p.product_id: (p.quantity, p.revenue, p.refunded_quantity, p.refunded_amount)
             for p in products
         }
-        assert {k: v for k, v in got_products.items() if any(v)} == {
-            k: v for k, v in raw.products(start, end).items() if any(v)
-        }
+        assert {k: v for k, v in got_products.items() if any(v)} == raw.products(start, end)
+        # The rollup is kept per terminal; each till's shard equals its own raw lines.
+        assert product_shards(db, store_id, start, end) == raw.products(start, end, True)
         revenues = [p.revenue for p in products]
         assert revenues == sorted(revenues, reverse=True)
         top2 = service.top_products(db, store_id=store_id, start=start, end=end, limit=2)
@@ -286,6 +298,26 @@ def check_reports(db: Database, store_id: int) -> None:
         rvd = service.refunds_voids_discounts(db, store_id=store_id, start=start, end=end)
         assert _figs(rvd.totals) == total
         assert _nonzero({d.day: _figs(d) for d in rvd.days}) == _nonzero(by_day)
+
+
+def product_shards(
+    db: Database, store_id: int, start: date, end: date
+) -> dict[tuple[int, int], tuple[int, int, int, int]]:
+    """The non-zero day rows of ``report_product_totals`` in start..end, summed per
+    (terminal, product)."""
+    t = PRODUCT_TOTALS
+    with db.session() as s:
+        rows = s.execute(
+            select(
+                t.c.terminal_id,
+                t.c.product_id,
+                *(func.sum(t.c[v]) for v in VALUE_COLUMNS[t]),
+            )
+            .where(t.c.store_id == store_id, t.c.grain == "D", t.c.period.between(start, end))
+            .group_by(t.c.terminal_id, t.c.product_id)
+        ).all()
+    out = {(int(r[0]), int(r[1])): (int(r[2]), int(r[3]), int(r[4]), int(r[5])) for r in rows}
+    return {k: v for k, v in out.items() if any(v)}
 
 
 def rollup_snapshot(db: Database) -> dict[str, set[tuple[Any, ...]]]:
@@ -333,6 +365,9 @@ def test_reports_equal_brute_force_over_generated_sales(
     assert any(s["order_discount"] and s["voucher_code"] for s in raw.sales)
     # Both sides of midnight in Jakarta: the local day differs from the UTC day or not.
     assert {s["business_date"] == s["created_at"].date() for s in raw.sales} == {True, False}
+    # Both tills sold, so the product rollup really is split between them.
+    shards = product_shards(db, world.store_id, date(2024, 1, 1), date(2026, 1, 1))
+    assert {terminal for terminal, _ in shards} == set(world.terminal_ids)
     incremental = rollup_snapshot(db)
     assert incremental["report_sales_totals"]
     rebuild_rollups(db)

@@ -12,6 +12,7 @@ from sync_server.auth.models import ApiToken, User
 from sync_server.core.database import Database, utcnow
 from sync_server.core.security import new_token, token_hash
 from sync_server.stock.models import StockLevel, StockMove
+from sync_server.stock.service import on_hand_of
 from tests.server.conftest import World
 from tests.server.sync_helpers import add_products, on_hand, push, sale_event, statuses
 
@@ -35,17 +36,33 @@ def _token_for(db: Database, role: Role, store_id: int | None) -> dict[str, str]
 
 
 def _ledger_matches_levels(db: Database) -> None:
-    """On hand is always the sum of the moves."""
+    """On hand (base plus the tills' deltas) is always the sum of the moves."""
     with db.session() as s:
-        sums = dict(
-            s.execute(
-                select(StockMove.product_id, func.sum(StockMove.quantity)).group_by(
-                    StockMove.product_id
-                )
-            ).all()
-        )
-        levels = {lvl.product_id: lvl.on_hand for lvl in s.scalars(select(StockLevel))}
-    assert {k: int(v) for k, v in sums.items()} == levels
+        sums = {
+            (int(store), int(product)): int(qty)
+            for store, product, qty in s.execute(
+                select(
+                    StockMove.store_id, StockMove.product_id, func.sum(StockMove.quantity)
+                ).group_by(StockMove.store_id, StockMove.product_id)
+            )
+        }
+        stores = {store for store, _ in sums} | set(s.scalars(select(StockLevel.store_id)))
+        levels = {
+            (store, product): qty
+            for store in stores
+            for product, qty in on_hand_of(
+                s,
+                store_id=store,
+                product_ids=sorted({p for st, p in sums if st == store}),
+            ).items()
+        }
+        base_only = {
+            (lvl.store_id, lvl.product_id)
+            for lvl in s.scalars(select(StockLevel))
+            if (lvl.store_id, lvl.product_id) not in sums
+        }
+    assert levels == sums
+    assert not base_only, f"levels with no moves: {base_only}"
 
 
 def test_receive_adjust_count_arithmetic(client: TestClient, db: Database, world: World) -> None:

@@ -16,9 +16,17 @@ from sync_server.catalog.models import Product
 from sync_server.core.database import Database, next_change_numbers, utcnow
 from sync_server.core.models import Store
 from sync_server.stock.models import StockLevel
-from sync_server.stock.service import NewStockMove, apply_stock_moves
+from sync_server.stock.service import NewStockMove, apply_stock_moves, on_hand_rows
 from tests.server.conftest import World
-from tests.server.sync_helpers import add_products, push, sale_event, statuses, stock_up
+from tests.server.sync_helpers import (
+    add_products,
+    base_on_hand,
+    on_hand,
+    push,
+    sale_event,
+    statuses,
+    stock_up,
+)
 
 
 def _stamp_people(db: Database) -> None:
@@ -53,9 +61,11 @@ def _apply(state: dict[tuple[str, Any], dict], page: dict) -> None:
         state[(kind, key)] = row
 
 
-def _drain(client: TestClient, world: World, cursor: int, limit: int, state: dict) -> int:
+def _drain(
+    client: TestClient, world: World, cursor: int, limit: int, state: dict, terminal: int = 0
+) -> int:
     while True:
-        page = _pull(client, world, cursor, limit)
+        page = _pull(client, world, cursor, limit, terminal)
         _apply(state, page)
         assert page["cursor"] >= cursor
         cursor = page["cursor"]
@@ -66,9 +76,10 @@ def _drain(client: TestClient, world: World, cursor: int, limit: int, state: dic
 def _db_products_and_stock(db: Database, store_id: int) -> tuple[dict, dict]:
     with db.session() as s:
         products = {p.id: (p.price, p.name, p.change_no) for p in s.scalars(select(Product))}
+        found = on_hand_rows(store_id=store_id)  # base plus deltas, as the server reads it
         stock = {
-            lvl.product_id: lvl.on_hand
-            for lvl in s.scalars(select(StockLevel).where(StockLevel.store_id == store_id))
+            int(pid): int(qty)
+            for pid, qty in s.execute(select(found.c.product_id, found.c.on_hand))
         }
     return products, stock
 
@@ -244,22 +255,28 @@ def test_pull_records_the_cursor_and_checks_its_input(
 def test_stock_sold_by_one_till_reaches_the_other_on_its_next_pull(
     client: TestClient, db: Database, world: World
 ) -> None:
-    """Ingest leaves stock levels unnumbered (no counter lock); the next pull numbers them."""
+    """Ingest writes only the pushing till's delta (no shared level, no counter lock);
+    the next pull folds it into the level and numbers it, so the other till gets it."""
     (product,) = add_products(db, 1)
     stock_up(db, world.store_id, product.id, 50)
     state: dict = {}
-    cursor = _drain(client, world, 0, 100, state)
+    cursor = _drain(client, world, 0, 100, state, terminal=1)
     assert state[("stock", product.id)]["on_hand"] == 50
     for quantity, left in ((3, 47), (4, 43)):
         sale = sale_event(
             terminal_code="T01", cashier_id=world.cashier_ids[0], items=[(product, quantity)]
         )
         assert statuses(push(client, world.terminal_headers(0), [sale])) == ["applied"]
-        with db.session() as s:  # sold, not yet numbered: no till has seen it
+        # Sold: exact on hand at once, but the level (what tills pull) is untouched.
+        assert on_hand(db, world.store_id, product.id) == left
+        assert base_on_hand(db, world.store_id)[product.id] == left + quantity
+        with db.session() as s:
             level = s.scalar(select(StockLevel).where(StockLevel.product_id == product.id))
-            assert level is not None and level.change_no == 0 and level.on_hand == left
-        new_cursor = _drain(client, world, cursor, 100, state)
+            assert level is not None and level.change_no > 0
+        new_cursor = _drain(client, world, cursor, 100, state, terminal=1)
         assert new_cursor > cursor
         assert state[("stock", product.id)]["on_hand"] == left
         assert state[("stock", product.id)]["change_no"] > cursor
+        assert base_on_hand(db, world.store_id)[product.id] == left
+        assert on_hand(db, world.store_id, product.id) == left
         cursor = new_cursor

@@ -32,7 +32,8 @@ from sqlalchemy import select as sql_select
 
 from sync_server.auth.models import Terminal
 from sync_server.flags.models import Flag
-from sync_server.stock.models import StockLevel, StockMove
+from sync_server.stock.models import StockMove
+from sync_server.stock.service import on_hand_rows
 from sync_server.sync.models import (
     Refund,
     RefundLine,
@@ -58,9 +59,13 @@ SCENARIO_TIMEOUT = 600.0
 
 
 def on_hand(server: LiveServer) -> dict[int, int]:
-    """Every product's on hand in the server's database."""
+    """Every product's on hand in the server's store (level plus the tills' deltas)."""
     with server.db.session() as session:
-        return {row.product_id: row.on_hand for row in session.scalars(sql_select(StockLevel))}
+        found = on_hand_rows(store_id=server.store_id())
+        return {
+            int(pid): int(qty)
+            for pid, qty in session.execute(sql_select(found.c.product_id, found.c.on_hand))
+        }
 
 
 def run_scenario(

@@ -1,8 +1,14 @@
-"""Step 4 of ingest: write every plan of a batch in one transaction, stock levels last.
+"""Step 4 of ingest: write every plan of a batch in one transaction, stock deltas last.
 
 :func:`ingest_batch` writes all plans with one bulk insert per table (or, after
 repeated clashes, event by event in savepoints), records the rejections, and last of
-all brings stock levels and the report rollups up to date.
+all brings the terminal's stock deltas and report rollups up to date.
+
+Besides the rows keyed by the events' own ids, a push writes only rows keyed by its
+own terminal (its ``terminals`` row, its rejected events, its ``stock_deltas``, its
+rollup rows), so tills of one store never write the same row at the same moment: no
+queueing on one MariaDB node, no certification conflicts across Galera nodes. (A void
+of another till's sale takes it back out of that till's rollup rows: voids are rare.)
 """
 
 from __future__ import annotations
@@ -24,9 +30,9 @@ from sync_server.reports.rollups import record_batch
 from sync_server.stock.service import (
     MOVES,
     NewStockMove,
+    add_stock_deltas,
     net_quantities,
     stock_move_rows,
-    update_stock_levels,
 )
 from sync_server.sync.ingest.context import (
     CASH_MOVES,
@@ -396,15 +402,15 @@ def ingest_batch(
     if stuck is not None:
         seen["events_stuck"] = stuck
     session.execute(update(TERMINALS).where(TERMINALS.c.id == ctx.terminal_id).values(**seen))
-    # Last, the rows every till of the store shares, so their locks are held the least:
-    # stock levels in product order (numbered before the next pull, not here, so tills
-    # never queue on the change counter), then the report rollups in key order. Both
-    # move in this same transaction, so they always equal the raw rows.
-    update_stock_levels(
+    # Last, the terminal's own stock deltas in product order (folded into stock_levels
+    # and numbered before a pull, not here, so tills never share a row nor the change
+    # counter), then its report rollup rows in key order. Both move in this same
+    # transaction, so they always equal the raw rows.
+    add_stock_deltas(
         session,
         store_id=ctx.store_id,
+        terminal_id=ctx.terminal_id,
         deltas=net_quantities(m for plan in written for m in plan.moves),
-        stamp=False,
     )
     record_batch(
         session,
