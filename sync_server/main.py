@@ -23,6 +23,7 @@ from sync_server.core.middleware import (
     AdmissionMiddleware,
     BodySizeLimitMiddleware,
     CatchAllMiddleware,
+    GzipWhenAsked,
     RequestIdMiddleware,
 )
 from sync_server.flags.models import FlagKind
@@ -126,6 +127,9 @@ def create_app(
         queue=settings.effective_sync_max_waiting,
         wait_seconds=settings.sync_max_wait_seconds,
     )
+    # Reports, lists and pages go gzip to browsers and tills that ask; a pull page is
+    # compressed by its route already (it carries Content-Encoding and is left alone).
+    app.add_middleware(GzipWhenAsked, skip_paths=["/api/v1/sync/pull"])
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(CatchAllMiddleware)  # inside the access log, request id and metrics
     app.add_middleware(AccessLogMiddleware)

@@ -13,6 +13,7 @@ from collections import deque
 from collections.abc import Iterable
 
 import anyio
+from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from sync_server.core.errors import internal_error_response, overloaded_response
@@ -289,3 +290,59 @@ class AdmissionMiddleware:
         OVERLOADED.labels(scope["path"], reason).inc()
         response = overloaded_response(self.retry_after)
         await response(scope, receive, send)
+
+
+def accepts_gzip(accept_encoding: str | None) -> bool:
+    """True when an ``Accept-Encoding`` value lets the answer be gzip (RFC 9110 12.5.3).
+
+    ``gzip`` (or ``x-gzip``) with a non-zero q-value, or ``*`` when gzip is not named.
+    """
+    if not accept_encoding:
+        return False
+    named: dict[str, float] = {}
+    for item in accept_encoding.split(","):
+        coding, _, params = item.strip().partition(";")
+        quality = 1.0
+        for param in params.split(";"):
+            key, _, value = param.strip().partition("=")
+            if key.strip().lower() == "q":
+                try:
+                    quality = float(value.strip())
+                except ValueError:
+                    quality = 0.0
+        named[coding.strip().lower()] = quality
+    for coding in ("gzip", "x-gzip"):
+        if coding in named:
+            return named[coding] > 0
+    return named.get("*", 0.0) > 0
+
+
+class GzipWhenAsked:
+    """Starlette's gzip for answers of at least ``minimum_size`` bytes, but only when the
+    request's ``Accept-Encoding`` really allows gzip (q-values honoured, which Starlette's
+    substring test does not), and never for ``skip_paths`` (pull pages compress
+    themselves). An answer that already carries ``Content-Encoding`` is left alone."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        minimum_size: int = 1024,
+        compresslevel: int = 5,
+        skip_paths: Iterable[str] = (),
+    ) -> None:
+        self.app = app
+        self.gzip = GZipMiddleware(app, minimum_size=minimum_size, compresslevel=compresslevel)
+        self.skip_paths = frozenset(skip_paths)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] in self.skip_paths:
+            await self.app(scope, receive, send)
+            return
+        accept = next(
+            (v.decode("latin-1") for k, v in scope["headers"] if k == b"accept-encoding"), None
+        )
+        if accepts_gzip(accept):
+            await self.gzip(scope, receive, send)
+        else:
+            await self.app(scope, receive, send)
