@@ -13,6 +13,7 @@ import sqlite3
 import statistics
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -29,6 +30,20 @@ def percentile(samples: list[float], q: float) -> float:
     """The ``q`` quantile (0..1) of ``samples``, nearest rank."""
     ordered = sorted(samples)
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def wal_pages(conn: sqlite3.Connection, path: Path, write: Callable[[], object]) -> int:
+    """How many pages ``write()`` appends to the WAL (no checkpoint meanwhile)."""
+    conn.execute("PRAGMA wal_autocheckpoint=0")
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    wal = path.with_name(path.name + "-wal")
+    before = wal.stat().st_size if wal.exists() else 0
+    write()
+    page = int(conn.execute("PRAGMA page_size").fetchone()[0])
+    header = 32 if before == 0 else 0
+    pages = (wal.stat().st_size - before - header) // (page + 24)
+    conn.execute("PRAGMA wal_autocheckpoint=1000")
+    return pages
 
 
 def seeded_store(path: Path, hasher: PasswordHasher) -> LocalStore:
@@ -126,6 +141,20 @@ def main() -> None:
             checkout.checkout_cash(total)
             full.append(time.perf_counter() - t0)
 
+        # Pages each commit appends to the WAL (what its fsync must cover), counted from
+        # an emptied WAL over ten more sales through the service and ten single rows.
+        def ten_sales() -> None:
+            for n in range(10):
+                for k in range(args.lines):
+                    checkout.add_product((n * 13 + k * 97) % 1000 + 1, 1)
+                checkout.checkout_cash(checkout.totals().total)
+
+        def ten_rows() -> None:
+            for n in range(10):
+                baseline.execute("INSERT INTO t (v) VALUES (?)", (f"last {n}",))
+
+        sale_pages = wal_pages(store.conn, Path(folder) / "till.sqlite3", ten_sales) / 10
+        row_pages = wal_pages(baseline, Path(folder) / "baseline.sqlite3", ten_rows) / 10
         baseline.close()
         store.close()
 
@@ -137,6 +166,7 @@ def main() -> None:
         )
 
     print(f"{args.n} commits each, {args.lines} lines per sale, WAL + synchronous=FULL")
+    print(f"pages written to the WAL per commit: sale {sale_pages:.1f}, single row {row_pages:.1f}")
     print(row("single-row commit (baseline)", single))
     print(row("checkout commit (LocalStore.record_sale)", commit))
     print(row("checkout_cash (service, incl. commit)", full))

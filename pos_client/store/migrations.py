@@ -366,6 +366,39 @@ def _v7_sale_line_measure(conn: sqlite3.Connection) -> None:
         conn.execute(statement)
 
 
+def _v8_fts_kept_by_pull(conn: sqlite3.Connection) -> None:
+    # Pull writes products a page at a time; a trigger per row made indexing them cost
+    # more than storing them (and far more than one INSERT ... SELECT of the page's rows,
+    # benches/pull_page_store.py). The index is now kept by
+    # SyncMixin.apply_pull_page in bulk, in the page's transaction (the only writer of
+    # products): it drops the entries of the page's rows, upserts the rows, and indexes
+    # them again with one INSERT ... SELECT each. The index already matches the table
+    # (the triggers kept it), so nothing is rebuilt.
+    for trigger in ("products_fts_insert", "products_fts_update", "products_fts_delete"):
+        conn.execute(f"DROP TRIGGER IF EXISTS {trigger}")
+
+
+_V9_GTIN = """
+DROP INDEX products_gtin;
+ALTER TABLE products DROP COLUMN gtin;
+ALTER TABLE products ADD COLUMN gtin TEXT GENERATED ALWAYS AS (
+    CASE WHEN (length(barcode) = 8 OR length(barcode) BETWEEN 12 AND 14)
+    AND barcode NOT GLOB '*[^0-9]*'
+    THEN substr('00000000000000' || barcode, -14) END
+) VIRTUAL;
+CREATE INDEX products_gtin ON products(gtin);
+"""
+
+
+def _v9_cheaper_gtin_key(conn: sqlite3.Connection) -> None:
+    # The same GTIN-14 key as v3, written without "IN (8, 12, 13, 14)": for that list
+    # SQLite opened a temporary table for every product row it wrote (OpenEphemeral in
+    # the INSERT's plan), which cost more than storing the row. The column is virtual:
+    # dropping and adding it rewrites nothing but the index.
+    for statement in statements(_V9_GTIN):
+        conn.execute(statement)
+
+
 MIGRATIONS: list[Migration] = [
     _v1_initial,
     _v2_stuck_events,
@@ -374,6 +407,8 @@ MIGRATIONS: list[Migration] = [
     _v5_favourites,
     _v6_store_static_qris,
     _v7_sale_line_measure,
+    _v8_fts_kept_by_pull,
+    _v9_cheaper_gtin_key,
 ]
 """Every schema change in order; version N is ``MIGRATIONS[N - 1]``."""
 

@@ -14,7 +14,7 @@ from uuid import UUID
 
 from pos_client.domain.receipts import format_receipt_number
 from pos_client.domain.sale import SaleDraft
-from pos_client.store.base import StoreBase, to_db_time
+from pos_client.store.base import StoreBase, dumps, to_db_time
 from shared.barcodes import MeasureKind
 from shared.ids import new_id
 from shared.models import (
@@ -55,6 +55,41 @@ class SaleListing:
     """The payment methods used, e.g. ``("cash",)`` or ``("cash", "qris")``."""
 
 
+# The statements of a sale, prepared once per connection (sqlite3 caches them by text).
+_NEXT_RECEIPT_SEQ = (
+    "INSERT INTO receipt_sequences (terminal_code, day, last_seq) VALUES (?, ?, 1) "
+    "ON CONFLICT(terminal_code, day) DO UPDATE SET last_seq = last_seq + 1 "
+    "RETURNING last_seq"
+)
+_INSERT_SALE = (
+    "INSERT INTO sales (id, receipt_number, shift_id, cashier_id, created_at, "
+    "order_discount, voucher_code, subtotal, discount_total, tax_total, total, "
+    "event_id, catalog_cursor) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_INSERT_SALE_LINE = (
+    "INSERT INTO sale_lines (id, sale_id, line_no, product_id, sku, name, quantity, "
+    "unit_price, discount, order_discount, tax_rate_bp, tax_inclusive, tax, total, "
+    "measure_kind, measure_value, measure_base_price) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_INSERT_PAYMENT = (
+    "INSERT INTO payments (id, sale_id, method, amount, tendered, change, reference, "
+    "order_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_INSERT_STOCK_MOVE = (
+    "INSERT INTO stock_moves (id, product_id, quantity, kind, ref_id, event_id, "
+    "created_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
+)
+_INSERT_OUTBOX = "INSERT INTO outbox (id, type, created_at, payload) VALUES (?, ?, ?, ?)"
+
+# The payload is serialised before the write lock with a placeholder number; the real
+# number (known inside the transaction) replaces it. A JSON string value never holds an
+# unescaped quote, so the field below occurs once, as the sale's own key.
+_NUMBER_PLACEHOLDER = "PENDING"
+_NUMBER_KEY = '"receipt_number":'
+_NUMBER_FIELD = f'{_NUMBER_KEY}"{_NUMBER_PLACEHOLDER}"'
+
+
 def _measure(row: dict[str, Any]) -> LineMeasure | None:
     """The label a stored sale line was rung up from, or None."""
     if row["measure_kind"] is None:
@@ -75,99 +110,99 @@ class SalesMixin(StoreBase):
         The receipt sequence of ``(terminal_code, day)`` is allocated in the same
         transaction, so numbers are unique and gap-free per terminal and day without the
         network. Returns the sale as sent to the server (with its receipt number).
+
+        Every row and the outbox payload are built before the write lock is taken; inside
+        it run only the six prepared statements (sequence, sale, lines, payments, moves,
+        outbox) and the receipt number is put into what was built. One commit, one fsync.
         """
         event_id = str(new_id())
         # Validate and serialise before taking the write lock; only the number is missing.
-        unnumbered = draft.to_wire("PENDING")
-        payload = unnumbered.model_dump(mode="json")
+        unnumbered = draft.to_wire(_NUMBER_PLACEHOLDER)
+        payload = dumps(unnumbered.model_dump(mode="json"))
+        if payload.count(_NUMBER_FIELD) != 1:
+            raise RuntimeError("the sale payload must carry its receipt number once")
+        head, _, tail = payload.partition(_NUMBER_FIELD)
+        sale_id = str(unnumbered.id)
+        created = to_db_time(unnumbered.created_at)
+        sale_row = (
+            str(unnumbered.shift_id) if unnumbered.shift_id else None,
+            unnumbered.cashier_id,
+            created,
+            unnumbered.order_discount,
+            unnumbered.voucher_code,
+            unnumbered.subtotal,
+            unnumbered.discount_total,
+            unnumbered.tax_total,
+            unnumbered.total,
+            event_id,
+            unnumbered.catalog_cursor,
+        )
+        line_rows = [
+            (
+                str(line.id),
+                sale_id,
+                n,
+                line.product_id,
+                line.sku,
+                line.name,
+                line.quantity,
+                line.unit_price,
+                line.discount,
+                share,
+                line.tax_rate_bp,
+                line.tax_inclusive,
+                line.tax,
+                line.total,
+                line.measure.kind.value if line.measure else None,
+                line.measure.value if line.measure else None,
+                line.measure.base_price if line.measure else None,
+            )
+            for n, (line, share) in enumerate(
+                zip(unnumbered.lines, draft.line_order_discounts, strict=True), start=1
+            )
+        ]
+        payment_rows = [
+            (
+                str(p.id),
+                sale_id,
+                p.method.value,
+                p.amount,
+                p.tendered,
+                p.change,
+                p.reference,
+                p.order_id,
+            )
+            for p in unnumbered.payments
+        ]
+        move_rows = [
+            (
+                str(new_id()),
+                line.product_id,
+                -line.quantity,
+                StockMoveKind.SALE.value,
+                sale_id,
+                event_id,
+                created,
+            )
+            for line in unnumbered.lines
+        ]
         with self._write() as conn:
-            seq = conn.execute(
-                "INSERT INTO receipt_sequences (terminal_code, day, last_seq) VALUES (?, ?, 1) "
-                "ON CONFLICT(terminal_code, day) DO UPDATE SET last_seq = last_seq + 1 "
-                "RETURNING last_seq",
-                (terminal_code, day.isoformat()),
-            ).fetchone()[0]
+            seq = conn.execute(_NEXT_RECEIPT_SEQ, (terminal_code, day.isoformat())).fetchone()[0]
             number = format_receipt_number(terminal_code, day, seq)
-            sale = unnumbered.model_copy(update={"receipt_number": number})
-            payload["receipt_number"] = number
-            sale_id = str(sale.id)
-            created = to_db_time(sale.created_at)
+            conn.execute(_INSERT_SALE, (sale_id, number, *sale_row))
+            conn.executemany(_INSERT_SALE_LINE, line_rows)
+            conn.executemany(_INSERT_PAYMENT, payment_rows)
+            conn.executemany(_INSERT_STOCK_MOVE, move_rows)
             conn.execute(
-                "INSERT INTO sales (id, receipt_number, shift_id, cashier_id, created_at, "
-                "order_discount, voucher_code, subtotal, discount_total, tax_total, total, "
-                "event_id, catalog_cursor) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                _INSERT_OUTBOX,
                 (
-                    sale_id,
-                    sale.receipt_number,
-                    str(sale.shift_id) if sale.shift_id else None,
-                    sale.cashier_id,
-                    created,
-                    sale.order_discount,
-                    sale.voucher_code,
-                    sale.subtotal,
-                    sale.discount_total,
-                    sale.tax_total,
-                    sale.total,
                     event_id,
-                    sale.catalog_cursor,
+                    EventType.SALE,
+                    created,
+                    f"{head}{_NUMBER_KEY}{dumps(number)}{tail}",
                 ),
             )
-            conn.executemany(
-                "INSERT INTO sale_lines (id, sale_id, line_no, product_id, sku, name, quantity, "
-                "unit_price, discount, order_discount, tax_rate_bp, tax_inclusive, tax, total, "
-                "measure_kind, measure_value, measure_base_price) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    (
-                        str(line.id),
-                        sale_id,
-                        n,
-                        line.product_id,
-                        line.sku,
-                        line.name,
-                        line.quantity,
-                        line.unit_price,
-                        line.discount,
-                        share,
-                        line.tax_rate_bp,
-                        line.tax_inclusive,
-                        line.tax,
-                        line.total,
-                        line.measure.kind.value if line.measure else None,
-                        line.measure.value if line.measure else None,
-                        line.measure.base_price if line.measure else None,
-                    )
-                    for n, (line, share) in enumerate(
-                        zip(sale.lines, draft.line_order_discounts, strict=True), start=1
-                    )
-                ],
-            )
-            conn.executemany(
-                "INSERT INTO payments (id, sale_id, method, amount, tendered, change, reference, "
-                "order_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                [
-                    (
-                        str(p.id),
-                        sale_id,
-                        p.method.value,
-                        p.amount,
-                        p.tendered,
-                        p.change,
-                        p.reference,
-                        p.order_id,
-                    )
-                    for p in sale.payments
-                ],
-            )
-            self._insert_stock_moves(
-                [(line.product_id, -line.quantity) for line in sale.lines],
-                kind=StockMoveKind.SALE,
-                ref_id=sale_id,
-                event_id=event_id,
-                created=created,
-            )
-            self._insert_outbox(event_id, EventType.SALE, sale.created_at, payload)
-        return sale
+        return unnumbered.model_copy(update={"receipt_number": number})
 
     def sale(self, sale_id: UUID) -> SaleIn | None:
         """A sale as it was rung up (for reprint and refunds), or None."""

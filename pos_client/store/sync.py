@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from operator import attrgetter
 from typing import Any
 from uuid import UUID
 
-from pos_client.store.base import StoreBase, from_db_time, to_db_time
+from pos_client.store.base import StoreBase, dumps, from_db_time, to_db_time
 from pos_client.store.ports import LocalSyncStatus, PushFailure, RejectedLocal, StuckLocal
 from shared.models import EventResult, EventStatus, OutboxEvent, PullResponse
-
-_BATCH = 5000
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,17 +32,6 @@ def _upsert_sql(table: str, columns: Sequence[str], key: str = "id") -> str:
         f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks}) "  # noqa: S608
         f"ON CONFLICT({key}) DO UPDATE SET {updates}"
     )
-
-
-def _batches(rows: Iterable[tuple[Any, ...]]) -> Iterable[list[tuple[Any, ...]]]:
-    batch: list[tuple[Any, ...]] = []
-    for row in rows:
-        batch.append(row)
-        if len(batch) >= _BATCH:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
 
 
 def _event_of(row: Sequence[Any]) -> OutboxEvent:
@@ -104,14 +92,41 @@ _STORE_COLS = (
 )
 _UPSERT_PRODUCT = _upsert_sql("products", _PRODUCT_COLS)
 _UPSERT_CATEGORY = _upsert_sql("categories", ("id", "name", "active", "change_no"))
-_UPSERT_TAX = _upsert_sql(
-    "tax_rates", ("id", "code", "name", "rate_bp", "inclusive", "active", "change_no")
-)
+_TAX_COLS = ("id", "code", "name", "rate_bp", "inclusive", "active", "change_no")
+_UPSERT_TAX = _upsert_sql("tax_rates", _TAX_COLS)
 _UPSERT_VOUCHER = _upsert_sql("vouchers", _VOUCHER_COLS)
 _UPSERT_USER = _upsert_sql("users", _USER_COLS)
 _UPSERT_STORE = _upsert_sql("stores", _STORE_COLS)
-_UPSERT_STOCK = _upsert_sql(
-    "stock_levels", ("product_id", "store_id", "on_hand", "change_no"), key="product_id, store_id"
+_STOCK_COLS = ("product_id", "store_id", "on_hand", "change_no")
+_UPSERT_STOCK = _upsert_sql("stock_levels", _STOCK_COLS, key="product_id, store_id")
+
+# Each row's values straight from the model's attributes, in the upsert's column order
+# (one C call a row); only the times and enums need Python.
+_PRODUCT_ROW = attrgetter(*_PRODUCT_COLS[:-1])  # + updated_at as stored text
+_CATEGORY_ROW = attrgetter("id", "name", "active", "change_no")
+_TAX_ROW = attrgetter(*_TAX_COLS)
+_STORE_ROW = attrgetter(*_STORE_COLS)
+_STOCK_ROW = attrgetter(*_STOCK_COLS)
+
+# The page's products go to SQL once more as one JSON parameter, [[id, name, sku], ...]:
+# one statement lists the ids whose index entries must change (new products, and those
+# whose name or SKU differs from the stored row), whatever the page size. A price or
+# stock change leaves the index alone. 'delete' needs the values the index holds, so it
+# runs before the upsert; the entries are added back after it.
+_FTS_STALE = (
+    "SELECT json_group_array(json_extract(j.value, '$[0]')) FROM json_each(?) j "
+    "LEFT JOIN products p ON p.id = json_extract(j.value, '$[0]') "
+    "WHERE p.id IS NULL OR p.name IS NOT json_extract(j.value, '$[1]') "
+    "OR p.sku IS NOT json_extract(j.value, '$[2]')"
+)
+_FTS_DROP = (
+    "INSERT INTO products_fts(products_fts, rowid, name, sku) "
+    "SELECT 'delete', id, name, sku FROM products "
+    "WHERE id IN (SELECT value FROM json_each(?))"
+)
+_FTS_ADD = (
+    "INSERT INTO products_fts(rowid, name, sku) SELECT id, name, sku FROM products "
+    "WHERE id IN (SELECT value FROM json_each(?))"
 )
 
 
@@ -248,95 +263,72 @@ class SyncMixin(StoreBase):
         return int(value) if value is not None else 0
 
     def apply_pull_page(self, page: PullResponse) -> None:
-        """Upsert every row of ``page`` and save ``page.cursor``, in one transaction."""
+        """Upsert every row of ``page`` and save ``page.cursor``, in one transaction.
+
+        Each table is one ``executemany`` of a prepared upsert. The full-text index of
+        products is kept here, in bulk (no per-row trigger, see migration 8): one query
+        lists the page's products that are new or whose name or SKU changes, the entries
+        of those already stored are dropped with their old name and SKU, the rows are
+        upserted, and the listed products are indexed again with one ``INSERT ... SELECT``.
+        A search between two pages finds exactly the products stored so far. Any failing
+        row rolls the whole page back, cursor included.
+        """
+        products = page.products
+        keys = dumps([[p.id, p.name, p.sku] for p in products]) if products else None
         with self._write() as conn:
-            conn.executemany(
-                _UPSERT_CATEGORY, [(c.id, c.name, c.active, c.change_no) for c in page.categories]
-            )
-            conn.executemany(
-                _UPSERT_TAX,
-                [
-                    (t.id, t.code, t.name, t.rate_bp, t.inclusive, t.active, t.change_no)
-                    for t in page.tax_rates
-                ],
-            )
-            for batch in _batches(
-                (
-                    p.id,
-                    p.sku,
-                    p.barcode,
-                    p.name,
-                    p.category_id,
-                    p.unit,
-                    p.price,
-                    p.tax_rate_id,
-                    p.active,
-                    p.low_stock_threshold,
-                    p.change_no,
-                    _opt_time(p.updated_at),
+            if page.categories:
+                conn.executemany(_UPSERT_CATEGORY, map(_CATEGORY_ROW, page.categories))
+            if page.tax_rates:
+                conn.executemany(_UPSERT_TAX, map(_TAX_ROW, page.tax_rates))
+            if keys is not None:
+                stale = conn.execute(_FTS_STALE, (keys,)).fetchone()[0]
+                conn.execute(_FTS_DROP, (stale,))
+                conn.executemany(
+                    _UPSERT_PRODUCT,
+                    [(*_PRODUCT_ROW(p), _opt_time(p.updated_at)) for p in products],
                 )
-                for p in page.products
-            ):
-                conn.executemany(_UPSERT_PRODUCT, batch)
-            conn.executemany(
-                _UPSERT_VOUCHER,
-                [
-                    (
-                        v.id,
-                        v.code,
-                        v.kind.value,
-                        v.value,
-                        _opt_time(v.valid_from),
-                        _opt_time(v.valid_until),
-                        v.min_spend,
-                        v.usage_limit,
-                        v.used_count,
-                        v.active,
-                        v.change_no,
-                    )
-                    for v in page.vouchers
-                ],
-            )
-            conn.executemany(
-                _UPSERT_USER,
-                [
-                    (
-                        u.id,
-                        u.username,
-                        u.full_name,
-                        u.role.value,
-                        u.store_id,
-                        u.pin_hash,
-                        u.active,
-                        u.change_no,
-                    )
-                    for u in page.users
-                ],
-            )
-            conn.executemany(
-                _UPSERT_STORE,
-                [
-                    (
-                        s.id,
-                        s.code,
-                        s.name,
-                        s.address,
-                        s.npwp,
-                        s.phone,
-                        s.timezone,
-                        s.receipt_header,
-                        s.receipt_footer,
-                        s.logo_text,
-                        s.static_qris,
-                        s.change_no,
-                    )
-                    for s in page.stores
-                ],
-            )
-            for batch in _batches(
-                (s.product_id, s.store_id, s.on_hand, s.change_no) for s in page.stock
-            ):
-                conn.executemany(_UPSERT_STOCK, batch)
+                conn.execute(_FTS_ADD, (stale,))
+            if page.vouchers:
+                conn.executemany(
+                    _UPSERT_VOUCHER,
+                    [
+                        (
+                            v.id,
+                            v.code,
+                            v.kind.value,
+                            v.value,
+                            _opt_time(v.valid_from),
+                            _opt_time(v.valid_until),
+                            v.min_spend,
+                            v.usage_limit,
+                            v.used_count,
+                            v.active,
+                            v.change_no,
+                        )
+                        for v in page.vouchers
+                    ],
+                )
+            if page.users:
+                conn.executemany(
+                    _UPSERT_USER,
+                    [
+                        (
+                            u.id,
+                            u.username,
+                            u.full_name,
+                            u.role.value,
+                            u.store_id,
+                            u.pin_hash,
+                            u.active,
+                            u.change_no,
+                        )
+                        for u in page.users
+                    ],
+                )
+            if page.stores:
+                conn.executemany(_UPSERT_STORE, map(_STORE_ROW, page.stores))
+            if page.stock:
+                conn.executemany(_UPSERT_STOCK, map(_STOCK_ROW, page.stock))
             self._set_state("cursor", str(page.cursor))
 
     # -- status --------------------------------------------------------------------------

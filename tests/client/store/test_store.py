@@ -106,21 +106,19 @@ def test_checkout_writes_every_row_and_the_outbox_event(till: Till) -> None:
     assert store.sale(sale.id) == sale
 
 
-def test_a_failure_inside_the_sale_transaction_leaves_nothing(
-    till: Till, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_failure_inside_the_sale_transaction_leaves_nothing(till: Till) -> None:
     before = counts(till.store)
     till.checkout.scan(INDOMIE)
-
-    def explode(*args: object, **kwargs: object) -> None:
-        raise sqlite3.OperationalError("disk I/O error")
-
-    monkeypatch.setattr(till.store, "_insert_outbox", explode)
-    with pytest.raises(sqlite3.OperationalError):
+    # The last statement of the sale (its outbox row) fails, after every other row went in.
+    till.store.conn.execute(
+        "CREATE TEMP TRIGGER outbox_fails BEFORE INSERT ON outbox "
+        "BEGIN SELECT RAISE(ABORT, 'disk I/O error'); END"
+    )
+    with pytest.raises(sqlite3.IntegrityError, match="disk I/O error"):
         till.checkout.checkout_cash(10_000)
     assert counts(till.store) == before  # not even the receipt sequence moved
     assert not till.checkout.cart.is_empty  # the cashier can try again
-    monkeypatch.undo()
+    till.store.conn.execute("DROP TRIGGER outbox_fails")
     sale = till.checkout.checkout_cash(10_000).sale
     assert sale.receipt_number == "T01-20250615-0001"
 
