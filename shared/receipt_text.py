@@ -9,6 +9,7 @@ bytes, so what the screen previews is what the printer prints.
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
@@ -33,6 +34,19 @@ def payment_label(method: str) -> str:
     return PAYMENT_LABELS.get(method.lower(), method.replace("_", " ").capitalize())
 
 
+TEMPLATE_FIELDS: dict[str, str] = {
+    "name": "name",
+    "address": "address",
+    "npwp": "npwp",
+    "phone": "phone",
+    "receipt_header": "header",
+    "receipt_footer": "footer",
+    "logo_text": "logo_text",
+}
+"""The store's receipt template: each field as the server names it (``StoreOut``, the
+back office's form), in form order, and the :class:`ReceiptStore` field it fills."""
+
+
 @dataclass(frozen=True)
 class ReceiptStore:
     """The store's part of a receipt: who sold, and the template's header and footer."""
@@ -47,18 +61,19 @@ class ReceiptStore:
     timezone: str = DEFAULT_TIMEZONE
 
     @classmethod
+    def from_template(
+        cls, fields: Mapping[str, object], *, timezone: str = DEFAULT_TIMEZONE
+    ) -> ReceiptStore:
+        """The store's part from its receipt template, its fields named as the server
+        names them (:data:`TEMPLATE_FIELDS`); a missing field is empty."""
+        values = {ours: str(fields.get(theirs, "")) for theirs, ours in TEMPLATE_FIELDS.items()}
+        return cls(timezone=timezone, **values)
+
+    @classmethod
     def from_store_out(cls, store: StoreOut) -> ReceiptStore:
         """Take the receipt template fields from the store as pulled from the server."""
-        return cls(
-            name=store.name,
-            address=store.address,
-            npwp=store.npwp,
-            phone=store.phone,
-            header=store.receipt_header,
-            footer=store.receipt_footer,
-            logo_text=store.logo_text,
-            timezone=store.timezone,
-        )
+        template = {key: getattr(store, key) for key in TEMPLATE_FIELDS}
+        return cls.from_template(template, timezone=store.timezone)
 
 
 @dataclass(frozen=True)

@@ -91,8 +91,9 @@ class BackupResult:
     manifest: BackupManifest
 
 
-def _refused(message: str, code: str) -> AppError:
-    return AppError(message, code=code)
+def _refused(message_code: str, code: str, **params: Any) -> AppError:
+    """A refusal the CLI prints: ``code`` for scripts, the message of ``message_code``."""
+    return AppError(message_code, code=code, **params)
 
 
 def kasir_version() -> str:
@@ -187,13 +188,13 @@ def backup(url: str, *, to_dir: Path, now: datetime | None = None) -> BackupResu
         return _backup_sqlite(url, to_dir=to_dir, created_at=created_at)
     if backend in ("mysql", "mariadb"):
         return _backup_mariadb(url, to_dir=to_dir, created_at=created_at)
-    raise _refused(f"Backups of a {backend} database are not supported.", "backup_unsupported")
+    raise _refused("backup_backend_unsupported", "backup_unsupported", backend=backend)
 
 
 def _sqlite_file(url: str) -> Path:
     database = make_url(url).database
     if not database or database == ":memory:":
-        raise _refused("An in-memory SQLite database cannot be backed up.", "backup_unsupported")
+        raise _refused("backup_in_memory", "backup_unsupported")
     return Path(database)
 
 
@@ -235,7 +236,7 @@ def _sqlite_revision(conn: sqlite3.Connection) -> str | None:
 def _backup_sqlite(url: str, *, to_dir: Path, created_at: datetime) -> BackupResult:
     source = _sqlite_file(url)
     if not source.exists():
-        raise _refused(f"There is no database file at {source}.", "backup_source_missing")
+        raise _refused("backup_source_missing", "backup_source_missing", path=str(source))
     final = _free_name(to_dir, f"kasir-{_stamp(created_at)}", ".sqlite3")
     partial = final.with_name(f".{final.name}.partial")
     partial.unlink(missing_ok=True)
@@ -281,7 +282,7 @@ class _MariaTarget:
     def of(cls, url: str) -> _MariaTarget:
         parsed: URL = make_url(url)
         if not parsed.database:
-            raise _refused("The database URL names no database.", "backup_unsupported")
+            raise _refused("backup_no_database", "backup_unsupported")
         return cls(
             host=parsed.host or "127.0.0.1",
             port=parsed.port or 3306,
@@ -366,7 +367,7 @@ def _backup_mariadb(url: str, *, to_dir: Path, created_at: datetime) -> BackupRe
     target = _MariaTarget.of(url)
     dump = shutil.which("mariadb-dump") or shutil.which("mysqldump")
     if dump is None:
-        raise _refused("mariadb-dump is not installed on this machine.", "backup_tool_missing")
+        raise _refused("backup_dump_missing", "backup_tool_missing")
     final = _free_name(to_dir, f"kasir-{_stamp(created_at)}", ".sql.gz")
     partial = final.with_name(f".{final.name}.partial")
     command = [
@@ -396,8 +397,7 @@ def _backup_mariadb(url: str, *, to_dir: Path, created_at: datetime) -> BackupRe
     if status != 0 or not scan.completed:
         partial.unlink(missing_ok=True)
         raise _refused(
-            f"mariadb-dump failed (exit {status}): {message or 'the dump is incomplete'}",
-            "backup_failed",
+            "backup_failed", "backup_failed", status=status, why=message or "backup_incomplete"
         )
     return _finish(
         partial,
@@ -418,27 +418,28 @@ def read_manifest(backup_file: Path) -> BackupManifest:
     """The manifest next to ``backup_file``; refused when missing or unreadable."""
     path = manifest_path_of(backup_file)
     if not backup_file.is_file():
-        raise _refused(f"There is no backup file at {backup_file}.", "backup_not_found")
+        raise _refused("backup_not_found", "backup_not_found", path=str(backup_file))
     if not path.is_file():
         raise _refused(
-            f"The backup {backup_file.name} has no manifest ({path.name}); it cannot be "
-            "checked, so it is not restored.",
             "backup_manifest_missing",
+            "backup_manifest_missing",
+            backup=backup_file.name,
+            manifest=path.name,
         )
     try:
         return BackupManifest.model_validate_json(path.read_bytes())
     except ValidationError as exc:
         raise _refused(
-            f"The manifest {path.name} is damaged: {exc.errors()[0]['msg']}.",
             "backup_manifest_invalid",
+            "backup_manifest_invalid",
+            manifest=path.name,
+            reason=exc.errors()[0]["msg"],
         ) from exc
 
 
-def _corrupt(backup_file: Path, why: str) -> AppError:
-    return _refused(
-        f"The backup {backup_file.name} is damaged or incomplete ({why}); nothing was restored.",
-        "backup_corrupt",
-    )
+def _corrupt(backup_file: Path, why: str, **params: Any) -> AppError:
+    """``why`` is a message code (``backup_why_...``) with ``params``, or a finished text."""
+    return _refused("backup_corrupt", "backup_corrupt", backup=backup_file.name, why=why, **params)
 
 
 def verify_backup(backup_file: Path) -> BackupManifest:
@@ -451,21 +452,24 @@ def verify_backup(backup_file: Path) -> BackupManifest:
     manifest = read_manifest(backup_file)
     size = backup_file.stat().st_size
     if size != manifest.size_bytes:
-        raise _corrupt(backup_file, f"{size} bytes, the manifest says {manifest.size_bytes}")
+        raise _corrupt(backup_file, "backup_why_size", size=size, expected_size=manifest.size_bytes)
     if _sha256_of(backup_file) != manifest.sha256:
-        raise _corrupt(backup_file, "its sha256 differs from the manifest's")
+        raise _corrupt(backup_file, "backup_why_sha256")
     if manifest.format == "sqlite":
         counts, revision, content = _read_sqlite_backup(backup_file)
     else:
         counts, revision, content = _read_dump(backup_file)
     if revision != manifest.schema_revision:
         raise _corrupt(
-            backup_file, f"schema {revision}, the manifest says {manifest.schema_revision}"
+            backup_file,
+            "backup_why_schema",
+            revision=revision,
+            expected_revision=manifest.schema_revision,
         )
     if content != manifest.content_sha256:
-        raise _corrupt(backup_file, "what it holds differs from what was backed up")
+        raise _corrupt(backup_file, "backup_why_content")
     if counts != manifest.row_counts:
-        raise _corrupt(backup_file, "its row counts differ from the manifest's")
+        raise _corrupt(backup_file, "backup_why_row_counts")
     _check_revision_known(manifest.schema_revision)
     return manifest
 
@@ -481,9 +485,10 @@ def _check_revision_known(revision: str | None) -> None:
     known = {rev.revision for rev in script.walk_revisions()}
     if revision not in known:
         raise _refused(
-            f"The backup is at schema revision {revision}, which this Kasir "
-            f"({kasir_version()}) does not know: restore it with a newer Kasir.",
             "backup_schema_unknown",
+            "backup_schema_unknown",
+            revision=revision,
+            version=kasir_version(),
         )
 
 
@@ -493,7 +498,7 @@ def _read_sqlite_backup(backup_file: Path) -> tuple[dict[str, int], str | None, 
         try:
             check = conn.execute("PRAGMA integrity_check").fetchone()
             if check is None or check[0] != "ok":
-                raise _corrupt(backup_file, f"integrity check: {check}")
+                raise _corrupt(backup_file, "backup_why_integrity", check=str(check))
             return _sqlite_counts(conn), _sqlite_revision(conn), _sqlite_content(conn)
         finally:
             conn.close()
@@ -514,7 +519,7 @@ def _read_dump(backup_file: Path) -> tuple[dict[str, int], str | None, str]:
     except (OSError, EOFError, zlib.error) as exc:
         raise _corrupt(backup_file, str(exc) or type(exc).__name__) from exc
     if not scan.completed:
-        raise _corrupt(backup_file, "the dump has no closing line")
+        raise _corrupt(backup_file, "backup_why_no_closing_line")
     return dict(scan.counts), scan.revision, scan.digest.hexdigest()
 
 
@@ -539,11 +544,13 @@ def restore(url: str, *, backup_file: Path, force: bool = False) -> BackupManife
     backend = make_url(url).get_backend_name()
     expected = "sqlite" if backend == "sqlite" else "mariadb-dump"
     if backend not in ("sqlite", "mysql", "mariadb"):
-        raise _refused(f"Restoring into {backend} is not supported.", "backup_unsupported")
+        raise _refused("restore_backend_unsupported", "backup_unsupported", backend=backend)
     if manifest.format != expected:
         raise _refused(
-            f"The backup is a {manifest.format} backup; the configured database is {backend}.",
             "backup_format_mismatch",
+            "backup_format_mismatch",
+            format=manifest.format,
+            backend=backend,
         )
     if backend == "sqlite":
         _restore_sqlite(url, backup_file=backup_file, manifest=manifest, force=force)
@@ -556,9 +563,7 @@ def restore(url: str, *, backup_file: Path, force: bool = False) -> BackupManife
 def _refuse_not_empty(occupied: dict[str, int], where: str) -> None:
     tables = ", ".join(f"{name} ({n})" for name, n in sorted(occupied.items())[:5])
     raise _refused(
-        f"The target database {where} is not empty (rows in {tables}); restore into an "
-        "empty database, or pass --force to replace what it holds.",
-        "restore_target_not_empty",
+        "restore_target_not_empty", "restore_target_not_empty", where=where, tables=tables
     )
 
 
@@ -569,11 +574,7 @@ def _check_restored(counts: dict[str, int], manifest: BackupManifest) -> None:
             for name in set(counts) | set(manifest.row_counts)
             if counts.get(name) != manifest.row_counts.get(name)
         )
-        raise _refused(
-            f"The restored database does not hold what the backup holds (tables "
-            f"{', '.join(differ[:5])}).",
-            "restore_mismatch",
-        )
+        raise _refused("restore_mismatch", "restore_mismatch", tables=", ".join(differ[:5]))
 
 
 def _restore_sqlite(url: str, *, backup_file: Path, manifest: BackupManifest, force: bool) -> None:
@@ -645,9 +646,7 @@ def _restore_mariadb(url: str, *, backup_file: Path, manifest: BackupManifest, f
     target = _MariaTarget.of(url)
     client = shutil.which("mariadb") or shutil.which("mysql")
     if client is None:
-        raise _refused(
-            "The mariadb client is not installed on this machine.", "backup_tool_missing"
-        )
+        raise _refused("restore_client_missing", "backup_tool_missing")
     _ensure_mariadb_database(target, url)
     occupied = _rows_outside_bookkeeping(_mariadb_counts(url))
     if occupied and not force:
@@ -677,7 +676,7 @@ def _restore_mariadb(url: str, *, backup_file: Path, manifest: BackupManifest, f
         errors.seek(0)
         message = errors.read().decode(errors="replace").strip()
     if status != 0:
-        raise _refused(f"Loading the backup failed (exit {status}): {message}", "restore_failed")
+        raise _refused("restore_failed", "restore_failed", status=status, why=message)
     _check_restored(_mariadb_counts(url), manifest)
 
 
@@ -731,37 +730,42 @@ class TillImportResult:
         return dict(Counter(r.status.value for r in self.results))
 
 
-def _bad_export(path: Path, why: str) -> AppError:
-    return _refused(
-        f"The till export {path.name} cannot be imported ({why}); nothing was applied.",
-        "till_export_invalid",
-    )
+def _bad_export(path: Path, why: str, **params: Any) -> AppError:
+    """``why`` is a message code (``till_export_why_...``) with ``params``."""
+    return _refused("till_export_invalid", "till_export_invalid", file=path.name, why=why, **params)
 
 
 def read_till_export(path: Path) -> TillExport:
     """Read and check a till export: its sha256 line, header and every event."""
     if not path.is_file():
-        raise _refused(f"There is no file at {path}.", "till_export_not_found")
+        raise _refused("till_export_not_found", "till_export_not_found", path=str(path))
     data = path.read_bytes()
     body, sep, last = data.rstrip(b"\n").rpartition(b"\n")
     if not sep:
-        raise _bad_export(path, "it is not a till export")
+        raise _bad_export(path, "till_export_why_not_export")
     try:
         claimed = json.loads(last)["sha256"]
     except (ValueError, KeyError, TypeError) as exc:
-        raise _bad_export(path, "its closing sha256 line is missing; it may be cut short") from exc
+        raise _bad_export(path, "till_export_why_cut") from exc
     if hashlib.sha256(body + b"\n").hexdigest() != claimed:
-        raise _bad_export(path, "its content does not match its sha256")
+        raise _bad_export(path, "till_export_why_sha256")
     lines = body.split(b"\n")
     try:
         header = TillExportHeader.model_validate_json(lines[0])
         events = [TillExportLine.model_validate_json(line).event for line in lines[1:]]
     except ValidationError as exc:
-        raise _bad_export(path, f"malformed: {exc.errors()[0]['msg']}") from exc
+        raise _bad_export(path, "till_export_why_malformed", reason=exc.errors()[0]["msg"]) from exc
     if header.version != TILL_EXPORT_VERSION:
-        raise _bad_export(path, f"format version {header.version} is not {TILL_EXPORT_VERSION}")
+        raise _bad_export(
+            path,
+            "till_export_why_version",
+            version=header.version,
+            expected_version=TILL_EXPORT_VERSION,
+        )
     if len(events) != header.events:
-        raise _bad_export(path, f"{len(events)} events, the header says {header.events}")
+        raise _bad_export(
+            path, "till_export_why_count", events=len(events), expected_events=header.events
+        )
     return TillExport(header=header, events=events)
 
 
@@ -776,16 +780,18 @@ def _enrolled_terminal(db: Database, header: TillExportHeader, path: Path) -> Te
         or terminal.store_id != header.store_id
     ):
         raise _refused(
-            f"The till export {path.name} names terminal {header.terminal_code} "
-            f"(id {header.terminal_id}, store {header.store_id}), which is not a terminal "
-            "of this server; nothing was applied.",
             "till_export_terminal_unknown",
+            "till_export_terminal_unknown",
+            file=path.name,
+            terminal_code=header.terminal_code,
+            terminal_id=header.terminal_id,
+            store_id=header.store_id,
         )
     if terminal.enrolled_at is None or terminal.revoked_at is not None:
         raise _refused(
-            f"Terminal {terminal.code} is not enrolled (or was revoked); its export is not "
-            "imported.",
             "till_export_terminal_not_enrolled",
+            "till_export_terminal_not_enrolled",
+            terminal_code=terminal.code,
         )
     return terminal
 

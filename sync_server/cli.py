@@ -17,6 +17,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from shared.messages import render
 from shared.models import EnrollmentCodeRequest, Role, UserCreate
 from sync_server.catalog.price_history import install_price_history
 from sync_server.core.config import Settings
@@ -136,7 +137,8 @@ def cmd_seed_demo(args: argparse.Namespace, settings: Settings) -> int:
     try:
         from sync_server.catalog.demo import seed_demo
     except ImportError as exc:
-        print(f"error: the demo catalog is not available ({exc})", file=sys.stderr)
+        message = render("demo_catalog_unavailable", {"reason": str(exc)}, "en")
+        print(f"error: {message}", file=sys.stderr)
         return 1
     with _database(settings) as db:
         summary = seed_demo(db)

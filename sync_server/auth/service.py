@@ -74,15 +74,16 @@ def lock_seconds(failed_logins: int) -> int | None:
 def _locked(until: datetime, now: datetime) -> AppError:
     seconds = max(1, math.ceil((until - now).total_seconds()))
     return AppError(
-        f"Too many wrong passwords. Try again in {seconds} seconds.",
+        "login_locked",
         code="locked",
+        seconds=seconds,
         status_code=429,
         details={"retry_after_seconds": seconds},
     )
 
 
 def _bad_credentials() -> Unauthorized:
-    return Unauthorized("Wrong username or password.", code="invalid_credentials")
+    return Unauthorized("invalid_credentials", code="invalid_credentials")
 
 
 @cache
@@ -214,9 +215,7 @@ def back_office_login(
         allowed = may_use_back_office(user)
     if not allowed:
         logout(db=db, token=token.access_token)
-        raise Forbidden(
-            "Only managers and admins may use the back office.", code="back_office_only"
-        )
+        raise Forbidden("back_office_only", code="back_office_only")
     return token
 
 
@@ -273,6 +272,17 @@ def list_users(
         return [user_public(u) for u in session.scalars(stmt)]
 
 
+def _insert_numbered(session: Session, row: User | Store, *, taken: Conflict) -> None:
+    """Add ``row`` (its unique constraints answer ``taken``), then give it a change number."""
+    session.add(row)
+    try:
+        session.flush()
+    except IntegrityError:
+        raise taken from None
+    row.change_no = next_change_numbers(session, 1)
+    session.flush()
+
+
 def create_user(*, db: Database, data: UserCreate, actor: User | None = None) -> UserPublic:
     """Create a user; a manager makes cashiers and supervisors of their own store only.
 
@@ -312,13 +322,7 @@ def create_user(*, db: Database, data: UserCreate, actor: User | None = None) ->
             active=True,
             failed_logins=0,
         )
-        session.add(user)
-        try:
-            session.flush()
-        except IntegrityError:
-            raise _username_taken(data.username) from None
-        user.change_no = next_change_numbers(session, 1)
-        session.flush()
+        _insert_numbered(session, user, taken=_username_taken(data.username))
         return user_public(user)
 
     return run_in_transaction(db, work)
@@ -369,6 +373,10 @@ def update_user(
 # ---------------------------------------------------------------- stores
 
 
+def _store_code_taken(code: str) -> Conflict:
+    return Conflict("store_code_taken", code="store_code_taken", store_code=code)
+
+
 def create_store(
     *, db: Database, code: str, name: str, address: str = "", npwp: str = ""
 ) -> StoreOut:
@@ -376,15 +384,9 @@ def create_store(
 
     def work(session: Session) -> StoreOut:
         if session.scalar(select(Store.id).where(Store.code == code)) is not None:
-            raise Conflict(f"The store code {code!r} is taken.", code="store_code_taken")
+            raise _store_code_taken(code)
         store = Store(code=code, name=name, address=address, npwp=npwp)
-        session.add(store)
-        try:
-            session.flush()
-        except IntegrityError:
-            raise Conflict(f"The store code {code!r} is taken.", code="store_code_taken") from None
-        store.change_no = next_change_numbers(session, 1)
-        session.flush()
+        _insert_numbered(session, store, taken=_store_code_taken(code))
         return store_out(store)
 
     return run_in_transaction(db, work)
@@ -395,7 +397,7 @@ def store_id_for_code(*, db: Database, code: str) -> int:
     with db.session() as session:
         store_id = session.scalar(select(Store.id).where(Store.code == code))
     if store_id is None:
-        raise NotFound(f"There is no store with code {code!r}.", code="store_not_found")
+        raise NotFound("store_code_not_found", code="store_not_found", store_code=code)
     return store_id
 
 
@@ -404,17 +406,9 @@ def store_id_for_code(*, db: Database, code: str) -> int:
 
 def terminal_out(terminal: Terminal, *, rejected_events: int = 0) -> TerminalOut:
     """The wire view of a terminal and its sync health."""
-    return TerminalOut(
-        id=terminal.id,
-        store_id=terminal.store_id,
-        code=terminal.code,
-        name=terminal.name,
-        enrolled_at=terminal.enrolled_at,
-        revoked_at=terminal.revoked_at,
-        last_seen_at=terminal.last_seen_at,
-        events_waiting=terminal.events_waiting,
-        rejected_events=rejected_events,
-    )
+    out = TerminalOut.model_validate(terminal, from_attributes=True)
+    out.rejected_events = rejected_events
+    return out
 
 
 def _rejected_count(session: Session, terminal_id: int) -> int:

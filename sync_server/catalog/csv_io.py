@@ -22,7 +22,8 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from shared.barcodes import barcode_error
+from shared.barcodes import barcode_problem
+from shared.messages import Language, render
 from shared.models import ImportLineError, ImportResult
 from sync_server.catalog.models import Category, Product, TaxRate
 from sync_server.core.database import next_change_numbers, unit_of_work, utcnow
@@ -60,6 +61,16 @@ _DEFAULTS: dict[str, Any] = {
     "active": True,
     "low_stock_threshold": 0,
 }
+
+
+_Problem = tuple[str, dict[str, Any]]
+"""A problem on a line: its message code and parameters."""
+
+
+def _line_error(number: int, problems: list[_Problem], language: Language) -> ImportLineError:
+    return ImportLineError(
+        line=number, errors=[render(code, params, language) for code, params in problems]
+    )
 
 
 @dataclass
@@ -141,58 +152,61 @@ def _parse_line(
     catalog: _Catalog,
     seen_skus: dict[str, int],
     seen_barcodes: dict[str, int],
-) -> tuple[_Line | None, list[str]]:
+) -> tuple[_Line | None, list[_Problem]]:
     """Check one line; the good values, or every problem found on it."""
-    errors: list[str] = []
+    errors: list[_Problem] = []
     values: dict[str, Any] = {}
     new_category: str | None = None
 
     sku = cells["sku"].strip()
     sku_key = sku.casefold()
     if not sku:
-        errors.append("sku is missing")
+        errors.append(("csv_sku_missing", {}))
     elif len(sku) > 64:
-        errors.append("sku is longer than 64 characters")
+        errors.append(("csv_value_too_long", {"column": "sku", "max_length": 64}))
     elif sku_key in seen_skus:
-        errors.append(f"sku {sku} is also on line {seen_skus[sku_key]}")
+        errors.append(("csv_sku_repeated", {"sku": sku, "other_line": seen_skus[sku_key]}))
     else:
         seen_skus[sku_key] = number
     values["sku"] = sku
 
     name = cells["name"].strip()
     if not name:
-        errors.append("name is missing")
+        errors.append(("csv_name_missing", {}))
     elif len(name) > 200:
-        errors.append("name is longer than 200 characters")
+        errors.append(("csv_value_too_long", {"column": "name", "max_length": 200}))
     values["name"] = name
 
     price = cells["price"].strip()
     if not price:
-        errors.append("price is missing")
+        errors.append(("csv_price_missing", {}))
     elif price.startswith("-"):
-        errors.append(f"price {price} is negative")
+        errors.append(("csv_price_negative", {"price": price}))
     elif not _DIGITS.fullmatch(price):
-        errors.append(
-            f"price {price!r} is not a whole number of rupiah "
-            "(write 12500: no dots, commas, decimals or 'Rp')"
-        )
+        errors.append(("csv_price_not_whole", {"price": price}))
     elif int(price) > MAX_PRICE:
-        errors.append(f"price {price} is too large")
+        errors.append(("csv_price_too_large", {"price": price}))
     else:
         values["price"] = int(price)
 
     if "barcode" in cells:
         barcode = cells["barcode"].strip() or None
         if barcode is not None:
-            problem = barcode_error(barcode) if len(barcode) <= 64 else "barcode is too long"
+            problem = barcode_problem(barcode) if len(barcode) <= 64 else ("barcode_too_long", {})
             owner = catalog.barcode_owner.get(barcode)
             if problem:
-                errors.append(f"barcode {barcode}: {problem}")
+                why, params = problem
+                errors.append(("csv_barcode_invalid", {"barcode": barcode, "why": why, **params}))
             elif barcode in seen_barcodes:
-                errors.append(f"barcode {barcode} is also on line {seen_barcodes[barcode]}")
+                errors.append(
+                    (
+                        "csv_barcode_repeated",
+                        {"barcode": barcode, "other_line": seen_barcodes[barcode]},
+                    )
+                )
             elif owner is not None and owner != sku_key:
                 errors.append(
-                    f"barcode {barcode} already belongs to product {catalog.products[owner].sku}"
+                    ("csv_barcode_taken", {"barcode": barcode, "sku": catalog.products[owner].sku})
                 )
             seen_barcodes.setdefault(barcode, number)
         values["barcode"] = barcode
@@ -200,7 +214,7 @@ def _parse_line(
     if "category" in cells:
         category = cells["category"].strip()
         if len(category) > 100:
-            errors.append("category is longer than 100 characters")
+            errors.append(("csv_value_too_long", {"column": "category", "max_length": 100}))
         elif category:
             category_id = catalog.categories.get(category.casefold())
             if category_id is None:
@@ -212,14 +226,14 @@ def _parse_line(
     if "unit" in cells:
         unit = cells["unit"].strip() or "pcs"
         if len(unit) > 16:
-            errors.append("unit is longer than 16 characters")
+            errors.append(("csv_value_too_long", {"column": "unit", "max_length": 16}))
         values["unit"] = unit
 
     if "tax_code" in cells:
         tax_code = cells["tax_code"].strip().upper()
         if tax_code and tax_code not in catalog.tax_codes:
-            known = ", ".join(sorted(catalog.tax_codes)) or "none defined"
-            errors.append(f"tax code {tax_code} is unknown (known: {known})")
+            known = ", ".join(sorted(catalog.tax_codes)) or "csv_no_tax_codes"
+            errors.append(("csv_tax_code_unknown", {"tax_code": tax_code, "known": known}))
         values["tax_rate_id"] = catalog.tax_codes.get(tax_code) if tax_code else None
 
     if "active" in cells:
@@ -229,7 +243,7 @@ def _parse_line(
         elif active in _FALSE:
             values["active"] = False
         else:
-            errors.append(f"active {cells['active'].strip()!r} is not true or false")
+            errors.append(("csv_active_not_boolean", {"active": cells["active"].strip()}))
 
     if "low_stock_threshold" in cells:
         threshold = cells["low_stock_threshold"].strip()
@@ -238,7 +252,7 @@ def _parse_line(
         elif _DIGITS.fullmatch(threshold) and int(threshold) <= 2**31 - 1:
             values["low_stock_threshold"] = int(threshold)
         else:
-            errors.append(f"low_stock_threshold {threshold!r} is not a whole number ≥ 0")
+            errors.append(("csv_threshold_not_whole", {"threshold": threshold}))
 
     if errors:
         return None, errors
@@ -246,8 +260,11 @@ def _parse_line(
 
 
 @unit_of_work
-def import_products_csv(session: Session, *, text: str) -> ImportResult:
+def import_products_csv(session: Session, *, text: str, language: Language = "en") -> ImportResult:
     """Upsert products from CSV ``text`` by SKU; report each bad line with all its errors.
+
+    The line problems are written in ``language`` (English for the API, Bahasa Indonesia
+    for the back office).
 
     Good lines are written even when others fail. A missing category is created;
     tax rates are found by code. Lines identical to what is stored change nothing
@@ -270,21 +287,14 @@ def import_products_csv(session: Session, *, text: str) -> ImportResult:
         if number > MAX_LINES + 1:
             raise Invalid("csv_too_long", code="csv_too_long", max_lines=MAX_LINES)
         if len(record) != len(header):
-            failed.append(
-                ImportLineError(
-                    line=number,
-                    errors=[
-                        f"line has {len(record)} fields but the header has {len(header)} "
-                        "(put values containing commas in double quotes)"
-                    ],
-                )
-            )
+            problem = ("csv_field_count", {"fields": len(record), "expected": len(header)})
+            failed.append(_line_error(number, [problem], language))
             continue
         line, errors = _parse_line(
             number, dict(zip(header, record, strict=True)), catalog, seen_skus, seen_barcodes
         )
         if line is None:
-            failed.append(ImportLineError(line=number, errors=errors))
+            failed.append(_line_error(number, errors, language))
         else:
             good.append(line)
 

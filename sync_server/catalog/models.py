@@ -10,37 +10,39 @@ from sqlalchemy.orm import Mapped, mapped_column
 from sync_server.core.database import Base, BigId, UTCDateTime, utcnow
 
 
-class Category(Base):
+class _CatalogRow:
+    """What every catalog row has: its id, whether it is on sale or in use, and the change
+    number tills pull it by."""
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True, sort_order=-1)
+    active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+    change_no: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0, index=True)
+
+
+class Category(_CatalogRow, Base):
     """A shelf grouping (Minuman, Makanan Ringan, ...)."""
 
     __tablename__ = "categories"
 
-    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     name: Mapped[str] = mapped_column(String(100), unique=True, nullable=False)
-    active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
-    change_no: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0, index=True)
 
 
-class TaxRate(Base):
+class TaxRate(_CatalogRow, Base):
     """A tax class: PPN 11 % inclusive by default. Rates are basis points."""
 
     __tablename__ = "tax_rates"
 
-    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     code: Mapped[str] = mapped_column(String(20), unique=True, nullable=False)
     name: Mapped[str] = mapped_column(String(100), nullable=False)
     rate_bp: Mapped[int] = mapped_column(Integer, nullable=False)
     inclusive: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
-    active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
-    change_no: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0, index=True)
 
 
-class Product(Base):
+class Product(_CatalogRow, Base):
     """Something the shop sells. Price is whole rupiah; barcode is unique when present."""
 
     __tablename__ = "products"
 
-    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     sku: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
     barcode: Mapped[str | None] = mapped_column(String(64), unique=True, nullable=True)
     name: Mapped[str] = mapped_column(String(200), nullable=False)
@@ -48,18 +50,15 @@ class Product(Base):
     unit: Mapped[str] = mapped_column(String(16), nullable=False, default="pcs")
     price: Mapped[int] = mapped_column(BigInteger, nullable=False)
     tax_rate_id: Mapped[int | None] = mapped_column(ForeignKey("tax_rates.id"), nullable=True)
-    active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
     low_stock_threshold: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
-    change_no: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0, index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
 
 
-class Voucher(Base):
+class Voucher(_CatalogRow, Base):
     """A code that takes a percentage (basis points) or a fixed amount off a sale."""
 
     __tablename__ = "vouchers"
 
-    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     code: Mapped[str] = mapped_column(String(32), unique=True, nullable=False)
     kind: Mapped[str] = mapped_column(String(16), nullable=False)
     value: Mapped[int] = mapped_column(BigInteger, nullable=False)
@@ -68,5 +67,3 @@ class Voucher(Base):
     min_spend: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
     usage_limit: Mapped[int | None] = mapped_column(Integer, nullable=True)
     used_count: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
-    active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
-    change_no: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0, index=True)

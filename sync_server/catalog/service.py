@@ -9,10 +9,12 @@ rows with fresh change numbers (reserved late, just before the commit) so tills 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import ColumnElement, Select, func, or_, select
+from pydantic import BaseModel
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -104,7 +106,7 @@ def _apply(row: object, changes: dict[str, Any]) -> bool:
     return changed
 
 
-_Row = TypeVar("_Row", Category, TaxRate, Product, Voucher)
+_Row = TypeVar("_Row", bound=Category | TaxRate | Product | Voucher)
 
 
 def _locked_row(
@@ -119,11 +121,31 @@ def _locked_row(
     return row
 
 
-def _insert(session: Session, row: _Versioned) -> None:
-    """Add a new row with its change number (the unique constraints checked on flush)."""
+_Out = TypeVar("_Out", bound=BaseModel)
+
+
+def _all(session: Session, model: type[_Row], *, order_by: Any, out: type[_Out]) -> list[_Out]:
+    """Every row of ``model``, active or not, in ``order_by`` order, as ``out``."""
+    rows = session.scalars(select(model).order_by(order_by)).all()
+    return [out.model_validate(row, from_attributes=True) for row in rows]
+
+
+def _changes(patch: BaseModel, *, nullable: set[str]) -> dict[str, Any]:
+    """The fields ``patch`` sets; 422 ``field_not_null`` for a null outside ``nullable``."""
+    changes = patch.model_dump(exclude_unset=True)
+    not_nullable = sorted(k for k, v in changes.items() if v is None and k not in nullable)
+    if not_nullable:
+        raise Invalid("field_not_null", details={"fields": not_nullable}, field=not_nullable[0])
+    return changes
+
+
+def _insert(session: Session, row: _Row, *, out: type[_Out]) -> _Out:
+    """Add a new row with its change number (the unique constraints checked on flush);
+    the row as ``out``."""
     session.add(row)
     stamp_change_numbers(session, [row])
     _flush(session)
+    return out.model_validate(row, from_attributes=True)
 
 
 def _save(session: Session, row: _Versioned, changes: dict[str, Any]) -> None:
@@ -133,111 +155,127 @@ def _save(session: Session, row: _Versioned, changes: dict[str, Any]) -> None:
         _flush(session)
 
 
-# --- categories -----------------------------------------------------------------
+@dataclass(frozen=True)
+class _UniqueKey:
+    """The value a person types that must be unique in its table (a category's name, a
+    tax rate's or voucher's code): how it is tidied and the 409 a clash answers.
 
-
-def _category_out(row: Category) -> CategoryOut:
-    return CategoryOut.model_validate(row, from_attributes=True)
-
-
-def _ensure_free(
-    session: Session,
-    *,
-    id_column: Any,
-    match: ColumnElement[bool],
-    exclude_id: int | None,
-    conflict: Conflict,
-) -> None:
-    """Raise ``conflict`` when another row (not ``exclude_id``) matches ``match``.
-
-    The unique constraint stays the last word; this gives the clear message first.
+    The unique constraint stays the last word; :meth:`claim` gives the clear message first.
     """
-    query = select(id_column).where(match)
-    if exclude_id is not None:
-        query = query.where(id_column != exclude_id)
-    if session.scalar(query) is not None:
-        raise conflict
+
+    model: type[Category] | type[TaxRate] | type[Voucher]
+    field: str
+    conflict: str
+    param: str
+    not_found: str
+    id_param: str
+    upper: bool = False
+    ignore_case: bool = False
+    quoted: bool = True
+    empty: str | None = None
+
+    def claim(self, session: Session, raw: str, *, exclude_id: int | None) -> str:
+        """``raw`` tidied; 422 ``empty`` when nothing is left, 409 when another row
+        (not ``exclude_id``) holds it."""
+        value = raw.strip().upper() if self.upper else raw.strip()
+        if not value and self.empty is not None:
+            raise Invalid(self.empty, details={"field": self.field})
+        column = getattr(self.model, self.field)
+        # Case-insensitive on both databases (MariaDB's collation is; SQLite's is not).
+        match = func.lower(column) == value.lower() if self.ignore_case else column == value
+        query = select(self.model.id).where(match)
+        if exclude_id is not None:
+            query = query.where(self.model.id != exclude_id)
+        if session.scalar(query) is not None:
+            params: dict[str, Any] = {self.param: repr(value) if self.quoted else value}
+            raise Conflict(self.conflict, code=self.conflict, details={self.field: value}, **params)
+        return value
+
+    def claim_change(self, session: Session, changes: dict[str, Any], *, row_id: int) -> None:
+        """Tidy and check the key in ``changes`` (an edit of row ``row_id``), when it is there."""
+        if self.field in changes:
+            changes[self.field] = self.claim(session, changes[self.field], exclude_id=row_id)
 
 
-def _ensure_category_name_free(session: Session, *, name: str, exclude_id: int | None) -> None:
-    # Case-insensitive on both databases (MariaDB's collation is; SQLite's is not).
-    _ensure_free(
-        session,
-        id_column=Category.id,
-        match=func.lower(Category.name) == name.lower(),
-        exclude_id=exclude_id,
-        conflict=Conflict(
-            "category_taken", code="category_taken", details={"name": name}, name=repr(name)
-        ),
-    )
+def _edit(
+    session: Session,
+    key: _UniqueKey,
+    row_id: int,
+    patch: BaseModel,
+    *,
+    out: type[_Out],
+) -> _Out:
+    """Apply ``patch`` to the row ``row_id`` of ``key``'s table, whose one checked field is
+    ``key`` (fields left out or null stay); 404 ``key.not_found`` when there is none."""
+    row = _locked_row(session, key.model, row_id, message_code=key.not_found, param=key.id_param)
+    changes = patch.model_dump(exclude_unset=True, exclude_none=True)
+    key.claim_change(session, changes, row_id=row.id)
+    _save(session, row, changes)
+    return out.model_validate(row, from_attributes=True)
+
+
+# model, field, 409 code, its parameter, 404 code, its parameter; how the value is tidied
+_CATEGORY_NAME = _UniqueKey(
+    Category,
+    "name",
+    "category_taken",
+    "name",
+    "category_not_found",
+    "category_id",
+    ignore_case=True,
+    empty="category_name_empty",
+)
+_TAX_CODE = _UniqueKey(
+    TaxRate, "code", "tax_code_taken", "tax_code", "tax_rate_not_found", "tax_rate_id", upper=True
+)
+_VOUCHER_CODE = _UniqueKey(
+    Voucher,
+    "code",
+    "voucher_code_taken",
+    "voucher_code",
+    "voucher_not_found",
+    "voucher_id",
+    upper=True,
+    quoted=False,
+)
+
+
+# --- categories -----------------------------------------------------------------
 
 
 @unit_of_work
 def list_categories(session: Session) -> list[CategoryOut]:
     """Every category, active or not, by name."""
-    rows = session.scalars(select(Category).order_by(Category.name)).all()
-    return [_category_out(row) for row in rows]
+    return _all(session, Category, order_by=Category.name, out=CategoryOut)
 
 
 @unit_of_work
 def create_category(session: Session, *, data: CategoryIn) -> CategoryOut:
     """Create a category; its name must be unique (ignoring case)."""
-    name = data.name.strip()
-    if not name:
-        raise Invalid("category_name_empty", details={"field": "name"})
-    _ensure_category_name_free(session, name=name, exclude_id=None)
+    name = _CATEGORY_NAME.claim(session, data.name, exclude_id=None)
     row = Category(name=name, active=data.active)
-    _insert(session, row)
-    return _category_out(row)
+    return _insert(session, row, out=CategoryOut)
 
 
 @unit_of_work
 def update_category(session: Session, *, category_id: int, patch: CategoryPatch) -> CategoryOut:
     """Rename or (de)activate a category."""
-    row = _locked_row(
-        session, Category, category_id, message_code="category_not_found", param="category_id"
-    )
-    changes = patch.model_dump(exclude_unset=True, exclude_none=True)
-    if "name" in changes:
-        changes["name"] = changes["name"].strip()
-        if not changes["name"]:
-            raise Invalid("category_name_empty", details={"field": "name"})
-        _ensure_category_name_free(session, name=changes["name"], exclude_id=row.id)
-    _save(session, row, changes)
-    return _category_out(row)
+    return _edit(session, _CATEGORY_NAME, category_id, patch, out=CategoryOut)
 
 
 # --- tax rates ------------------------------------------------------------------
 
 
-def _tax_rate_out(row: TaxRate) -> TaxRateOut:
-    return TaxRateOut.model_validate(row, from_attributes=True)
-
-
-def _ensure_tax_code_free(session: Session, *, code: str, exclude_id: int | None) -> None:
-    _ensure_free(
-        session,
-        id_column=TaxRate.id,
-        match=TaxRate.code == code,
-        exclude_id=exclude_id,
-        conflict=Conflict(
-            "tax_code_taken", code="tax_code_taken", details={"code": code}, tax_code=repr(code)
-        ),
-    )
-
-
 @unit_of_work
 def list_tax_rates(session: Session) -> list[TaxRateOut]:
     """Every tax rate, active or not, by code."""
-    rows = session.scalars(select(TaxRate).order_by(TaxRate.code)).all()
-    return [_tax_rate_out(row) for row in rows]
+    return _all(session, TaxRate, order_by=TaxRate.code, out=TaxRateOut)
 
 
 @unit_of_work
 def create_tax_rate(session: Session, *, data: TaxRateIn) -> TaxRateOut:
     """Create a tax rate. Codes are kept upper-case so CSV files can name them in any case."""
-    code = data.code.strip().upper()
-    _ensure_tax_code_free(session, code=code, exclude_id=None)
+    code = _TAX_CODE.claim(session, data.code, exclude_id=None)
     row = TaxRate(
         code=code,
         name=data.name.strip(),
@@ -245,22 +283,13 @@ def create_tax_rate(session: Session, *, data: TaxRateIn) -> TaxRateOut:
         inclusive=data.inclusive,
         active=data.active,
     )
-    _insert(session, row)
-    return _tax_rate_out(row)
+    return _insert(session, row, out=TaxRateOut)
 
 
 @unit_of_work
 def update_tax_rate(session: Session, *, tax_rate_id: int, patch: TaxRatePatch) -> TaxRateOut:
     """Edit a tax rate; products keep pointing at it, so tills re-price with the new rate."""
-    row = _locked_row(
-        session, TaxRate, tax_rate_id, message_code="tax_rate_not_found", param="tax_rate_id"
-    )
-    changes = patch.model_dump(exclude_unset=True, exclude_none=True)
-    if "code" in changes:
-        changes["code"] = changes["code"].strip().upper()
-        _ensure_tax_code_free(session, code=changes["code"], exclude_id=row.id)
-    _save(session, row, changes)
-    return _tax_rate_out(row)
+    return _edit(session, _TAX_CODE, tax_rate_id, patch, out=TaxRateOut)
 
 
 # --- products -------------------------------------------------------------------
@@ -414,8 +443,7 @@ def create_product(session: Session, *, data: ProductIn) -> ProductOut:
         low_stock_threshold=data.low_stock_threshold,
         updated_at=utcnow(),
     )
-    _insert(session, row)
-    return _product_out(row)
+    return _insert(session, row, out=ProductOut)
 
 
 @unit_of_work
@@ -423,11 +451,7 @@ def update_product(session: Session, *, product_id: int, patch: ProductPatch) ->
     """Change the given fields of a product. ``barcode``, ``category_id`` and
     ``tax_rate_id`` may be set to null explicitly to clear them."""
     row = _get_product_row(session, product_id, for_update=True)
-    changes = patch.model_dump(exclude_unset=True)
-    nullable = {"barcode", "category_id", "tax_rate_id"}
-    not_nullable = sorted(k for k, v in changes.items() if v is None and k not in nullable)
-    if not_nullable:
-        raise Invalid("field_not_null", details={"fields": not_nullable}, field=not_nullable[0])
+    changes = _changes(patch, nullable={"barcode", "category_id", "tax_rate_id"})
     for key in ("sku", "name", "unit"):
         if key in changes:
             changes[key] = changes[key].strip()
@@ -492,36 +516,19 @@ def _utc(moment: datetime | None) -> datetime | None:
     return moment.astimezone(UTC) if moment is not None else None
 
 
-def _ensure_voucher_code_free(session: Session, *, code: str, exclude_id: int | None) -> None:
-    _ensure_free(
-        session,
-        id_column=Voucher.id,
-        match=Voucher.code == code,
-        exclude_id=exclude_id,
-        conflict=Conflict(
-            "voucher_code_taken",
-            code="voucher_code_taken",
-            details={"code": code},
-            voucher_code=code,
-        ),
-    )
-
-
 @unit_of_work
 def list_vouchers(session: Session) -> list[VoucherOut]:
     """Every voucher, active or not, by code."""
-    rows = session.scalars(select(Voucher).order_by(Voucher.code)).all()
-    return [_voucher_out(row) for row in rows]
+    return _all(session, Voucher, order_by=Voucher.code, out=VoucherOut)
 
 
 @unit_of_work
 def create_voucher(session: Session, *, data: VoucherIn) -> VoucherOut:
     """Create a voucher. Codes are kept upper-case: cashiers type them."""
-    code = data.code.strip().upper()
     _check_voucher(
         kind=data.kind, value=data.value, valid_from=data.valid_from, valid_until=data.valid_until
     )
-    _ensure_voucher_code_free(session, code=code, exclude_id=None)
+    code = _VOUCHER_CODE.claim(session, data.code, exclude_id=None)
     row = Voucher(
         code=code,
         kind=data.kind.value,
@@ -533,24 +540,21 @@ def create_voucher(session: Session, *, data: VoucherIn) -> VoucherOut:
         used_count=0,
         active=data.active,
     )
-    _insert(session, row)
-    return _voucher_out(row)
+    return _insert(session, row, out=VoucherOut)
 
 
 @unit_of_work
 def update_voucher(session: Session, *, voucher_id: int, patch: VoucherPatch) -> VoucherOut:
     """Edit a voucher; the result must still be a valid voucher."""
     row = _locked_row(
-        session, Voucher, voucher_id, message_code="voucher_not_found", param="voucher_id"
+        session,
+        Voucher,
+        voucher_id,
+        message_code=_VOUCHER_CODE.not_found,
+        param=_VOUCHER_CODE.id_param,
     )
-    changes = patch.model_dump(exclude_unset=True)
-    nullable = {"valid_from", "valid_until", "usage_limit"}
-    not_nullable = sorted(k for k, v in changes.items() if v is None and k not in nullable)
-    if not_nullable:
-        raise Invalid("field_not_null", details={"fields": not_nullable}, field=not_nullable[0])
-    if "code" in changes:
-        changes["code"] = changes["code"].strip().upper()
-        _ensure_voucher_code_free(session, code=changes["code"], exclude_id=row.id)
+    changes = _changes(patch, nullable={"valid_from", "valid_until", "usage_limit"})
+    _VOUCHER_CODE.claim_change(session, changes, row_id=row.id)
     if "kind" in changes:
         changes["kind"] = VoucherKind(changes["kind"]).value
     _check_voucher(

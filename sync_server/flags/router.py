@@ -6,7 +6,6 @@ terminals get 403.
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
@@ -15,8 +14,7 @@ from shared.models import ErrorResponse
 from sync_server.auth.deps import ManagerDep
 from sync_server.core.database import DbDep
 from sync_server.flags import service
-from sync_server.flags.models import FlagKind
-from sync_server.flags.schemas import FlagOut, FlagPage, ResolveFlagIn
+from sync_server.flags.schemas import FlagOut, FlagPage, FlagQuery, ResolveFlagIn
 
 router = APIRouter(prefix="/api/v1", tags=["flags"])
 
@@ -31,33 +29,9 @@ def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
 
 
 @router.get("/flags", summary="List flags", responses=_errors(403))
-def list_flags(
-    db: DbDep,
-    user: ManagerDep,
-    store_id: int | None = None,
-    kind: FlagKind | None = None,
-    terminal_id: int | None = None,
-    cashier_id: int | None = None,
-    day_from: date | None = None,
-    day_to: date | None = None,
-    resolved: bool | None = None,
-    limit: Annotated[int, Query(ge=1, le=service.MAX_PAGE)] = 50,
-    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
-) -> FlagPage:
+def list_flags(db: DbDep, user: ManagerDep, query: Annotated[FlagQuery, Query()]) -> FlagPage:
     """What tills claimed that the server could not verify, newest first."""
-    return service.list_flags(
-        db,
-        user=user,
-        store_id=store_id,
-        kind=kind,
-        terminal_id=terminal_id,
-        cashier_id=cashier_id,
-        day_from=day_from,
-        day_to=day_to,
-        resolved=resolved,
-        limit=limit,
-        offset=offset,
-    )
+    return service.list_flags(db, user=user, query=query)
 
 
 @router.post(

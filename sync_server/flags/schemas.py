@@ -8,6 +8,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from sync_server.flags.models import FlagKind
+
 
 class FlagOut(BaseModel):
     """A flag as a manager sees it."""
@@ -32,6 +34,24 @@ class FlagOut(BaseModel):
     line_names: dict[str, str] = Field(
         default_factory=dict, description="Product name of each flagged sale line, by line id."
     )
+
+
+MAX_PAGE = 200
+"""Most flags one page carries."""
+
+
+class FlagQuery(BaseModel):
+    """Which flags to list: the filters (each optional) and the page."""
+
+    store_id: int | None = None
+    kind: FlagKind | None = None
+    terminal_id: int | None = None
+    cashier_id: int | None = None
+    day_from: date | None = None
+    day_to: date | None = None
+    resolved: bool | None = None
+    limit: int = Field(default=50, ge=1, le=MAX_PAGE)
+    offset: int = Field(default=0, ge=0, le=1_000_000)
 
 
 class FlagPage(BaseModel):

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import date
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -18,69 +17,40 @@ from sync_server.auth.models import Terminal, User
 from sync_server.catalog.models import Voucher
 from sync_server.core.database import next_change_numbers, unit_of_work, utcnow
 from sync_server.core.errors import Conflict, NotFound
-from sync_server.flags.models import Flag, FlagKind, VoucherUse
-from sync_server.flags.schemas import FlagChoices, FlagOut, FlagPage
+from sync_server.flags.models import Flag, VoucherUse
+from sync_server.flags.schemas import FlagChoices, FlagOut, FlagPage, FlagQuery
 from sync_server.stores.service import require_store_access, visible_store_ids
 from sync_server.sync.models import Sale, SaleLine
 
-MAX_PAGE = 200
-"""Most flags one page carries."""
-
 
 def _flag_out(row: Flag, **names: Any) -> FlagOut:
-    return FlagOut(
-        **names,
-        id=row.id,
-        store_id=row.store_id,
-        terminal_id=row.terminal_id,
-        kind=row.kind,
-        event_id=row.event_id,
-        sale_id=row.sale_id,
-        cashier_id=row.cashier_id,
-        business_date=row.business_date,
-        details=json.loads(row.details),
-        created_at=row.created_at,
-        resolved_at=row.resolved_at,
-        resolved_by=row.resolved_by,
-        resolution=row.resolution,
-    )
+    columns = {column.key: getattr(row, column.key) for column in Flag.__table__.columns}
+    return FlagOut.model_validate({**columns, "details": json.loads(row.details), **names})
 
 
 @unit_of_work
-def list_flags(
-    session: Session,
-    *,
-    user: User,
-    store_id: int | None = None,
-    kind: FlagKind | None = None,
-    terminal_id: int | None = None,
-    cashier_id: int | None = None,
-    day_from: date | None = None,
-    day_to: date | None = None,
-    resolved: bool | None = None,
-    limit: int = 50,
-    offset: int = 0,
-) -> FlagPage:
+def list_flags(session: Session, *, user: User, query: FlagQuery) -> FlagPage:
     """Flags a manager may see (their store; an admin any, or the one named), newest
-    first, narrowed by the filters given; ``limit`` is capped at :data:`MAX_PAGE`."""
-    limit = max(1, min(limit, MAX_PAGE))
-    offset = max(0, offset)
+    first, narrowed by the filters given (``query`` caps ``limit`` at ``schemas.MAX_PAGE``)."""
+    limit, offset = query.limit, query.offset
     where = []
-    store = visible_store_ids(actor=user, store_id=store_id)
+    store = visible_store_ids(actor=user, store_id=query.store_id)
     if store is not None:
         where.append(Flag.store_id == store)
-    if kind is not None:
-        where.append(Flag.kind == kind.value)
-    if terminal_id is not None:
-        where.append(Flag.terminal_id == terminal_id)
-    if cashier_id is not None:
-        where.append(Flag.cashier_id == cashier_id)
-    if day_from is not None:
-        where.append(Flag.business_date >= day_from)
-    if day_to is not None:
-        where.append(Flag.business_date <= day_to)
-    if resolved is not None:
-        where.append(Flag.resolved_at.is_not(None) if resolved else Flag.resolved_at.is_(None))
+    for column, value in (
+        (Flag.kind, query.kind.value if query.kind is not None else None),
+        (Flag.terminal_id, query.terminal_id),
+        (Flag.cashier_id, query.cashier_id),
+    ):
+        if value is not None:
+            where.append(column == value)
+    if query.day_from is not None:
+        where.append(Flag.business_date >= query.day_from)
+    if query.day_to is not None:
+        where.append(Flag.business_date <= query.day_to)
+    if query.resolved is not None:
+        is_resolved = Flag.resolved_at.is_not(None)
+        where.append(is_resolved if query.resolved else Flag.resolved_at.is_(None))
     total = session.scalar(select(func.count()).select_from(Flag).where(*where)) or 0
     rows = session.scalars(
         select(Flag).where(*where).order_by(Flag.id.desc()).limit(limit).offset(offset)

@@ -18,7 +18,7 @@ from shared.models import TripayCallbackIn
 from sync_server.core.database import Database, run_in_transaction
 from sync_server.core.metrics import CALLBACK_FAILURES, CALLBACKS, PAYMENTS
 from sync_server.payments.models import PaymentCallback, PaymentOrder
-from sync_server.payments.service import FINAL_STATUSES, Move, apply_status, db_now
+from sync_server.payments.service import FINAL_STATUSES, Move, apply_status, db_now, take_fees
 from sync_server.payments.tripay import verify_callback_signature
 
 log = logging.getLogger("kasir.payments")
@@ -130,6 +130,42 @@ def _match_order(session: Session, body: TripayCallbackIn) -> tuple[PaymentOrder
     return order, True
 
 
+def _apply_callback(
+    session: Session, *, body: TripayCallbackIn, raw_body: bytes, event: str | None
+) -> str:
+    """Apply a verified callback to its order: ``processed`` or ``duplicate``."""
+    order, learnt_reference = _match_order(session, body)
+    if body.total_amount != order.amount:
+        raise _Refused(
+            "amount_mismatch",
+            422,
+            f"total_amount {body.total_amount} does not match the order's {order.amount}",
+        )
+    now = db_now()
+    move = apply_status(order, status=body.status, paid_at=body.paid_at, now=now, source="callback")
+    if move == Move.INVALID:
+        raise _Refused(
+            "invalid_transition", 409, f"order is {order.status}, cannot become {body.status}"
+        )
+    if learnt_reference:
+        order.reference = body.reference
+        order.updated_at = now
+    if move == Move.APPLY:
+        take_fees(order, body)
+    outcome = "processed" if move == Move.APPLY else "duplicate"
+    _log_callback(
+        session,
+        raw_body=raw_body,
+        event=event,
+        signature_ok=True,
+        body=body,
+        order_pk=order.id,
+        outcome=outcome,
+        reason=None,
+    )
+    return outcome
+
+
 def handle_callback(
     db: Database,
     *,
@@ -139,91 +175,36 @@ def handle_callback(
     raw_body: bytes,
 ) -> CallbackResult:
     """Verify and apply one Tripay callback; idempotent, and changes nothing unless valid."""
-    if event != CALLBACK_EVENT:
-        return _refuse(
-            db,
-            raw_body=raw_body,
-            event=event,
-            signature_ok=False,
-            body=None,
-            refused=_Refused("wrong_event", 400, f"unsupported callback event {event!r}"),
-        )
-    if not verify_callback_signature(
-        private_key=private_key, raw_body=raw_body, signature=signature
-    ):
-        return _refuse(
-            db,
-            raw_body=raw_body,
-            event=event,
-            signature_ok=False,
-            body=None,
-            refused=_Refused("bad_signature", 401, "invalid signature"),
-        )
+    signature_ok = False
+    body: TripayCallbackIn | None = None
     try:
-        body = TripayCallbackIn.model_validate_json(raw_body)
-    except ValidationError:
-        return _refuse(
+        if event != CALLBACK_EVENT:
+            raise _Refused("wrong_event", 400, f"unsupported callback event {event!r}")
+        if not verify_callback_signature(
+            private_key=private_key, raw_body=raw_body, signature=signature
+        ):
+            raise _Refused("bad_signature", 401, "invalid signature")
+        signature_ok = True
+        try:
+            body = checked = TripayCallbackIn.model_validate_json(raw_body)
+        except ValidationError:
+            raise _Refused("malformed", 400, "the callback body is not a payment status") from None
+        if checked.status not in FINAL_STATUSES:
+            raise _Refused("bad_status", 400, f"unsupported status {checked.status!r}")
+        outcome = run_in_transaction(
             db,
-            raw_body=raw_body,
-            event=event,
-            signature_ok=True,
-            body=None,
-            refused=_Refused("malformed", 400, "the callback body is not a payment status"),
+            lambda session: _apply_callback(session, body=checked, raw_body=raw_body, event=event),
         )
-    if body.status not in FINAL_STATUSES:
-        return _refuse(
-            db,
-            raw_body=raw_body,
-            event=event,
-            signature_ok=True,
-            body=body,
-            refused=_Refused("bad_status", 400, f"unsupported status {body.status!r}"),
-        )
-
-    def work(session: Session) -> str:
-        order, learnt_reference = _match_order(session, body)
-        if body.total_amount != order.amount:
-            raise _Refused(
-                "amount_mismatch",
-                422,
-                f"total_amount {body.total_amount} does not match the order's {order.amount}",
-            )
-        now = db_now()
-        move = apply_status(
-            order, status=body.status, paid_at=body.paid_at, now=now, source="callback"
-        )
-        if move == Move.INVALID:
-            raise _Refused(
-                "invalid_transition", 409, f"order is {order.status}, cannot become {body.status}"
-            )
-        if learnt_reference:
-            order.reference = body.reference
-            order.updated_at = now
-        if move == Move.APPLY:
-            for field in ("fee_merchant", "fee_customer", "total_fee", "amount_received"):
-                value = getattr(body, field)
-                if value is not None:
-                    setattr(order, field, value)
-        outcome = "processed" if move == Move.APPLY else "duplicate"
-        _log_callback(
-            session,
-            raw_body=raw_body,
-            event=event,
-            signature_ok=True,
-            body=body,
-            order_pk=order.id,
-            outcome=outcome,
-            reason=None,
-        )
-        return outcome
-
-    try:
-        outcome = run_in_transaction(db, work)
     except _Refused as refused:
         return _refuse(
-            db, raw_body=raw_body, event=event, signature_ok=True, body=body, refused=refused
+            db,
+            raw_body=raw_body,
+            event=event,
+            signature_ok=signature_ok,
+            body=body,
+            refused=refused,
         )
     CALLBACKS.labels(outcome=outcome).inc()
     if outcome == "processed":  # the order moved to the callback's status
-        PAYMENTS.labels(status=body.status).inc()
+        PAYMENTS.labels(status=checked.status).inc()
     return CallbackResult(True, 200, outcome)

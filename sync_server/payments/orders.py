@@ -41,6 +41,7 @@ from sync_server.payments.service import (
     gateway_error,
     order_not_found,
     order_out,
+    take_fees,
 )
 from sync_server.payments.tripay import (
     OrderItem,
@@ -294,10 +295,7 @@ def _store_opened(
         order.qr_string = tx.qr_string
         order.qr_url = tx.qr_url
         order.checkout_url = tx.checkout_url
-        order.fee_merchant = tx.fee_merchant
-        order.fee_customer = tx.fee_customer
-        order.total_fee = tx.total_fee
-        order.amount_received = tx.amount_received
+        take_fees(order, tx)
         order.expires_at = from_unix(tx.expired_time)
         order.opened_at = now
         order.creating_token = None
@@ -374,10 +372,7 @@ def create_payment(
             callback_url=callback_url,
         )
         if tx.merchant_ref != claimed.order_id or tx.amount != claimed.amount:
-            raise TripayError(
-                "Tripay answered about a different order. Try again, or take cash.",
-                kind=TripayErrorKind.BAD_ANSWER,
-            )
+            raise TripayError("tripay_other_order", kind=TripayErrorKind.BAD_ANSWER)
     except TripayError as exc:
         # A refusal means nothing was created; anything else might have been.
         uncertain = exc.kind != TripayErrorKind.REJECTED or claimed.uncertain

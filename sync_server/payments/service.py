@@ -103,12 +103,12 @@ _GATEWAY_CODES: dict[TripayErrorKind, tuple[int, str]] = {
 def gateway_error(exc: TripayError) -> PaymentGatewayError:
     """The API error a till hears for a failed Tripay call."""
     status, code = _GATEWAY_CODES[exc.kind]
-    # Tripay's own errors still carry their English sentence (payments/tripay.py).
     return PaymentGatewayError(
-        exc.message,
+        exc.message_code,
         code=code,
         status_code=status,
         details={"tripay_message": exc.tripay_message, "retryable": True},
+        **exc.params,
     )
 
 
@@ -123,6 +123,19 @@ def db_now() -> datetime:
 
 def from_unix(value: int | None) -> datetime | None:
     return datetime.fromtimestamp(value, UTC) if value else None
+
+
+FEE_FIELDS = ("fee_merchant", "fee_customer", "total_fee", "amount_received")
+"""Tripay's figures for an order: its fees and what the merchant receives."""
+
+
+def take_fees(order: PaymentOrder, source: object) -> None:
+    """Copy :data:`FEE_FIELDS` from ``source`` (a Tripay transaction or callback) onto
+    ``order``; a figure the source leaves out (None) stays as it is."""
+    for field in FEE_FIELDS:
+        value = getattr(source, field)
+        if value is not None:
+            setattr(order, field, value)
 
 
 def order_out(order: PaymentOrder) -> PaymentOrderOut:
@@ -235,10 +248,7 @@ def _apply_detail(session: Session, *, order_pk: int, tx: TripayTransaction) -> 
         return False
     move = apply_status(order, status=tx.status.value, paid_at=tx.paid_at, now=now, source="detail")
     if move == Move.APPLY:
-        order.fee_merchant = tx.fee_merchant
-        order.fee_customer = tx.fee_customer
-        order.total_fee = tx.total_fee
-        order.amount_received = tx.amount_received
+        take_fees(order, tx)
     return move == Move.APPLY
 
 

@@ -5,7 +5,7 @@ shaped ``{"success", "message", "data"}`` (read ``success``, never the status co
 closed-payment transactions signed with HMAC-SHA256 of ``merchant_code + merchant_ref
 + amount``. Every failure (timeout, network, HTTP 5xx, ``success: false``, an answer
 that is not what the protocol promises) becomes one :class:`TripayError` whose
-message a cashier can read.
+message code (``shared/messages``) a cashier can read in either language.
 
 Tests inject the transport: ``TripayClient(httpx.Client(transport=httpx.MockTransport(h)),
 ...)`` or a client pointed at the local sandbox running under uvicorn.
@@ -26,6 +26,7 @@ from typing import Any
 import httpx
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from shared.errors import CodedError
 from sync_server.core.config import Settings
 
 log = logging.getLogger("kasir.payments.tripay")
@@ -54,19 +55,25 @@ class TripayErrorKind(StrEnum):
     BAD_ANSWER = "bad_answer"
 
 
-class TripayError(Exception):
-    """A Tripay call that did not succeed, with a message fit for the till."""
+class TripayError(CodedError):
+    """A Tripay call that did not succeed: a message code a till can show, and its kind.
+
+    ``TripayError("tripay_refused", kind=..., tripay_message=..., http_status=...)``;
+    ``tripay_message`` and ``http_status`` are also the message's parameters.
+    """
+
+    code = "tripay_error"
 
     def __init__(
         self,
-        message: str,
+        code: str,
+        /,
         *,
         kind: TripayErrorKind,
         tripay_message: str | None = None,
         http_status: int | None = None,
     ) -> None:
-        super().__init__(message)
-        self.message = message
+        super().__init__(code, tripay_message=tripay_message, http_status=http_status)
         self.kind = kind
         self.tripay_message = tripay_message
         self.http_status = http_status
@@ -260,23 +267,14 @@ class TripayClient:
             )
         except httpx.TimeoutException as exc:
             log.warning("tripay %s %s timed out: %s", method, path, exc)
-            raise TripayError(
-                "Tripay did not answer in time, so QRIS is not available right now. "
-                "Try again, or take cash.",
-                kind=TripayErrorKind.TIMEOUT,
-            ) from exc
+            raise TripayError("tripay_timed_out", kind=TripayErrorKind.TIMEOUT) from exc
         except httpx.TransportError as exc:
             log.warning("tripay %s %s unreachable: %s", method, path, exc)
-            raise TripayError(
-                "The server cannot reach Tripay, so QRIS is not available right now. "
-                "Try again, or take cash.",
-                kind=TripayErrorKind.UNREACHABLE,
-            ) from exc
+            raise TripayError("tripay_unreachable", kind=TripayErrorKind.UNREACHABLE) from exc
         if response.status_code >= 500:
             log.warning("tripay %s %s answered HTTP %s", method, path, response.status_code)
             raise TripayError(
-                f"Tripay has a problem (HTTP {response.status_code}), so QRIS is not available "
-                "right now. Try again in a minute, or take cash.",
+                "tripay_server_error",
                 kind=TripayErrorKind.SERVER_ERROR,
                 http_status=response.status_code,
             )
@@ -284,13 +282,13 @@ class TripayClient:
             body = response.json()
         except ValueError as exc:
             raise TripayError(
-                "Tripay sent an answer the server cannot read. Try again, or take cash.",
+                "tripay_bad_answer",
                 kind=TripayErrorKind.BAD_ANSWER,
                 http_status=response.status_code,
             ) from exc
         if not isinstance(body, dict) or "success" not in body:
             raise TripayError(
-                "Tripay sent an answer the server cannot read. Try again, or take cash.",
+                "tripay_bad_answer",
                 kind=TripayErrorKind.BAD_ANSWER,
                 http_status=response.status_code,
             )
@@ -298,7 +296,7 @@ class TripayClient:
             tripay_message = str(body.get("message") or "no reason given")
             log.warning("tripay %s %s refused: %s", method, path, tripay_message)
             raise TripayError(
-                f"Tripay refused the request: {tripay_message}",
+                "tripay_refused",
                 kind=TripayErrorKind.REJECTED,
                 tripay_message=tripay_message,
                 http_status=response.status_code,
@@ -314,7 +312,7 @@ class TripayClient:
             return model.model_validate(data)
         except ValidationError as exc:
             raise TripayError(
-                "Tripay sent an answer the server cannot read. Try again, or take cash.",
+                "tripay_bad_answer",
                 kind=TripayErrorKind.BAD_ANSWER,
             ) from exc
 
@@ -388,10 +386,7 @@ class TripayClient:
             TripayTransaction, self._data(self._call("POST", "transaction/create", json=payload))
         )
         if tx.merchant_ref != merchant_ref or tx.amount != amount:
-            raise TripayError(
-                "Tripay answered about a different order. Try again, or take cash.",
-                kind=TripayErrorKind.BAD_ANSWER,
-            )
+            raise TripayError("tripay_other_order", kind=TripayErrorKind.BAD_ANSWER)
         return tx
 
     def transaction_detail(self, *, reference: str) -> TripayTransaction:
@@ -410,7 +405,7 @@ class TripayClient:
             if word.upper() in TripayStatus.__members__:
                 return TripayStatus(word.upper())
         raise TripayError(
-            "Tripay sent a status the server cannot read.",
+            "tripay_bad_status",
             kind=TripayErrorKind.BAD_ANSWER,
             tripay_message=message,
         )

@@ -39,7 +39,7 @@ def require_store_access(*, actor: User | None, store_id: int | None) -> None:
     if not may_see_store(actor, store_id):
         assert actor is not None
         raise Forbidden(
-            "You may only see and manage your own store.",
+            "other_store",
             code="other_store",
             details={"store_id": store_id, "your_store_id": actor.store_id},
         )
@@ -104,7 +104,7 @@ def list_stores(session: Session, *, user: User | None) -> list[StoreOut]:
 def _get_store_row(session: Session, *, store_id: int, user: User, for_update: bool) -> Store:
     row = session.get(Store, store_id, with_for_update=for_update)
     if row is None:
-        raise NotFound(f"There is no store {store_id}.", details={"id": store_id})
+        raise NotFound("store_not_found", store_id=store_id, details={"id": store_id})
     require_store_access(actor=user, store_id=store_id)
     return row
 
@@ -132,7 +132,7 @@ def update_store(session: Session, *, store_id: int, patch: StorePatch, user: Us
     if "name" in changes:
         changes["name"] = changes["name"].strip()
         if not changes["name"]:
-            raise Invalid("The store name is empty.", details={"field": "name"})
+            raise Invalid("store_name_empty", details={"field": "name"})
     if "static_qris" in changes:
         changes["static_qris"] = check_static_qris(changes["static_qris"])
     changed = False

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from fastapi import Request
 
+from shared.errors import CodedError
 from sync_server.auth import service as auth_service
 from sync_server.auth.deps import SESSION_COOKIE, principal_of_token
 from sync_server.core.config import Settings
@@ -36,12 +37,11 @@ class LoginRequired(Exception):
         self.next_path = next_path
 
 
-class WebForbidden(Exception):
-    """Valid credentials that may not use the back office (or a refused CSRF token)."""
+class WebForbidden(CodedError):
+    """Valid credentials that may not use the back office (or a refused CSRF token); the
+    page shows its message in Bahasa Indonesia."""
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+    code = "web_forbidden"
 
 
 @dataclass(frozen=True)
@@ -113,9 +113,9 @@ def web_session(request: Request, *, db: Database, settings: Settings) -> WebSes
     except Unauthorized:
         raise LoginRequired(_next_of(request)) from None
     if principal.user is None:
-        raise WebForbidden("Terminal kasir tidak boleh membuka back office.")
+        raise WebForbidden("web_terminal_refused")
     if not auth_service.may_use_back_office(principal.user):
-        raise WebForbidden("Back office hanya untuk manajer dan admin.")
+        raise WebForbidden("back_office_only")
     return WebSession(user=principal.user, token=token, csrf=csrf_token(settings.secret_key, token))
 
 

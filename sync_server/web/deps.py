@@ -9,6 +9,7 @@ manager's language), never as the API's JSON.
 from __future__ import annotations
 
 from collections.abc import Callable, Coroutine
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 from urllib.parse import quote
@@ -20,7 +21,7 @@ from fastapi.templating import Jinja2Templates
 
 from shared.models import StoreOut
 from sync_server.core.config import SettingsDep, settings_of_app
-from sync_server.core.database import Database, DbDep, run_in_transaction
+from sync_server.core.database import Database, DbDep, ReportsDbDep, run_in_transaction
 from sync_server.core.errors import AppError
 from sync_server.reports import service as reports_service
 from sync_server.stores import service as stores_service
@@ -66,7 +67,7 @@ class PageRoute(APIRoute):
                 target = f"/web/login?next={quote(exc.next_path)}"
                 return RedirectResponse(target, status_code=303)
             except WebForbidden as exc:
-                return render(request, None, "error.html", status_code=403, message=exc.message)
+                return render(request, None, "error.html", status_code=403, message=exc.text("id"))
             except AppError as exc:
                 return render(
                     request,
@@ -99,7 +100,7 @@ async def _session_with_csrf(request: Request, db: DbDep, settings: SettingsDep)
         value = form.get(CSRF_FIELD)
         supplied = value if isinstance(value, str) else None
     if not csrf_valid(settings.secret_key, ws.token, supplied):
-        raise WebForbidden("Token formulir (CSRF) tidak cocok. Muat ulang halaman dan coba lagi.")
+        raise WebForbidden("web_csrf_mismatch")
     return ws
 
 
@@ -107,7 +108,7 @@ async def _admin_post(request: Request, db: DbDep, settings: SettingsDep) -> Web
     ws = await _session_with_csrf(request, db, settings)
     if not ws.is_admin:
         # The chain catalog is the admin's (docs/authorization.md), on the API and here.
-        raise WebForbidden("Katalog (produk, harga, PPN) hanya bisa diubah oleh admin.")
+        raise WebForbidden("web_catalog_admin_only")
     return ws
 
 
@@ -184,9 +185,45 @@ def current_store_id(db: Database, ws: WebSession, requested: int | None) -> int
     return stores[0].id if stores else None
 
 
+def render_for_store(
+    request: Request,
+    ws: WebSession,
+    db: Database,
+    name: str,
+    *,
+    store_id: int | None,
+    status_code: int = 200,
+    **context: Any,
+) -> HTMLResponse:
+    """:func:`render` a page about one store, with the store picker (the stores this
+    manager may look at, and ``store_id`` chosen)."""
+    stores = store_choices(db, ws)
+    return render(
+        request, ws, name, status_code=status_code, stores=stores, store_id=store_id, **context
+    )
+
+
 def report_store_id(db: Database, ws: WebSession, requested: int | None) -> int:
     """The store a report page reads, checked by the reports service (404 with none)."""
     sid = current_store_id(db, ws, requested)
     if sid is None:
-        raise AppError("Belum ada toko.", code="store_required", status_code=404)
+        raise AppError("no_store_yet", code="store_required", status_code=404)
     return reports_service.report_store(db, user=ws.user, store_id=sid)
+
+
+def _report_period(
+    ws: PageDep,
+    db: ReportsDbDep,
+    store_id: int | None = None,
+    preset: str | None = None,
+    start: date | None = None,
+    end: date | None = None,
+) -> views.ReportPeriod:
+    sid = report_store_id(db, ws, store_id)
+    today = reports_service.store_today(db, store_id=sid)
+    first, last, chosen = views.report_period(today, preset=preset, start=start, end=end)
+    return views.ReportPeriod(store_id=sid, start=first, end=last, preset=chosen)
+
+
+PeriodDep = Annotated[views.ReportPeriod, Depends(_report_period)]
+"""A report page's store and period, from its ``store_id``, ``preset``, ``start`` and ``end``."""

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from shared.models import StoreOut
+from shared.receipt_text import TEMPLATE_FIELDS
 from sync_server.stock.schemas import CountIn, CountLine, ReceiveIn, ReceiveLine
 from sync_server.stores.schemas import StorePatch
 
@@ -94,15 +95,7 @@ def product_form_values(form: Mapping[str, str]) -> dict[str, Any]:
 
 # ---------------------------------------------------------------- receipt form
 
-RECEIPT_FIELDS = (
-    "name",
-    "address",
-    "npwp",
-    "phone",
-    "receipt_header",
-    "receipt_footer",
-    "logo_text",
-)
+RECEIPT_FIELDS = tuple(TEMPLATE_FIELDS)
 """The store fields the receipt form edits, in form order."""
 
 

@@ -204,17 +204,26 @@ def _column(column: Column) -> ColumnView:
     return ColumnView(column.title, column.key, column.kind)
 
 
+@dataclass(frozen=True)
+class ReportPeriod:
+    """The store a report page reads and the days it covers (``preset`` when one was chosen)."""
+
+    store_id: int
+    start: date
+    end: date
+    preset: str | None = None
+
+
 def report_view(
     report: Report,
     *,
     db: Database,
-    store_id: int,
-    start: date,
-    end: date,
+    period: ReportPeriod,
     granularity: str = "day",
     exclude_flagged: bool = False,
 ) -> ReportView:
     """Run a registry report through the reports service and lay it out for the page."""
+    store_id, start, end = period.store_id, period.start, period.end
     options: dict[str, Any] = {"granularity": granularity} if report.by_granularity else {}
     exclude_flagged = exclude_flagged and report.flag_filter
     if report.flag_filter:
@@ -272,11 +281,11 @@ def report_view(
     )
 
 
-def csv_url(view: ReportView, *, store_id: int, start: date, end: date) -> str:
+def csv_url(view: ReportView, period: ReportPeriod) -> str:
     """The reports API's CSV download of what the page shows (the session cookie works)."""
     return (
-        f"/api/v1/reports/{view.csv_path}format=csv&store_id={store_id}"
-        f"&start={start.isoformat()}&end={end.isoformat()}"
+        f"/api/v1/reports/{view.csv_path}format=csv&store_id={period.store_id}"
+        f"&start={period.start.isoformat()}&end={period.end.isoformat()}"
     )
 
 
@@ -325,10 +334,7 @@ def dashboard_view(*, db: Database, store_id: int, exclude_flagged: bool = False
     ]
     days = ["Sen", "Sel", "Rab", "Kam", "Jum", "Sab", "Min"]
     chart = bar_chart(
-        [
-            (f"{days[d.day.weekday()]} {d.day.day}", d.net_after_refunds)
-            for d in board.last_7_days
-        ],
+        [(f"{days[d.day.weekday()]} {d.day.day}", d.net_after_refunds) for d in board.last_7_days],
         height=240,
     )
     a = board.alerts

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from argon2 import PasswordHasher
@@ -46,6 +47,35 @@ BERAS = make_ean13("899999900003")
 ROKOK = make_ean13("899999900004")
 
 
+PRODUCTS: list[tuple[int, str, str | None, str, int, dict[str, Any]]] = [
+    # id, SKU, barcode, name, price, the other fields
+    (1, "IDM-001", INDOMIE, "Indomie Goreng 85g", 3500, {"category_id": 1, "tax_rate_id": 1}),
+    (2, "TEH-001", TEH, "Teh Botol Sosro 450ml", 5000, {"tax_rate_id": 1}),
+    (3, "BRS-005", BERAS, "Beras Pandan Wangi 5kg", 72500, {"tax_rate_id": 2}),
+    (4, "RKK-001", ROKOK, "Rokok Kretek 12", 25000, {"active": False}),
+    (5, "GULA-1KG", None, "Gula Pasir 1kg", 17000, {}),
+]
+"""The small catalog's products; each one's change number is 9 + its id."""
+
+VOUCHERS: list[tuple[int, str, VoucherKind, int, dict[str, Any]]] = [
+    # id, code, kind, value, the other fields
+    (
+        1,
+        "HEMAT10",
+        VoucherKind.PERCENT,
+        1000,
+        {
+            "min_spend": 20000,
+            "valid_from": datetime(2025, 1, 1, tzinfo=UTC),
+            "valid_until": datetime(2025, 12, 31, tzinfo=UTC),
+        },
+    ),
+    (2, "POTONG5RB", VoucherKind.FIXED, 5000, {}),
+    (3, "HABIS", VoucherKind.FIXED, 1000, {"usage_limit": 1, "used_count": 1}),
+]
+"""The small catalog's vouchers; each one's change number is 39 + its id."""
+
+
 class FakeClock:
     """A clock tests move by hand."""
 
@@ -74,45 +104,9 @@ def seed_page(*, cursor: int = 100) -> PullResponse:
         ],
         products=[
             ProductOut(
-                id=1,
-                sku="IDM-001",
-                barcode=INDOMIE,
-                name="Indomie Goreng 85g",
-                category_id=1,
-                price=3500,
-                tax_rate_id=1,
-                change_no=10,
-            ),
-            ProductOut(
-                id=2,
-                sku="TEH-001",
-                barcode=TEH,
-                name="Teh Botol Sosro 450ml",
-                price=5000,
-                tax_rate_id=1,
-                change_no=11,
-            ),
-            ProductOut(
-                id=3,
-                sku="BRS-005",
-                barcode=BERAS,
-                name="Beras Pandan Wangi 5kg",
-                price=72500,
-                tax_rate_id=2,
-                change_no=12,
-            ),
-            ProductOut(
-                id=4,
-                sku="RKK-001",
-                barcode=ROKOK,
-                name="Rokok Kretek 12",
-                price=25000,
-                active=False,
-                change_no=13,
-            ),
-            ProductOut(
-                id=5, sku="GULA-1KG", barcode=None, name="Gula Pasir 1kg", price=17000, change_no=14
-            ),
+                id=pid, sku=sku, barcode=barcode, name=name, price=price, change_no=9 + pid, **extra
+            )
+            for pid, sku, barcode, name, price, extra in PRODUCTS
         ],
         users=[
             UserOut(
@@ -143,26 +137,8 @@ def seed_page(*, cursor: int = 100) -> PullResponse:
             )
         ],
         vouchers=[
-            VoucherOut(
-                id=1,
-                code="HEMAT10",
-                kind=VoucherKind.PERCENT,
-                value=1000,
-                min_spend=20000,
-                change_no=40,
-                valid_from=datetime(2025, 1, 1, tzinfo=UTC),
-                valid_until=datetime(2025, 12, 31, tzinfo=UTC),
-            ),
-            VoucherOut(id=2, code="POTONG5RB", kind=VoucherKind.FIXED, value=5000, change_no=41),
-            VoucherOut(
-                id=3,
-                code="HABIS",
-                kind=VoucherKind.FIXED,
-                value=1000,
-                usage_limit=1,
-                used_count=1,
-                change_no=42,
-            ),
+            VoucherOut(id=vid, code=code, kind=kind, value=value, change_no=39 + vid, **extra)
+            for vid, code, kind, value, extra in VOUCHERS
         ],
         stock=[
             StockLevelOut(product_id=1, store_id=STORE_ID, on_hand=100, change_no=50),

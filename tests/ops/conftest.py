@@ -7,8 +7,10 @@ import re
 import shutil
 import socket
 import subprocess
+import time
 from pathlib import Path
 
+import httpx
 import pytest
 from prometheus_client.metrics import MetricWrapperBase
 
@@ -53,6 +55,41 @@ def run_tool(
     output = done.stdout + done.stderr
     assert done.returncode == 0, f"{' '.join(args)} failed ({done.returncode}):\n{output}"
     return output
+
+
+def wait_until_up(
+    url: str,
+    process: subprocess.Popen[bytes],
+    what: str,
+    *,
+    attempts: int = 200,
+    pause: float = 0.1,
+    log: Path | None = None,
+) -> None:
+    """Poll ``url`` (bounded) until it answers 200; fail if ``process`` ends first (with
+    its ``log``, when it writes one)."""
+    for _ in range(attempts):
+        if process.poll() is not None:
+            raise AssertionError(
+                f"{what} ended while starting" + (f":\n{log.read_text()}" if log else "")
+            )
+        try:
+            if httpx.get(url, timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(pause)
+    raise AssertionError(f"{what} did not answer {url}")
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    """Terminate a process we started and reap it."""
+    process.terminate()
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:  # pragma: no cover - a hung shutdown
+        process.kill()
+        process.wait(timeout=5)
 
 
 def exported_sample_names() -> set[str]:

@@ -14,7 +14,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -28,33 +27,18 @@ from sync_server.main import create_app
 from sync_server.sync.models import Sale, SyncEvent
 from tests.conftest import drop_mariadb_databases, fresh_mariadb_database, uvicorn_command
 from tests.e2e.conftest import LiveServer, make_till
-from tests.ops.conftest import NGINX_DIR, ROOT, free_port, require_tool, run_tool
+from tests.ops.conftest import (
+    NGINX_DIR,
+    ROOT,
+    free_port,
+    require_tool,
+    run_tool,
+    stop,
+    wait_until_up,
+)
 from tests.server.conftest import TEST_SECRET, make_settings
 
 ERROR_KEYS = {"code", "message", "details"}
-
-
-def wait_until_up(url: str, process: subprocess.Popen[bytes], what: str) -> None:
-    """Poll ``url`` (bounded) until it answers 200; fail if ``process`` ends first."""
-    for _ in range(200):
-        assert process.poll() is None, f"{what} ended while starting"
-        try:
-            if httpx.get(url, timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    raise AssertionError(f"{what} did not answer {url}")
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    """Terminate a process we started and reap it."""
-    process.terminate()
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:  # pragma: no cover - a hung shutdown
-        process.kill()
-        process.wait(timeout=5)
 
 
 @pytest.fixture

@@ -29,6 +29,8 @@ from tests.ops.conftest import (
     PENDING_SERVER_CHANGES,
     free_port,
     require_tool,
+    stop,
+    wait_until_up,
 )
 
 JOB = "kasir"
@@ -134,24 +136,17 @@ def prometheus(live_server: LiveServer, tmp_path: Path) -> Iterator[Prometheus]:
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(120):
-            assert process.poll() is None, (tmp_path / "prometheus.log").read_text()
-            try:
-                if httpx.get(f"{url}/-/ready", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            time.sleep(0.25)
-        else:
-            raise AssertionError("Prometheus did not become ready")
+        wait_until_up(
+            f"{url}/-/ready",
+            process,
+            "Prometheus",
+            attempts=120,
+            pause=0.25,
+            log=tmp_path / "prometheus.log",
+        )
         yield Prometheus(url)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:  # pragma: no cover - a hung shutdown
-            process.kill()
-            process.wait(timeout=5)
+        stop(process)
         log.close()
 
 

@@ -28,10 +28,10 @@ from sync_server.main import create_app
 from sync_server.payments import orders, service
 from sync_server.payments.models import PaymentCallback, PaymentOrder
 from sync_server.payments.tripay import TripayClient, callback_signature
-from sync_server.tripay_sandbox import create_sandbox_app
 from sync_server.tripay_sandbox.app import SandboxState
 from sync_server.tripay_sandbox.qris import crc_is_valid, parse_tlv
 from tests.server.conftest import World, make_settings
+from tests.server.tripay_helpers import running_sandbox
 
 API_KEY = "DEV-server-test-key"
 PRIVATE_KEY = "server-test-private-key"
@@ -49,16 +49,9 @@ def sandbox_clock() -> list[float]:
 
 @pytest.fixture
 def sandbox_app(sandbox_clock: list[float]) -> Iterator[FastAPI]:
-    app = create_sandbox_app(
-        api_key=API_KEY,
-        private_key=PRIVATE_KEY,
-        merchant_code=MERCHANT,
-        callback_retry_interval=0.01,
-        callback_max_attempts=1,
-        clock=lambda: sandbox_clock[0],
-    )
-    yield app
-    app.state.sandbox.close()
+    keys = (API_KEY, PRIVATE_KEY, MERCHANT)
+    with running_sandbox(keys, sandbox_clock, retry_interval=0.01, attempts=1) as app:
+        yield app
 
 
 def tripay_client(http: httpx.Client) -> TripayClient:

@@ -29,11 +29,11 @@ from sync_server.main import create_app
 from sync_server.payments import service
 from sync_server.payments.models import PaymentCallback, PaymentOrder
 from sync_server.payments.tripay import OrderItem, TripayClient, TripayError
-from sync_server.tripay_sandbox import create_sandbox_app
 from sync_server.tripay_sandbox.app import SandboxState
 from sync_server.tripay_sandbox.cli import main as sandbox_cli
 from sync_server.tripay_sandbox.qris import crc_is_valid
 from tests.server.conftest import World, make_settings
+from tests.server.tripay_helpers import running_sandbox
 
 API_KEY = "DEV-e2e-api-key"
 PRIVATE_KEY = "e2e-private-key"
@@ -78,18 +78,11 @@ def sandbox_clock() -> list[float]:
 
 @pytest.fixture
 def sandbox(sandbox_clock: list[float]) -> Iterator[LiveServer]:
-    app = create_sandbox_app(
-        api_key=API_KEY,
-        private_key=PRIVATE_KEY,
-        merchant_code=MERCHANT,
-        callback_retry_interval=0.2,
-        callback_max_attempts=2,
-        clock=lambda: sandbox_clock[0],
-    )
-    live = LiveServer(app)
-    live.start()
-    yield live
-    app.state.sandbox.close()
+    keys = (API_KEY, PRIVATE_KEY, MERCHANT)
+    with running_sandbox(keys, sandbox_clock, retry_interval=0.2, attempts=2) as app:
+        live = LiveServer(app)
+        live.start()
+        yield live
     live.stop()
 
 

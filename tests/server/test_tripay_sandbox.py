@@ -15,10 +15,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from sync_server.payments.tripay import OrderItem, TripayClient, TripayError, create_signature
-from sync_server.tripay_sandbox import create_sandbox_app
 from sync_server.tripay_sandbox.app import SandboxState, merchant_fee
 from sync_server.tripay_sandbox.cli import build_parser, main, simulate
 from sync_server.tripay_sandbox.qris import crc16_ccitt_false, crc_is_valid, parse_tlv, with_crc
+from tests.server.tripay_helpers import running_sandbox
 
 API_KEY = "DEV-sandbox-test-key"
 PRIVATE_KEY = "sandbox-test-private"
@@ -54,18 +54,17 @@ def clock() -> list[float]:
 
 @pytest.fixture
 def sandbox(catcher: CallbackCatcher, clock: list[float]) -> Iterator[TestClient]:
-    app = create_sandbox_app(
-        api_key=API_KEY,
-        private_key=PRIVATE_KEY,
-        merchant_code=MERCHANT,
-        callback_retry_interval=0.01,
-        callback_max_attempts=3,
-        clock=lambda: clock[0],
-        callback_client=httpx.Client(transport=httpx.MockTransport(catcher)),
-    )
-    with TestClient(app) as client:
+    with (
+        running_sandbox(
+            (API_KEY, PRIVATE_KEY, MERCHANT),
+            clock,
+            retry_interval=0.01,
+            attempts=3,
+            callback_client=httpx.Client(transport=httpx.MockTransport(catcher)),
+        ) as app,
+        TestClient(app) as client,
+    ):
         yield client
-    app.state.sandbox.close()
 
 
 def state_of(sandbox: TestClient) -> SandboxState:

@@ -298,3 +298,16 @@ def test_a_manager_cannot_change_the_chain_catalog_from_the_pages(
     after = _product(db, p.id)
     assert (after.price, after.active) == (before.price, before.active)
     assert manager_web.http.get("/web/products?q=X").status_code == 200  # reading is fine
+
+
+def test_payments_page_reads_the_chosen_period_and_links_its_csv(
+    manager_web: WebClient, world: World
+) -> None:
+    page = manager_web.http.get("/web/payments?start=2025-01-01&end=2025-01-31&status=PAID")
+    assert page.status_code == 200
+    assert "Tidak ada pembayaran QRIS pada periode ini." in page.text
+    query = f"store_id={world.store_id}&amp;start=2025-01-01&amp;end=2025-01-31&amp;status=PAID"
+    assert f'href="/api/v1/reports/payments?format=csv&amp;{query}"' in page.text
+    # Another store's payments stay out of a manager's reach.
+    other = manager_web.http.get(f"/web/payments?store_id={world.other_store_id}")
+    assert "store_id=" + str(world.other_store_id) not in other.text

@@ -17,6 +17,7 @@ from fastapi.responses import HTMLResponse, Response
 from sync_server.core.database import Database, DbDep
 from sync_server.flags import service as flags_service
 from sync_server.flags.models import FlagKind
+from sync_server.flags.schemas import FlagQuery
 from sync_server.web import views
 from sync_server.web.access import WebSession, safe_next
 from sync_server.web.deps import (
@@ -24,9 +25,8 @@ from sync_server.web.deps import (
     PostDep,
     back,
     page_router,
-    render,
+    render_for_store,
     report_store_id,
-    store_choices,
     store_timezone,
 )
 
@@ -67,15 +67,17 @@ def _flags_page(
     found = flags_service.list_flags(
         db,
         user=ws.user,
-        store_id=sid,
-        kind=FlagKind(kind) if kind else None,
-        terminal_id=terminal_id,
-        cashier_id=cashier_id,
-        day_from=day_from,
-        day_to=day_to,
-        resolved=None if status == "all" else status == "resolved",
-        limit=PAGE_SIZE,
-        offset=offset,
+        query=FlagQuery(
+            store_id=sid,
+            kind=FlagKind(kind) if kind else None,
+            terminal_id=terminal_id,
+            cashier_id=cashier_id,
+            day_from=day_from,
+            day_to=day_to,
+            resolved=None if status == "all" else status == "resolved",
+            limit=PAGE_SIZE,
+            offset=min(offset, 1_000_000),
+        ),
     )
     choices = flags_service.flag_choices(db, user=ws.user, store_id=sid)
     filters = {
@@ -88,10 +90,12 @@ def _flags_page(
         "status": status,
     }
     here = "/web/flags?" + urlencode({k: v for k, v in filters.items() if v != ""})
-    return render(
+    return render_for_store(
         request,
         ws,
+        db,
         "flags.html",
+        store_id=sid,
         status_code=status_code,
         rows=views.flag_rows(
             found.items, terminals=choices.terminals, timezone=store_timezone(request)
@@ -111,8 +115,6 @@ def _flags_page(
         if offset + PAGE_SIZE < found.total
         else None,
         prev_url=f"{here}&offset={max(0, offset - PAGE_SIZE)}" if offset else None,
-        stores=store_choices(db, ws),
-        store_id=sid,
         tz=store_timezone(request),
         **extra,
     )

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from shared.messages import render as render_message
 from sync_server.auth import service as auth_service
 from sync_server.auth.deps import SESSION_COOKIE
 from sync_server.core.config import SettingsDep
@@ -42,14 +43,15 @@ def login_form(request: Request, settings: SettingsDep, next: str = "/web/") -> 
     return response
 
 
+_REFUSALS = {"locked": 429, "back_office_only": 403}
+"""The status of a refused login by its code; any other refusal is a wrong password (401)."""
+
+
 def _refusal(exc: AppError) -> tuple[str, int]:
     """The login form's sentence and status for a refused login."""
-    if exc.code == "locked":
-        seconds = (exc.details or {}).get("retry_after_seconds", 30)
-        return f"Terlalu banyak kata sandi salah. Coba lagi dalam {seconds} detik.", 429
-    if exc.code == "back_office_only":
-        return "Back office hanya untuk manajer dan admin.", 403
-    return "Nama pengguna atau kata sandi salah.", 401
+    if exc.code in _REFUSALS:
+        return exc.text("id"), _REFUSALS[exc.code]
+    return render_message("invalid_credentials", {}, "id"), 401
 
 
 @router.post("/login")
@@ -65,7 +67,7 @@ async def login(
     """Log a manager in (the auth service slows, locks and role-checks) and set the cookie."""
     nonce = request.cookies.get(LOGIN_NONCE_COOKIE)
     if not access.login_csrf_valid(settings.secret_key, nonce, csrf_token):
-        raise WebForbidden("Formulir masuk kedaluwarsa. Muat ulang halaman dan coba lagi.")
+        raise WebForbidden("web_login_form_expired")
     try:
         token = await asyncio.to_thread(
             auth_service.back_office_login,

@@ -33,9 +33,7 @@ def _labels_pdf(products: Sequence[ProductOut], *, copies: int) -> tuple[bytes, 
         except ValueError:
             skipped.append(product.sku)
     if not items:
-        raise AppError(
-            "Tidak ada produk berbarcode yang dipilih.", code="no_labels", status_code=422
-        )
+        raise AppError("no_labels", code="no_labels", status_code=422)
     return label_sheets_pdf(items, copies=max(1, min(copies, 100))), skipped
 
 
@@ -136,7 +134,9 @@ async def import_products(
     raw = await file.read()
     try:
         text = raw.decode("utf-8-sig")
-        result = await asyncio.to_thread(run, db, csv_io.import_products_csv, text=text)
+        result = await asyncio.to_thread(
+            run, db, csv_io.import_products_csv, text=text, language="id"
+        )
     except UnicodeDecodeError:
         errors = ["Berkas bukan teks UTF-8. Simpan sebagai CSV UTF-8."]
     except AppError as exc:

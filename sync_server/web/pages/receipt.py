@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -16,7 +18,6 @@ from shared.receipt_text import (
     ReceiptStore,
     render_receipt,
 )
-from shared.timezones import DEFAULT_TIMEZONE
 from sync_server.core.database import DbDep
 from sync_server.core.errors import AppError
 from sync_server.stores import service as stores_service
@@ -41,32 +42,12 @@ SAMPLE_LINES = (
 )
 
 
-def _sample_receipt(
-    *,
-    name: str,
-    address: str = "",
-    npwp: str = "",
-    phone: str = "",
-    header: str = "",
-    footer: str = "",
-    logo_text: str = "",
-    timezone: str = DEFAULT_TIMEZONE,
-    width: int = 32,
-) -> str:
+def _preview(fields: Mapping[str, str], width: int, timezone: str) -> str:
     """The receipt template applied to a sample sale, as the till would print it."""
-    store = ReceiptStore(
-        name=name or "Nama toko",
-        address=address,
-        npwp=npwp,
-        phone=phone,
-        header=header,
-        footer=footer,
-        logo_text=logo_text,
-        timezone=timezone,
-    )
+    store = ReceiptStore.from_template(fields, timezone=timezone)
     total = sum(line.total for line in SAMPLE_LINES)
     data = ReceiptData(
-        store=store,
+        store=replace(store, name=store.name or "Nama toko"),
         receipt_number="T01-20250101-000042",
         created_at=datetime(2025, 1, 1, 3, 15, tzinfo=UTC),
         cashier_name="Siti Rahmawati",
@@ -81,20 +62,6 @@ def _sample_receipt(
     return render_receipt(data, width=width if width in (32, 42, 48) else 32)
 
 
-def _preview(fields: dict[str, str], width: int, timezone: str) -> str:
-    return _sample_receipt(
-        name=fields.get("name", ""),
-        address=fields.get("address", ""),
-        npwp=fields.get("npwp", ""),
-        phone=fields.get("phone", ""),
-        header=fields.get("receipt_header", ""),
-        footer=fields.get("receipt_footer", ""),
-        logo_text=fields.get("logo_text", ""),
-        timezone=timezone,
-        width=width,
-    )
-
-
 @router.get("/receipt")
 def receipt_form(
     request: Request, ws: PageDep, db: DbDep, store_id: int | None = None, width: int = 32
@@ -102,7 +69,7 @@ def receipt_form(
     """The store's receipt template with a preview on a sample sale."""
     sid = current_store_id(db, ws, store_id)
     if sid is None:
-        raise AppError("Belum ada toko.", code="store_required", status_code=404)
+        raise AppError("no_store_yet", code="store_required", status_code=404)
     store = stores_service.get_store(db, store_id=sid, user=ws.user)
     fields = forms.receipt_fields(store)
     return render(
@@ -144,7 +111,7 @@ def save_receipt(
     try:
         patch = forms.store_patch(fields)
         if sid is None:
-            raise AppError("Belum ada toko.", code="store_required")
+            raise AppError("no_store_yet", code="store_required")
         stores_service.update_store(db, store_id=sid, patch=patch, user=ws.user)
     except (AppError, ValidationError) as exc:
         return render(

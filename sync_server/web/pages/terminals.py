@@ -21,9 +21,8 @@ from sync_server.web.deps import (
     PostDep,
     back,
     page_router,
-    render,
+    render_for_store,
     report_store_id,
-    store_choices,
     store_timezone,
 )
 
@@ -39,15 +38,15 @@ def _terminals_page(
     **extra: Any,
 ) -> HTMLResponse:
     sid = report_store_id(db, ws, store_id)
-    return render(
+    return render_for_store(
         request,
         ws,
+        db,
         "terminals.html",
+        store_id=sid,
         status_code=status_code,
         terminals=reports_service.terminal_health(db, store_id=sid),
         rejected=reports_service.rejected_events(db, store_id=sid),
-        stores=store_choices(db, ws),
-        store_id=sid,
         tz=store_timezone(request),
         **extra,
     )

@@ -22,7 +22,7 @@ from sync_server.web.deps import (
     current_store_id,
     page_router,
     render,
-    store_choices,
+    render_for_store,
 )
 
 router = page_router()
@@ -34,7 +34,7 @@ def _find_user(db: Database, ws: WebSession, user_id: int) -> UserPublic:
     for person in auth_service.list_users(db=db, actor=ws.user):
         if person.id == user_id:
             return person
-    raise NotFound(f"Tidak ada pengguna {user_id}.", code="user_not_found")
+    raise NotFound("user_not_found", code="user_not_found", user_id=user_id)
 
 
 def _users_page(
@@ -42,15 +42,15 @@ def _users_page(
 ) -> HTMLResponse:
     sid = current_store_id(db, ws, None)
     users = auth_service.list_users(db=db, actor=ws.user)
-    return render(
+    return render_for_store(
         request,
         ws,
+        db,
         "users.html",
+        store_id=sid,
         status_code=status_code,
         users=users,
         roles=views.assignable_roles(ws),
-        stores=store_choices(db, ws),
-        store_id=sid,
         **extra,
     )
 
