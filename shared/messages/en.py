@@ -277,6 +277,7 @@ MESSAGES: dict[str, str] = {
     "database_unavailable": (
         "The database could not save this right now; nothing was changed. Try again."
     ),
+    "batch_too_large": "A push may carry at most {limit_events:num} events.",
     "overloaded": (
         "The server is busy with other tills; nothing was changed. "
         "Try again in {retry_after:num} seconds."

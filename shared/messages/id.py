@@ -288,6 +288,7 @@ MESSAGES: dict[str, str] = {
     "database_unavailable": (
         "Database tidak dapat menyimpan saat ini; tidak ada yang berubah. Coba lagi."
     ),
+    "batch_too_large": "Satu kiriman paling banyak memuat {limit_events:num} event.",
     "overloaded": (
         "Server sedang sibuk melayani kasir lain; tidak ada yang berubah. "
         "Coba lagi dalam {retry_after:num} detik."

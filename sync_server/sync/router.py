@@ -168,10 +168,11 @@ class SyncRoute(APIRoute):
                     for err in exc.errors()
                 ):
                     raise AppError(
-                        f"A push may carry at most {MAX_PUSH_EVENTS} events.",
+                        "batch_too_large",
                         code="batch_too_large",
                         status_code=422,
                         details={"limit_events": MAX_PUSH_EVENTS},
+                        limit_events=MAX_PUSH_EVENTS,
                     ) from exc
                 raise
 
