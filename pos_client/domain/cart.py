@@ -15,7 +15,7 @@ from uuid import UUID
 
 from pos_client.domain.catalog import Product, Voucher
 from pos_client.domain.errors import ApprovalRequired, CartError, VoucherError
-from pos_client.domain.measured import Measure
+from pos_client.domain.measured import Measure, format_keyed_kg
 from pos_client.domain.vouchers import check_voucher, voucher_amount
 from shared.ids import new_id
 from shared.models import VoucherKind
@@ -89,6 +89,20 @@ class CartLine:
     quantity: int
     discount: Discount | None = None
     measure: Measure | None = None
+
+    @property
+    def quantity_text(self) -> str:
+        """The quantity as the cashier reads it: ``0,75 kg`` for a weighed line, else ``3``."""
+        grams = self.measure.grams if self.measure is not None else None
+        return format_keyed_kg(grams) if grams is not None else str(self.quantity)
+
+    @property
+    def priced_per(self) -> tuple[int, str]:
+        """The price the line is read at and its unit: per kg for a weighed line (its
+        catalog price), else the line's unit price per the product's unit."""
+        if self.measure is not None and self.measure.grams is not None:
+            return self.measure.base_price, "kg"
+        return self.product.price, self.product.unit
 
     @property
     def gross(self) -> int:
@@ -206,6 +220,20 @@ class Cart:
         ):
             raise CartError("line_discount_over_quantity_price")
         line.quantity = quantity
+        return line
+
+    def weigh(self, line_id: UUID, priced: Product, measure: Measure) -> CartLine:
+        """Make a line a keyed weight (``priced`` by ``measured.keyed_weight``): quantity 1
+        at the weight's price, carrying its ``measure`` like a scale label."""
+        line = self.line(line_id)
+        discount = line.discount
+        if (
+            discount is not None
+            and discount.kind is DiscountKind.RUPIAH
+            and discount.value > priced.price
+        ):
+            raise CartError("line_discount_over_quantity_price")
+        line.product, line.quantity, line.measure = priced, 1, measure
         return line
 
     def remove(self, line_id: UUID) -> None:

@@ -11,6 +11,7 @@ price.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -99,3 +100,60 @@ def measured_item(product: Product, label: MeasuredCode, code: str) -> tuple[Pro
 def _named_with(name: str, suffix: str) -> str:
     # The weight must survive on the receipt; a long product name gives way to it.
     return f"{name[: LINE_NAME_MAX - len(suffix) - 1].rstrip()} {suffix}"
+
+
+# -- a quantity typed on the keypad ------------------------------------------------------
+
+WEIGHED_UNITS = frozenset({"kg"})
+"""Catalog units of goods sold by weight: their keyed quantity may have decimals."""
+THOUSANDTHS = 1000
+"""Keyed quantities are read in thousandths: grams for a kilogram (3 decimals at most)."""
+MAX_KEYED_GRAMS = 1_000_000
+"""The heaviest weight a cashier may key in (1.000 kg)."""
+_KEYED = re.compile(r"(?P<whole>[0-9]*)(?:[,.](?P<fraction>[0-9]*))?")
+
+
+def sold_by_weight(product: Product) -> bool:
+    """True for goods the catalog sells by the kilogram (``unit`` ``kg``)."""
+    return product.unit.strip().lower() in WEIGHED_UNITS
+
+
+def parse_keyed_quantity(text: str) -> int:
+    """A quantity typed on the keypad, in thousandths: ``"0,75"`` → 750, ``"2"`` → 2000.
+
+    The decimal mark is the Indonesian comma or a point; no thousands separators. More
+    than three decimals, or anything that is not a number, is a :class:`CartError`.
+    """
+    match = _KEYED.fullmatch(text.strip())
+    if match is None or not (match["whole"] or match["fraction"]):
+        raise CartError("quantity_unreadable", text=text.strip())
+    whole, fraction = match["whole"], match["fraction"] or ""
+    if len(fraction) > 3:
+        raise CartError("quantity_too_precise")
+    return int(whole or "0") * THOUSANDTHS + int((fraction or "0").ljust(3, "0"))
+
+
+def format_keyed_kg(grams: int) -> str:
+    """A keyed weight as the cashier typed it: 750 → ``0,75 kg``, 2000 → ``2 kg``."""
+    kg, rest = divmod(grams, GRAMS_PER_KG)
+    decimals = f"{rest:03d}".rstrip("0")
+    return f"{kg},{decimals} kg" if decimals else f"{kg} kg"
+
+
+def keyed_weight(product: Product, grams: int) -> tuple[Product, Measure]:
+    """``grams`` of ``product`` (sold per kg) keyed in by the cashier, priced and named
+    like a scale label (:func:`measured_item`): ``weighed_price`` half up once, the
+    weight in the line's name (``Beras Curah 0,75 kg``)."""
+    if not sold_by_weight(product):
+        raise CartError("quantity_not_whole_unit", name=product.name, unit=product.unit)
+    if not 0 < grams <= MAX_KEYED_GRAMS:
+        raise CartError(
+            "weight_out_of_range", low=format_keyed_kg(1), high=format_keyed_kg(MAX_KEYED_GRAMS)
+        )
+    measure = Measure(kind=MeasureKind.WEIGHT, value=grams, base_price=product.price, code="")
+    priced = replace(
+        product,
+        price=weighed_price(product.price, grams),
+        name=_named_with(product.name, format_keyed_kg(grams)),
+    )
+    return priced, measure

@@ -24,6 +24,7 @@ from typing import Protocol
 from escpos.printer import Dummy
 
 from shared.receipt_text import Line, ReceiptData, receipt_lines, two_columns
+from shared.timezones import format_local
 
 DEFAULT_PROFILE = "TM-T88V"
 ESC_INIT = b"\x1b@"
@@ -129,10 +130,11 @@ def slip_lines(
     return lines
 
 
-def check_page_heading(width: int, printed_at: datetime) -> list[str]:
-    """What a test page shows under its title: the time it printed and a ruler as wide
-    as the paper, so a wrong width setting shows at a glance."""
-    return [f"{printed_at:%d/%m/%Y %H:%M}", ("1234567890" * 5)[:width]]
+def check_page_heading(width: int, printed_at: datetime, zone: str | None) -> list[str]:
+    """What a test page shows under its title: the time it printed, in the store's local
+    time (``zone``, like a receipt), and a ruler as wide as the paper, so a wrong width
+    setting shows at a glance."""
+    return [format_local(printed_at, zone), ("1234567890" * 5)[:width]]
 
 
 class PrinterTransport(Protocol):

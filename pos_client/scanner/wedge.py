@@ -25,8 +25,10 @@ slow frame no longer splits a scan.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 
 from shared.barcodes import barcode_error
+from shared.errors import CodedError
 
 ENTER_KEYS = frozenset({"\n", "\r", "enter", "numpadenter"})
 """What counts as Enter: the characters, or Kivy's key names for the two Enter keys."""
@@ -188,3 +190,67 @@ def scan_error(code: str) -> str | None:
     ASCII for Code128).
     """
     return barcode_error(code.strip())
+
+
+MIN_GAP_MS, MAX_GAP_MS = 5, 500
+"""The burst threshold a cashier may set: scanners send a key every 8–15 ms, and the
+window reads keys once a frame (~17 ms), so below 5 ms no scan is fast enough and above
+half a second fast typing reads as a scan."""
+MIN_CODE_LENGTH, MAX_CODE_LENGTH = 1, 64
+SUFFIX_CHOICES = {"enter": ("enter",), "tab": ("tab",), "enter_tab": ("enter", "tab")}
+"""What the settings screen offers as the scanner's suffix, by name."""
+
+
+class ScannerSetupError(CodedError, ValueError):
+    """A scanner setting the cashier typed that the wedge cannot use."""
+
+
+@dataclass(frozen=True, slots=True)
+class WedgeSetup:
+    """How this till's USB scanner is set up: its suffix keys, prefix and pace."""
+
+    suffixes: tuple[str, ...] = ("enter", "tab")
+    prefix: str = ""
+    max_gap_ms: int = 50
+    min_length: int = 6
+
+    @property
+    def suffix_choice(self) -> str:
+        """The name of :data:`SUFFIX_CHOICES` these suffixes are."""
+        wanted = set(self.suffixes)
+        return next(name for name, keys in SUFFIX_CHOICES.items() if set(keys) == wanted)
+
+    def buffer(self, now: Callable[[], float]) -> WedgeBuffer:
+        """A :class:`WedgeBuffer` set up this way."""
+        return WedgeBuffer(
+            now,
+            max_gap=self.max_gap_ms / 1000,
+            min_length=self.min_length,
+            suffixes=self.suffixes,
+            prefix=self.prefix,
+        )
+
+
+def wedge_setup(*, suffix: str, prefix: str, max_gap_ms: str, min_length: str) -> WedgeSetup:
+    """The setup the settings form shows, checked; :class:`ScannerSetupError` says what is
+    wrong in a sentence (its code and parameters)."""
+    if suffix not in SUFFIX_CHOICES:
+        raise ScannerSetupError("scanner_suffix_unknown", suffix=suffix)
+    if len(prefix) > 1 or (prefix and (not prefix.isprintable() or prefix.isspace())):
+        raise ScannerSetupError("scanner_prefix_invalid", prefix=prefix)
+    gap = max_gap_ms.strip()
+    if not (gap.isascii() and gap.isdigit()) or not MIN_GAP_MS <= int(gap) <= MAX_GAP_MS:
+        raise ScannerSetupError("scanner_gap_out_of_range", low=MIN_GAP_MS, high=MAX_GAP_MS)
+    length = min_length.strip()
+    if not (length.isascii() and length.isdigit()) or not (
+        MIN_CODE_LENGTH <= int(length) <= MAX_CODE_LENGTH
+    ):
+        raise ScannerSetupError(
+            "scanner_length_out_of_range", low=MIN_CODE_LENGTH, high=MAX_CODE_LENGTH
+        )
+    return WedgeSetup(
+        suffixes=SUFFIX_CHOICES[suffix],
+        prefix=prefix,
+        max_gap_ms=int(gap),
+        min_length=int(length),
+    )

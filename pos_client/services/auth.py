@@ -82,6 +82,24 @@ class AuthService:
             raise NotAllowed("not_allowed", name=user.full_name, role=min_role.value)
         return user
 
+    def needs_manager_pin(self) -> bool:
+        """True unless a manager (or admin) is logged in: the Manager area asks for one."""
+        user = self._current
+        return user is None or not user.role.at_least(Role.MANAGER)
+
+    def open_manager_area(self, user_id: int | None = None, pin: str = "") -> User:
+        """The manager the Manager area opens for: the logged-in one, or the manager whose
+        PIN approves it for a cashier (the approval of :meth:`authorize`; the cashier
+        stays logged in)."""
+        user = self._current
+        if user is None:
+            raise NotLoggedIn("not_logged_in")
+        if not self.needs_manager_pin():
+            return user
+        if user_id is None:
+            raise NotAllowed("not_allowed", name=user.full_name, role=Role.MANAGER.value)
+        return self.authorize(user_id, pin, Role.MANAGER)
+
     def _check_pin(self, user_id: int, pin: str) -> User:
         user = self.store.user(user_id)
         if user is None or not user.active:

@@ -10,12 +10,19 @@ from uuid import UUID
 from pos_client.config import ClientSettings
 from pos_client.domain.cart import Cart, CartLine, CartTotals, Discount
 from pos_client.domain.errors import CartError, ShiftError, VoucherError
+from pos_client.domain.measured import (
+    THOUSANDTHS,
+    keyed_weight,
+    parse_keyed_quantity,
+    sold_by_weight,
+)
 from pos_client.domain.sale import build_sale_draft
 from pos_client.domain.tender import CashTender, Tender, settle
 from pos_client.services.auth import AuthService
 from pos_client.services.catalog import CatalogService
 from pos_client.services.clock import Clock, utc_now
 from pos_client.store import HeldCart, LocalStore
+from shared.barcodes import MeasureKind
 from shared.models import PaymentMethod, Role, SaleIn
 from shared.timezones import store_zone
 
@@ -77,6 +84,27 @@ class CheckoutService:
     def change_quantity(self, line_id: UUID, quantity: int) -> CartLine:
         """Set a line's quantity."""
         return self.cart.change_quantity(line_id, quantity)
+
+    def set_keyed_quantity(self, line_id: UUID, text: str) -> CartLine:
+        """Set a line's quantity from what the keypad shows (``"3"``, ``"0,75"``).
+
+        Goods sold by the kilogram take decimals: the line becomes that weight, priced and
+        named like a scale label (``Beras Curah 0,75 kg``). A whole number on a line that
+        is not yet weighed stays a plain quantity. Anything else refuses a fraction with
+        ``quantity_not_whole_unit``.
+        """
+        line = self.cart.line(line_id)
+        amount = parse_keyed_quantity(text)
+        product = self.catalog.product(line.product.id)
+        weighed = line.measure is None or line.measure.kind is MeasureKind.WEIGHT
+        if sold_by_weight(product) and weighed:
+            if amount % THOUSANDTHS == 0 and line.measure is None:
+                return self.cart.change_quantity(line_id, amount // THOUSANDTHS)
+            priced, measure = keyed_weight(product, amount)
+            return self.cart.weigh(line_id, priced, measure)
+        if amount % THOUSANDTHS:
+            raise CartError("quantity_not_whole_unit", name=product.name, unit=product.unit)
+        return self.cart.change_quantity(line_id, amount // THOUSANDTHS)
 
     def remove_line(self, line_id: UUID) -> None:
         """Take a line out of the cart."""

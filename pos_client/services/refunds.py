@@ -26,7 +26,7 @@ from shared.ids import new_id
 from shared.models import PaymentMethod, RefundIn, RefundMethod, Role, SaleIn, VoidIn
 from shared.money import format_rupiah
 from shared.receipt_text import Line, ReceiptStore, two_columns
-from shared.timezones import store_zone
+from shared.timezones import format_local
 
 REFUND_METHOD_LABELS = {
     RefundMethod.CASH.value: "Tunai dari laci",
@@ -197,13 +197,12 @@ def refund_slip_lines(slip: RefundSlip, *, width: int = 32) -> list[Line]:
     """The slip laid out like a receipt (same header, same columns) at ``width``."""
     refund = slip.refund
     rule = Line("-" * width)
-    when = refund.created_at.astimezone(store_zone(slip.store.timezone))
     out = _center(slip.store.name, width, bold=True)
     out += _center(slip.store.address, width)
     out.append(Line("=" * width))
     out += _center(REFUND_SLIP_MARK, width, bold=True)
     out += _pair("Struk", slip.receipt_number, width)
-    out += _pair("Tanggal", when.strftime("%d/%m/%Y %H:%M"), width)
+    out += _pair("Tanggal", format_local(refund.created_at, slip.store.timezone), width)
     out += _pair("Kasir", slip.cashier_name, width)
     out += _pair("Disetujui", slip.approver_name, width)
     out.append(rule)

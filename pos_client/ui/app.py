@@ -49,7 +49,7 @@ from pos_client.scanner.camera import (
     open_source,
 )
 from pos_client.scanner.keys import MODIFIER_KEYS, key_char, terminator
-from pos_client.scanner.wedge import WedgeBuffer
+from pos_client.scanner.wedge import WedgeBuffer, WedgeSetup
 from pos_client.services.checkout import CheckoutResult
 from pos_client.services.clock import Clock as NowClock
 from pos_client.services.clock import utc_now
@@ -107,13 +107,7 @@ class KasirApp(App):
         self.till = Till.open(settings, qris=qris, transport=transport, now=now, hasher=hasher)
         self.start_sync = start_sync
         self.sync: SyncWorker | None = None
-        self.wedge = WedgeBuffer(
-            time.monotonic,
-            max_gap=settings.scanner_max_gap_ms / 1000,
-            min_length=settings.scanner_min_length,
-            suffixes=settings.scanner_suffixes,
-            prefix=settings.scanner_prefix,
-        )
+        self.wedge: WedgeBuffer = self.till.prefs.wedge(settings).buffer(time.monotonic)
         self._key_text: str | None = None  # the character the last key-down typed
         self.scan_key_at: float | None = None  # monotonic: the key-down that ended the last scan
         self.camera: CameraScanner | None = None
@@ -433,6 +427,10 @@ class KasirApp(App):
         Window.mainloop()
         self.wedge.caught_up()
         self._deliver_typed(self.wedge.poll())
+
+    def apply_scanner(self, setup: WedgeSetup) -> None:
+        """Read the USB scanner as ``setup`` says from the next key on (Settings saved)."""
+        self.wedge = setup.buffer(time.monotonic)
 
     # -- camera --------------------------------------------------------------------------
     def toggle_camera(self) -> None:

@@ -21,22 +21,34 @@ from pos_client.ui.paths import KV_DIR
 BACKSPACE = "⌫"
 CLEAR = "C"
 OK = "OK"
+COMMA = ","
+"""The decimal comma (a weight: ``0,75`` kg); only on a pad with ``decimal`` on."""
 
 
-def edit(value: str, key: str, *, max_length: int = 12, leading_zero: bool = False) -> str:
-    """``value`` after one key: a digit, ``"00"``, :data:`CLEAR` or :data:`BACKSPACE`.
+def edit(
+    value: str,
+    key: str,
+    *,
+    max_length: int = 12,
+    leading_zero: bool = False,
+    decimal: bool = False,
+) -> str:
+    """``value`` after one key: a digit, ``"00"``, :data:`CLEAR` or :data:`BACKSPACE`,
+    and with ``decimal`` one :data:`COMMA` (an empty value then reads ``0,``).
 
     Without ``leading_zero`` an empty value takes no 0 or 00 (a quantity or amount never
-    starts with 0); keys past ``max_length`` digits are ignored.
+    starts with 0; ``0,75`` is typed ``,75``); keys past ``max_length`` are ignored.
     """
     if key == CLEAR:
         return ""
     if key == BACKSPACE:
         return value[:-1]
-    if not key.isdigit():
+    if key == COMMA and decimal and COMMA not in value and len(value) < max_length:
+        return (value or "0") + COMMA
+    if not key.isascii() or not key.isdigit():
         return value
     if not value and key.startswith("0") and not leading_zero:
-        return value
+        return value  # a weight under 1 kg starts with the comma: "0," is written for it
     if len(value) + len(key) > max_length:
         return value
     return value + key
@@ -48,6 +60,8 @@ class NumberPad(BoxLayout):
     value = StringProperty("")
     max_length = NumericProperty(9)
     leading_zero = BooleanProperty(False)
+    decimal = BooleanProperty(False)
+    """Show the comma key and take a decimal value (a quantity of goods sold by weight)."""
     ok_text = StringProperty(OK)
 
     __events__ = ("on_ok",)
@@ -58,14 +72,21 @@ class NumberPad(BoxLayout):
             self.dispatch("on_ok", self.value)
             return
         self.value = edit(
-            self.value, key, max_length=int(self.max_length), leading_zero=self.leading_zero
+            self.value,
+            key,
+            max_length=int(self.max_length),
+            leading_zero=self.leading_zero,
+            decimal=self.decimal,
         )
 
     def type_keys(self, text: str) -> None:
-        """Keys from a hardware keyboard: digits edit the value, Enter is OK."""
+        """Keys from a hardware keyboard: digits edit the value, Enter is OK, a comma or
+        a point is the decimal comma."""
         for char in text:
             if char in "\r\n":
                 self.press(OK)
+            elif char in ",.":
+                self.press(COMMA)
             elif char.isdigit():
                 self.press(char)
 

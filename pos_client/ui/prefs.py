@@ -1,4 +1,4 @@
-"""The till's screen-side preferences: printer, receipt width, camera and language.
+"""The till's screen-side preferences: printer, receipt width, camera, language, scanner.
 
 They belong to this device, not to the shop, so they live in a small JSON file in the
 data folder (``ui-settings.json``) rather than in the synced catalog. Unknown or broken
@@ -13,7 +13,9 @@ from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any, Literal
 
+from pos_client.config import ClientSettings
 from pos_client.printing.escpos import DevicePrinter, NetworkPrinter, PrinterTransport
+from pos_client.scanner.wedge import SUFFIX_CHOICES, ScannerSetupError, WedgeSetup, wedge_setup
 
 log = logging.getLogger("kasir.ui")
 
@@ -32,6 +34,21 @@ class UiPrefs:
     printer_device: str = "/dev/usb/lp0"
     receipt_width: int = 32
     camera_source: str = ""
+    scanner: dict[str, Any] | None = None
+    """The USB scanner's setup saved on the Settings screen (``WedgeSetup`` fields); None
+    until then: the ``KASIR_CLIENT_SCANNER_*`` settings apply."""
+
+    def wedge(self, settings: ClientSettings) -> WedgeSetup:
+        """The scanner setup in force: the one saved here, else the till's settings."""
+        saved = _scanner(self.scanner)
+        if saved is not None:
+            return saved
+        return WedgeSetup(
+            suffixes=tuple(settings.scanner_suffixes),
+            prefix=settings.scanner_prefix,
+            max_gap_ms=settings.scanner_max_gap_ms,
+            min_length=settings.scanner_min_length,
+        )
 
     def printer(self) -> PrinterTransport | None:
         """The configured printer transport, or None when no printer is set."""
@@ -56,7 +73,44 @@ def _checked(prefs: UiPrefs) -> UiPrefs:
         prefs = replace(prefs, receipt_width=defaults.receipt_width)
     if not 0 < int(prefs.printer_port) < 65536:
         prefs = replace(prefs, printer_port=defaults.printer_port)
+    if prefs.scanner is not None:
+        saved = _scanner(prefs.scanner)
+        prefs = replace(prefs, scanner=scanner_prefs(saved) if saved is not None else None)
     return prefs
+
+
+def scanner_prefs(setup: WedgeSetup) -> dict[str, Any]:
+    """``setup`` as :attr:`UiPrefs.scanner` keeps it (JSON-ready)."""
+    return {
+        "suffixes": list(setup.suffixes),
+        "prefix": setup.prefix,
+        "max_gap_ms": setup.max_gap_ms,
+        "min_length": setup.min_length,
+    }
+
+
+def _scanner(saved: object) -> WedgeSetup | None:
+    """A saved scanner setup checked like the form checks it (None when unusable)."""
+    if not isinstance(saved, dict):
+        return None
+    suffixes = saved.get("suffixes")
+    choice = next(
+        (
+            name
+            for name, keys in SUFFIX_CHOICES.items()
+            if isinstance(suffixes, list) and set(keys) == set(suffixes)
+        ),
+        None,
+    )
+    try:
+        return wedge_setup(
+            suffix=choice or "",
+            prefix=str(saved.get("prefix", "")),
+            max_gap_ms=str(saved.get("max_gap_ms", "")),
+            min_length=str(saved.get("min_length", "")),
+        )
+    except ScannerSetupError:
+        return None
 
 
 def load_prefs(data_dir: Path) -> UiPrefs:

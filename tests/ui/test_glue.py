@@ -11,11 +11,13 @@ from uuid import UUID
 import pytest
 
 from pos_client import cli
+from pos_client.config import ClientSettings
+from pos_client.scanner.wedge import WedgeSetup
 from pos_client.services.qris import QrisError, QrisGateway
 from pos_client.store.ports import PushFailure, StuckLocal
 from pos_client.ui import i18n
 from pos_client.ui.glue import stuck_sentence
-from pos_client.ui.prefs import UiPrefs, load_prefs, save_prefs
+from pos_client.ui.prefs import UiPrefs, load_prefs, save_prefs, scanner_prefs
 from pos_client.ui.sound import make_beep
 from shared.models import OutboxEvent
 from shared.money import parse_rupiah
@@ -59,6 +61,20 @@ def test_prefs_round_trip_and_bad_values(tmp_path: Path) -> None:
     assert UiPrefs().with_changes(receipt_width=40).receipt_width == 32
     (tmp_path / "ui-settings.json").write_text("{not json")
     assert load_prefs(tmp_path) == UiPrefs()
+
+
+def test_the_scanner_setup_is_kept_on_the_device_and_wins_over_the_settings(
+    tmp_path: Path,
+) -> None:
+    settings = ClientSettings(data_dir=tmp_path, scanner_suffixes=["enter"], scanner_prefix="")
+    assert UiPrefs().wedge(settings) == WedgeSetup(suffixes=("enter",))
+    chosen = WedgeSetup(suffixes=("tab",), prefix="~", max_gap_ms=40, min_length=8)
+    save_prefs(tmp_path, UiPrefs().with_changes(scanner=scanner_prefs(chosen)))
+    assert load_prefs(tmp_path).wedge(settings) == chosen
+    # A hand-edited file with a value the wedge cannot use falls back to the settings.
+    broken = {**scanner_prefs(chosen), "max_gap_ms": 9000}
+    assert UiPrefs().with_changes(scanner=broken).scanner is None
+    assert UiPrefs(scanner={"suffixes": "tab"}).wedge(settings).suffixes == ("enter",)
 
 
 def test_fake_qris_gateway_meets_the_port() -> None:

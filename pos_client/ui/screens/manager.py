@@ -21,6 +21,7 @@ from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.label import Label
 from kivy.uix.widget import Widget
 
+from pos_client.domain.catalog import User
 from pos_client.services.manager import GRANULARITIES, ManagerReport, ManagerService
 from pos_client.sync.manager_client import Granularity, ManagerClient, StaffMember
 from pos_client.ui.i18n import describe, tr
@@ -118,6 +119,8 @@ class ManagerScreen(KasirScreen):
         super().__init__(**kwargs)
         self._service: ManagerService | None = None
         self.report: ManagerReport | None = None
+        self.visitor: User | None = None
+        """The manager whose PIN opened the area for a cashier (None: the one logged in)."""
 
     @property
     def service(self) -> ManagerService:
@@ -173,8 +176,7 @@ class ManagerScreen(KasirScreen):
         )
         self.payments_text = (
             "\n".join(
-                f"{payment_label(p.method)} · {p.payments_count}× · "
-                f"{format_rupiah(p.amount)}"
+                f"{payment_label(p.method)} · {p.payments_count}× · {format_rupiah(p.amount)}"
                 for p in report.payments
             )
             or none
@@ -192,9 +194,15 @@ class ManagerScreen(KasirScreen):
         self.message = describe(exc)
 
     # -- the server ------------------------------------------------------------------------
+    def visit(self, manager: User) -> None:
+        """Open the area for ``manager``: the logged-in one, or the one whose PIN let a
+        cashier in (the server sign-in is then theirs)."""
+        self.visitor = manager
+        self.app.go("manager")
+
     def sign_in(self) -> None:
-        """Sign the logged-in manager in to the server with the password typed."""
-        user = self.till.auth.current_user
+        """Sign the manager of this visit in to the server with the password typed."""
+        user = self.visitor or self.till.auth.current_user
         password = self.ids.password.text
         if user is None or not password:
             self.message = tr("manager_password_hint")
@@ -224,6 +232,7 @@ class ManagerScreen(KasirScreen):
         if self._service is not None and self._service.signed_in:
             run_in_worker(self._service.sign_out, name="kasir-manager")
         self.signed_in = False
+        self.visitor = None
         self.app.go("sale" if self.till.shifts.current() is not None else "shift")
 
 

@@ -75,6 +75,15 @@ class RefundScreen(KasirScreen):
         if self.sale is None:
             self.message = tr("refund_hint")
 
+    def on_kv_post(self, base_widget: Any) -> None:
+        """A manager picked from the list hands the keys to the PIN field (one tap fewer)."""
+        super().on_kv_post(base_widget)
+        self.ids.manager._dropdown.bind(on_select=self.manager_chosen)
+
+    def manager_chosen(self, *_: Any) -> None:
+        """A manager was picked: the PIN field takes the keys next."""
+        self.ids.pin.focus = True
+
     def reason_buttons(self) -> list[Any]:
         """The quick-reason toggles, in order."""
         return [self.ids[key] for key in REASON_KEYS]

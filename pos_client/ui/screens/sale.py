@@ -126,13 +126,14 @@ class SaleScreen(KasirScreen):
         )
 
     def _row(self, line: CartLine, line_total: int) -> CartRow:
-        detail = f"{format_rupiah(line.product.price)} / {line.product.unit}"
+        price, unit = line.priced_per
+        detail = f"{format_rupiah(price)} / {unit}"
         if line.discount_amount:
             detail += f"   {tr('discount')} {format_rupiah(-line.discount_amount)}"
         return CartRow(
             name=line.product.name,
             detail=detail,
-            quantity=str(line.quantity),
+            quantity=line.quantity_text,
             total=format_rupiah(line_total),
             line_id=line.id,
             screen=self,
@@ -241,7 +242,7 @@ class SaleScreen(KasirScreen):
         """Type a line's quantity on the keypad (the first digit replaces it); OK sets it."""
         line = self.till.checkout.cart.line(line_id)
         popup: Popup = Factory.QuantityPopup(title=tr("quantity_title", name=line.product.name))
-        popup.ids.now.text = tr("quantity_now", n=line.quantity)
+        popup.ids.now.text = tr("quantity_now", n=line.quantity_text)
         pad = popup.ids.pad
 
         def done(_pad: Any, value: str) -> None:
@@ -249,13 +250,13 @@ class SaleScreen(KasirScreen):
                 popup.dismiss()
                 return
             try:
-                changed = self.till.checkout.change_quantity(line_id, int(value))
+                changed = self.till.checkout.set_keyed_quantity(line_id, value)
             except DomainError as exc:
                 popup.ids.message.text = describe(exc)
                 return
             popup.dismiss()
             self.message = ""
-            self.toast(tr("quantity_set", name=changed.product.name, n=changed.quantity), "ok")
+            self.toast(tr("quantity_set", name=changed.product.name, n=changed.quantity_text), "ok")
             self.refresh()
 
         pad.bind(on_ok=done)
@@ -272,6 +273,38 @@ class SaleScreen(KasirScreen):
         """A keyboard while the quantity keypad is open: digits and Enter go to it."""
         if self._pad_popup is not None:
             self._pad_popup.ids.pad.type_keys(text)
+
+    # -- the Manager area ------------------------------------------------------------------
+    def open_manager(self) -> Popup | None:
+        """Into the Manager area: a manager goes straight in; a cashier is asked for a
+        manager's PIN (the cashier stays logged in). Returns the PIN popup, if any."""
+        auth = self.till.auth
+        manager_screen = self.app.screen("manager")
+        if not auth.needs_manager_pin():
+            manager_screen.visit(auth.open_manager_area())
+            return None
+        managers = [u for u in auth.users() if u.role.at_least(Role.MANAGER)]
+        popup: Popup = Factory.ManagerPinPopup(title=tr("manager_pin_title"))
+        ids = popup.ids
+        ids.who.values = [u.full_name for u in managers]
+        ids.who.text = managers[0].full_name if managers else ""
+
+        def approve(*_: Any) -> None:
+            chosen = next((u for u in managers if u.full_name == ids.who.text), None)
+            try:
+                manager = auth.open_manager_area(chosen.id if chosen else None, ids.pin.text)
+            except DomainError as exc:
+                ids.pin.text = ""
+                ids.message.text = describe(exc)
+                return
+            popup.dismiss()
+            manager_screen.visit(manager)
+
+        ids.confirm.bind(on_release=approve)
+        ids.pin.bind(on_text_validate=approve)
+        popup.open()
+        ids.pin.focus = True
+        return popup
 
     # -- discounts -----------------------------------------------------------------------
     def open_discount(self, line_id: UUID) -> Popup:

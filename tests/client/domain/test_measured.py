@@ -7,7 +7,17 @@ from datetime import UTC, datetime
 import pytest
 
 from pos_client.domain import Cart, CartError, Product
-from pos_client.domain.measured import LINE_NAME_MAX, Measure, format_kg, measured_item
+from pos_client.domain.measured import (
+    LINE_NAME_MAX,
+    MAX_KEYED_GRAMS,
+    Measure,
+    format_keyed_kg,
+    format_kg,
+    keyed_weight,
+    measured_item,
+    parse_keyed_quantity,
+    sold_by_weight,
+)
 from pos_client.domain.sale import build_sale_draft
 from shared.barcodes import DEFAULT_MEASURE_SCHEME, MeasuredCode, MeasureKind, make_ean13
 from shared.models import LineMeasure
@@ -109,3 +119,60 @@ def test_label_lines_carry_their_measure_on_the_wire() -> None:
         (15_500, 1, LineMeasure(kind=MeasureKind.PRICE, value=15_500, base_price=1)),
         (15_000, 1, None),
     ]
+
+
+# -- a quantity keyed on the keypad --------------------------------------------------------
+@pytest.mark.parametrize(
+    ("text", "thousandths"),
+    [("0,75", 750), ("0.75", 750), ("2", 2000), ("1,5", 1500), (",25", 250), ("3,", 3000)],
+)
+def test_a_keyed_quantity_reads_the_comma_or_a_point(text: str, thousandths: int) -> None:
+    assert parse_keyed_quantity(text) == thousandths
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("", "quantity_unreadable"),
+        (",", "quantity_unreadable"),
+        ("1,2,3", "quantity_unreadable"),
+        ("1.000,5", "quantity_unreadable"),
+        ("-1", "quantity_unreadable"),
+        ("٣", "quantity_unreadable"),  # an Arabic-Indic digit is not a keypad digit
+        ("0,1234", "quantity_too_precise"),
+    ],
+)
+def test_a_keyed_quantity_that_is_not_a_number_is_refused(text: str, code: str) -> None:
+    with pytest.raises(CartError) as refused:
+        parse_keyed_quantity(text)
+    assert refused.value.code == code
+
+
+@pytest.mark.parametrize(
+    ("grams", "text"), [(750, "0,75 kg"), (2000, "2 kg"), (1234, "1,234 kg"), (5, "0,005 kg")]
+)
+def test_a_keyed_weight_reads_as_typed(grams: int, text: str) -> None:
+    assert format_keyed_kg(grams) == text
+
+
+def test_a_keyed_weight_is_priced_and_named_like_a_scale_label() -> None:
+    priced, measure = keyed_weight(APEL, 750)
+    assert (priced.name, priced.price) == ("Apel Fuji 0,75 kg", weighed_price(32_990, 750))
+    assert priced.price == 24_743  # 24.742,5 half up, once
+    assert measure.to_wire() == LineMeasure(kind=MeasureKind.WEIGHT, value=750, base_price=32_990)
+    cart = Cart()
+    line = cart.add(APEL)
+    cart.weigh(line.id, priced, measure)
+    assert (line.quantity, line.net, cart.totals().total) == (1, 24_743, 24_743)
+
+
+def test_only_goods_sold_by_weight_take_a_keyed_weight() -> None:
+    assert sold_by_weight(APEL) and not sold_by_weight(ROTI)
+    with pytest.raises(CartError) as refused:
+        keyed_weight(ROTI, 500)
+    assert refused.value.code == "quantity_not_whole_unit"
+    assert refused.value.params == {"name": "Roti Tawar", "unit": "pcs"}
+    for grams in (0, MAX_KEYED_GRAMS + 1):
+        with pytest.raises(CartError) as out:
+            keyed_weight(APEL, grams)
+        assert out.value.code == "weight_out_of_range"

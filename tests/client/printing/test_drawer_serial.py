@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -96,9 +96,13 @@ def test_a_slip_keeps_amounts_at_the_right_edge(width: int) -> None:
     assert b"Rp 281.975" in data and DRAWER_PULSE not in data
 
 
-def test_the_test_page_shows_a_ruler_as_wide_as_the_paper() -> None:
-    heading = check_page_heading(42, datetime(2025, 6, 15, 10, 0))
-    assert heading == ["15/06/2025 10:00", ("1234567890" * 5)[:42]]
+def test_the_test_page_shows_a_ruler_as_wide_as_the_paper_and_the_local_time() -> None:
+    # 23:30 UTC on 15 June is 06:30 on 16 June in Jakarta, 07:30 in Makassar.
+    late = datetime(2025, 6, 15, 23, 30, tzinfo=UTC)
+    heading = check_page_heading(42, late, "Asia/Jakarta")
+    assert heading == ["16/06/2025 06:30", ("1234567890" * 5)[:42]]
+    assert check_page_heading(32, late, "Asia/Makassar")[0] == "16/06/2025 07:30"
+    assert check_page_heading(32, late, None)[0] == "16/06/2025 06:30", "no zone: WIB"
 
 
 def read_all(fd: int, into: bytearray, stop: threading.Event) -> None:

@@ -6,7 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pos_client.scanner.wedge import WedgeBuffer, scan_error
+from pos_client.scanner.wedge import ScannerSetupError, WedgeBuffer, scan_error, wedge_setup
+from shared.messages import has_message, render
 
 
 class FakeClock:
@@ -239,3 +240,47 @@ def test_typing_slower_than_the_gap_is_never_a_scan_and_never_lost(text: str, ga
 )
 def test_scan_error(code: str, ok: bool) -> None:
     assert (scan_error(code) is None) is ok
+
+
+# -- the scanner's setup, as the settings screen edits it -----------------------------------
+def test_a_setup_from_the_form_reads_a_tab_ended_scan_only_when_tab_is_chosen() -> None:
+    clock = FakeClock()
+    enter_only = wedge_setup(suffix="enter", prefix="", max_gap_ms="50", min_length="6")
+    assert enter_only.suffix_choice == "enter"
+    buffer = enter_only.buffer(clock)
+    assert type_keys(buffer, clock, [*"8999999000019", "\t"], 0.01)[-1] is None
+    assert buffer.take_typed() == "8999999000019", "a Tab it does not know leaves typing"
+
+    tab = wedge_setup(suffix="tab", prefix="~", max_gap_ms="30", min_length="8")
+    assert (tab.suffixes, tab.prefix, tab.max_gap_ms, tab.min_length) == (("tab",), "~", 30, 8)
+    buffer = tab.buffer(clock)
+    assert type_keys(buffer, clock, [*"~8999999000019", "\t"], 0.01)[-1] == "8999999000019"
+    assert wedge_setup(suffix="enter_tab", prefix="", max_gap_ms="50", min_length="6").suffixes == (
+        "enter",
+        "tab",
+    )
+
+
+@pytest.mark.parametrize(
+    ("form", "code", "params"),
+    [
+        ({"suffix": "space"}, "scanner_suffix_unknown", {"suffix": "space"}),
+        ({"prefix": "ab"}, "scanner_prefix_invalid", {"prefix": "ab"}),
+        ({"prefix": " "}, "scanner_prefix_invalid", {"prefix": " "}),
+        ({"max_gap_ms": "4"}, "scanner_gap_out_of_range", {"low": 5, "high": 500}),
+        ({"max_gap_ms": "501"}, "scanner_gap_out_of_range", {"low": 5, "high": 500}),
+        ({"max_gap_ms": ""}, "scanner_gap_out_of_range", {"low": 5, "high": 500}),
+        ({"min_length": "0"}, "scanner_length_out_of_range", {"low": 1, "high": 64}),
+        ({"min_length": "x"}, "scanner_length_out_of_range", {"low": 1, "high": 64}),
+    ],
+)
+def test_a_setup_the_wedge_cannot_use_is_refused_in_a_sentence(
+    form: dict[str, str], code: str, params: dict[str, object]
+) -> None:
+    values = {"suffix": "enter", "prefix": "", "max_gap_ms": "50", "min_length": "6", **form}
+    with pytest.raises(ScannerSetupError) as refused:
+        wedge_setup(**values)
+    assert (refused.value.code, refused.value.params) == (code, params)
+    for language in ("id", "en"):
+        assert has_message(code, language)
+    assert "{" not in render(code, refused.value.params, "id")

@@ -19,12 +19,15 @@ from pos_client.domain import CartError
 from pos_client.scanner.camera import BarcodeDecoder, Frame
 from pos_client.services import CatalogService, InvalidBarcode, ProductNotFound
 from pos_client.services.catalog import ScannedItem
+from pos_client.services.history import HistoryService
+from pos_client.services.receipts import receipt_for_sale
 from shared.barcodes import (
     MeasureKind,
     VariableMeasureScheme,
     gtin_check_digit,
     make_ean13,
 )
+from shared.messages import render
 from shared.models import LineMeasure, ProductOut, PullResponse
 from shared.pricing import weighed_price
 from tests.client.conftest import Till
@@ -331,3 +334,60 @@ def test_a_held_cart_keeps_its_labels(shop: Till) -> None:
         ("Apel Fuji 1,234 kg", 40_710, 1),
     ]
     assert all(line.measure and line.measure.grams == 1234 for line in cart.lines)
+
+
+# -- a weight keyed on the quantity keypad -------------------------------------------------
+def test_a_weight_keyed_with_a_comma_sells_like_a_scale_label(shop: Till) -> None:
+    line = shop.checkout.add_product(DAGING)
+    weighed_line = shop.checkout.set_keyed_quantity(line.id, "0,75")
+    assert weighed_line is line
+    assert (line.product.name, line.product.price, line.quantity) == (
+        "Daging Sapi 0,75 kg",
+        101_250,  # 135.000 × 0,75
+        1,
+    )
+    # A point reads the same; a new weight replaces the old one on the same line.
+    shop.checkout.set_keyed_quantity(line.id, "1.5")
+    assert (line.product.name, line.product.price) == ("Daging Sapi 1,5 kg", 202_500)
+    shop.checkout.set_keyed_quantity(line.id, "0,75")
+
+    result = shop.checkout.checkout_cash(200_000)
+    (wire,) = result.sale.lines
+    assert (wire.name, wire.quantity, wire.unit_price, wire.total) == (
+        "Daging Sapi 0,75 kg",
+        1,
+        101_250,
+        101_250,
+    )
+    assert wire.measure == LineMeasure(kind=MeasureKind.WEIGHT, value=750, base_price=135_000)
+    # The receipt and the history read the weight as typed.
+    receipt = receipt_for_sale(shop.store, shop.store.sale(result.sale.id))
+    assert [x.name for x in receipt.lines] == ["Daging Sapi 0,75 kg"]
+    detail = HistoryService(shop.store).detail(result.sale.id)
+    assert [x.name for x in detail.sale.lines] == ["Daging Sapi 0,75 kg"]
+
+
+def test_a_whole_number_on_a_weighed_product_stays_a_quantity(shop: Till) -> None:
+    line = shop.checkout.add_product(APEL)
+    shop.checkout.set_keyed_quantity(line.id, "3")
+    assert (line.quantity, line.product.price, line.measure) == (3, PRICE_PER_KG, None)
+
+
+def test_a_fraction_of_a_whole_unit_product_is_refused(shop: Till) -> None:
+    line = shop.checkout.add_product(UPC_SODA)
+    with pytest.raises(CartError) as refused:
+        shop.checkout.set_keyed_quantity(line.id, "0,5")
+    assert refused.value.code == "quantity_not_whole_unit"
+    assert refused.value.params == {"name": "Soda 330ml", "unit": "pcs"}
+    assert "Soda 330ml dijual per pcs" in render(refused.value.code, refused.value.params)
+    assert (line.quantity, line.product.price) == (1, 9000)
+    shop.checkout.set_keyed_quantity(line.id, "4,000")
+    assert line.quantity == 4
+
+
+def test_a_price_label_line_takes_no_weight(shop: Till) -> None:
+    line = shop.checkout.scan(label("21", "00042", 12_500))
+    with pytest.raises(CartError) as refused:
+        shop.checkout.set_keyed_quantity(line.id, "0,5")
+    assert refused.value.code == "quantity_not_whole_unit"
+    assert (line.product.price, line.quantity) == (12_500, 1)

@@ -231,6 +231,27 @@ def test_switch_user_and_bad_users(till: Till) -> None:
     assert names == sorted(names) and len(names) == 4
 
 
+def test_the_manager_area_asks_a_cashier_for_a_managers_pin(till: Till) -> None:
+    till.auth.login(CASHIER, PINS[CASHIER])
+    assert till.auth.needs_manager_pin()
+    with pytest.raises(NotAllowed):
+        till.auth.open_manager_area()  # no manager chosen
+    with pytest.raises(NotAllowed) as supervisor:
+        till.auth.open_manager_area(SUPERVISOR, PINS[SUPERVISOR])  # not enough
+    assert supervisor.value.params["role"] == Role.MANAGER.value
+    with pytest.raises(WrongPin):
+        till.auth.open_manager_area(MANAGER, "0000")
+    assert till.auth.open_manager_area(MANAGER, PINS[MANAGER]).id == MANAGER
+    assert till.auth.current_user.id == CASHIER  # type: ignore[union-attr]
+    # A logged-in manager (or admin) goes straight in, no PIN asked.
+    till.auth.switch_user(MANAGER, PINS[MANAGER])
+    assert not till.auth.needs_manager_pin()
+    assert till.auth.open_manager_area().id == MANAGER
+    till.auth.logout()
+    with pytest.raises(NotLoggedIn):
+        till.auth.open_manager_area(MANAGER, PINS[MANAGER])
+
+
 # -- refunds and voids ---------------------------------------------------------------------
 def _sale(till: Till) -> SaleIn:
     line = till.checkout.scan(INDOMIE)

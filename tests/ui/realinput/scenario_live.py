@@ -24,16 +24,13 @@ from __future__ import annotations
 import json
 import os
 import select
-import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from kivy.base import EventLoop
 from kivy.core.window import Window
-from kivy.input.providers.mouse import MouseMotionEventProvider
 
 from pos_client.config import ClientSettings
 from pos_client.ui.app import KasirApp
@@ -42,12 +39,12 @@ from shared.money import format_rupiah
 from sync_server.catalog.demo import demo_items
 from tests.ui.realinput.scenario_real_input import (
     SCANS,
-    WINDOW_ID,
     cart,
     click,
     frame,
     scan,
     settle,
+    take_the_window,
     type_slowly,
     wait,
     xdo,
@@ -163,18 +160,7 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KasirApp]:
     settings = ClientSettings(data_dir=data_dir, server_url=URL, sync_interval_seconds=0.5)
     kasir = KasirApp(settings)  # real HTTP, the real PIN hasher: nothing injected
     start_app(kasir, LANDSCAPE)
-    mouse = MouseMotionEventProvider("mouse", "disable_multitouch")
-    EventLoop.add_input_provider(mouse)
-    mouse.start()
-    settle(0.3)
-    wid = subprocess.run(
-        ["xdotool", "search", "--pid", str(os.getpid())], capture_output=True, text=True
-    ).stdout.split()
-    assert wid, "the app's X window was not found by xdotool"
-    WINDOW_ID[:] = wid[:1]
-    xdo("windowmove", "--sync", wid[0], "0", "0")
-    xdo("windowfocus", "--sync", wid[0])
-    xdo("mousemove", str(Window.left + 5), str(Window.top + 5))
+    take_the_window()
     yield kasir
     REPORT.write_text(json.dumps(RECORD, indent=2))
     stop_app(kasir)

@@ -22,6 +22,7 @@ from kivy.core.window import Window
 from kivy.input.providers.mouse import MouseMotionEventProvider
 
 from pos_client.ui.app import KasirApp
+from pos_client.ui.prefs import load_prefs
 from tests.client.conftest import BERAS, INDOMIE, TEH
 from tests.ui.window.harness import (
     FAST_HASHER,
@@ -136,6 +137,24 @@ def click(widget: Any) -> None:
     xdo("mousemove", str(x), str(y), "click", "1")
 
 
+def take_the_window() -> None:
+    """Make the started app's window take real input: the mouse as an input provider
+    (``app.run()`` would add it; the harness does not), the window found by xdotool,
+    moved to the screen's corner (all of the 1280×800 window on screen) and focused."""
+    mouse = MouseMotionEventProvider("mouse", "disable_multitouch")
+    EventLoop.add_input_provider(mouse)
+    mouse.start()
+    settle(0.3)
+    wid = subprocess.run(
+        ["xdotool", "search", "--pid", str(os.getpid())], capture_output=True, text=True
+    ).stdout.split()
+    assert wid, "the app's X window was not found by xdotool"
+    WINDOW_ID[:] = wid[:1]
+    xdo("windowmove", "--sync", wid[0], "0", "0")
+    xdo("windowfocus", "--sync", wid[0])
+    xdo("mousemove", str(Window.left + 5), str(Window.top + 5))
+
+
 def cart(app: KasirApp) -> list[tuple[str, int]]:
     """What the checkout service holds: (name, quantity) per line."""
     return [(line.product.name, line.quantity) for line in app.till.checkout.cart.lines]
@@ -146,19 +165,7 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KasirApp]:
     settings = seeded_settings(tmp_path_factory.mktemp("till"))
     kasir = KasirApp(settings, transport=httpx.MockTransport(FakeServer()), hasher=FAST_HASHER)
     start_app(kasir, LANDSCAPE)
-    # app.run() would add the mouse as an input provider; the harness does not.
-    mouse = MouseMotionEventProvider("mouse", "disable_multitouch")
-    EventLoop.add_input_provider(mouse)
-    mouse.start()
-    settle(0.3)
-    wid = subprocess.run(
-        ["xdotool", "search", "--pid", str(os.getpid())], capture_output=True, text=True
-    ).stdout.split()
-    assert wid, "the app's X window was not found by xdotool"
-    WINDOW_ID[:] = wid[:1]
-    xdo("windowmove", "--sync", wid[0], "0", "0")  # all of the 1280×800 window on screen
-    xdo("windowfocus", "--sync", wid[0])
-    xdo("mousemove", str(Window.left + 5), str(Window.top + 5))
+    take_the_window()
     yield kasir
     stop_app(kasir)
 
@@ -331,6 +338,50 @@ def test_settings_and_back_then_scan(app: KasirApp) -> None:
     scan(INDOMIE)
     assert cart(app) == [(KOPI_K, 1), (BERAS_P, 1), (TEH_B, 1), (INDO, 1)]
     shot("real-input-09-after-settings")
+
+
+def choose_suffix(app: KasirApp, name: str) -> None:
+    """On the Settings screen: pick the scanner's suffix ``name`` and tap Save (real clicks)."""
+    settings = app.screen("settings")
+    settings.ids.scroll.scroll_y = 0  # the scanner's rows are at the bottom
+    settle(0.2)
+    click(settings.ids.scanner_suffix)
+    settle(0.3)
+    option = next(
+        b for b in settings.ids.scanner_suffix._dropdown.container.children if b.text == name
+    )
+    click(option)
+    wait(lambda: settings.ids.scanner_suffix.text == name, f"the suffix {name} chosen")
+    click(settings.ids.save)
+    wait(lambda: settings.message == "Pengaturan disimpan.", "the settings saved")
+
+
+def test_a_tab_ended_scan_after_switching_the_suffix_to_tab(app: KasirApp) -> None:
+    before = cart(app)
+    click(next(w for w in app.screen("sale").walk() if getattr(w, "text", "") == "Pengaturan"))
+    wait(lambda: app.current == "settings", "the settings screen")
+    choose_suffix(app, "Enter")
+    assert app.wedge.suffixes == {"enter"}, "applied at once"
+    app.go("sale")
+    settle(0.2)
+    # Not sent through scan(): with Enter alone this burst is typing, not a scan.
+    scanner_keys(*BERAS, "Tab")
+    settle(0.2)
+    assert cart(app) == before, "a Tab the scanner is not set up for ends no scan"
+    app.go("settings")
+    settle(0.2)
+    choose_suffix(app, "Tab")
+    shot("real-input-10-settings-suffix-tab")
+    assert app.wedge.suffixes == {"tab"}
+    assert load_prefs(app.settings.data_dir).wedge(app.settings).suffixes == ("tab",)
+    app.go("sale")
+    settle(0.2)
+    scan(BERAS, end="\t")
+    after = [(name, n + 1 if name == BERAS_P else n) for name, n in before]
+    assert cart(app) == after, "the Tab-ended scan rang up one more bag of rice"
+    scanner_keys(*TEH, "Return")  # Enter no longer ends a scan
+    settle(0.2)
+    assert cart(app) == after
 
 
 def test_every_scan_was_read_whole(app: KasirApp) -> None:

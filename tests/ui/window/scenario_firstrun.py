@@ -10,9 +10,7 @@ import pytest
 from pos_client.config import ClientSettings
 from pos_client.ui.app import KasirApp
 from shared.models import PROTOCOL_HEADER, PROTOCOL_VERSION, EnrollOut, PullResponse
-from tests.ui.window.harness import FAST_HASHER, catalog_page, press, pump, shot, start_app
-
-pytestmark = pytest.mark.gui
+from tests.ui.window import harness as ui
 
 
 def handler(request: httpx.Request) -> httpx.Response:
@@ -32,7 +30,7 @@ def handler(request: httpx.Request) -> httpx.Response:
         )
         return httpx.Response(200, content=answer.model_dump_json(), headers=headers)
     if request.url.path.endswith("/sync/pull"):
-        full = catalog_page()
+        full = ui.catalog_page()
         if request.url.params["cursor"] == "0":  # first page: products only
             page = PullResponse(cursor=50, has_more=True, remaining=12, products=full.products)
         else:
@@ -48,8 +46,8 @@ def handler(request: httpx.Request) -> httpx.Response:
 @pytest.fixture(scope="module")
 def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KasirApp]:
     settings = ClientSettings(data_dir=tmp_path_factory.mktemp("new-till"))
-    kasir = KasirApp(settings, transport=httpx.MockTransport(handler), hasher=FAST_HASHER)
-    start_app(kasir)
+    kasir = KasirApp(settings, transport=httpx.MockTransport(handler), hasher=ui.FAST_HASHER)
+    ui.start_app(kasir)
     yield kasir
     kasir.on_stop()
 
@@ -59,12 +57,12 @@ def test_first_run_enrolls_and_downloads(app: KasirApp) -> None:
     first = app.screen("firstrun")
     first.ids.server.text = "http://kasir.test"
     first.ids.code.text = "WRONG"
-    press(first.ids.enroll_button)
-    pump(lambda: first.ids.message.text.startswith("Pendaftaran gagal"), timeout=5)
-    shot("00-firstrun-error")
+    ui.press(first.ids.enroll_button)
+    ui.pump(lambda: first.ids.message.text.startswith("Pendaftaran gagal"), timeout=5)
+    ui.shot("00-firstrun-error")
     first.ids.code.text = "GOOD-CODE"
-    press(first.ids.enroll_button)
-    pump(lambda: app.current == "login", timeout=10)
+    ui.press(first.ids.enroll_button)
+    ui.pump(lambda: app.current == "login", timeout=10)
     assert first.ids.message.text.startswith("Katalog siap")
     assert first.ids.progress.value == first.ids.progress.max > 1
     assert app.till.store.terminal_identity().terminal_code == "T03"

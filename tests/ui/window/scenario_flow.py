@@ -9,56 +9,27 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from pos_client.ui.app import KasirApp
 from shared.money import format_rupiah
 from tests.client.conftest import BERAS, INDOMIE, TEH
 from tests.ui.frames import camera_frame, save_frame
-from tests.ui.window.harness import (
-    FAST_HASHER,
-    KOPI,
-    LANDSCAPE,
-    PORTRAIT,
-    FakeServer,
-    enter,
-    press,
-    pump,
-    resize,
-    seeded_settings,
-    settle,
-    shot,
-    start_app,
-    stop_app,
-    type_slowly,
-    wedge_scan,
-)
-
-pytestmark = pytest.mark.gui
+from tests.ui.window import harness as ui
 
 CASHIER_PIN, MANAGER_PIN = "1111", "3333"
 
 
 @pytest.fixture(scope="module")
-def server() -> FakeServer:
-    return FakeServer()
-
-
-@pytest.fixture(scope="module")
-def app(tmp_path_factory: pytest.TempPathFactory, server: FakeServer) -> Iterator[KasirApp]:
-    settings = seeded_settings(tmp_path_factory.mktemp("till"))
-    kasir = KasirApp(settings, transport=httpx.MockTransport(server), hasher=FAST_HASHER)
-    start_app(kasir, LANDSCAPE)
-    yield kasir
-    stop_app(kasir)
+def app(tmp_path_factory: pytest.TempPathFactory, server: ui.FakeServer) -> Iterator[KasirApp]:
+    yield from ui.launch(tmp_path_factory, server=server)
 
 
 def enter_pin(app: KasirApp, pin: str) -> None:
     login = app.screen("login")
     for digit in pin:
         login.ids.keypad.press(digit)
-    press(login.ids.login_button)
+    ui.press(login.ids.login_button)
 
 
 def test_login_with_pin_opens_the_shift_screen(app: KasirApp) -> None:
@@ -66,40 +37,40 @@ def test_login_with_pin_opens_the_shift_screen(app: KasirApp) -> None:
     login = app.screen("login")
     buttons = {b.user_name: b for b in login.ids.users.children}
     assert set(buttons) == {"Ibu Cashier", "Ibu Supervisor", "Ibu Manager", "Ibu Admin"}
-    press(buttons["Ibu Cashier"])
+    ui.press(buttons["Ibu Cashier"])
     assert buttons["Ibu Cashier"].state == "down"
     assert login.ids.prompt.text == "Masukkan PIN Ibu Cashier"
     # the status bar is there from the first screen, and sync answers
-    pump(lambda: app.status_bar.online_text == "Online", timeout=10)
+    ui.pump(lambda: app.status_bar.online_text == "Online", timeout=10)
     assert app.status_bar.waiting_text == "0 menunggu"
     login.ids.keypad.press("9")
     assert login.ids.pin.text == "●"
-    shot("01-login")
+    ui.shot("01-login")
     login.ids.keypad.press("9")
     login.ids.keypad.press("9")
     login.ids.keypad.press("9")
-    press(login.ids.login_button)
+    ui.press(login.ids.login_button)
     assert login.ids.message.text == "PIN salah; sisa 4 percobaan."
     enter_pin(app, CASHIER_PIN)
     assert app.current == "shift"
     assert app.status_bar.user_text == "Ibu Cashier"
     assert "Belum ada shift" in app.screen("shift").ids.header.text
-    shot("02-shift-closed")
+    ui.shot("02-shift-closed")
 
 
 def test_open_shift_then_scan_three_by_wedge(app: KasirApp) -> None:
     shift = app.screen("shift")
     shift.ids.float_amount.text = "200000"
-    press(shift.ids.open_button)
+    ui.press(shift.ids.open_button)
     assert app.current == "sale"
     sale = app.screen("sale")
     assert sale.ids.empty.text.startswith("Keranjang kosong")
     search = sale.ids.search
     search.focus = True
-    pump(frames=2)
+    ui.pump(frames=2)
     for code in (INDOMIE, TEH, BERAS):
-        wedge_scan(code)
-    pump(lambda: len(sale.rows()) == 3)
+        ui.wedge_scan(code)
+    ui.pump(lambda: len(sale.rows()) == 3)
     assert [r.name for r in sale.rows()] == [
         "Indomie Goreng 85g",
         "Teh Botol Sosro 450ml",
@@ -113,25 +84,25 @@ def test_open_shift_then_scan_three_by_wedge(app: KasirApp) -> None:
 def test_slow_typing_goes_to_the_search_field(app: KasirApp) -> None:
     sale = app.screen("sale")
     sale.ids.search.focus = True
-    type_slowly("gula")
-    pump(lambda: sale.ids.search.text == "gula", timeout=3)
-    pump(lambda: len(sale.ids.results.children) == 1, timeout=3)
-    shot("03-sale-search")
+    ui.type_slowly("gula")
+    ui.pump(lambda: sale.ids.search.text == "gula", timeout=3)
+    ui.pump(lambda: len(sale.ids.results.children) == 1, timeout=3)
+    ui.shot("03-sale-search")
     result = sale.ids.results.children[0]
     assert result.name == "Gula Pasir 1kg"
-    press(result.children[0])
+    ui.press(result.children[0])
     assert [r.name for r in sale.rows()][-1] == "Gula Pasir 1kg"
     assert sale.ids.search.text == ""
     # and a typed Enter is the field's: an unknown word shows a sentence, no line
     sale.ids.search.focus = True
-    type_slowly("zzz")
-    enter()
-    pump(frames=3)
+    ui.type_slowly("zzz")
+    ui.enter()
+    ui.pump(frames=3)
     assert sale.ids.message.text == "Tidak ditemukan."
     assert len(sale.rows()) == 4
     sale.remove(sale.rows()[-1].line_id)
     sale.ids.search.text = ""
-    pump(frames=2)
+    ui.pump(frames=2)
     assert len(sale.rows()) == 3
 
 
@@ -141,11 +112,11 @@ def test_camera_frame_adds_the_fourth_product(app: KasirApp, tmp_path: Path) -> 
     assert app.start_camera(str(folder))
     sale = app.screen("sale")
     assert sale.camera_on
-    save_frame(camera_frame(KOPI, angle=8, noise=18, seed=3), folder / "frame-001.png")
-    pump(lambda: len(sale.rows()) == 4, timeout=10)
+    save_frame(camera_frame(ui.KOPI, angle=8, noise=18, seed=3), folder / "frame-001.png")
+    ui.pump(lambda: len(sale.rows()) == 4, timeout=10)
     assert sale.rows()[-1].name == "Kopi Kapal Api 165g"
-    pump(lambda: sale.ids.preview.texture is not None, timeout=5)
-    shot("04-sale-camera")
+    ui.pump(lambda: sale.ids.preview.texture is not None, timeout=5)
+    ui.shot("04-sale-camera")
     app.stop_camera()
     assert not sale.camera_on
     assert app.beeper.count == 4
@@ -162,7 +133,7 @@ def test_change_quantity_updates_rows_and_totals(app: KasirApp) -> None:
     sale = app.screen("sale")
     indomie = sale.rows()[0]
     plus = next(c for c in indomie.walk() if getattr(c, "text", None) == "+")
-    press(plus)
+    ui.press(plus)
     indomie = sale.rows()[0]
     assert indomie.quantity == "2"
     assert indomie.total == "Rp 7.000"
@@ -172,23 +143,23 @@ def test_change_quantity_updates_rows_and_totals(app: KasirApp) -> None:
     assert sale.ids.total.text == format_rupiah(totals.total)
     assert sale.ids.tax.text == format_rupiah(totals.tax_total)
     assert totals.total == 99000 + 7975
-    shot("05-sale-cart")
+    ui.shot("05-sale-cart")
 
 
 def test_pay_cash_shows_change_and_receipt(app: KasirApp) -> None:
     sale = app.screen("sale")
-    press(sale.ids.pay)
+    ui.press(sale.ids.pay)
     assert app.current == "payment"
     payment = app.screen("payment")
     assert payment.ids.due.text == "Rp 106.975"
     assert payment.qris_note == "QRIS belum tersedia di kasir ini; terima tunai."
     for digit in "200000":
         payment.ids.keypad.press(digit)
-    pump(frames=2)
+    ui.pump(frames=2)
     assert payment.ids.tendered.text == "Rp 200.000"
     assert payment.ids.change.text == "Rp 93.025"
-    shot("06-payment-cash")
-    press(payment.ids.pay_cash)
+    ui.shot("06-payment-cash")
+    ui.press(payment.ids.pay_cash)
     assert app.current == "receipt"
     receipt = app.screen("receipt")
     text = receipt.ids.receipt.text
@@ -197,8 +168,8 @@ def test_pay_cash_shows_change_and_receipt(app: KasirApp) -> None:
     assert "106.975" in text and "Tunai" in text and "93.025" in text
     assert receipt.ids.change.text == "Kembalian Rp 93.025"
     # the sale waits in the outbox until the fake server takes it
-    pump(lambda: app.status_bar.waiting_text == "0 menunggu", timeout=10)
-    shot("07-receipt")
+    ui.pump(lambda: app.status_bar.waiting_text == "0 menunggu", timeout=10)
+    ui.shot("07-receipt")
 
 
 def test_print_failure_never_blocks(app: KasirApp) -> None:
@@ -206,13 +177,13 @@ def test_print_failure_never_blocks(app: KasirApp) -> None:
     app.till.prefs = app.till.prefs.with_changes(
         printer_kind="network", printer_host="127.0.0.1", printer_port=9
     )
-    press(receipt.ids.print_button)
-    settle()
+    ui.press(receipt.ids.print_button)
+    ui.settle()
     assert receipt.ids.message.text.startswith("Gagal mencetak")
     assert receipt.ids.message.text.endswith("Penjualan tetap tersimpan.")
     assert not receipt.ids.print_button.disabled
     app.till.prefs = app.till.prefs.with_changes(printer_kind="none")
-    press(receipt.ids.new_sale)
+    ui.press(receipt.ids.new_sale)
     assert app.current == "sale"
     assert app.screen("sale").rows() == []
 
@@ -220,35 +191,35 @@ def test_print_failure_never_blocks(app: KasirApp) -> None:
 def test_refund_one_line_with_manager_pin(app: KasirApp) -> None:
     number = app.till.store.recent_sales(1)[0].receipt_number
     app.go("refund")
-    pump(frames=2)
+    ui.pump(frames=2)
     refund = app.screen("refund")
-    wedge_scan(number)  # the receipt's QR read by a 2D USB scanner
+    ui.wedge_scan(number)  # the receipt's QR read by a 2D USB scanner
     assert refund.ids.number.text == number
     rows = refund.rows()
     assert [r.name for r in rows][:2] == ["Indomie Goreng 85g", "Teh Botol Sosro 450ml"]
     assert rows[1].detail == "terjual 1, bisa diretur 1"
     rows[1].quantity = 1
-    press(refund.ids.reason_damaged)  # a refund needs a reason
+    ui.press(refund.ids.reason_damaged)  # a refund needs a reason
     refund.ids.manager.text = "Ibu Manager"
     refund.ids.pin.text = "0000"
-    press(refund.ids.refund_button)
+    ui.press(refund.ids.refund_button)
     assert refund.ids.message.text.startswith("PIN salah")
     refund.ids.pin.text = MANAGER_PIN
-    press(refund.ids.refund_button)
+    ui.press(refund.ids.refund_button)
     assert refund.ids.message.text == "Retur Rp 5.000 dicatat. Berikan uang tunai."
     assert refund.rows()[1].detail == "terjual 1, bisa diretur 0"
-    shot("08-refund")
+    ui.shot("08-refund")
 
 
 def test_stock_lookup_counts_unsynced_moves(app: KasirApp) -> None:
     app.go("stock")
     stock = app.screen("stock")
-    wedge_scan(INDOMIE)
+    ui.wedge_scan(INDOMIE)
     row = stock.ids.results.children[0]
     # 100 pulled; the sale of 2 was acknowledged and the fake server sends no new level
     assert row.level == "Stok 100 pcs"
     assert row.name.startswith("Indomie Goreng 85g")
-    shot("09-stock")
+    ui.shot("09-stock")
 
 
 def test_close_shift_shows_the_z_report(app: KasirApp) -> None:
@@ -257,19 +228,19 @@ def test_close_shift_shows_the_z_report(app: KasirApp) -> None:
     assert shift.report_values()["Kas seharusnya"] == "Rp 301.975"
     shift.ids.move_amount.text = "20000"
     shift.ids.move_reason.text = "Beli galon"
-    press(shift.ids.cash_out)
+    ui.press(shift.ids.cash_out)
     assert shift.ids.message.text == "Tercatat: -Rp 20.000"
-    shot("10-shift-open")
+    ui.shot("10-shift-open")
     shift.ids.counted.text = "281000"
-    press(shift.ids.close_button)
-    press(shift.confirm_popup.ids.confirm)  # closing a shift asks first
+    ui.press(shift.ids.close_button)
+    ui.press(shift.confirm_popup.ids.confirm)  # closing a shift asks first
     values = shift.report_values()
     assert shift.report_title == "Laporan Z"
     assert values["Kas seharusnya"] == "Rp 281.975"
     assert values["Uang dihitung"] == "Rp 281.000"
     assert values["Selisih"] == "-Rp 975"
     assert values["Total retur"] == "Rp 5.000"
-    shot("11-shift-z-report")
+    ui.shot("11-shift-z-report")
 
 
 def test_settings_switch_to_english(app: KasirApp) -> None:
@@ -278,22 +249,22 @@ def test_settings_switch_to_english(app: KasirApp) -> None:
     assert settings.ids.width.text == "32 kolom"
     settings.ids.width.text = "48 kolom"
     settings.ids.language.text = "English"
-    press(settings.ids.save)
+    ui.press(settings.ids.save)
     assert settings.ids.message.text == "Settings saved."
     assert app.till.prefs.receipt_width == 48 and app.till.prefs.language == "en"
     assert app.status_bar.waiting_text.endswith("waiting")
-    shot("12-settings-en")
+    ui.shot("12-settings-en")
     settings.ids.language.text = "Bahasa Indonesia"
-    press(settings.ids.save)
+    ui.press(settings.ids.save)
     assert app.lang == "id"
 
 
 def test_every_screen_in_portrait(app: KasirApp) -> None:
-    resize(PORTRAIT)
+    ui.resize(ui.PORTRAIT)
     for name in ("login", "sale", "payment", "receipt", "refund", "shift", "stock", "settings"):
         app.go(name)
-        shot(f"portrait-{name}")
-    resize(LANDSCAPE)
+        ui.shot(f"portrait-{name}")
+    ui.resize(ui.LANDSCAPE)
     for name in ("stock", "refund"):
         app.go(name)
-        shot(f"landscape-{name}")
+        ui.shot(f"landscape-{name}")

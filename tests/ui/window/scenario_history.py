@@ -9,73 +9,20 @@ Run by ``tests/ui/test_window.py`` in its own process (one Kivy window per proce
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from typing import Any
 
-import httpx
 import pytest
 
 from pos_client.ui.app import KasirApp
 from tests.client.conftest import BERAS, INDOMIE, TEH, FakeClock
-from tests.ui.window.harness import (
-    FAST_HASHER,
-    LANDSCAPE,
-    PORTRAIT,
-    CapturePrinter,
-    FakeServer,
-    press,
-    pump,
-    resize,
-    seeded_settings,
-    settle,
-    shot,
-    start_app,
-    stop_app,
-    type_slowly,
-    wedge_scan,
-)
-
-pytestmark = pytest.mark.gui
+from tests.ui.window import harness as ui
 
 CASHIER_PIN, MANAGER_PIN = "1111", "3333"
 
 
 @pytest.fixture(scope="module")
-def clock() -> FakeClock:
-    return FakeClock(datetime(2025, 6, 15, 3, 0, tzinfo=UTC))  # 10:00 WIB
-
-
-@pytest.fixture(scope="module")
-def printer() -> Iterator[CapturePrinter]:
-    fake = CapturePrinter()
-    yield fake
-    fake.close()
-
-
-@pytest.fixture(scope="module")
 def app(tmp_path_factory: pytest.TempPathFactory, clock: FakeClock) -> Iterator[KasirApp]:
-    settings = seeded_settings(tmp_path_factory.mktemp("till"))
-    kasir = KasirApp(
-        settings, transport=httpx.MockTransport(FakeServer()), now=clock, hasher=FAST_HASHER
-    )
-    start_app(kasir, LANDSCAPE)
-    yield kasir
-    stop_app(kasir)
-
-
-def sell(app: KasirApp, *codes: str) -> str:
-    """Ring up ``codes``, pay the exact amount in cash, start a new sale; the number."""
-    sale = app.screen("sale")
-    for n, code in enumerate(codes, start=1):
-        wedge_scan(code)
-        pump(lambda n=n: len(sale.rows()) == n)
-    press(sale.ids.pay)
-    payment = app.screen("payment")
-    press(payment.quick_buttons()[0])
-    press(payment.ids.pay_cash)
-    assert app.current == "receipt"
-    number = app.till.store.recent_sales(1)[0].receipt_number
-    press(app.screen("receipt").ids.new_sale)
-    return number
+    yield from ui.launch(tmp_path_factory, now=clock)  # 10:00 WIB
 
 
 def test_three_sales(app: KasirApp, clock: FakeClock) -> None:
@@ -84,17 +31,17 @@ def test_three_sales(app: KasirApp, clock: FakeClock) -> None:
     user = app.till.auth.login(1, CASHIER_PIN)
     app.till.shifts.open(100_000)
     app.logged_in(user)
-    pump(frames=3)
+    ui.pump(frames=3)
     assert app.current == "sale"
     numbers = []
     for codes in ((TEH,), (INDOMIE, TEH), (BERAS,)):
         clock.advance(minutes=7)
-        numbers.append(sell(app, *codes))
+        numbers.append(ui.sell_for_cash(app, *codes))
     assert numbers == [f"T01-20250615-000{n}" for n in (1, 2, 3)]
 
 
 def test_history_lists_and_finds_sales(app: KasirApp) -> None:
-    press(app.screen("sale").ids.history_button)
+    ui.press(app.screen("sale").ids.history_button)
     assert app.current == "history"
     history = app.screen("history")
     shown = [(row.title, row.amount) for row in history.rows()]
@@ -108,28 +55,28 @@ def test_history_lists_and_finds_sales(app: KasirApp) -> None:
     assert history.ids.refund_button.disabled, "nothing open yet"
     # by receipt number: the sequence typed by a person
     history.ids.search.focus = True
-    pump(frames=2)
-    type_slowly("0002", gap=0.03)
+    ui.pump(frames=2)
+    ui.type_slowly("0002", gap=0.03)
     assert history.ids.search.text == "0002"
     assert [row.title for row in history.rows()] == ["10:14   T01-20250615-0002"]
     # by amount, written the way it is printed
     history.ids.search.text = ""
-    type_slowly("80.475", gap=0.03)
+    ui.type_slowly("80.475", gap=0.03)
     assert [row.amount for row in history.rows()] == ["Rp 80.475"]
     history.ids.search.text = "99.999"
-    pump(frames=2)
+    ui.pump(frames=2)
     assert history.rows() == []
     assert history.ids.summary.text == 'Tidak ada penjualan yang cocok dengan "99.999".'
     history.ids.search.text = ""
-    pump(frames=2)
+    ui.pump(frames=2)
     assert len(history.rows()) == 3
-    shot("history-list")
+    ui.shot("history-list")
 
 
-def test_open_and_reprint(app: KasirApp, printer: CapturePrinter) -> None:
+def test_open_and_reprint(app: KasirApp, printer: ui.CapturePrinter) -> None:
     history = app.screen("history")
     row = next(r for r in history.rows() if r.title.endswith("0002"))
-    press(row)
+    ui.press(row)
     assert row.selected
     assert "T01-20250615-0002" in history.ids.receipt.text
     assert "Indomie Goreng 85g" in history.ids.receipt.text
@@ -137,24 +84,24 @@ def test_open_and_reprint(app: KasirApp, printer: CapturePrinter) -> None:
     assert "TOTAL" in history.ids.receipt.text and "Tunai" in history.ids.receipt.text
     assert history.ids.events.text == ""
     assert not history.ids.refund_button.disabled
-    press(history.ids.reprint_button)
+    ui.press(history.ids.reprint_button)
     assert history.ids.message.text == "Printer belum diatur (Pengaturan)."
     app.till.prefs = app.till.prefs.with_changes(
         printer_kind="network", printer_host="127.0.0.1", printer_port=printer.port
     )
-    press(history.ids.reprint_button)
-    settle()
+    ui.press(history.ids.reprint_button)
+    ui.settle()
     assert history.ids.message.text == "Struk dicetak ulang."
-    pump(lambda: len(printer.jobs) == 1)
+    ui.pump(lambda: len(printer.jobs) == 1)
     job = printer.jobs[0]
     assert b"T01-20250615-0002" in job and b"SALINAN STRUK" in job
     assert b"Indomie Goreng 85g" in job
-    shot("history-landscape")
+    ui.shot("history-landscape")
 
 
-def test_refund_a_line_from_the_history(app: KasirApp, printer: CapturePrinter) -> None:
+def test_refund_a_line_from_the_history(app: KasirApp, printer: ui.CapturePrinter) -> None:
     history = app.screen("history")
-    press(history.ids.refund_button)
+    ui.press(history.ids.refund_button)
     assert app.current == "refund"
     refund = app.screen("refund")
     assert refund.ids.number.text == "T01-20250615-0002", "no receipt number to type"
@@ -164,24 +111,24 @@ def test_refund_a_line_from_the_history(app: KasirApp, printer: CapturePrinter) 
     rows[1].quantity = 1
     refund.ids.manager.text = "Ibu Manager"
     refund.ids.pin.text = MANAGER_PIN
-    press(refund.ids.refund_button)
+    ui.press(refund.ids.refund_button)
     assert refund.ids.message.text == "Pilih atau tulis alasan retur dulu."
     assert app.till.store.refunds_of_sale(refund.sale.id) == []
-    press(refund.ids.reason_damaged)
+    ui.press(refund.ids.reason_damaged)
     refund.ids.reason_text.text = "tutup botol bocor"
     refund.ids.pin.text = MANAGER_PIN
-    shot("history-refund")
-    press(refund.ids.refund_button)
+    ui.shot("history-refund")
+    ui.press(refund.ids.refund_button)
     assert refund.ids.message.text.startswith("Retur Rp 5.000 dicatat. Berikan uang tunai.")
-    settle()
+    ui.settle()
     assert refund.ids.message.text.endswith("Slip retur tercetak.")
-    pump(lambda: len(printer.jobs) == 2)
+    ui.pump(lambda: len(printer.jobs) == 2)
     slip = printer.jobs[1]
     assert b"RETUR / REFUND" in slip and b"T01-20250615-0002" in slip
     assert b"TOTAL RETUR" in slip and b"Barang rusak" in slip
     (stored,) = app.till.store.refunds_of_sale(refund.sale.id)
     assert stored.reason == "Barang rusak — tutup botol bocor" and stored.method == "cash"
-    press(refund.ids.back)
+    ui.press(refund.ids.back)
     assert app.current == "history", "Back returns to the history it came from"
 
 
@@ -194,13 +141,88 @@ def test_the_refund_shows_on_the_sale(app: KasirApp) -> None:
     row = next(r for r in history.rows() if r.title.endswith("0002"))
     assert row.detail == "Tunai · retur Rp 5.000"
     assert not history.ids.refund_button.disabled, "the noodles can still come back"
-    shot("history-refunded-landscape")
-    resize(PORTRAIT)
-    shot("history-portrait")
+    ui.shot("history-refunded-landscape")
+    ui.resize(ui.PORTRAIT)
+    ui.shot("history-portrait")
     history.ids.detail_scroll.scroll_y = 0
-    shot("history-portrait-bottom")
-    resize(LANDSCAPE)
-    press(history.ids.scope_shift)
+    ui.shot("history-portrait-bottom")
+    ui.resize(ui.LANDSCAPE)
+    ui.press(history.ids.scope_shift)
     assert history.scope == "shift" and len(history.rows()) == 3
-    press(history.ids.back)
+    ui.press(history.ids.back)
     assert app.current == "sale"
+
+
+TAPS: list[str] = []
+KEYS: list[str] = []
+
+
+def tap(button: Any) -> None:
+    """A cashier's tap (counted)."""
+    TAPS.append(str(getattr(button, "text", "")))
+    ui.press(button)
+
+
+def keys(text: str) -> None:
+    """Keys typed on a keyboard into the focused field (counted)."""
+    KEYS.extend(text)
+    ui.type_slowly(text, gap=0.03)
+
+
+def choose(spinner: Any, name: str) -> None:
+    """Open a spinner and tap ``name`` in its list: two taps."""
+    tap(spinner)
+    option = next(b for b in spinner._dropdown.container.children if b.text == name)
+    tap(option)
+
+
+def refund_one_line(app: KasirApp, line: int) -> None:
+    """On the refund screen with a sale: one unit of ``line``, a reason, the manager's
+    PIN and Retur (every tap counted)."""
+    refund = app.screen("refund")
+    plus = next(w for w in refund.rows()[line].walk() if getattr(w, "text", "") == "+")
+    tap(plus)
+    tap(refund.ids.reason_damaged)
+    choose(refund.ids.manager, "Ibu Manager")
+    assert refund.ids.pin.focus, "the PIN field is ready once a manager is picked"
+    keys(MANAGER_PIN)
+    tap(refund.ids.refund_button)
+    assert refund.ids.message.text.startswith("Retur "), refund.ids.message.text
+
+
+def test_taps_to_refund_one_line_from_the_sale_screen(app: KasirApp) -> None:
+    sale = app.screen("sale")
+    assert app.current == "sale"
+    # Before: the refund screen from the sale screen, the receipt number typed.
+    TAPS.clear()
+    KEYS.clear()
+    tap(next(w for w in sale.walk() if getattr(w, "text", "") == "Retur"))
+    refund = app.screen("refund")
+    refund.ids.number.text = ""
+    TAPS.append("the receipt number field")
+    refund.ids.number.focus = True
+    keys("T01-20250615-0001")
+    KEYS.append("Enter")
+    ui.enter()
+    ui.pump(lambda: len(refund.rows()) == 1)
+    refund_one_line(app, 0)
+    typed = (len(TAPS), len(KEYS))
+    ui.press(refund.ids.back)
+    assert app.current == "sale"
+    # After: the history, the sale, Retur; nothing typed but the PIN.
+    TAPS.clear()
+    KEYS.clear()
+    tap(sale.ids.history_button)
+    history = app.screen("history")
+    tap(next(r for r in history.rows() if r.title.endswith("0003")))
+    tap(history.ids.refund_button)
+    assert app.current == "refund" and len(refund.rows()) == 1
+    refund_one_line(app, 0)
+    picked = (len(TAPS), len(KEYS))
+    print(
+        f"FIGURE refund one line: by receipt number {typed[0]} taps + {typed[1]} keys; "
+        f"from the history {picked[0]} taps + {picked[1]} keys"
+    )
+    assert picked == (8, 4), TAPS
+    assert typed == (7, 22), TAPS
+    assert len(app.till.store.refunds_of_sale(refund.sale.id)) == 1

@@ -13,32 +13,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
-from pos_client.store import LocalStore
 from pos_client.ui.app import KasirApp
-from pos_client.ui.keypad import BACKSPACE, CLEAR, edit
+from pos_client.ui.keypad import BACKSPACE, CLEAR, COMMA, edit
 from pos_client.ui.screens.sale import SaleScreen
 from shared.models import CategoryOut, ProductOut, PullResponse, StockLevelOut
 from tests.client.conftest import STORE_ID, TEH
-from tests.ui.window.harness import (
-    FAST_HASHER,
-    LANDSCAPE,
-    PORTRAIT,
-    FakeServer,
-    press,
-    pump,
-    resize,
-    seeded_settings,
-    shot,
-    start_app,
-    stop_app,
-    type_slowly,
-    wedge_scan,
-)
-
-pytestmark = pytest.mark.gui
+from tests.ui.window import harness as ui
 
 TAPS: list[str] = []
 
@@ -46,7 +28,7 @@ TAPS: list[str] = []
 def tap(button: object, what: str = "") -> None:
     """A cashier's tap (counted)."""
     TAPS.append(what or str(getattr(button, "text", "")))
-    press(button)
+    ui.press(button)
 
 
 def warung_page() -> PullResponse:
@@ -89,14 +71,7 @@ def warung_page() -> PullResponse:
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KasirApp]:
-    settings = seeded_settings(tmp_path_factory.mktemp("till"))
-    store = LocalStore.open(settings)
-    store.apply_pull_page(warung_page())
-    store.close()
-    kasir = KasirApp(settings, transport=httpx.MockTransport(FakeServer()), hasher=FAST_HASHER)
-    start_app(kasir, LANDSCAPE)
-    yield kasir
-    stop_app(kasir)
+    yield from ui.launch(tmp_path_factory, prepare=ui.pulled(warung_page()))
 
 
 def sale_screen(app: KasirApp) -> SaleScreen:
@@ -116,15 +91,8 @@ def quantity_button(sale: SaleScreen, row: int) -> object:
 
 
 def test_log_in_and_open_the_shift(app: KasirApp) -> None:
-    login = app.screen("login")
-    buttons = {b.user_name: b for b in login.ids.users.children}
-    press(buttons["Ibu Cashier"])
-    for digit in "1111":
-        login.ids.keypad.press(digit)
-    press(login.ids.login_button)
-    shift = app.screen("shift")
-    shift.ids.float_amount.text = "100000"
-    press(shift.ids.open_button)
+    ui.log_in(app, "Ibu Cashier", "1111")
+    ui.open_shift(app)
     assert app.current == "sale"
     grid = sale_screen(app).ids.grid
     # No favourites yet: the grid opens on the first category; the tabs are the pulled
@@ -142,8 +110,8 @@ def test_log_in_and_open_the_shift(app: KasirApp) -> None:
 
 def test_type_a_quantity_of_24_on_the_keypad(app: KasirApp) -> None:
     sale = sale_screen(app)
-    wedge_scan(TEH)
-    pump(lambda: len(sale.rows()) == 1)
+    ui.wedge_scan(TEH)
+    ui.pump(lambda: len(sale.rows()) == 1)
     TAPS.clear()
     tap(quantity_button(sale, 0), "quantity")
     popup = sale.keypad_popup()
@@ -154,7 +122,7 @@ def test_type_a_quantity_of_24_on_the_keypad(app: KasirApp) -> None:
     tap(pad.button("5"))
     tap(pad.button("⌫"))
     assert popup.ids.shown.text == "2"
-    shot("selling-keypad-landscape")
+    ui.shot("selling-keypad-landscape")
     tap(pad.button("4"))
     tap(pad.button("OK"))
     assert sale.keypad_popup() is None
@@ -173,7 +141,7 @@ def test_type_a_quantity_of_24_on_the_keypad(app: KasirApp) -> None:
     assert sale.keypad_popup() is None
     assert cart(app) == [("Teh Botol Sosro 450ml", 12)]
     sale.remove(sale.rows()[0].line_id)
-    pump(frames=2)
+    ui.pump(frames=2)
     assert cart(app) == []
 
 
@@ -202,11 +170,11 @@ def test_sell_from_the_grid_by_category_and_from_favourites(app: KasirApp) -> No
     assert "Rp 8.000" in grid.tile("Kopi Susu").ids.add.text
     tap(grid.tile("Kopi Susu").ids.add, "Kopi Susu")
     assert cart(app)[-1] == ("Kopi Susu", 1)
-    shot("selling-grid-landscape")
-    resize(PORTRAIT)
+    ui.shot("selling-grid-landscape")
+    ui.resize(ui.PORTRAIT)
     assert grid.width > sale.width * 0.9
-    shot("selling-grid-portrait")
-    resize(LANDSCAPE)
+    ui.shot("selling-grid-portrait")
+    ui.resize(ui.LANDSCAPE)
     assert sale.ids.search.width > sale.width / 2
     # unpinning on the Favorit tab takes the tile away; the list is kept on this till
     tap(grid.tile("Es Teh Manis").ids.star, "unpin")
@@ -217,18 +185,18 @@ def test_sell_from_the_grid_by_category_and_from_favourites(app: KasirApp) -> No
 def test_search_a_category_name_shows_price_and_stock(app: KasirApp) -> None:
     sale = sale_screen(app)
     sale.ids.search.focus = True
-    type_slowly("minum", gap=0.05)
-    pump(lambda: len(sale.ids.results.children) == 3, timeout=3)
+    ui.type_slowly("minum", gap=0.05)
+    ui.pump(lambda: len(sale.ids.results.children) == 3, timeout=3)
     rows = list(reversed(sale.ids.results.children))
     assert [r.name for r in rows] == ["Es Jeruk", "Es Teh Manis", "Kopi Susu"]
     # 40 pulled; one Es Teh Manis sold on this till is not synced yet? Nothing is sold
     # yet: the cart is not stock. Price on the right, stock, SKU and category below.
     assert rows[2].price == "Rp 8.000"
     assert rows[2].detail == "Stok 40 pcs   ·   KOPI-SSU   ·   Minuman"
-    shot("selling-search-landscape")
-    resize(PORTRAIT)
-    shot("selling-search-portrait")
-    resize(LANDSCAPE)
+    ui.shot("selling-search-landscape")
+    ui.resize(ui.PORTRAIT)
+    ui.shot("selling-search-portrait")
+    ui.resize(ui.LANDSCAPE)
     tap(rows[0].children[0], "Es Jeruk")
     assert cart(app)[-1] == ("Es Jeruk", 1)
     assert sale.ids.search.text == ""
@@ -247,7 +215,7 @@ def test_whole_cart_discount_needs_a_supervisor(app: KasirApp) -> None:
     ids = popup.ids
     ids.percent.focus = True  # the % field: the keypad now fills it
     TAPS.append("% field")
-    pump(frames=2)
+    ui.pump(frames=2)
     tap(ids.pad.button("2"))
     tap(ids.pad.button("0"))
     assert ids.percent.text == "20"
@@ -264,10 +232,10 @@ def test_whole_cart_discount_needs_a_supervisor(app: KasirApp) -> None:
     assert ids.message.text == "PIN salah; sisa 4 percobaan."
     assert ids.pin.text == "", "a wrong PIN is cleared to type again"
     assert app.till.checkout.order_discount is None
-    shot("selling-discount-landscape")
-    resize(PORTRAIT)
-    shot("selling-discount-portrait")
-    resize(LANDSCAPE)
+    ui.shot("selling-discount-landscape")
+    ui.resize(ui.PORTRAIT)
+    ui.shot("selling-discount-portrait")
+    ui.resize(ui.LANDSCAPE)
     for digit in "2222":
         tap(ids.pad.button(digit))
     tap(ids.pad.button("OK"))
@@ -277,7 +245,7 @@ def test_whole_cart_discount_needs_a_supervisor(app: KasirApp) -> None:
     assert sale.ids.discount.text == "-Rp 10.800"
     assert sale.ids.total.text == "Rp 43.200"
     assert sale.ids.order_discount_button.text == "Diskon total 20%"
-    shot("selling-cart-landscape")
+    ui.shot("selling-cart-landscape")
 
 
 def test_pay_cash(app: KasirApp) -> None:
@@ -294,7 +262,7 @@ def test_pay_cash(app: KasirApp) -> None:
 
 
 def test_three_loose_items_for_cash_in_six_taps(app: KasirApp) -> None:
-    press(app.screen("receipt").ids.new_sale)
+    ui.press(app.screen("receipt").ids.new_sale)
     sale = sale_screen(app)
     grid = sale.ids.grid
     assert grid.tab("★ Favorit").state == "down", "with favourites the grid opens on them"
@@ -313,7 +281,7 @@ def test_three_loose_items_for_cash_in_six_taps(app: KasirApp) -> None:
 
 def test_screenshots_exist() -> None:
     for name in ("keypad", "grid", "search", "discount"):
-        assert Path(shot(f"selling-{name}-check")).exists()
+        assert Path(ui.shot(f"selling-{name}-check")).exists()
 
 
 def test_keypad_editing() -> None:
@@ -324,3 +292,10 @@ def test_keypad_editing() -> None:
     assert edit("24", CLEAR) == ""
     assert edit("123", "4", max_length=3) == "123"
     assert edit("12", "00", max_length=3) == "12", "00 never half-fits"
+
+
+def test_keypad_decimal_comma() -> None:
+    assert edit("", COMMA, decimal=True) == "0,", "a weight under 1 kg starts at the comma"
+    assert edit("0,7", "5", decimal=True) == "0,75"
+    assert edit("1,5", COMMA, decimal=True) == "1,5", "one comma"
+    assert edit("", COMMA) == "", "whole-number pads take no comma"

@@ -10,110 +10,71 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-import httpx
 import pytest
 from escpos.constants import CD_KICK_2
 
+from pos_client.config import ClientSettings
 from pos_client.ui.app import KasirApp
 from tests.client.conftest import INDOMIE
-from tests.ui.window.harness import (
-    FAST_HASHER,
-    LANDSCAPE,
-    PORTRAIT,
-    CapturePrinter,
-    FakeServer,
-    key,
-    press,
-    pump,
-    resize,
-    seeded_settings,
-    settle,
-    shot,
-    start_app,
-    stop_app,
-    wedge_scan,
-)
-
-pytestmark = pytest.mark.gui
+from tests.ui.window import harness as ui
 
 CASHIER_PIN, SUPERVISOR_PIN = "1111", "2222"
 
 
 @pytest.fixture(scope="module")
-def printer() -> Iterator[CapturePrinter]:
-    capture = CapturePrinter()
-    yield capture
-    capture.close()
+def app(tmp_path_factory: pytest.TempPathFactory, printer: ui.CapturePrinter) -> Iterator[KasirApp]:
+    def blind(settings: ClientSettings) -> None:
+        settings.blind_count = True
 
-
-@pytest.fixture(scope="module")
-def app(tmp_path_factory: pytest.TempPathFactory, printer: CapturePrinter) -> Iterator[KasirApp]:
-    settings = seeded_settings(tmp_path_factory.mktemp("till"))
-    settings.blind_count = True
-    kasir = KasirApp(settings, transport=httpx.MockTransport(FakeServer()), hasher=FAST_HASHER)
-    kasir.till.save_prefs(
-        kasir.till.prefs.with_changes(
-            printer_kind="network", printer_host="127.0.0.1", printer_port=printer.port
-        )
-    )
-    start_app(kasir, LANDSCAPE)
-    yield kasir
-    stop_app(kasir)
+    yield from ui.launch(tmp_path_factory, printer=printer, prepare=blind)
 
 
 def test_open_shift_and_sell_for_cash_kicks_the_drawer(
-    app: KasirApp, printer: CapturePrinter
+    app: KasirApp, printer: ui.CapturePrinter
 ) -> None:
-    login = app.screen("login")
-    buttons = {b.user_name: b for b in login.ids.users.children}
-    press(buttons["Ibu Cashier"])
-    for digit in CASHIER_PIN:
-        login.ids.keypad.press(digit)
-    press(login.ids.login_button)
+    ui.log_in(app, "Ibu Cashier", CASHIER_PIN)
     assert app.current == "shift"
-    shift = app.screen("shift")
-    shift.ids.float_amount.text = "200000"
-    press(shift.ids.open_button)
+    ui.open_shift(app, 200_000)
     assert app.current == "sale"
     sale = app.screen("sale")
     sale.ids.search.focus = True
-    pump(frames=2)
-    wedge_scan(INDOMIE)
-    pump(lambda: len(sale.rows()) == 1)
+    ui.pump(frames=2)
+    ui.wedge_scan(INDOMIE)
+    ui.pump(lambda: len(sale.rows()) == 1)
     result = app.till.checkout.checkout_cash(5000)  # Rp 3.500, change Rp 1.500
     app.sale_done(result)
-    settle()
-    pump(lambda: len(printer.jobs) == 1, timeout=10)
+    ui.settle()
+    ui.pump(lambda: len(printer.jobs) == 1, timeout=10)
     assert printer.jobs[0].count(CD_KICK_2) == 1, "a cash sale opens the drawer"
     assert b"Indomie Goreng 85g" in printer.jobs[0]
 
 
-def test_open_drawer_needs_a_supervisor_pin(app: KasirApp, printer: CapturePrinter) -> None:
+def test_open_drawer_needs_a_supervisor_pin(app: KasirApp, printer: ui.CapturePrinter) -> None:
     app.go("shift")
     shift = app.screen("shift")
-    press(shift.ids.drawer_button)
+    ui.press(shift.ids.drawer_button)
     popup = shift.drawer_popup
     assert popup is not None
     popup.ids.approver.text = "Ibu Supervisor"
     popup.ids.pin.text = "0000"
-    press(popup.ids.approve)
+    ui.press(popup.ids.approve)
     assert popup.ids.message.text.startswith("PIN salah")
     assert len(printer.jobs) == 1
     popup.ids.pin.text = SUPERVISOR_PIN
-    press(popup.ids.approve)
-    settle()
-    pump(lambda: len(printer.jobs) == 2, timeout=10)
+    ui.press(popup.ids.approve)
+    ui.settle()
+    ui.pump(lambda: len(printer.jobs) == 2, timeout=10)
     assert printer.jobs[1] == b"\x1b@" + CD_KICK_2
     assert shift.ids.message.text == "Laci dibuka, disetujui Ibu Supervisor."
 
 
 def test_blind_count_with_denominations_then_confirm(
-    app: KasirApp, printer: CapturePrinter
+    app: KasirApp, printer: ui.CapturePrinter
 ) -> None:
     shift = app.screen("shift")
     shift.ids.move_amount.text = "20000"
     shift.ids.move_reason.text = "Beli galon"
-    press(shift.ids.cash_out)
+    ui.press(shift.ids.cash_out)
     assert shift.ids.message.text == "Tercatat: -Rp 20.000"
     # blind: the expected cash is nowhere on screen while counting
     values = shift.report_values()
@@ -131,29 +92,29 @@ def test_blind_count_with_denominations_then_confirm(
     for label, digits in (("Koin Rp 1.000", "3"), ("Koin Rp 100", "5")):
         field = rows[label].ids.count
         field.focus = True
-        pump(frames=2)
+        ui.pump(frames=2)
         assert shift.active_row == rows[label].index
         for char in digits:
-            key(char)
-        pump(lambda field=field, digits=digits: field.text == digits, timeout=3)
-    pump(frames=2)
+            ui.key(char)
+        ui.pump(lambda field=field, digits=digits: field.text == digits, timeout=3)
+    ui.pump(frames=2)
     assert shift.ids.counted.text == str(100_000 + 80_000 + 3_000 + 500)
     assert shift.counted_text == "Jumlah dihitung: Rp 183.500"
-    shot("shift-close-count-landscape")
-    resize(PORTRAIT)
-    shot("shift-close-count-portrait")
-    resize(LANDSCAPE)
+    ui.shot("shift-close-count-landscape")
+    ui.resize(ui.PORTRAIT)
+    ui.shot("shift-close-count-portrait")
+    ui.resize(ui.LANDSCAPE)
     # confirm first: cancelling keeps the shift open
-    press(shift.ids.close_button)
+    ui.press(shift.ids.close_button)
     popup = shift.confirm_popup
     assert popup is not None
     assert "Rp 183.500" in popup.ids.text.text
     assert "seharusnya" not in popup.ids.text.text  # still blind
-    shot("shift-close-confirm-landscape")
-    press(popup.ids.cancel)
+    ui.shot("shift-close-confirm-landscape")
+    ui.press(popup.ids.cancel)
     assert app.till.shifts.current() is not None
-    press(shift.ids.close_button)
-    press(shift.confirm_popup.ids.confirm)
+    ui.press(shift.ids.close_button)
+    ui.press(shift.confirm_popup.ids.confirm)
     assert app.till.shifts.current() is None
     values = shift.report_values()
     assert shift.report_title == "Laporan Z"
@@ -162,23 +123,23 @@ def test_blind_count_with_denominations_then_confirm(
     assert values["Uang dihitung"] == "Rp 183.500"
     assert values["Selisih"] == "Rp 0"
     assert values["Penjualan bersih"] == "Rp 3.500"
-    settle()
-    pump(lambda: len(printer.jobs) == 3, timeout=10)
+    ui.settle()
+    ui.pump(lambda: len(printer.jobs) == 3, timeout=10)
     z = printer.jobs[2]
     assert b"Laporan Z" in z and b"Rp 183.500" in z and b"Penjualan bersih" in z
     assert CD_KICK_2 not in z
     assert shift.ids.message.text == "Laporan tercetak."
-    shot("shift-close-z-landscape")
-    resize(PORTRAIT)
-    shot("shift-close-z-portrait")
-    resize(LANDSCAPE)
+    ui.shot("shift-close-z-landscape")
+    ui.resize(ui.PORTRAIT)
+    ui.shot("shift-close-z-portrait")
+    ui.resize(ui.LANDSCAPE)
 
 
 def test_a_dead_printer_never_blocks_the_z_report(app: KasirApp) -> None:
     shift = app.screen("shift")
     app.till.prefs = app.till.prefs.with_changes(printer_port=9)
-    press(shift.ids.print_report)
-    settle()
+    ui.press(shift.ids.print_report)
+    ui.settle()
     assert shift.ids.message.text.startswith("Laporan gagal dicetak")
     assert shift.ids.message.text.endswith("Shift tetap tersimpan.")
     assert shift.report_title == "Laporan Z"

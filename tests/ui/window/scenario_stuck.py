@@ -8,64 +8,20 @@ Run by ``tests/ui/test_window.py`` in its own process (one Kivy window per proce
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-import httpx
 import pytest
 
-from pos_client.store import LocalStore
-from pos_client.store.ports import PushFailure
 from pos_client.ui.app import KasirApp
-from shared.models import EventType
 from shared.timezones import store_zone
-from tests.client.conftest import CASHIER, PINS, FakeClock, make_till
-from tests.ui.window.harness import (
-    FAST_HASHER,
-    LANDSCAPE,
-    PORTRAIT,
-    FakeServer,
-    press,
-    pump,
-    resize,
-    seeded_settings,
-    shot,
-    start_app,
-    stop_app,
-)
-
-pytestmark = pytest.mark.gui
-
-FAILURE = PushFailure(
-    status_code=500, code="internal_error", message="Something went wrong on the server."
-)
-RETRY_AT = datetime.now(UTC).replace(microsecond=0) + timedelta(minutes=30)
+from tests.client.conftest import CASHIER, PINS
+from tests.ui.window import harness as ui
 
 
 @pytest.fixture(scope="module")
-def server() -> FakeServer:
-    return FakeServer()
-
-
-@pytest.fixture(scope="module")
-def app(tmp_path_factory: pytest.TempPathFactory, server: FakeServer) -> Iterator[KasirApp]:
-    settings = seeded_settings(tmp_path_factory.mktemp("till"))
-    # Before the app starts: a shift and a sale on this till, the sale set aside as stuck
-    # by an earlier round (the server answered 500 to it alone), next try in 30 minutes.
-    store = LocalStore.open(settings)
-    till = make_till(store, settings, FakeClock(datetime.now(UTC)))
-    till.auth.login(CASHIER, PINS[CASHIER])
-    till.shifts.open(200_000)
-    till.checkout.add_product(1)
-    till.checkout.checkout_cash(100_000)
-    [sale] = [e for e in store.pending_events(10) if e.type == EventType.SALE]
-    store.mark_stuck(sale.id, FAILURE, at=datetime.now(UTC), retry_at=RETRY_AT)
-    store.mark_stuck(sale.id, FAILURE, at=datetime.now(UTC), retry_at=RETRY_AT)
-    store.close()
-    kasir = KasirApp(settings, transport=httpx.MockTransport(server), hasher=FAST_HASHER)
-    start_app(kasir, LANDSCAPE)
-    yield kasir
-    stop_app(kasir)
+def app(tmp_path_factory: pytest.TempPathFactory, server: ui.FakeServer) -> Iterator[KasirApp]:
+    yield from ui.launch(tmp_path_factory, server=server, prepare=ui.stuck_sale)
 
 
 def in_row(bar: Any, widget: Any, row: int) -> bool:
@@ -80,27 +36,27 @@ def local_hhmm(app: KasirApp, moment: datetime) -> str:
 
 
 def test_the_worker_reports_the_stuck_sale_in_the_status_bar(
-    app: KasirApp, server: FakeServer
+    app: KasirApp, server: ui.FakeServer
 ) -> None:
     bar = app.status_bar
     assert bar is not None
     # The worker's first round (its report handed over by Clock.schedule_once): the
     # shift went through, the stuck sale waits for its own time and is not sent.
-    pump(lambda: app.sync is not None and app.sync.status().online is True, timeout=10)
-    pump(lambda: bar.online_text == "Online", timeout=5)
+    ui.pump(lambda: app.sync is not None and app.sync.status().online is True, timeout=10)
+    ui.pump(lambda: bar.online_text == "Online", timeout=5)
     report = app.sync.status() if app.sync else None
     assert report is not None and report.stuck == 1 and report.pending == 0
-    assert report.next_stuck_retry_at == RETRY_AT
+    assert report.next_stuck_retry_at == ui.RETRY_AT
     assert server.pushed == ["shift_open"]
     assert bar.waiting_text == "0 menunggu"
     assert bar.has_stuck
-    assert bar.stuck_text == f"1 tertahan · coba {local_hhmm(app, RETRY_AT)}"
+    assert bar.stuck_text == f"1 tertahan · coba {local_hhmm(app, ui.RETRY_AT)}"
     stuck = bar.ids.stuck
     assert in_row(bar, stuck, 1) and stuck.width > 0 and not stuck.disabled
     # it fits between the rejected count and the last sync time, inside the window
     assert bar.ids.rejected.right <= stuck.x and stuck.right <= bar.ids.last_sync.x
     assert bar.ids.sync_button.right <= bar.right
-    shot("stuck-01-statusbar")
+    ui.shot("stuck-01-statusbar")
 
 
 def test_a_tap_on_the_stuck_count_lists_the_sale_with_the_servers_answer(
@@ -108,7 +64,7 @@ def test_a_tap_on_the_stuck_count_lists_the_sale_with_the_servers_answer(
 ) -> None:
     bar = app.status_bar
     assert bar is not None
-    press(bar.ids.stuck)
+    ui.press(bar.ids.stuck)
     popup = next(w for w in app.root_window.children if type(w).__name__ == "StuckPopup")
     texts = [line.text for line in reversed(popup.ids.list.children)]
     assert popup.title == "Data tertahan di server"
@@ -116,23 +72,23 @@ def test_a_tap_on_the_stuck_count_lists_the_sale_with_the_servers_answer(
     [item] = texts[1:]
     assert item.startswith("Penjualan T01-")
     assert "server menjawab 500 — Terjadi kesalahan di server." in item
-    assert f"Sudah dicoba 2 kali; dicoba lagi pukul {local_hhmm(app, RETRY_AT)}." in item
-    shot("stuck-02-list")
+    assert f"Sudah dicoba 2 kali; dicoba lagi pukul {local_hhmm(app, ui.RETRY_AT)}." in item
+    ui.shot("stuck-02-list")
     popup.dismiss()
-    pump(frames=3)
+    ui.pump(frames=3)
 
 
 def test_in_portrait_the_stuck_count_moves_to_the_second_row(app: KasirApp) -> None:
     bar = app.status_bar
     assert bar is not None
-    resize(PORTRAIT)
+    ui.resize(ui.PORTRAIT)
     try:
         assert in_row(bar, bar.ids.stuck, 2)
         assert bar.ids.stuck.right <= bar.ids.message.x
         assert bar.ids.sync_button.right <= bar.right
-        shot("stuck-03-statusbar-portrait")
+        ui.shot("stuck-03-statusbar-portrait")
     finally:
-        resize(LANDSCAPE)
+        ui.resize(ui.LANDSCAPE)
     assert in_row(bar, bar.ids.stuck, 1)
 
 
@@ -150,7 +106,7 @@ def test_sync_button_asks_for_a_manual_round_and_a_sale_does_not(app: KasirApp) 
     try:
         bar = app.status_bar
         assert bar is not None
-        press(bar.ids.sync_button)
+        ui.press(bar.ids.sync_button)
         assert calls == [True]
         app.till.auth.login(CASHIER, PINS[CASHIER])
         app.till.checkout.add_product(1)

@@ -9,48 +9,19 @@ Run by ``tests/ui/test_window.py`` in its own process (one Kivy window per proce
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
 
-import httpx
 import pytest
 from kivy.uix.popup import Popup
 
 from pos_client.ui.app import KasirApp
 from pos_client.ui.screens.sale import SaleScreen
 from tests.client.conftest import BERAS, TEH, FakeClock
-from tests.ui.window.harness import (
-    FAST_HASHER,
-    LANDSCAPE,
-    PORTRAIT,
-    FakeServer,
-    press,
-    pump,
-    resize,
-    seeded_settings,
-    shot,
-    start_app,
-    stop_app,
-    type_slowly,
-    wedge_scan,
-)
-
-pytestmark = pytest.mark.gui
-
-
-@pytest.fixture(scope="module")
-def clock() -> FakeClock:
-    return FakeClock(datetime(2025, 6, 15, 3, 0, tzinfo=UTC))
+from tests.ui.window import harness as ui
 
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory: pytest.TempPathFactory, clock: FakeClock) -> Iterator[KasirApp]:
-    settings = seeded_settings(tmp_path_factory.mktemp("till"))
-    kasir = KasirApp(
-        settings, transport=httpx.MockTransport(FakeServer()), now=clock, hasher=FAST_HASHER
-    )
-    start_app(kasir, LANDSCAPE)
-    yield kasir
-    stop_app(kasir)
+    yield from ui.launch(tmp_path_factory, now=clock)
 
 
 def sale_screen(app: KasirApp) -> SaleScreen:
@@ -59,7 +30,7 @@ def sale_screen(app: KasirApp) -> SaleScreen:
 
 
 def open_popup(sale: SaleScreen) -> Popup:
-    press(sale.ids.voucher_button)
+    ui.press(sale.ids.voucher_button)
     popup = sale.voucher_popup()
     assert popup is not None, "the Voucher button opens the popup"
     return popup
@@ -70,10 +41,10 @@ def try_code(sale: SaleScreen, code: str) -> Popup:
     popup = open_popup(sale)
     popup.ids.code.text = ""
     popup.ids.code.focus = True
-    pump(frames=2)
-    type_slowly(code, gap=0.03)
+    ui.pump(frames=2)
+    ui.type_slowly(code, gap=0.03)
     assert popup.ids.code.text == code
-    press(popup.ids.apply)
+    ui.press(popup.ids.apply)
     return popup
 
 
@@ -91,20 +62,13 @@ def totals_shown(sale: SaleScreen) -> dict[str, str]:
 
 
 def test_log_in_and_ring_up_a_tea(app: KasirApp) -> None:
-    login = app.screen("login")
-    buttons = {b.user_name: b for b in login.ids.users.children}
-    press(buttons["Ibu Cashier"])
-    for digit in "1111":
-        login.ids.keypad.press(digit)
-    press(login.ids.login_button)
-    shift = app.screen("shift")
-    shift.ids.float_amount.text = "100000"
-    press(shift.ids.open_button)
+    ui.log_in(app, "Ibu Cashier", "1111")
+    ui.open_shift(app)
     assert app.current == "sale"
     sale = sale_screen(app)
     assert sale.ids.voucher_button.disabled, "no voucher on an empty cart"
-    wedge_scan(TEH)
-    pump(lambda: len(sale.rows()) == 1)
+    ui.wedge_scan(TEH)
+    ui.pump(lambda: len(sale.rows()) == 1)
     assert not sale.ids.voucher_button.disabled
 
 
@@ -121,17 +85,17 @@ def test_refused_vouchers_say_why_and_change_nothing(app: KasirApp) -> None:
     assert popup.ids.message.text == "Voucher HEMAT10 perlu belanja minimal Rp20.000."
     assert sale.voucher_popup() is popup, "a refusal keeps the popup open to try again"
     assert popup.ids.drop.disabled, "nothing to remove yet"
-    shot("17-voucher-refused")
+    ui.shot("17-voucher-refused")
     popup.ids.code.text = "HABIS"
-    press(popup.ids.apply)
+    ui.press(popup.ids.apply)
     assert popup.ids.message.text == "Kuota voucher HABIS sudah habis."
     popup.ids.code.text = "NGAWUR"
-    press(popup.ids.apply)
+    ui.press(popup.ids.apply)
     assert popup.ids.message.text == "Voucher NGAWUR tidak ada."
     popup.ids.code.text = "   "
-    press(popup.ids.apply)
+    ui.press(popup.ids.apply)
     assert popup.ids.message.text == "Ketik kode voucher dulu."
-    press(next(c for c in popup.walk() if getattr(c, "text", None) == "Batal"))
+    ui.press(next(c for c in popup.walk() if getattr(c, "text", None) == "Batal"))
     assert sale.voucher_popup() is None
     assert totals_shown(sale) == before
     assert app.till.checkout.voucher_code is None
@@ -139,8 +103,8 @@ def test_refused_vouchers_say_why_and_change_nothing(app: KasirApp) -> None:
 
 def test_a_valid_voucher_shows_its_own_line_in_the_totals(app: KasirApp) -> None:
     sale = sale_screen(app)
-    wedge_scan(BERAS)  # 72.500 with 11 % PPN added on top
-    pump(lambda: len(sale.rows()) == 2)
+    ui.wedge_scan(BERAS)  # 72.500 with 11 % PPN added on top
+    ui.pump(lambda: len(sale.rows()) == 2)
     try_code(sale, "hemat10")
     assert sale.voucher_popup() is None, "applied: the popup closes"
     # 10 % of 77.500 = 7.750, spread over the lines before PPN: Teh 500, Beras 7.250;
@@ -156,10 +120,10 @@ def test_a_valid_voucher_shows_its_own_line_in_the_totals(app: KasirApp) -> None
     assert sale.ids.voucher_button.text == "Ubah voucher"
     assert app.status_bar is not None
     assert app.status_bar.message == "Voucher HEMAT10 dipakai: -Rp 7.750"
-    shot("18-voucher-applied")
-    resize(PORTRAIT)
-    shot("portrait-sale-voucher")
-    resize(LANDSCAPE)
+    ui.shot("18-voucher-applied")
+    ui.resize(ui.PORTRAIT)
+    ui.shot("portrait-sale-voucher")
+    ui.resize(ui.LANDSCAPE)
     # back in landscape the menu buttons shrink again and the search field takes the rest
     assert sale.ids.search.width > sale.width / 2
 
@@ -169,8 +133,8 @@ def test_remove_the_voucher(app: KasirApp) -> None:
     popup = open_popup(sale)
     assert popup.ids.code.text == "HEMAT10", "the popup shows the voucher on the cart"
     assert not popup.ids.drop.disabled
-    shot("19-voucher-popup-applied")
-    press(popup.ids.drop)
+    ui.shot("19-voucher-popup-applied")
+    ui.press(popup.ids.drop)
     assert sale.voucher_popup() is None
     assert app.till.checkout.voucher_code is None
     assert not sale.ids.voucher.opacity
@@ -186,16 +150,16 @@ def test_expired_voucher_then_a_fixed_one_is_paid_with(app: KasirApp, clock: Fak
     popup = try_code(sale, "HEMAT10")
     assert popup.ids.message.text == "Voucher HEMAT10 sudah kedaluwarsa."
     popup.ids.code.text = "potong5rb"
-    press(popup.ids.apply)
+    ui.press(popup.ids.apply)
     assert sale.voucher_popup() is None
     shown = totals_shown(sale)
     assert shown["Voucher POTONG5RB"] == "-Rp 5.000"
     assert shown["total"] == "Rp 79.961"
-    press(sale.ids.pay)
+    ui.press(sale.ids.pay)
     payment = app.screen("payment")
     assert payment.ids.due.text == "Rp 79.961"
-    press(payment.quick_buttons()[0])
-    press(payment.ids.pay_cash)
+    ui.press(payment.quick_buttons()[0])
+    ui.press(payment.ids.pay_cash)
     assert app.current == "receipt"
     recorded = app.till.store.sale(app.till.store.recent_sales(1)[0].id)
     assert recorded is not None
@@ -207,12 +171,12 @@ def test_expired_voucher_then_a_fixed_one_is_paid_with(app: KasirApp, clock: Fak
 
 
 def test_a_scanned_voucher_goes_into_the_open_popup(app: KasirApp) -> None:
-    press(app.screen("receipt").ids.new_sale)
+    ui.press(app.screen("receipt").ids.new_sale)
     sale = sale_screen(app)
-    wedge_scan(BERAS)
-    pump(lambda: len(sale.rows()) == 1)
+    ui.wedge_scan(BERAS)
+    ui.pump(lambda: len(sale.rows()) == 1)
     open_popup(sale)
-    wedge_scan("POTONG5RB")  # a voucher printed as a barcode
+    ui.wedge_scan("POTONG5RB")  # a voucher printed as a barcode
     assert sale.voucher_popup() is None
     assert len(sale.rows()) == 1, "the voucher code never rings up as a product"
     assert totals_shown(sale)["Voucher POTONG5RB"] == "-Rp 5.000"
