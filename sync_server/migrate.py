@@ -6,6 +6,7 @@ import fcntl
 import logging
 import os
 import random
+import re
 import socket
 import threading
 import time
@@ -13,18 +14,44 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import Connection, Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
+if TYPE_CHECKING:  # Alembic is loaded only when a migration runs: a faster cold start
+    from alembic.config import Config
+
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+
+_REVISION = re.compile(r"^revision(?:\s*:[^=]*)?=\s*[\"']([^\"']+)[\"']", re.M)
+_DOWN_REVISION = re.compile(r"^down_revision(?:\s*:[^=]*)?=\s*(.+)$", re.M)
+
+
+def migration_heads() -> set[str]:
+    """The newest revision(s) of the packaged migrations, read from the revision files'
+    ``revision`` and ``down_revision`` lines without loading Alembic (which costs a
+    quarter of a second at every start). ``tests/server/test_migrations.py`` checks it
+    against Alembic's own answer."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for path in (MIGRATIONS_DIR / "versions").glob("*.py"):
+        source = path.read_text(encoding="utf-8")
+        found = _REVISION.search(source)
+        if found is None:
+            continue
+        revisions.add(found.group(1))
+        down = _DOWN_REVISION.search(source)
+        if down is not None:
+            parents.update(re.findall(r"[\"']([^\"']+)[\"']", down.group(1)))
+    return revisions - parents
 
 
 def alembic_config(url: str) -> Config:
     """An Alembic config pointing at the packaged migrations and ``url``."""
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
@@ -225,11 +252,28 @@ def _release(conn: Connection, owner: str) -> None:
 
 def upgrade(url: str, revision: str = "head") -> None:
     """Bring the database at ``url`` to ``revision``."""
+    from alembic import command
+
     with _migration_lock(url):
         command.upgrade(alembic_config(url), revision)
 
 
+def upgrade_if_behind(url: str) -> None:
+    """:func:`upgrade` to the newest revision, unless the database already is there
+    (one cheap read instead of loading Alembic: the usual case of a server start)."""
+    from sync_server.core.database import schema_revision
+
+    try:
+        if schema_revision(url) == migration_heads():
+            return
+    except Exception:  # no alembic_version table yet, or no database file: migrate
+        log.debug("schema revision unreadable before migrating", exc_info=True)
+    upgrade(url)
+
+
 def downgrade(url: str, revision: str) -> None:
     """Take the database at ``url`` back to ``revision``."""
+    from alembic import command
+
     with _migration_lock(url):
         command.downgrade(alembic_config(url), revision)

@@ -21,17 +21,20 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from shared.errors import CodedError
 from sync_server.core.config import Settings
 
+if TYPE_CHECKING:  # httpx is imported when the first call goes out: a faster cold start
+    import httpx
+
 log = logging.getLogger("kasir.payments.tripay")
 
-DEFAULT_TIMEOUT = httpx.Timeout(15.0, connect=5.0)
+DEFAULT_TIMEOUT_SECONDS = 15.0
+DEFAULT_CONNECT_TIMEOUT_SECONDS = 5.0
 CHANNEL_CACHE_SECONDS = 300.0
 
 
@@ -210,7 +213,7 @@ class TripayClient:
 
     def __init__(
         self,
-        http: httpx.Client,
+        http: httpx.Client | None,
         *,
         base_url: str,
         api_key: str,
@@ -220,7 +223,7 @@ class TripayClient:
         channel_cache_seconds: float = CHANNEL_CACHE_SECONDS,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self.http = http
+        self._http = http
         self.base_url = base_url if base_url.endswith("/") else base_url + "/"
         self.api_key = api_key
         self.private_key = private_key
@@ -230,12 +233,28 @@ class TripayClient:
         self._clock = clock
         self._channels: tuple[float, list[PaymentChannel]] | None = None
         self._lock = threading.Lock()
+        self._http_lock = threading.Lock()
+
+    @property
+    def http(self) -> httpx.Client:
+        """The HTTP client; without an injected one, made (15 s, 5 s to connect) at the
+        first call, so a server that never takes QRIS never loads httpx or TLS."""
+        with self._http_lock:
+            if self._http is None:
+                import httpx
+
+                self._http = httpx.Client(
+                    timeout=httpx.Timeout(
+                        DEFAULT_TIMEOUT_SECONDS, connect=DEFAULT_CONNECT_TIMEOUT_SECONDS
+                    )
+                )
+            return self._http
 
     @classmethod
     def from_settings(cls, settings: Settings, http: httpx.Client | None = None) -> TripayClient:
         """A client for the configured Tripay (the local sandbox in development)."""
         return cls(
-            http or httpx.Client(timeout=DEFAULT_TIMEOUT),
+            http,
             base_url=settings.tripay_base_url,
             api_key=settings.tripay_api_key,
             private_key=settings.tripay_private_key,
@@ -256,6 +275,8 @@ class TripayClient:
         url = self.base_url + path
         # Without a timeout of our own, the injected client's timeouts apply.
         extra: dict[str, Any] = {} if self.timeout is None else {"timeout": self.timeout}
+        import httpx  # already loaded by self.http; a name lookup here
+
         try:
             response = self.http.request(
                 method,

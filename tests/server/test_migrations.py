@@ -103,3 +103,18 @@ def test_cluster_lock_admits_one_holder_and_replaces_a_stale_one() -> None:
     finally:
         engine.dispose()
         drop_mariadb_databases(str(make_url(url).database))
+
+
+def test_migration_heads_without_alembic_match_alembics(empty_url: str) -> None:
+    from alembic.script import ScriptDirectory
+
+    from sync_server.core.database import schema_revision
+    from sync_server.migrate import alembic_config, migration_heads, upgrade_if_behind
+
+    assert migration_heads() == set(
+        ScriptDirectory.from_config(alembic_config(empty_url)).get_heads()
+    )
+    upgrade_if_behind(empty_url)  # an empty database: migrated
+    assert schema_revision(empty_url) == migration_heads()
+    upgrade_if_behind(empty_url)  # up to date: nothing to do, nothing breaks
+    assert schema_revision(empty_url) == migration_heads()

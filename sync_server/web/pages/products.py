@@ -13,7 +13,6 @@ from pydantic import ValidationError
 from shared.models import ProductIn, ProductOut, ProductPatch
 from sync_server.catalog import csv_io
 from sync_server.catalog import service as catalog_service
-from sync_server.catalog.labels import LabelItem, label_sheets_pdf
 from sync_server.core.database import Database, DbDep
 from sync_server.core.errors import AppError
 from sync_server.web import forms, views
@@ -25,6 +24,10 @@ router = page_router()
 
 def _labels_pdf(products: Sequence[ProductOut], *, copies: int) -> tuple[bytes, list[str]]:
     """A PDF sheet of barcode labels, and the products left out for having no barcode."""
+    # Loaded when labels are asked for: python-barcode brings PIL and numpy (0.15 s at
+    # every server start otherwise).
+    from sync_server.catalog.labels import LabelItem, label_sheets_pdf
+
     items: list[LabelItem] = []
     skipped: list[str] = []
     for product in products:
