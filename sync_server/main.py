@@ -20,6 +20,8 @@ from sync_server.core.errors import AppError, error_response, install_error_hand
 from sync_server.core.logs import AccessLogMiddleware, configure_logging, note_caller
 from sync_server.core.metrics import FLAGS, install_metrics, mark_process_dead, watch_pool
 from sync_server.core.middleware import (
+    PULL_ROUTES,
+    PUSH_ROUTES,
     AdmissionMiddleware,
     BodySizeLimitMiddleware,
     CatchAllMiddleware,
@@ -27,13 +29,15 @@ from sync_server.core.middleware import (
     RequestIdMiddleware,
 )
 from sync_server.flags.models import FlagKind
+from sync_server.migrate import migration_heads
 from sync_server.payments.tripay import TripayClient
 
 log = logging.getLogger("kasir.server")
 
 SPARE_THREADS = 20
-"""Threads of the shared pool kept free of pushes and pulls (the gate admits at most
-``sync_max_concurrent``), for reports, pages, logins and payments."""
+"""Threads of the shared pool kept free of pushes and pulls (their gates admit at most
+``sync_max_concurrent`` + ``sync_max_concurrent_pulls``), for reports, pages, logins and
+payments."""
 
 DESCRIPTION = """
 Kasir sync server: the catalog, the stock ledger, exactly-once ingest of sales from
@@ -66,15 +70,16 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if settings.run_migrations_on_start:
-            from sync_server.migrate import upgrade
+            from sync_server.migrate import upgrade_if_behind
 
-            upgrade(settings.effective_database_url)
-        # Pushes and pulls hold at most the gate's places in threads; the rest of the
+            upgrade_if_behind(settings.effective_database_url)
+        # Pushes and pulls hold at most their gates' places in threads; the rest of the
         # shared thread pool is always there for reports, pages and logins.
         threads = anyio.to_thread.current_default_thread_limiter()
-        threads.total_tokens = max(
-            threads.total_tokens, settings.effective_sync_max_concurrent + SPARE_THREADS
+        gated = (
+            settings.effective_sync_max_concurrent + settings.effective_sync_max_concurrent_pulls
         )
+        threads.total_tokens = max(threads.total_tokens, gated + SPARE_THREADS)
         yield
         app.state.db.dispose()
         if app.state.reports_db is not app.state.db:
@@ -121,11 +126,21 @@ def create_app(
     app.state.tripay_client = tripay_client or TripayClient.from_settings(settings)
     install_price_history()  # idempotent: price history follows every catalog write
     install_error_handlers(app)
+    # Two gates: pulls (a new till's download, 40 pages of 5,000 rows) have fewer places
+    # and a queue of their own, so tills downloading never take the places pushes need.
     app.add_middleware(
         AdmissionMiddleware,
         limit=settings.effective_sync_max_concurrent,
         queue=settings.effective_sync_max_waiting,
         wait_seconds=settings.sync_max_wait_seconds,
+        routes=PUSH_ROUTES,
+    )
+    app.add_middleware(
+        AdmissionMiddleware,
+        limit=settings.effective_sync_max_concurrent_pulls,
+        queue=settings.effective_sync_max_waiting_pulls,
+        wait_seconds=settings.sync_max_wait_seconds,
+        routes=PULL_ROUTES,
     )
     # Reports, lists and pages go gzip to browsers and tills that ask; a pull page is
     # compressed by its route already (it carries Content-Encoding and is left alone).
@@ -143,7 +158,7 @@ def create_app(
     def health() -> dict[str, str]:
         return {"status": "ok"}
 
-    heads = _schema_heads(settings.effective_database_url)
+    heads = migration_heads()
     limiter: list[anyio.CapacityLimiter] = []
 
     @app.get(
@@ -173,15 +188,6 @@ def create_app(
         return {"status": "ready"}
 
     return app
-
-
-def _schema_heads(url: str) -> set[str]:
-    """The newest Alembic revision(s) this code knows."""
-    from alembic.script import ScriptDirectory
-
-    from sync_server.migrate import alembic_config
-
-    return set(ScriptDirectory.from_config(alembic_config(url)).get_heads())
 
 
 def _principal_for_the_log(

@@ -46,14 +46,27 @@ class Settings(BaseSettings):
     sync_max_concurrent: int | None = Field(
         default=None,
         ge=1,
-        description="Pushes and pulls one worker process serves at once; the database pool "
-        "size when unset.",
+        description="Pushes one worker process serves at once (pulls have their own gate, "
+        "`sync_max_concurrent_pulls`); the database pool size when unset.",
     )
     sync_max_waiting: int | None = Field(
         default=None,
         ge=0,
-        description="Pushes and pulls that may wait for a free place; beyond that the "
-        "server answers 503 `overloaded` at once. Four times the concurrent ones when unset.",
+        description="Pushes that may wait for a free place; beyond that the server answers "
+        "503 `overloaded` at once. Four times the concurrent ones when unset.",
+    )
+    sync_max_concurrent_pulls: int | None = Field(
+        default=None,
+        ge=1,
+        description="Pulls one worker process serves at once, in a gate of their own "
+        "beside the pushes' (which pulls never take); a quarter of the pushes' places "
+        "(at least 1) when unset.",
+    )
+    sync_max_waiting_pulls: int | None = Field(
+        default=None,
+        ge=0,
+        description="Pulls that may wait for a free pull place; beyond that 503 "
+        "`overloaded` at once. Four times the concurrent pulls when unset.",
     )
     sync_max_wait_seconds: float = Field(
         default=5.0,
@@ -122,17 +135,30 @@ class Settings(BaseSettings):
 
     @property
     def effective_sync_max_concurrent(self) -> int:
-        """Concurrent pushes and pulls per worker: ``sync_max_concurrent``, or the pool
+        """Concurrent pushes per worker: ``sync_max_concurrent``, or the pool
         size (each holds one connection at a time, so the rest of the pool stays free
         for logins, the back office and the payment routes)."""
         return self.sync_max_concurrent or max(1, self.db_pool_size)
 
     @property
     def effective_sync_max_waiting(self) -> int:
-        """Pushes and pulls that may queue: ``sync_max_waiting``, or 4 × the concurrent."""
+        """Pushes that may queue: ``sync_max_waiting``, or 4 × the concurrent."""
         if self.sync_max_waiting is not None:
             return self.sync_max_waiting
         return 4 * self.effective_sync_max_concurrent
+
+    @property
+    def effective_sync_max_concurrent_pulls(self) -> int:
+        """Concurrent pulls per worker: ``sync_max_concurrent_pulls``, or a quarter of
+        the pushes' places, at least 1."""
+        return self.sync_max_concurrent_pulls or max(1, self.effective_sync_max_concurrent // 4)
+
+    @property
+    def effective_sync_max_waiting_pulls(self) -> int:
+        """Pulls that may queue: ``sync_max_waiting_pulls``, or 4 × the concurrent pulls."""
+        if self.sync_max_waiting_pulls is not None:
+            return self.sync_max_waiting_pulls
+        return 4 * self.effective_sync_max_concurrent_pulls
 
     @property
     def effective_database_url(self) -> str:

@@ -1,5 +1,5 @@
 """ASGI middleware: request ids in logs and responses, a hard cap on body size, the
-admission gate of pushes and pulls (503 ``overloaded`` rather than a queue past the
+admission gates of pushes and of pulls (503 ``overloaded`` rather than a queue past the
 till's timeout), and the 500 answer for what nothing else handled."""
 
 from __future__ import annotations
@@ -168,10 +168,15 @@ class CatchAllMiddleware:
             await response(scope, receive, send)
 
 
-GATED_ROUTES: frozenset[tuple[str, str]] = frozenset(
-    {("POST", "/api/v1/sync/push"), ("GET", "/api/v1/sync/pull")}
-)
-"""What goes through the admission gate: the tills' sync traffic, whose storms (every
+PUSH_ROUTES: frozenset[tuple[str, str]] = frozenset({("POST", "/api/v1/sync/push")})
+"""The pushes' gate: sales coming in, which must never wait behind downloads."""
+
+PULL_ROUTES: frozenset[tuple[str, str]] = frozenset({("GET", "/api/v1/sync/pull")})
+"""The pulls' gate, smaller and with its own queue: fifty new tills downloading the
+catalog at once fill only its places, never the pushes'."""
+
+GATED_ROUTES: frozenset[tuple[str, str]] = PUSH_ROUTES | PULL_ROUTES
+"""What goes through an admission gate: the tills' sync traffic, whose storms (every
 till of a chain back online at once) would otherwise fill the database pool and the
 thread pool. Reports, the back office, logins, payments and health never do."""
 
@@ -236,14 +241,16 @@ class AdmissionGate:
 
 
 class AdmissionMiddleware:
-    """Serve at most ``limit`` of :data:`GATED_ROUTES` at once per worker process, let
+    """Serve at most ``limit`` of ``routes`` at once per worker process, let
     at most ``queue`` more wait, each at most ``wait_seconds``; answer the rest 503
     ``overloaded`` with ``Retry-After`` at once, before anything is read or written.
 
     A till's push that would otherwise queue past its own HTTP timeout (and be sent
     again, doubling the load) hears quickly to come back later; nothing was done, so
     sending it again is safe. Requests outside the gate never wait for it, and because
-    the gate is smaller than the thread pool they always find a thread.
+    the gate is smaller than the thread pool they always find a thread. The app has
+    two: :data:`PUSH_ROUTES` and :data:`PULL_ROUTES`, each with its own places and
+    queue, so pulls never take a push's place.
     """
 
     def __init__(

@@ -1,6 +1,7 @@
 """Overload: pushes beyond the admission gate hear 503 ``overloaded`` at once (not after
 the till's timeout), nothing is lost when they come back, and reports keep answering
-while the gate is full."""
+while the gate is full. Pulls have a gate of their own: tills downloading never take a
+push's place."""
 
 from __future__ import annotations
 
@@ -36,8 +37,8 @@ BOUND = 30.0
 
 @dataclass
 class HeldPushes:
-    """Makes every push wait inside the route (holding its place and its thread) until
-    :meth:`release`; counts the pushes that got that far."""
+    """Makes every push (or pull) wait inside the route (holding its place and its
+    thread) until :meth:`release`; counts the requests that got that far."""
 
     real: Callable[..., Any]
     released: threading.Event = field(default_factory=threading.Event)
@@ -46,8 +47,11 @@ class HeldPushes:
     def push_events(self, db: Database, **kwargs: Any) -> Any:
         self.entered.release()
         if not self.released.wait(BOUND):
-            raise AssertionError("the test never released the held pushes")
+            raise AssertionError("the test never released the held requests")
         return self.real(db, **kwargs)
+
+    def hold(self) -> None:
+        self.released.clear()
 
     def wait_inside(self, count: int) -> None:
         for _ in range(count):
@@ -63,19 +67,25 @@ class Gated:
     world: World
     product: CatalogProduct
     held: HeldPushes
+    pulls: HeldPushes
+    """Pulls pass at once unless the test calls ``pulls.hold()``."""
 
 
 def _gated(db_url: str, monkeypatch: pytest.MonkeyPatch, **gate: object) -> Iterator[Gated]:
     app = create_app(make_settings(db_url, **gate))
     held = HeldPushes(service.push_events)
     monkeypatch.setattr(service, "push_events", held.push_events)
+    pulls = HeldPushes(service.pull_changes)
+    pulls.release()
+    monkeypatch.setattr(service, "pull_changes", pulls.push_events)
     world = build_world(app.state.db)
     product = add_products(app.state.db, 1)[0]
     try:
         with TestClient(app) as client:
-            yield Gated(client, world, product, held)
+            yield Gated(client, world, product, held, pulls)
     finally:
         held.release()
+        pulls.release()
         app.state.db.dispose()
 
 
@@ -84,6 +94,20 @@ def gate_of_two(db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Gated]
     """Two pushes served at once, one more may wait (for long), the rest refused."""
     yield from _gated(
         db_url, monkeypatch, sync_max_concurrent=2, sync_max_waiting=1, sync_max_wait_seconds=60
+    )
+
+
+@pytest.fixture
+def pull_gate_of_one(db_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Gated]:
+    """One pull at a time and none waiting; one push at a time, one may wait."""
+    yield from _gated(
+        db_url,
+        monkeypatch,
+        sync_max_concurrent=1,
+        sync_max_waiting=1,
+        sync_max_concurrent_pulls=1,
+        sync_max_waiting_pulls=0,
+        sync_max_wait_seconds=60,
     )
 
 
@@ -124,8 +148,30 @@ def _gate(state: str) -> float:
     return REGISTRY.get_sample_value("kasir_sync_gate_requests", {"state": state}) or 0.0
 
 
-def _refused(reason: str) -> float:
-    labels = {"route": "/api/v1/sync/push", "reason": reason}
+class Pulled:
+    """A pull sent from a thread of its own."""
+
+    def __init__(self, g: Gated, terminal: int = 0) -> None:
+        self.response: Response | None = None
+        self._thread = threading.Thread(
+            target=self._send, args=(g, terminal), name="pull", daemon=True
+        )
+        self._thread.start()
+
+    def _send(self, g: Gated, terminal: int) -> None:
+        self.response = g.client.get(
+            "/api/v1/sync/pull", headers=g.world.terminal_headers(terminal)
+        )
+
+    def answer(self) -> Response:
+        self._thread.join(BOUND)
+        assert not self._thread.is_alive(), "the pull got no answer"
+        assert self.response is not None
+        return self.response
+
+
+def _refused(reason: str, route: str = "/api/v1/sync/push") -> float:
+    labels = {"route": route, "reason": reason}
     return REGISTRY.get_sample_value("kasir_overloaded_total", labels) or 0.0
 
 
@@ -198,19 +244,53 @@ def test_a_push_that_waited_its_longest_hears_503(gate_of_one: Gated) -> None:
     assert counts == {"sales": 2}
 
 
-def test_pulls_go_through_the_gate_and_logins_do_not(gate_of_one: Gated) -> None:
+def test_pulls_and_logins_never_wait_for_the_pushes_gate(gate_of_one: Gated) -> None:
     g = gate_of_one
     first = Sent(g, 0)
     g.held.wait_inside(1)
+    late = Sent(g, 1)
+    _assert_overloaded(late.answer())  # the pushes' gate is full...
     pull = g.client.get("/api/v1/sync/pull", headers=g.world.terminal_headers(1))
-    _assert_overloaded(pull)
+    assert pull.status_code == 200, pull.text  # ...and a pull has places of its own
     login = g.client.post(
         "/api/v1/auth/login", json={"username": "manager", "password": "password123"}
     )
     assert login.status_code == 200, login.text
     g.held.release()
     assert statuses(first.answer()) == ["applied"]
-    assert g.client.get("/api/v1/sync/pull", headers=g.world.terminal_headers(1)).status_code == 200
+
+
+def test_a_full_pull_gate_answers_503_and_never_stops_pushes(pull_gate_of_one: Gated) -> None:
+    g = pull_gate_of_one
+    refused_before = _refused("queue_full", "/api/v1/sync/pull")
+    g.pulls.hold()
+    downloading = Pulled(g, 0)
+    g.pulls.wait_inside(1)  # the one pull place taken, its thread held
+
+    _assert_overloaded(g.client.get("/api/v1/sync/pull", headers=g.world.terminal_headers(1)))
+    assert _refused("queue_full", "/api/v1/sync/pull") == refused_before + 1
+    # A sale pushed meanwhile lands at once: the pull gate holds no push place.
+    event = Sent(g, 1)
+    g.held.wait_inside(1)  # inside the push route while the pull still holds its place
+    g.held.release()
+    assert statuses(event.answer()) == ["applied"]
+
+    g.pulls.release()
+    assert downloading.answer().status_code == 200
+    page = g.client.get("/api/v1/sync/pull", headers=g.world.terminal_headers(1))
+    assert page.status_code == 200, page.text
+    assert [p["id"] for p in page.json()["products"]] == [g.product.id]
+
+
+def test_the_pull_gate_is_a_quarter_of_the_pushes_at_least_one(db_url: str) -> None:
+    assert make_settings(db_url, db_pool_size=10).effective_sync_max_concurrent_pulls == 2
+    assert make_settings(db_url, db_pool_size=3).effective_sync_max_concurrent_pulls == 1
+    assert make_settings(db_url, sync_max_concurrent=20).effective_sync_max_concurrent_pulls == 5
+    pulls = make_settings(db_url, sync_max_concurrent_pulls=7)
+    assert (pulls.effective_sync_max_concurrent_pulls, pulls.effective_sync_max_waiting_pulls) == (
+        7,
+        28,
+    )
 
 
 def test_the_gate_hands_places_on_in_order_and_takes_back_a_cancelled_wait() -> None:
