@@ -1,7 +1,7 @@
 """A new terminal downloading a 100,000-product catalog from a live server, end to end.
 
 Run: ``.venv/bin/python -m benches.catalog_download [--products 100000] [--no-stock]
-[--mariadb] [--link 10mbit-50ms] [--catch-up 5000]``
+[--mariadb] [--link 10mbit-50ms] [--catch-up 5000] [--server-pages]``
 
 Starts the real server (uvicorn in a subprocess, as in production) on a fresh SQLite
 file (or a fresh MariaDB database) holding the demo store plus ``--products`` products
@@ -22,6 +22,12 @@ a shop's 4G: 10 Mbit/s, 50 ms each way. Goals: < 30 s, <= 20 % of the JSON's byt
 by the catalog service's ``stamp_change_numbers``) and times the till, already holding
 the catalog, catching up. Goal: < 2 s. On the local link it also prints what each gzip
 level costs and saves on these pages. Nothing leaves 127.0.0.1.
+
+``--server-pages`` first times the server building each page of that download in this
+process (:func:`~sync_server.sync.pull.pull_page`, then serialised as the route does),
+next to the page built the way it was before (every row validated, change numbers merged
+in Python: ``reference_pull_page`` in ``tests/server/test_pull_page_json.py``) and to the
+baseline of the bare SELECTs of the same rows, and checks the JSON is the same bytes.
 """
 
 from __future__ import annotations
@@ -419,6 +425,72 @@ def raw_sqlite(n: int, folder: Path) -> float:
     return elapsed
 
 
+def server_pages(url: str) -> None:
+    """Time each page of a whole download built by the server, old way and new, next to
+    the bare SELECTs of its rows; check both give the same JSON."""
+    from sqlalchemy import select
+
+    from sync_server.auth.models import Terminal
+    from sync_server.catalog.demo import STORE_CODE
+    from sync_server.core.database import Database, utcnow
+    from sync_server.core.models import Store
+    from sync_server.core.security import token_hash
+    from sync_server.sync.pull import SOURCES, _rows_query, count_after, pull_page
+    from tests.server.test_pull_page_json import reference_pull_page
+
+    db = Database(url)
+    try:
+        with db.session() as session:
+            store_id = int(session.scalars(select(Store.id).where(Store.code == STORE_CODE)).one())
+            terminal = Terminal(
+                store_id=store_id,
+                code="BENCHSRV",
+                name="bench",
+                token_hash=token_hash("bench-server-pages"),
+                enrolled_at=utcnow(),
+            )
+            session.add(terminal)
+            session.flush()
+            session.expunge(terminal)
+        old_s = new_s = raw_s = json_s = count_s = 0.0
+        cursor, pages, same = 0, 0, True
+        while True:
+            with db.session() as session:
+                t0 = time.perf_counter()
+                old = reference_pull_page(session, terminal=terminal, cursor=cursor, limit=PAGE)
+                t1 = time.perf_counter()
+                new = pull_page(session, terminal=terminal, cursor=cursor, limit=PAGE)
+                t2 = time.perf_counter()
+                for source in SOURCES:
+                    session.execute(_rows_query(source, terminal, cursor, new.cursor)).all()
+                t3 = time.perf_counter()
+                count_after(session, terminal=terminal, cursor=new.cursor)
+                t4 = time.perf_counter()
+            body = new.__pydantic_serializer__.to_json(new)
+            t5 = time.perf_counter()
+            same = same and body == old.__pydantic_serializer__.to_json(old)
+            old_s, new_s, raw_s = old_s + t1 - t0, new_s + t2 - t1, raw_s + t3 - t2
+            count_s, json_s = count_s + t4 - t3, json_s + t5 - t4
+            pages += 1
+            if not new.has_more:
+                break
+            cursor = new.cursor
+        print(f"server building the {pages} pages of {PAGE} (in process, per page):")
+        print(f"  before (validated)  {1000 * old_s / pages:7.1f} ms  (reference_pull_page)")
+        print(
+            f"  now (pull_page)     {1000 * new_s / pages:7.1f} ms  of which remaining "
+            f"{1000 * count_s / pages:.1f} ms (count_after)"
+        )
+        print(f"  baseline: SELECTs   {1000 * raw_s / pages:7.1f} ms  (the page's rows, bare)")
+        print(f"  serialise (route)   {1000 * json_s / pages:7.1f} ms  (to_json, same for both)")
+        print(
+            f"  same JSON bytes     {'yes' if same else 'NO'}  "
+            f"(total {old_s:.2f} s -> {new_s:.2f} s)"
+        )
+    finally:
+        db.dispose()
+
+
 def verdict(ok: bool) -> str:
     """``ok`` or ``MISSED``."""
     return "ok" if ok else "MISSED"
@@ -480,6 +552,11 @@ def main() -> None:
         metavar="N",
         help="then change N products on the server and time the till catching up",
     )
+    parser.add_argument(
+        "--server-pages",
+        action="store_true",
+        help="first time the server building each page, before and now, in process",
+    )
     args = parser.parse_args()
     n = args.products
 
@@ -493,6 +570,8 @@ def main() -> None:
             f"server on {kind}: {server_rows} catalog rows seeded "
             f"in {time.perf_counter() - start:.1f} s"
         )
+        if args.server_pages:
+            server_pages(url)
         goal = LINK_GOAL_S if args.link else LOCAL_GOAL_S
         where = f"through a {args.link} link" if args.link else "on the local link"
         # Each timed phase gets a freshly started server, so no phase is served pages
