@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 from collections import Counter
 
-from sqlalchemy import func, select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from shared.models import (
@@ -31,7 +30,6 @@ from sync_server.core.metrics import (
     PUSH_BATCH_SIZE,
     SYNC_LAG,
 )
-from sync_server.flags.models import Flag
 from sync_server.flags.service import refresh_voucher_use_counts
 from sync_server.stock.service import fold_stock_deltas, stamp_stock_changes
 from sync_server.sync.ingest import ingest_batch, parse_events
@@ -59,6 +57,7 @@ def push_events(db: Database, *, terminal: Terminal, request: PushRequest) -> Pu
     the clashing event is refused.
     """
     parsed = parse_events(request.events)
+    flag_kinds: Counter[str] = Counter()
     for attempt in range(FAST_ATTEMPTS + 1):
         careful = attempt == FAST_ATTEMPTS
         try:
@@ -71,6 +70,7 @@ def push_events(db: Database, *, terminal: Terminal, request: PushRequest) -> Pu
                     waiting=request.waiting,
                     stuck=request.stuck,
                     careful=careful,
+                    flag_kinds=flag_kinds,
                 ),
             )
         except IntegrityError as exc:
@@ -79,7 +79,8 @@ def push_events(db: Database, *, terminal: Terminal, request: PushRequest) -> Pu
             log.info("push from terminal %s clashed (%s); retrying", terminal.code, exc.orig)
             continue
         _observe(terminal, request, results)
-        _count_flags(db, results)
+        for kind, n in flag_kinds.items():  # what the committed batch flagged
+            FLAGS.labels(kind=kind).inc(n)
         if any(
             isinstance(item.payload, SaleIn) and item.payload.voucher_code
             for item, result in zip(parsed, results, strict=True)
@@ -124,27 +125,6 @@ def _observe(terminal: Terminal, request: PushRequest, results: list[EventResult
     rejected = sum(n for (_, status), n in counts.items() if EventStatus(status).kept)
     if rejected:
         log.info("terminal %s: %d of %d events rejected", terminal.code, rejected, len(results))
-
-
-def _count_flags(db: Database, results: list[EventResult]) -> None:
-    """``kasir_sync_flags_total{kind}`` for the events this push applied, read after the
-    commit: an event is applied once, so its flags (one per kind) are counted once. A
-    failure here only loses a metric, never the push's answer."""
-    applied = [r.id for r in results if r.status is EventStatus.APPLIED]
-    if not applied:
-        return
-    try:
-        with db.session() as session:
-            kinds = session.execute(
-                select(Flag.kind, func.count())
-                .where(Flag.event_id.in_(applied))
-                .group_by(Flag.kind)
-            ).all()
-    except DBAPIError as exc:
-        log.warning("flag counts of a push not read: %s", exc.orig)
-        return
-    for kind, n in kinds:
-        FLAGS.labels(kind=kind).inc(n)
 
 
 def pull_changes(db: Database, *, terminal: Terminal, cursor: int, limit: int) -> PullResponse:

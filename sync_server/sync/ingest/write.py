@@ -14,7 +14,7 @@ of another till's sale takes it back out of that till's rollup rows: voids are r
 from __future__ import annotations
 
 import json
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from typing import Any
 
@@ -355,8 +355,12 @@ def ingest_batch(
     waiting: int | None,
     stuck: int | None = None,
     careful: bool = False,
+    flag_kinds: Counter[str] | None = None,
 ) -> list[EventResult]:
     """Apply a parsed batch in ``session``'s transaction; one result per event, in order.
+
+    ``flag_kinds``, when given, is filled with the kinds of the flags written for the
+    applied events (for the flags metric, counted by the caller once the batch commits).
 
     Raises ``IntegrityError`` when (outside ``careful`` mode) a row clashes with one
     committed meanwhile; the caller rolls back and runs the batch again.
@@ -375,6 +379,9 @@ def ingest_batch(
         written = plans
     for plan in written:
         results[plan.index] = EventResult(id=plan.event.id, status=EventStatus.APPLIED)
+    if flag_kinds is not None:
+        flag_kinds.clear()  # a retried attempt counts afresh
+        flag_kinds.update(row["kind"] for plan in written for row in plan.rows.get(FLAGS, ()))
     _drop_applied_meanwhile(session, ctx, parsed, results, rejections, refused_by_checks)
     for index, rejection in rejections.items():
         results[index] = EventResult(
