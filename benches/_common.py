@@ -7,6 +7,7 @@ Nothing here leaves 127.0.0.1. Every wait is bounded.
 
 from __future__ import annotations
 
+import argparse
 import json
 import multiprocessing as mp
 import os
@@ -66,6 +67,38 @@ def driver_available(driver: str) -> bool:
     except ImportError:
         return False
     return True
+
+
+def add_load_options(
+    parser: argparse.ArgumentParser,
+    *,
+    procs: int,
+    workers: int,
+    workers_help: str = "uvicorn worker processes",
+    db: str | None = None,
+) -> None:
+    """The options of a push-load bench: load processes, server workers, the driver and,
+    when the bench owns one, its database."""
+    parser.add_argument("--procs", type=int, default=procs, help="load-generating processes")
+    parser.add_argument("--workers", type=int, default=workers, help=workers_help)
+    parser.add_argument(
+        "--driver",
+        choices=["pymysql", "mysqldb"],
+        default="pymysql",
+        help="the driver the server's URL names",
+    )
+    if db is not None:
+        parser.add_argument(
+            "--db", default=db, help="bench database (dropped and created; raw: <db>_raw)"
+        )
+
+
+def parse_load_args(parser: argparse.ArgumentParser, argv: list[str] | None) -> argparse.Namespace:
+    """Parse ``argv``; stop when the driver's module is not installed."""
+    args = parser.parse_args(argv)
+    if not driver_available(args.driver):
+        raise SystemExit(f"--driver {args.driver}: its module is not installed")
+    return args
 
 
 @dataclass(frozen=True)
@@ -154,6 +187,7 @@ def seed(db: Db, terminals: int) -> Seeded:
 
     conn = db.connect()
     now = datetime.now(UTC).replace(tzinfo=None)
+    born = SALES_DAY.replace(tzinfo=None) - timedelta(days=30)
     tokens = [new_token() for _ in range(terminals)]
     manager_token = new_token()
     cur = conn.cursor()
@@ -175,11 +209,19 @@ def seed(db: Db, terminals: int) -> Seeded:
         " VALUES (%s,%s,'api',%s,%s)",
         (token_hash(manager_token), manager_id, now, now + timedelta(days=1)),
     )
+    # PPN 11 % inclusive, as the bench's sales charge it: honest sales raise no flags, so
+    # the report the manager polls reads rollups, not thousands of flagged raw sales.
+    cur.execute(
+        "INSERT INTO tax_rates (code, name, rate_bp, inclusive, active, change_no)"
+        " VALUES ('PPN11','PPN 11%',1100,1,1,0)"
+    )
+    tax_rate_id = int(cur.lastrowid)
     cur.executemany(
-        "INSERT INTO products (id, sku, barcode, name, unit, price, active,"
-        " low_stock_threshold, change_no, updated_at) VALUES (%s,%s,NULL,%s,'pcs',%s,1,0,0,%s)",
+        "INSERT INTO products (id, sku, barcode, name, unit, price, tax_rate_id, active,"
+        " low_stock_threshold, change_no, updated_at)"
+        " VALUES (%s,%s,NULL,%s,'pcs',%s,%s,1,0,0,%s)",
         [
-            (i, f"SKU{i:05d}", f"Produk {i}", 1000 + (i * 500) % 50000, now)
+            (i, f"SKU{i:05d}", f"Produk {i}", 1000 + (i * 500) % 50000, tax_rate_id, now)
             for i in range(1, N_PRODUCTS + 1)
         ],
     )
@@ -191,7 +233,8 @@ def seed(db: Db, terminals: int) -> Seeded:
     cur.executemany(
         "INSERT INTO terminals (store_id, code, name, token_hash, enrolled_at, created_at)"
         " VALUES (%s,%s,'',%s,%s,%s)",
-        [(store_id, f"T{i:04d}", token_hash(tok), now, now) for i, tok in enumerate(tokens)],
+        # Enrolled before the sales' day: a sale older than its store is flagged clock_skew.
+        [(store_id, f"T{i:04d}", token_hash(tok), born, born) for i, tok in enumerate(tokens)],
     )
     conn.commit()
     conn.close()
