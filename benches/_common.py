@@ -701,13 +701,14 @@ def bottleneck(meter: CpuMeter, load_cpu: float, requests: int) -> str:
 def till_backoff(failures: int, retry_after: float | None, rng: random.Random) -> float:
     """The wait before the till sends the same batch again.
 
-    Full jitter on ``base * 2**(failures-1)`` capped at ``max``, as ``SyncWorker.next_delay``;
-    added to the server's ``Retry-After`` when it sent one, so the till never comes back
-    sooner than asked and a crowd told the same ``Retry-After`` does not return at once.
+    As ``SyncWorker._failed``: after a ``Retry-After`` (each till of a crowd gets its own,
+    spread by the server) that plus up to one base delay of jitter; without one, full
+    jitter on ``base * 2**(failures-1)`` capped at ``max`` (``SyncWorker.next_delay``).
     """
+    if retry_after is not None:
+        return min(retry_after, TILL_MAX_DELAY) + rng.uniform(0, TILL_BASE_DELAY)
     n = min(max(failures - 1, 0), 30)
-    jitter = rng.uniform(0, min(TILL_MAX_DELAY, TILL_BASE_DELAY * 2**n))
-    return (retry_after or 0.0) + jitter
+    return rng.uniform(0, min(TILL_MAX_DELAY, TILL_BASE_DELAY * 2**n))
 
 
 def _retry_after(resp: httpx.Response) -> float | None:

@@ -675,13 +675,16 @@ class SyncWorker:
     ) -> SyncReport:
         """Record a failed round and the wait before the next one.
 
-        ``at_least`` is the server's ``Retry-After``: the wait is then that plus the
-        jittered backoff, so tills sent away together do not all come back together.
+        ``at_least`` is the server's ``Retry-After``: the wait is then that plus up to one
+        base delay of jitter. The server gives each till of a crowd it sends away its own
+        ``Retry-After`` (spread over the time it needs to serve them), so the till's own
+        exponential backoff would only leave the server idle.
         """
         self._failures += 1
-        delay = self.next_delay()
-        if at_least is not None:
-            delay = min(at_least + delay, max(self._max_delay, at_least))
+        if at_least is None:
+            delay = self.next_delay()
+        else:
+            delay = min(at_least, self._max_delay) + self._rng.uniform(0, self._base_delay)
         log.warning("sync: %s (retry in %.1f s)", error, delay)
         try:
             store.record_sync_result(ok=False, error=error, at=self._clock())

@@ -8,6 +8,7 @@ import contextvars
 import json
 import logging
 import math
+import time
 import uuid
 from collections import deque
 from collections.abc import Iterable
@@ -265,8 +266,8 @@ class AdmissionMiddleware:
         self.app = app
         self.gate = AdmissionGate(limit=limit, queue=queue)
         self.wait_seconds = wait_seconds
-        self.retry_after = max(1, math.ceil(wait_seconds))
         self.routes = frozenset(routes)
+        self.retry_slots = RetrySlots(limit=limit)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or (scope["method"], scope["path"]) not in self.routes:
@@ -287,16 +288,53 @@ class AdmissionMiddleware:
                 return
         active = SYNC_GATE.labels("active")
         active.inc()
+        started = time.monotonic()
         try:
             await self.app(scope, receive, send)
         finally:
             active.dec()
             self.gate.leave()
+            self.retry_slots.served(time.monotonic() - started)
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send, reason: str) -> None:
         OVERLOADED.labels(scope["path"], reason).inc()
-        response = overloaded_response(self.retry_after)
+        backlog = self.gate.active + self.gate.waiting
+        response = overloaded_response(self.retry_slots.book(backlog, time.monotonic()))
         await response(scope, receive, send)
+
+
+class RetrySlots:
+    """The ``Retry-After`` of each refused request: a place of its own in a virtual queue
+    behind what the gate already holds, so a crowd sent away at once comes back spread
+    over the time the server needs to serve it, not all together after a fixed wait
+    (which leaves the server idle, then floods it again).
+
+    ``served`` keeps a moving average of how long a request holds a place; a refusal at
+    ``now`` with ``backlog`` requests inside the gate gets the first free slot after the
+    backlog drains (``backlog`` x average / ``limit`` from now) and after every slot
+    already given out; each slot is average / ``limit`` long. Whole seconds, at least 1,
+    at most :data:`MAX_RETRY_AFTER` (the till adds its own jitter on top).
+    """
+
+    def __init__(self, *, limit: int, initial_service: float = 0.05) -> None:
+        self.limit = limit
+        self.service = initial_service
+        self._next_free = 0.0
+
+    def served(self, seconds: float) -> None:
+        """A request held its place ``seconds``: fold it into the average."""
+        self.service += 0.1 * (max(0.0, seconds) - self.service)
+
+    def book(self, backlog: int, now: float) -> int:
+        """The whole seconds a request refused ``now`` should wait before it comes back."""
+        slot = self.service / self.limit
+        drained = now + backlog * slot
+        self._next_free = max(self._next_free, drained) + slot
+        return max(1, min(MAX_RETRY_AFTER, math.ceil(self._next_free - now)))
+
+
+MAX_RETRY_AFTER = 60
+"""The longest ``Retry-After`` the gate asks for, however long its virtual queue."""
 
 
 def accepts_gzip(accept_encoding: str | None) -> bool:

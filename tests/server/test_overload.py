@@ -18,7 +18,7 @@ from httpx import Response
 from prometheus_client import REGISTRY
 
 from sync_server.core.database import Database
-from sync_server.core.middleware import AdmissionGate
+from sync_server.core.middleware import MAX_RETRY_AFTER, AdmissionGate, RetrySlots
 from sync_server.main import create_app
 from sync_server.sync import service
 from tests.server.conftest import World, build_world, make_settings
@@ -324,3 +324,20 @@ def test_the_gate_hands_places_on_in_order_and_takes_back_a_cancelled_wait() -> 
         return order
 
     assert anyio.run(scenario) == ["first", "second"]
+
+
+def test_a_crowd_sent_away_at_once_is_told_to_come_back_spread_over_the_drain_time() -> None:
+    slots = RetrySlots(limit=2)
+    for _ in range(50):
+        slots.served(0.5)  # the average converges on half a second a request
+    waits = [slots.book(10, now=100.0) for _ in range(100)]
+    assert waits == sorted(waits)  # later refusals queue behind earlier ones
+    assert waits[0] <= 4  # behind the 10 inside: 10 x 0.5 s / 2 places, about 2.5 s
+    assert waits[-1] >= 25  # 100 more at 0.25 s each: about 27.5 s for the last
+    assert len(set(waits)) >= 20  # not one wait for all
+    assert slots.book(0, now=1_000.0) == 1  # long after the crowd: come back at once
+
+
+def test_retry_after_is_capped() -> None:
+    slots = RetrySlots(limit=1, initial_service=10.0)
+    assert max(slots.book(100, now=0.0) for _ in range(10)) == MAX_RETRY_AFTER
