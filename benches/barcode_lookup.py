@@ -21,22 +21,17 @@ from pos_client.services import AuthService, CheckoutService
 from pos_client.store import LocalStore
 from shared.barcodes import make_ean13
 from shared.models import ProductOut, PullResponse, TaxRateOut
+from tests.client.big_catalog import WORDS, barcode, catalog_pages, catalog_product
 
 N = 100_000
 LOOSE = 1000
 PAGE = 5000
-WORDS = ["Indomie", "Teh", "Aqua", "Beras", "Gula", "Kopi", "Sabun", "Susu", "Roti", "Minyak"]
 
 
 def percentile(samples: list[float], q: float) -> float:
     """The ``q`` quantile (0..1) of ``samples``, nearest rank."""
     ordered = sorted(samples)
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
-
-
-def barcode(i: int) -> str:
-    """The EAN-13 of product ``i``."""
-    return make_ean13(f"{899_000_000_000 + i:012d}")
 
 
 def label(item: int, grams: int) -> str:
@@ -89,29 +84,13 @@ def figures(samples: list[float]) -> str:
 
 def pages() -> list[PullResponse]:
     """100k products as the server would page them."""
-    out = []
-    for start in range(1, N + 1, PAGE):
-        out.append(
-            PullResponse(
-                cursor=start + PAGE - 1,
-                has_more=start + PAGE <= N,
-                remaining=max(0, N - start - PAGE + 1),
-                tax_rates=[TaxRateOut(id=1, code="PPN", name="PPN", rate_bp=1100, change_no=0)],
-                products=[
-                    ProductOut(
-                        id=i,
-                        sku=f"SKU-{i:06d}",
-                        barcode=barcode(i),
-                        name=f"{WORDS[i % 10]} Varian {i} {i % 7 + 1}00g",
-                        price=1000 + i % 50_000,
-                        tax_rate_id=1,
-                        change_no=i,
-                    )
-                    for i in range(start, start + PAGE)
-                ],
-            )
-        )
-    return out
+
+    def make(i: int) -> ProductOut:
+        name = f"{WORDS[i % 10]} Varian {i} {i % 7 + 1}00g"
+        return catalog_product(i, name=name, price=1000 + i % 50_000, tax_rate_id=1)
+
+    tax = TaxRateOut(id=1, code="PPN", name="PPN", rate_bp=1100, change_no=0)
+    return list(catalog_pages(N, PAGE, make, tax_rates=[tax]))
 
 
 def main() -> None:

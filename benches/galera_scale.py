@@ -29,12 +29,13 @@ from benches._common import (
     Server,
     TillJob,
     Tills,
+    add_load_options,
     bottleneck,
     count_sales,
     cpu_breakdown,
-    driver_available,
     fmt_ms,
     make_sale,
+    parse_load_args,
     percentile,
     push_body,
     seed,
@@ -111,15 +112,11 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--tills", type=int, default=300, help="tills pushing at once")
     parser.add_argument("--sales-per-till", type=int, default=5)
-    parser.add_argument("--procs", type=int, default=3, help="load-generating processes")
-    parser.add_argument("--workers", type=int, default=1, help="uvicorn workers per server")
-    parser.add_argument("--driver", choices=["pymysql", "mysqldb"], default="pymysql")
-    args = parser.parse_args(argv)
+    add_load_options(parser, procs=3, workers=1, workers_help="uvicorn workers per server")
+    args = parse_load_args(parser, argv)
     lacking = missing_tools()
     if lacking:
         raise SystemExit(f"a Galera cluster needs {', '.join(lacking)}")
-    if not driver_available(args.driver):
-        raise SystemExit(f"--driver {args.driver}: its module is not installed")
 
     rng = random.Random(21)
     # The same sales, same ids, on both clusters.

@@ -26,12 +26,13 @@ from benches._common import (
     Db,
     LoadResult,
     TillJob,
+    add_load_options,
     bottleneck,
     count_sales,
     cpu_breakdown,
-    driver_available,
     fmt_ms,
     make_sale,
+    parse_load_args,
     percentile,
     print_ceilings,
     push_body,
@@ -68,20 +69,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--terminals", type=int, default=40, help="tills in the batched run")
     parser.add_argument("--batch", type=int, default=100, help="sales per push")
     parser.add_argument("--baseline-sales", type=int, default=2000)
-    parser.add_argument("--procs", type=int, default=4, help="load-generating processes")
-    parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
-    parser.add_argument(
-        "--driver",
-        choices=["pymysql", "mysqldb"],
-        default="pymysql",
-        help="the driver the server's URL names",
-    )
-    parser.add_argument(
-        "--db", default=BENCH_DB, help="bench database (dropped and created; raw: <db>_raw)"
-    )
-    args = parser.parse_args(argv)
-    if not driver_available(args.driver):
-        raise SystemExit(f"--driver {args.driver}: its module is not installed")
+    add_load_options(parser, procs=4, workers=2, db=BENCH_DB)
+    args = parse_load_args(parser, argv)
 
     rng = random.Random(7)
     db = Db(args.db, driver=args.driver)

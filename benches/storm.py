@@ -34,13 +34,14 @@ from benches._common import (
     ReportPoller,
     TillJob,
     Tills,
+    add_load_options,
     bottleneck,
     count_sales,
     cpu_breakdown,
-    driver_available,
     fmt_ms,
     idle_polls,
     make_sale,
+    parse_load_args,
     percentile,
     print_ceilings,
     push_body,
@@ -59,20 +60,13 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--tills", type=int, default=1000, help="tills pushing at once")
     parser.add_argument("--sales-per-till", type=int, default=5)
-    parser.add_argument("--procs", type=int, default=4, help="load-generating processes")
-    parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
-    parser.add_argument("--driver", choices=["pymysql", "mysqldb"], default="pymysql")
+    add_load_options(parser, procs=4, workers=2, db=BENCH_DB)
     parser.add_argument("--idle-polls", type=int, default=100, help="report requests idle")
     parser.add_argument(
         "--warm-tills", type=int, default=20, help="tills that push first (not timed)"
     )
     parser.add_argument("--warm-sales", type=int, default=50, help="sales per warm-up till")
-    parser.add_argument(
-        "--db", default=BENCH_DB, help="bench database (dropped and created; raw: <db>_raw)"
-    )
-    args = parser.parse_args(argv)
-    if not driver_available(args.driver):
-        raise SystemExit(f"--driver {args.driver}: its module is not installed")
+    args = parse_load_args(parser, argv)
 
     rng = random.Random(13)
     db = Db(args.db, driver=args.driver)

@@ -84,15 +84,7 @@ class ShiftService:
 
     def x_report(self) -> ShiftReport:
         """The open shift so far (changes nothing)."""
-        shift = self._require_open()
-        return build_report(
-            "X",
-            shift_id=shift.id,
-            user_id=shift.user_id,
-            opened_at=shift.opened_at,
-            generated_at=self.now(),
-            figures=self.store.shift_figures(shift.id),
-        )
+        return self._report("X", self._require_open())
 
     def close(self, counted_cash: int) -> ShiftReport:
         """Close the open shift with the cash counted in the drawer; returns the Z report."""
@@ -152,8 +144,13 @@ class ShiftService:
         shift = self.store.shift(shift_id)
         if shift is None or shift.closed_at is None:
             raise ShiftError("shift_not_closed")
+        return self._report("Z", shift)
+
+    def _report(self, kind: str, shift: ShiftRow) -> ShiftReport:
+        """The ``kind`` report of ``shift``, its figures as they stand now (an open
+        shift has neither a close time nor counted cash yet)."""
         return build_report(
-            "Z",
+            kind,
             shift_id=shift.id,
             user_id=shift.user_id,
             opened_at=shift.opened_at,

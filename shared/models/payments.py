@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
+from pydantic.config import JsonDict
 
 from shared.models.common import (
     MAX_BIGINT,
@@ -66,6 +67,15 @@ class OrderItemIn(WireModel):
     quantity: Quantity = Field(examples=[2])
 
 
+EXAMPLE_ITEM: JsonDict = {
+    "sku": "8991002101234",
+    "name": "Indomie Goreng",
+    "price": 3500,
+    "quantity": 2,
+}
+"""The cart line of the order examples (two packs of Indomie)."""
+
+
 class CreateTransactionIn(WireModel):
     """A pending QRIS order for (part of) a cart.
 
@@ -79,14 +89,7 @@ class CreateTransactionIn(WireModel):
                 {
                     "order_id": "T01-0190f3c2a7b84c1d9e2f",
                     "amount": 7000,
-                    "items": [
-                        {
-                            "sku": "8991002101234",
-                            "name": "Indomie Goreng",
-                            "price": 3500,
-                            "quantity": 2,
-                        }
-                    ],
+                    "items": [EXAMPLE_ITEM],
                 }
             ]
         }
@@ -132,14 +135,7 @@ class PaymentOrderOut(WireModel):
                     "status": "UNPAID",
                     "final": False,
                     "amount": 7000,
-                    "items": [
-                        {
-                            "sku": "8991002101234",
-                            "name": "Indomie Goreng",
-                            "price": 3500,
-                            "quantity": 2,
-                        }
-                    ],
+                    "items": [EXAMPLE_ITEM],
                     "store_id": 1,
                     "terminal_id": 1,
                     "method": "QRIS",

@@ -102,13 +102,13 @@ class RollupDeltas:
             for table in ROLLUPS
         }
 
-    def add(
-        self, table: Table, store_id: int, day: date, key: tuple[Any, ...], **values: int
-    ) -> None:
-        """Add ``values`` (by column name) at ``key`` on ``day`` and in its month."""
+    def add(self, table: Table, at: Mapping[str, Any], key: Any, **values: int) -> None:
+        """Add ``values`` (by column name) at the store, business day (and its month) and
+        terminal of ``at`` (a sale or refund row) and ``key`` (a cashier, product or
+        payment method)."""
         names = VALUE_COLUMNS[table]
-        for grain, period in periods(day):
-            row = self.changes[table][(store_id, grain, period, *key)]
+        for grain, period in periods(at["business_date"]):
+            row = self.changes[table][(at["store_id"], grain, period, at["terminal_id"], key)]
             for name, value in values.items():
                 row[names.index(name)] += value
 
@@ -116,9 +116,8 @@ class RollupDeltas:
         """A sale's own figures (``sign=-1`` takes them back out, for a void)."""
         self.add(
             SALES_TOTALS,
-            sale["store_id"],
-            sale["business_date"],
-            (sale["terminal_id"], sale["cashier_id"]),
+            sale,
+            sale["cashier_id"],
             sales_count=sign,
             gross=sign * sale["subtotal"],
             discounts=sign * sale["discount_total"],
@@ -201,9 +200,8 @@ def _void_deltas(session: Session, deltas: RollupDeltas, sale_ids: Sequence[uuid
         sale = sales[sale_id]
         deltas.add(
             PRODUCT_TOTALS,
-            sale["store_id"],
-            sale["business_date"],
-            (sale["terminal_id"], product_id),
+            sale,
+            product_id,
             quantity=-qty,
             revenue=-total,
         )
@@ -215,9 +213,8 @@ def _void_deltas(session: Session, deltas: RollupDeltas, sale_ids: Sequence[uuid
         sale = sales[sale_id]
         deltas.add(
             PAYMENT_TOTALS,
-            sale["store_id"],
-            sale["business_date"],
-            (sale["terminal_id"], method),
+            sale,
+            method,
             payments_count=-1,
             amount=-amount,
         )
@@ -244,9 +241,8 @@ def record_batch(
             sale = sales[line["sale_id"]]
             deltas.add(
                 PRODUCT_TOTALS,
-                sale["store_id"],
-                sale["business_date"],
-                (sale["terminal_id"], line["product_id"]),
+                sale,
+                line["product_id"],
                 quantity=line["quantity"],
                 revenue=line["total"],
             )
@@ -254,28 +250,24 @@ def record_batch(
             sale = sales[pay["sale_id"]]
             deltas.add(
                 PAYMENT_TOTALS,
-                sale["store_id"],
-                sale["business_date"],
-                (sale["terminal_id"], pay["method"]),
+                sale,
+                pay["method"],
                 payments_count=1,
                 amount=pay["amount"],
             )
         refunds = {r["id"]: r for r in event_rows.get(REFUNDS, ())}
         for refund in refunds.values():
-            day = refund["business_date"]
             deltas.add(
                 SALES_TOTALS,
-                refund["store_id"],
-                day,
-                (refund["terminal_id"], refund["cashier_id"]),
+                refund,
+                refund["cashier_id"],
                 refunds_count=1,
                 refunds_amount=refund["total"],
             )
             deltas.add(
                 PAYMENT_TOTALS,
-                refund["store_id"],
-                day,
-                (refund["terminal_id"], refund["method"]),
+                refund,
+                refund["method"],
                 refunds_count=1,
                 refunds_amount=refund["total"],
             )
@@ -283,9 +275,8 @@ def record_batch(
             refund = refunds[line["refund_id"]]
             deltas.add(
                 PRODUCT_TOTALS,
-                refund["store_id"],
-                refund["business_date"],
-                (refund["terminal_id"], line["product_id"]),
+                refund,
+                line["product_id"],
                 refunded_quantity=line["quantity"],
                 refunded_amount=line["amount"],
             )

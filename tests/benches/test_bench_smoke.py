@@ -50,6 +50,16 @@ def run_bench(name: str, *args: str, timeout: float = 600) -> str:
     return out
 
 
+def run_bench_on_db(name: str, *args: str) -> str:
+    """``run_bench`` with ``--db`` a database of this worker's own, dropped (with its
+    ``_raw`` twin) afterwards."""
+    db = f"kasir_smoke_{name}_{worker_id()}"
+    try:
+        return run_bench(name, *args, "--db", db)
+    finally:
+        drop_mariadb_databases(db, f"{db}_raw")
+
+
 def figure(pattern: str, text: str) -> str:
     """The first group of ``pattern`` in ``text`` (fails when the line is missing)."""
     found = re.search(pattern, text)
@@ -59,15 +69,11 @@ def figure(pattern: str, text: str) -> str:
 
 @pytest.mark.mariadb
 def test_ingest_every_sale_arrives_once(mariadb: None) -> None:
-    db = f"kasir_smoke_ingest_{worker_id()}"
-    try:
-        out = run_bench(
-            "ingest",
-            *("--sales", "40", "--terminals", "2", "--batch", "10", "--baseline-sales", "4"),
-            *("--procs", "1", "--workers", "1", "--db", db),
-        )
-    finally:
-        drop_mariadb_databases(db, f"{db}_raw")
+    out = run_bench_on_db(
+        "ingest",
+        *("--sales", "40", "--terminals", "2", "--batch", "10", "--baseline-sales", "4"),
+        *("--procs", "1", "--workers", "1"),
+    )
     assert "raw executemany, pymysql" in out
     assert figure(r"verified in the database: (\d+) sales, 0 lost, 0 duplicated", out) == "40"
     assert "| batched ingest vs raw executemany |" in out
@@ -77,15 +83,11 @@ def test_ingest_every_sale_arrives_once(mariadb: None) -> None:
 
 @pytest.mark.mariadb
 def test_storm_drains_every_sale_once_and_times_the_report(mariadb: None) -> None:
-    db = f"kasir_smoke_storm_{worker_id()}"
-    try:
-        out = run_bench(
-            "storm",
-            *("--tills", "6", "--procs", "2", "--workers", "1", "--idle-polls", "3"),
-            *("--warm-tills", "1", "--warm-sales", "2", "--db", db),
-        )
-    finally:
-        drop_mariadb_databases(db, f"{db}_raw")
+    out = run_bench_on_db(
+        "storm",
+        *("--tills", "6", "--procs", "2", "--workers", "1", "--idle-polls", "3"),
+        *("--warm-tills", "1", "--warm-sales", "2"),
+    )
     assert figure(r"\((\d+) sales applied", out) == "30"
     assert figure(r"pushes: (\d+) acknowledged of 6", out) == "6"
     assert "lost 0, duplicated 0" in out
@@ -95,11 +97,7 @@ def test_storm_drains_every_sale_once_and_times_the_report(mariadb: None) -> Non
 
 @pytest.mark.mariadb
 def test_server_cold_start_answers_on_sqlite_and_mariadb(mariadb: None) -> None:
-    db = f"kasir_smoke_cold_{worker_id()}"
-    try:
-        out = run_bench("server_cold_start", "--runs", "1", "--db", db)
-    finally:
-        drop_mariadb_databases(db)
+    out = run_bench_on_db("server_cold_start", "--runs", "1")
     for row in ("python -c pass", "bare FastAPI + uvicorn"):
         assert f"| {row} |" in out
     for target in ("SQLite", "MariaDB"):

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from uuid import UUID
 
 import pytest
 from argon2 import PasswordHasher
@@ -25,6 +26,8 @@ from shared.models import (
     CategoryOut,
     ProductOut,
     PullResponse,
+    RefundIn,
+    RefundMethod,
     Role,
     StockLevelOut,
     StoreOut,
@@ -187,6 +190,24 @@ class Till:
     checkout: CheckoutService
     refunds: RefundService
     shifts: ShiftService
+
+    def manager_refund(
+        self,
+        sale_id: UUID,
+        quantities: Mapping[UUID, int] | None = None,
+        *,
+        reason: str = "rusak",
+        method: RefundMethod = RefundMethod.CASH,
+    ) -> RefundIn:
+        """Refund ``quantities`` of a sale (None = all that is left), the manager approving."""
+        return self.refunds.refund(
+            sale_id,
+            quantities,
+            manager_id=MANAGER,
+            manager_pin=PINS[MANAGER],
+            reason=reason,
+            method=method,
+        )
 
 
 def make_till(store: LocalStore, settings: ClientSettings, clock: FakeClock) -> Till:

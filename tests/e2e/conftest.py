@@ -61,6 +61,14 @@ CASHIER_PIN = "1111"
 TERMINAL_CODE = "T01"
 
 
+def answers_ok(url: str, *, timeout: float) -> bool:
+    """True when a GET of ``url`` answers 200; False on any other answer or no answer."""
+    try:
+        return httpx.get(url, timeout=timeout).status_code == 200
+    except httpx.TransportError:
+        return False
+
+
 class LiveServer:
     """The app served by uvicorn in a thread; :meth:`stop` and :meth:`start` toggle it."""
 
@@ -96,12 +104,8 @@ class LiveServer:
         while time.monotonic() < deadline:
             if not thread.is_alive():
                 raise RuntimeError("the server thread ended while starting")
-            if server.started:
-                try:
-                    if httpx.get(f"{self.base_url}/health", timeout=1).status_code == 200:
-                        return
-                except httpx.TransportError:
-                    pass
+            if server.started and answers_ok(f"{self.base_url}/health", timeout=1):
+                return
             time.sleep(0.02)
         self.stop()
         raise RuntimeError(f"the server did not answer /health within {timeout} s")

@@ -31,7 +31,7 @@ import struct
 import threading
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 FAULTS: tuple[str, ...] = ("reset", "drop_after_forward", "cut_answer", "latency", "stall")
 DEFAULT_WEIGHTS: dict[str, float] = {
@@ -42,6 +42,25 @@ DEFAULT_WEIGHTS: dict[str, float] = {
     "stall": 0.04,
 }
 _MAX_HEAD = 64 * 1024
+
+
+def serve_connections(
+    listener: socket.socket,
+    stopping: threading.Event,
+    serve: Callable[[socket.socket], None],
+) -> Iterator[threading.Thread]:
+    """Accept on ``listener`` (which has a timeout) until ``stopping`` is set or it is
+    closed; each connection is served by ``serve`` in a daemon thread, yielded started."""
+    while not stopping.is_set():
+        try:
+            conn, _ = listener.accept()
+        except TimeoutError:
+            continue
+        except OSError:
+            return
+        thread = threading.Thread(target=serve, args=(conn,), daemon=True)
+        thread.start()
+        yield thread
 
 
 class _Closed(Exception):
@@ -158,15 +177,7 @@ class FaultProxy:
     # -- serving ----------------------------------------------------------------------
 
     def _accept_loop(self) -> None:
-        while not self._stopping.is_set():
-            try:
-                conn, _ = self._listener.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            thread = threading.Thread(target=self._serve, args=(conn,), daemon=True)
-            thread.start()
+        for thread in serve_connections(self._listener, self._stopping, self._serve):
             self._threads = [t for t in self._threads if t.is_alive()] + [thread]
 
     def _choose(self, path: str) -> str | None:

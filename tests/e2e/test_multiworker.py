@@ -27,7 +27,7 @@ from sync_server.auth.models import User
 from sync_server.catalog.demo import STORE_CODE, seed_demo
 from sync_server.core.database import Database
 from sync_server.migrate import upgrade
-from tests.e2e.conftest import free_port
+from tests.e2e.conftest import answers_ok, free_port
 from tests.server.conftest import TEST_SECRET
 from tests.server.sync_helpers import add_products, sale_event
 
@@ -91,11 +91,8 @@ def served(tmp_path: Path, data: Database) -> Iterator[Served]:
     try:
         for _ in range(240):  # bounded: 60 s at most
             assert process.poll() is None, (tmp_path / "server.log").read_text()
-            try:
-                if httpx.get(f"{base_url}/ready", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
+            if answers_ok(f"{base_url}/ready", timeout=2):
+                break
             time.sleep(0.25)
         else:
             raise AssertionError("kasir-server serve never became ready")

@@ -25,6 +25,7 @@ from pos_client.sync.client import PULL_PATH, DamagedAnswer, SyncClient
 from pos_client.sync.worker import SyncWorker
 from sync_server.catalog.models import Product
 from tests.e2e.conftest import LiveServer, make_till
+from tests.e2e.fault_proxy import serve_connections
 from tests.server.sync_helpers import add_products
 
 PAGE_ROWS = 60
@@ -105,14 +106,8 @@ class SpoilingProxy:
         self._listener.close()
 
     def _accept(self) -> None:
-        while not self._stop.is_set():
-            try:
-                conn, _ = self._listener.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+        for _thread in serve_connections(self._listener, self._stop, self._serve):
+            pass  # each connection's thread ends with its connection
 
     def _serve(self, conn: socket.socket) -> None:
         conn.settimeout(20)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -115,6 +116,12 @@ def db(app: FastAPI) -> Database:
     """The app's database, for arranging and checking rows directly."""
     database: Database = app.state.db
     return database
+
+
+@pytest.fixture
+def sandbox_clock() -> list[float]:
+    """The Tripay sandbox's clock (``running_sandbox``): now, moved by hand."""
+    return [time.time()]
 
 
 @dataclass

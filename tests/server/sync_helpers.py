@@ -156,7 +156,7 @@ def sale_event(
         LineInput(
             unit_price=item[0].price,
             quantity=item[1],
-            discount=item[2] if len(item) > 2 else 0,  # type: ignore[misc]
+            discount=item[2] if len(item) > 2 else 0,
             tax_rate_bp=item[0].tax_rate_bp,
             tax_inclusive=item[0].tax_inclusive,
         )

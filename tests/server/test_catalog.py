@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -10,11 +9,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from shared.barcodes import make_ean13
-from sync_server.auth.models import ApiToken
 from sync_server.catalog import service
 from sync_server.catalog.models import Product
-from sync_server.core.database import Database, utcnow
-from sync_server.core.security import new_token, token_hash
+from sync_server.core.database import Database
 from tests.server.conftest import World
 
 API = "/api/v1"
@@ -23,20 +20,6 @@ API = "/api/v1"
 def ean(n: int) -> str:
     """A valid Indonesian EAN-13 numbered ``n``."""
     return make_ean13(f"899{n:09d}")
-
-
-def admin_headers(db: Database, world: World) -> dict[str, str]:
-    token = new_token()
-    with db.session() as s:
-        s.add(
-            ApiToken(
-                token_hash=token_hash(token),
-                user_id=world.admin_id,
-                kind="api",
-                expires_at=utcnow() + timedelta(hours=1),
-            )
-        )
-    return {"Authorization": f"Bearer {token}"}
 
 
 def make_refs(client: TestClient, world: World) -> tuple[int, int]:
@@ -362,7 +345,7 @@ def test_store_patch_edits_receipt_and_bumps_change_no(
     assert other.status_code == 403 and error_code(other) == "other_store"
     assert client.get(f"{API}/stores/{world.other_store_id}", headers=h).status_code == 403
 
-    admin = admin_headers(db, world)
+    admin = world.admin_headers()
     assert len(client.get(f"{API}/stores", headers=admin).json()) == 2
     renamed = client.patch(
         f"{API}/stores/{world.other_store_id}", json={"name": "Toko Sebelah Baru"}, headers=admin

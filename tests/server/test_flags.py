@@ -11,6 +11,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
@@ -479,40 +480,43 @@ def test_honest_weight_and_price_label_lines_are_not_flagged(
         assert stored is not None and stored.total == 40_710 + 8248 + 15_500
 
 
-def test_a_weight_line_priced_off_its_weight_is_flagged(
-    client: TestClient, db: Database, world: World
+@pytest.mark.parametrize(
+    ("catalog_price", "claimed", "measure", "expected", "problem"),
+    [
+        # 1,234 kg at 32.990/kg is 40.710; the line claims 40.000.
+        pytest.param(
+            32_990, 40_000, _weight(1234, 32_990), 40_710, "weighed_price", id="weighed_price"
+        ),
+        # The multiplication is right, but from Rp10.000/kg, a price the apples never had.
+        pytest.param(32_990, 12_340, _weight(1234, 10_000), 40_710, "base_price", id="base_price"),
+        # A price label's line must carry the label's price.
+        pytest.param(
+            1,
+            15_000,
+            {"kind": "price", "value": 15_500, "base_price": 1},
+            15_500,
+            "label_price",
+            id="label_price",
+        ),
+    ],
+)
+def test_a_label_line_at_a_price_its_label_does_not_give_is_flagged(
+    client: TestClient,
+    db: Database,
+    world: World,
+    catalog_price: int,
+    claimed: int,
+    measure: dict,
+    expected: int,
+    problem: str,
 ) -> None:
-    (apel,) = add_products(db, price=32_990)
-    # 1,234 kg at 32.990/kg is 40.710; the line claims 40.000.
-    event = _label_sale(world, [(apel, 40_000, _weight(1234, 32_990))])
-    _sell(client, world, event)
+    (product,) = add_products(db, price=catalog_price)
+    _sell(client, world, _label_sale(world, [(product, claimed, measure)]))
     (flag,) = _flags(db)
     assert flag["kind"] == "price_mismatch"
     (line,) = flag["details"]["lines"]
-    assert (line["claimed"], line["expected"], line["problems"]) == (
-        40_000,
-        40_710,
-        ["weighed_price"],
-    )
-    assert line["measure"] == _weight(1234, 32_990)
-
-
-def test_a_price_per_kg_the_product_never_had_is_flagged(
-    client: TestClient, db: Database, world: World
-) -> None:
-    (apel,) = add_products(db, price=32_990)
-    # The multiplication is right, but from Rp10.000/kg, a price the apples never had.
-    event = _label_sale(world, [(apel, 12_340, _weight(1234, 10_000))])
-    _sell(client, world, event)
-    (flag,) = _flags(db)
-    assert flag["kind"] == "price_mismatch"
-    (line,) = flag["details"]["lines"]
-    assert (line["claimed"], line["expected"], line["problems"]) == (
-        12_340,
-        40_710,
-        ["base_price"],
-    )
-    assert line["accepted"] == [32_990]
+    assert (line["claimed"], line["expected"], line["problems"]) == (claimed, expected, [problem])
+    assert (line["measure"], line["accepted"]) == (measure, [catalog_price])
 
 
 def test_a_price_per_kg_the_till_had_at_its_cursor_is_accepted(
@@ -531,22 +535,6 @@ def test_a_price_per_kg_the_till_had_at_its_cursor_is_accepted(
     _sell(client, world, stale)
     (flag,) = _flags(db)
     assert flag["details"]["lines"][0]["problems"] == ["base_price"]
-
-
-def test_a_price_label_line_must_carry_the_labels_price(
-    client: TestClient, db: Database, world: World
-) -> None:
-    (kue,) = add_products(db, price=1)
-    event = _label_sale(world, [(kue, 15_000, {"kind": "price", "value": 15_500, "base_price": 1})])
-    _sell(client, world, event)
-    (flag,) = _flags(db)
-    assert flag["kind"] == "price_mismatch"
-    (line,) = flag["details"]["lines"]
-    assert (line["claimed"], line["expected"], line["problems"]) == (
-        15_000,
-        15_500,
-        ["label_price"],
-    )
 
 
 def test_a_label_line_without_its_measure_is_checked_like_any_line(

@@ -31,7 +31,6 @@ from tests.server.test_payments import (  # noqa: F401 - fixtures reused by name
     order_row,
     post_callback,
     sandbox_app,
-    sandbox_clock,
 )
 
 NEW_PIN = "482913"

@@ -43,11 +43,6 @@ SANDBOX = "http://sandbox"
 
 
 @pytest.fixture
-def sandbox_clock() -> list[float]:
-    return [time.time()]
-
-
-@pytest.fixture
 def sandbox_app(sandbox_clock: list[float]) -> Iterator[FastAPI]:
     keys = (API_KEY, PRIVATE_KEY, MERCHANT)
     with running_sandbox(keys, sandbox_clock, retry_interval=0.01, attempts=1) as app:

@@ -72,11 +72,6 @@ class LiveServer:
 
 
 @pytest.fixture
-def sandbox_clock() -> list[float]:
-    return [time.time()]
-
-
-@pytest.fixture
 def sandbox(sandbox_clock: list[float]) -> Iterator[LiveServer]:
     keys = (API_KEY, PRIVATE_KEY, MERCHANT)
     with running_sandbox(keys, sandbox_clock, retry_interval=0.2, attempts=2) as app:

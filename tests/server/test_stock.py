@@ -2,36 +2,30 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from shared.models import Role
-from sync_server.auth.models import ApiToken, User
-from sync_server.core.database import Database, utcnow
-from sync_server.core.security import new_token, token_hash
+from sync_server.auth.models import User
+from sync_server.core.database import Database
+from sync_server.core.security import new_token
 from sync_server.stock.models import StockLevel, StockMove
 from sync_server.stock.service import on_hand_of
-from tests.server.conftest import World
+from tests.server.conftest import World, _api_token
 from tests.server.sync_helpers import add_products, on_hand, push, sale_event, statuses
 
 
 def _token_for(db: Database, role: Role, store_id: int | None) -> dict[str, str]:
-    token = new_token()
     with db.session() as s:
         user = User(
-            username=f"{role.value}-{token[:6]}", full_name="X", role=role.value, store_id=store_id
+            username=f"{role.value}-{new_token()[:6]}",
+            full_name="X",
+            role=role.value,
+            store_id=store_id,
         )
         s.add(user)
         s.flush()
-        s.add(
-            ApiToken(
-                token_hash=token_hash(token),
-                user_id=user.id,
-                expires_at=utcnow() + timedelta(hours=1),
-            )
-        )
+        token = _api_token(s, user)
     return {"Authorization": f"Bearer {token}"}
 
 

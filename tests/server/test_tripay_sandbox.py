@@ -48,16 +48,11 @@ def catcher() -> CallbackCatcher:
 
 
 @pytest.fixture
-def clock() -> list[float]:
-    return [time.time()]
-
-
-@pytest.fixture
-def sandbox(catcher: CallbackCatcher, clock: list[float]) -> Iterator[TestClient]:
+def sandbox(catcher: CallbackCatcher, sandbox_clock: list[float]) -> Iterator[TestClient]:
     with (
         running_sandbox(
             (API_KEY, PRIVATE_KEY, MERCHANT),
-            clock,
+            sandbox_clock,
             retry_interval=0.01,
             attempts=3,
             callback_client=httpx.Client(transport=httpx.MockTransport(catcher)),
@@ -306,10 +301,10 @@ def test_detail_check_status_and_transactions(sandbox: TestClient) -> None:
 
 
 def test_an_unpaid_transaction_past_its_expiry_reads_expired(
-    sandbox: TestClient, clock: list[float]
+    sandbox: TestClient, sandbox_clock: list[float]
 ) -> None:
     tx = _create(sandbox)
-    clock[0] += 16 * 60
+    sandbox_clock[0] += 16 * 60
     detail = sandbox.get(
         "/api-sandbox/transaction/detail", params={"reference": tx["reference"]}, headers=AUTH
     ).json()

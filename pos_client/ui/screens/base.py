@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from kivy.app import App
 from kivy.lang import Builder
-from kivy.properties import OptionProperty, StringProperty
+from kivy.properties import BooleanProperty, OptionProperty, StringProperty
 from kivy.uix.screenmanager import Screen
 
+from pos_client.printing.escpos import PrinterError
 from pos_client.ui.paths import KV_DIR
+from pos_client.ui.workers import run_in_worker
 
 if TYPE_CHECKING:
     from pos_client.ui.app import KasirApp
@@ -29,6 +32,8 @@ class KasirScreen(Screen):
 
     message = StringProperty("")
     message_tone = OptionProperty("info", options=["info", "ok", "error"])
+    printing = BooleanProperty(False)
+    """True while :meth:`print_in_worker` has a print job out."""
 
     def on_message(self, *_: Any) -> None:
         """A sentence set directly is plain news; :meth:`tell` sets its tone after."""
@@ -45,6 +50,28 @@ class KasirScreen(Screen):
         bar = self.app.status_bar
         if bar is not None:
             bar.tone = tone
+
+    def print_in_worker(
+        self,
+        job: Callable[[], None],
+        printed: Callable[[], str],
+        failed: Callable[[str], str],
+    ) -> None:
+        """Run the print ``job`` in the printing worker (``printing`` is true meanwhile),
+        then tell the cashier ``printed()``, or ``failed(reason)`` with the printer's
+        reason; a failed print never undoes what was printed for."""
+        self.printing = True
+
+        def done(_none: None) -> None:
+            self.printing = False
+            self.tell(printed(), "ok")
+
+        def refused(exc: Exception) -> None:
+            self.printing = False
+            reason = str(exc) if isinstance(exc, PrinterError) else repr(exc)
+            self.tell(failed(reason), "error")
+
+        run_in_worker(job, done, refused, name="kasir-print")
 
     @property
     def app(self) -> KasirApp:

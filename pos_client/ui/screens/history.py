@@ -12,7 +12,7 @@ from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.boxlayout import BoxLayout
 
 from pos_client.domain.errors import DomainError
-from pos_client.printing.escpos import PrinterError, print_receipt
+from pos_client.printing.escpos import print_receipt
 from pos_client.services.history import (
     HistoryEntry,
     HistoryService,
@@ -23,7 +23,6 @@ from pos_client.services.history import (
 from pos_client.ui.glue import shown_time
 from pos_client.ui.i18n import describe, tr
 from pos_client.ui.screens.base import KasirScreen, load_kv
-from pos_client.ui.workers import run_in_worker
 from shared.money import format_rupiah
 from shared.receipt_text import payment_label, render_receipt
 
@@ -56,7 +55,6 @@ class HistoryScreen(KasirScreen):
     events_text = StringProperty("")
     has_sale = BooleanProperty(False)
     can_refund = BooleanProperty(False)
-    printing = BooleanProperty(False)
 
     def __init__(self, **kwargs: Any) -> None:
         """Nothing open yet."""
@@ -192,23 +190,11 @@ class HistoryScreen(KasirScreen):
             return
         receipt = self.history.receipt(self.detail.sale.id)
         width = self.till.prefs.receipt_width
-        self.printing = True
         self.message = tr("printing")
-
-        def done(_none: None) -> None:
-            self.printing = False
-            self.tell(tr("history_reprinted"), "ok")
-
-        def failed(exc: Exception) -> None:
-            self.printing = False
-            reason = str(exc) if isinstance(exc, PrinterError) else repr(exc)
-            self.tell(tr("print_failed", reason=reason), "error")
-
-        run_in_worker(
+        self.print_in_worker(
             lambda: print_receipt(transport, receipt, width=width, reprint=True),
-            done,
-            failed,
-            name="kasir-print",
+            lambda: tr("history_reprinted"),
+            lambda reason: tr("print_failed", reason=reason),
         )
 
     def start_refund(self) -> None:

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from kivy.properties import BooleanProperty, StringProperty
 
-from pos_client.printing.escpos import PrinterError, print_receipt
+from pos_client.printing.escpos import print_receipt
 from pos_client.services.receipts import receipt_for_sale
 from pos_client.ui.i18n import tr
 from pos_client.ui.screens.base import KasirScreen, load_kv
-from pos_client.ui.workers import run_in_worker
 from shared.models import SaleIn
 from shared.money import format_rupiah
 from shared.receipt_text import ReceiptData, render_receipt
@@ -21,7 +20,6 @@ class ReceiptScreen(KasirScreen):
 
     receipt_text = StringProperty("")
     change_text = StringProperty("")
-    printing = BooleanProperty(False)
     printed_once = BooleanProperty(False)
 
     def __init__(self, **kwargs: object) -> None:
@@ -52,24 +50,16 @@ class ReceiptScreen(KasirScreen):
             return
         reprint = self.printed_once
         width = self.till.prefs.receipt_width
-        self.printing = True
         self.message = tr("printing")
 
-        def done(_none: None) -> None:
-            self.printing = False
+        def printed() -> str:
             self.printed_once = True
-            self.tell(tr("printed"), "ok")
+            return tr("printed")
 
-        def failed(exc: Exception) -> None:
-            self.printing = False
-            reason = str(exc) if isinstance(exc, PrinterError) else repr(exc)
-            self.tell(tr("print_failed", reason=reason), "error")
-
-        run_in_worker(
+        self.print_in_worker(
             lambda: print_receipt(transport, receipt, width=width, reprint=reprint),
-            done,
-            failed,
-            name="kasir-print",
+            printed,
+            lambda reason: tr("print_failed", reason=reason),
         )
 
     def new_sale(self) -> None:

@@ -4,7 +4,8 @@ be refunded outside the till), manager PIN; the refund slip prints in a worker."
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 from uuid import UUID
 
 from kivy.properties import BooleanProperty, NumericProperty, ObjectProperty, StringProperty
@@ -12,13 +13,14 @@ from kivy.uix.boxlayout import BoxLayout
 
 from pos_client.domain.errors import DomainError
 from pos_client.domain.refunds import SoldLine
-from pos_client.printing.escpos import PrinterError, print_lines
+from pos_client.printing.escpos import print_lines
 from pos_client.services.refunds import refund_slip_lines
 from pos_client.ui.i18n import describe, tr
 from pos_client.ui.screens.base import KasirScreen, load_kv
-from pos_client.ui.workers import run_in_worker
 from shared.models import PaymentMethod, RefundIn, RefundMethod, Role, SaleIn
 from shared.money import format_rupiah
+
+T = TypeVar("T")
 
 load_kv("refund")
 
@@ -148,11 +150,20 @@ class RefundScreen(KasirScreen):
         """The sold lines on screen, top to bottom."""
         return [w for w in reversed(self.ids.lines.children) if isinstance(w, RefundRow)]
 
-    def _manager(self) -> tuple[int, str] | None:
-        for manager in self._managers:
-            if manager[1] == self.ids.manager.text:
-                return manager
-        return None
+    def _approved(self, act: Callable[[int, str], T]) -> T | None:
+        """``act(manager id, PIN)`` with the chosen manager and the PIN typed (the field is
+        emptied); None, after telling the cashier why, when no manager is chosen or the
+        till says no."""
+        chosen = [mid for mid, name in self._managers if name == self.ids.manager.text]
+        if not chosen:
+            self.tell(tr("choose_manager"), "error")
+            return None
+        pin, self.ids.pin.text = self.ids.pin.text, ""
+        try:
+            return act(chosen[0], pin)
+        except DomainError as exc:
+            self.tell(describe(exc), "error")
+            return None
 
     def refund(self) -> None:
         """Refund the chosen units with the manager's PIN."""
@@ -165,22 +176,18 @@ class RefundScreen(KasirScreen):
         if not quantities:
             self.tell(tr("refund_nothing"), "error")
             return
-        manager = self._manager()
-        if manager is None:
-            self.tell(tr("choose_manager"), "error")
-            return
-        pin, self.ids.pin.text = self.ids.pin.text, ""
-        try:
-            refund = self.till.refunds.refund(
-                self.sale.id,
+        sale_id = self.sale.id
+        refund = self._approved(
+            lambda manager_id, pin: self.till.refunds.refund(
+                sale_id,
                 quantities,
-                manager_id=manager[0],
+                manager_id=manager_id,
                 manager_pin=pin,
                 reason=self.reason(),
                 method=self.method(),
             )
-        except DomainError as exc:
-            self.tell(describe(exc), "error")
+        )
+        if refund is None:
             return
         self.last_refund = refund
         done = "refund_done" if refund.method is RefundMethod.CASH else "refund_done_outside"
@@ -201,19 +208,10 @@ class RefundScreen(KasirScreen):
         )
         number = self.sale.receipt_number if self.sale else None
         done_text = self.message
-
-        def done(_none: None) -> None:
-            self.tell(f"{done_text} {tr('slip_printed')}", "ok")
-
-        def failed(exc: Exception) -> None:
-            reason = str(exc) if isinstance(exc, PrinterError) else repr(exc)
-            self.tell(f"{done_text} {tr('slip_failed', reason=reason)}", "error")
-
-        run_in_worker(
+        self.print_in_worker(
             lambda: print_lines(transport, lines, qr_text=number),
-            done,
-            failed,
-            name="kasir-print",
+            lambda: f"{done_text} {tr('slip_printed')}",
+            lambda reason: f"{done_text} {tr('slip_failed', reason=reason)}",
         )
 
     def void(self) -> None:
@@ -221,17 +219,13 @@ class RefundScreen(KasirScreen):
         if self.sale is None:
             self.message = tr("refund_hint")
             return
-        manager = self._manager()
-        if manager is None:
-            self.tell(tr("choose_manager"), "error")
-            return
-        pin, self.ids.pin.text = self.ids.pin.text, ""
-        try:
-            self.till.refunds.void(
-                self.sale.id, manager_id=manager[0], manager_pin=pin, reason=self.reason()
+        sale_id = self.sale.id
+        voided = self._approved(
+            lambda manager_id, pin: self.till.refunds.void(
+                sale_id, manager_id=manager_id, manager_pin=pin, reason=self.reason()
             )
-        except DomainError as exc:
-            self.tell(describe(exc), "error")
+        )
+        if voided is None:
             return
         self.tell(tr("void_done", number=self.sale.receipt_number), "ok")
         self._show_lines(self.till.refunds.refundable_lines(self.sale.id))

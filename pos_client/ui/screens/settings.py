@@ -4,12 +4,11 @@ to check the printer."""
 
 from __future__ import annotations
 
-from pos_client.printing.escpos import PrinterError, check_page_heading, print_lines, slip_lines
+from pos_client.printing.escpos import check_page_heading, print_lines, slip_lines
 from pos_client.scanner.wedge import SUFFIX_CHOICES, ScannerSetupError, wedge_setup
 from pos_client.ui.i18n import LANGUAGES, describe, tr
 from pos_client.ui.prefs import UiPrefs, scanner_prefs
 from pos_client.ui.screens.base import KasirScreen, load_kv
-from pos_client.ui.workers import run_in_worker
 
 load_kv("settings")
 
@@ -107,12 +106,8 @@ class SettingsScreen(KasirScreen):
             footer=[tr("test_print_footer")],
         )
         self.message = tr("printing")
-
-        def done(_none: None) -> None:
-            self.tell(tr("test_printed"), "ok")
-
-        def failed(exc: Exception) -> None:
-            reason = str(exc) if isinstance(exc, PrinterError) else repr(exc)
-            self.tell(tr("test_print_failed", reason=reason), "error")
-
-        run_in_worker(lambda: print_lines(transport, lines), done, failed, name="kasir-print")
+        self.print_in_worker(
+            lambda: print_lines(transport, lines),
+            lambda: tr("test_printed"),
+            lambda reason: tr("test_print_failed", reason=reason),
+        )

@@ -236,15 +236,11 @@ class ShiftScreen(KasirScreen):
             self.report_title, self._report_rows(report), width=width, heading=heading
         )
         self.message = tr("printing")
-
-        def done(_none: None) -> None:
-            self.tell(tr("report_printed"), "ok")
-
-        def failed(exc: Exception) -> None:
-            reason = str(exc) if isinstance(exc, PrinterError) else repr(exc)
-            self.tell(tr("report_print_failed", reason=reason), "error")
-
-        run_in_worker(lambda: print_lines(transport, lines), done, failed, name="kasir-print")
+        self.print_in_worker(
+            lambda: print_lines(transport, lines),
+            lambda: tr("report_printed"),
+            lambda reason: tr("report_print_failed", reason=reason),
+        )
 
     # -- the drawer with no sale ---------------------------------------------------------
     def ask_drawer(self) -> None:

@@ -30,26 +30,24 @@ DRAWER_PULSE = b"\x1bp"  # ESC p m t1 t2
 GS_CUT = b"\x1dV"
 
 
-def cash_receipt() -> object:
+def kopi_receipt(payment: ReceiptPayment) -> object:
+    """A one-coffee (Rp10.000) receipt paid by ``payment``."""
     return make_receipt(
         lines=(ReceiptLine("Kopi", 1, 10000, 0, 10000),),
         subtotal=10000,
         discount_total=0,
         tax_total=0,
         total=10000,
-        payments=(ReceiptPayment("cash", 10000, tendered=20000, change=10000),),
+        payments=(payment,),
     )
+
+
+def cash_receipt() -> object:
+    return kopi_receipt(ReceiptPayment("cash", 10000, tendered=20000, change=10000))
 
 
 def qris_receipt() -> object:
-    return make_receipt(
-        lines=(ReceiptLine("Kopi", 1, 10000, 0, 10000),),
-        subtotal=10000,
-        discount_total=0,
-        tax_total=0,
-        total=10000,
-        payments=(ReceiptPayment("qris", 10000),),
-    )
+    return kopi_receipt(ReceiptPayment("qris", 10000))
 
 
 def test_a_cash_sale_kicks_the_drawer_right_after_init() -> None:

@@ -88,13 +88,7 @@ def test_an_opened_sale_shows_its_refunds_and_void(till: Till, history: HistoryS
     assert (detail.status, detail.refunds, detail.void) == ("completed", (), None)
     assert detail.cashier_name == "Ibu Cashier" and detail.can_refund
     assert f"{detail.local_time:%H:%M}" == "10:00"
-    till.refunds.refund(
-        sale.id,
-        {sale.lines[1].id: 1},
-        manager_id=MANAGER,
-        manager_pin=PINS[MANAGER],
-        reason="Barang rusak",
-    )
+    till.manager_refund(sale.id, {sale.lines[1].id: 1}, reason="Barang rusak")
     detail = history.detail(sale.id)
     (refund,) = detail.refunds
     assert (refund.total, refund.reason, refund.method) == (5000, "Barang rusak", "cash")
@@ -122,13 +116,7 @@ def test_qris_sale_refunded_outside_the_till_is_shown_so(
     detail = history.detail(sale.id)
     assert detail.paid_by_qris
     assert history.sales("today")[0].sale.methods == ("qris",)
-    till.refunds.refund(
-        sale.id,
-        manager_id=MANAGER,
-        manager_pin=PINS[MANAGER],
-        reason="Pelanggan batal",
-        method=RefundMethod.EXTERNAL,
-    )
+    till.manager_refund(sale.id, reason="Pelanggan batal", method=RefundMethod.EXTERNAL)
     detail = history.detail(sale.id)
     assert detail.refunds[0].method == "external"
     assert refunded_outside(detail.refunds[0].method)
@@ -143,14 +131,7 @@ def test_cash_and_outside_refunds_of_one_sale_are_told_apart(
     till.checkout.scan(INDOMIE)
     sale = till.checkout.checkout([QrisPayment(5000), CashTender(3500)]).sale
     for line, method in zip(sale.lines, (RefundMethod.EXTERNAL, RefundMethod.CASH), strict=True):
-        till.refunds.refund(
-            sale.id,
-            {line.id: 1},
-            manager_id=MANAGER,
-            manager_pin=PINS[MANAGER],
-            reason="batal",
-            method=method,
-        )
+        till.manager_refund(sale.id, {line.id: 1}, reason="batal", method=method)
     detail = history.detail(sale.id)
     assert [r.method for r in detail.refunds] == ["external", "cash"]
     assert (detail.refunded_outside_till, detail.refunded_in_cash) == (5000, 3500)

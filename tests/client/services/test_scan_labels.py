@@ -7,6 +7,7 @@ Every label here is a real barcode image drawn by python-barcode and read back b
 from __future__ import annotations
 
 import io
+from typing import Any
 
 import cv2
 import numpy as np
@@ -79,69 +80,29 @@ def scanned(code: str) -> str:
 @pytest.fixture
 def shop(till: Till) -> Till:
     """The seeded till plus loose goods and codes stored in every GTIN form."""
+    # id, SKU, barcode, name, price, the other fields; change numbers 201 onwards.
+    kg_taxed = {"unit": "kg", "tax_rate_id": 1}
+    rows: list[tuple[int, str, str, str, int, dict[str, Any]]] = [
+        (APEL, "APEL-FUJI", label("25", "12345", 0), "Apel Fuji", PRICE_PER_KG, kg_taxed),
+        (KUE, "KUE-LAPIS", label("21", "00042", 0), "Kue Lapis", 1, {}),
+        (UPC_SODA, "SODA", "036000291452", "Soda 330ml", 9000, {}),
+        (EAN_ZERO, "SABUN", "0012345678905", "Sabun Mandi", 4500, {}),
+        (OWN_CODE, "KANTONG", make_ean13("200000000001"), "Kantong Belanja", 500, {}),
+        (DAGING, "DAGING", upca("25555500000"), "Daging Sapi", 135_000, {"unit": "kg"}),
+    ]
     products = [
+        ProductOut(id=pid, sku=sku, barcode=code, name=name, price=price, change_no=n, **more)
+        for n, (pid, sku, code, name, price, more) in enumerate(rows, start=201)
+    ] + [
         ProductOut(
-            id=APEL,
-            sku="APEL-FUJI",
-            barcode=label("25", "12345", 0),
-            name="Apel Fuji",
-            unit="kg",
-            price=PRICE_PER_KG,
-            tax_rate_id=1,
-            change_no=201,
-        ),
-        ProductOut(
-            id=KUE,
-            sku="KUE-LAPIS",
-            barcode=label("21", "00042", 0),
-            name="Kue Lapis",
-            price=1,
-            change_no=202,
-        ),
-        ProductOut(
-            id=UPC_SODA,
-            sku="SODA",
-            barcode="036000291452",
-            name="Soda 330ml",
-            price=9000,
-            change_no=203,
-        ),
-        ProductOut(
-            id=EAN_ZERO,
-            sku="SABUN",
-            barcode="0012345678905",
-            name="Sabun Mandi",
-            price=4500,
-            change_no=204,
-        ),
-        ProductOut(
-            id=OWN_CODE,
-            sku="KANTONG",
-            barcode=make_ean13("200000000001"),
-            name="Kantong Belanja",
-            price=500,
-            change_no=205,
-        ),
-        ProductOut(
-            id=DAGING,
-            sku="DAGING",
-            barcode=upca("25555500000"),
-            name="Daging Sapi",
-            unit="kg",
-            price=135_000,
-            change_no=206,
-        ),
-        *[
-            ProductOut(
-                id=pid,
-                sku=f"PREFIX-{prefix}",
-                barcode=label(str(prefix), f"7{prefix}77", 0),
-                name=f"Curah {prefix}",
-                price=20_000,
-                change_no=300 + prefix,
-            )
-            for prefix, pid in BY_PREFIX.items()
-        ],
+            id=pid,
+            sku=f"PREFIX-{prefix}",
+            barcode=label(str(prefix), f"7{prefix}77", 0),
+            name=f"Curah {prefix}",
+            price=20_000,
+            change_no=300 + prefix,
+        )
+        for prefix, pid in BY_PREFIX.items()
     ]
     till.store.apply_pull_page(
         PullResponse(cursor=400, has_more=False, remaining=0, products=products)

@@ -273,19 +273,15 @@ def test_partial_then_full_refund_never_more_than_sold(till: Till) -> None:
             manager_pin=PINS[SUPERVISOR],
             reason="rusak",
         )
-    first = till.refunds.refund(
-        sale.id, {indomie.id: 1}, manager_id=MANAGER, manager_pin=PINS[MANAGER], reason="rusak"
-    )
+    first = till.manager_refund(sale.id, {indomie.id: 1}, reason="rusak")
     assert first.total == 3500 and first.approved_by == MANAGER
     assert till.catalog.stock_on_hand(1) == 98
     with pytest.raises(RefundError):
-        till.refunds.refund(
-            sale.id, {indomie.id: 3}, manager_id=MANAGER, manager_pin=PINS[MANAGER], reason="x"
-        )
+        till.manager_refund(sale.id, {indomie.id: 3}, reason="x")
     rest = till.refunds.refund(sale.id, manager_id=ADMIN, manager_pin=PINS[ADMIN], reason="x")
     assert first.total + rest.total == sale.total
     with pytest.raises(RefundError, match="Nothing"):
-        till.refunds.refund(sale.id, manager_id=MANAGER, manager_pin=PINS[MANAGER], reason="x")
+        till.manager_refund(sale.id, reason="x")
     with pytest.raises(RefundError, match="refunded sale cannot be voided"):
         till.refunds.void(sale.id, manager_id=MANAGER, manager_pin=PINS[MANAGER])
     assert [e.type for e in till.store.pending_events(10)].count("refund") == 2
@@ -330,7 +326,7 @@ def test_void_puts_stock_back_and_blocks_refunds(till: Till) -> None:
     with pytest.raises(RefundError):
         till.refunds.void(sale.id, manager_id=MANAGER, manager_pin=PINS[MANAGER])
     with pytest.raises(RefundError):
-        till.refunds.refund(sale.id, manager_id=MANAGER, manager_pin=PINS[MANAGER], reason="x")
+        till.manager_refund(sale.id, reason="x")
 
 
 def test_a_refund_needs_a_reason_before_the_pin_is_tried(till: Till) -> None:
@@ -343,9 +339,7 @@ def test_a_refund_needs_a_reason_before_the_pin_is_tried(till: Till) -> None:
             )
         assert caught.value.code == "refund_reason_required"
     # no PIN attempt was spent on the unfinished form: the right PIN still works
-    refund = till.refunds.refund(
-        sale.id, {indomie.id: 1}, manager_id=MANAGER, manager_pin=PINS[MANAGER], reason=" rusak "
-    )
+    refund = till.manager_refund(sale.id, {indomie.id: 1}, reason=" rusak ")
     assert refund.reason == "rusak"
     assert till.store.refunds_of_sale(sale.id)[0].reason == "rusak"
 
@@ -353,11 +347,9 @@ def test_a_refund_needs_a_reason_before_the_pin_is_tried(till: Till) -> None:
 def test_only_a_qris_sale_may_be_refunded_outside_the_till(till: Till) -> None:
     cash_sale = _sale(till)
     with pytest.raises(RefundError) as caught:
-        till.refunds.refund(
+        till.manager_refund(
             cash_sale.id,
             {cash_sale.lines[0].id: 1},
-            manager_id=MANAGER,
-            manager_pin=PINS[MANAGER],
             reason="salah barang",
             method=RefundMethod.EXTERNAL,
         )
@@ -367,12 +359,8 @@ def test_only_a_qris_sale_may_be_refunded_outside_the_till(till: Till) -> None:
     till.checkout.scan(TEH)
     qris_sale = till.checkout.checkout([QrisPayment(5000, reference="DEV-T9")]).sale
     expected_before = till.shifts.x_report().expected_cash
-    outside = till.refunds.refund(
-        qris_sale.id,
-        manager_id=MANAGER,
-        manager_pin=PINS[MANAGER],
-        reason="transfer balik",
-        method=RefundMethod.EXTERNAL,
+    outside = till.manager_refund(
+        qris_sale.id, reason="transfer balik", method=RefundMethod.EXTERNAL
     )
     assert outside.method is RefundMethod.EXTERNAL and outside.total == 5000
     # given back outside the till: the drawer's expected cash does not drop
@@ -394,21 +382,10 @@ def test_outside_refund_asked_the_old_way_is_recorded_as_external(till: Till) ->
     till.checkout.scan(INDOMIE)
     sale = till.checkout.checkout([QrisPayment(5000), CashTender(3500)]).sale
     before = till.shifts.x_report().expected_cash
-    old = till.refunds.refund(
-        sale.id,
-        {sale.lines[0].id: 1},
-        manager_id=MANAGER,
-        manager_pin=PINS[MANAGER],
-        reason="transfer",
-        method=RefundMethod.QRIS,
+    old = till.manager_refund(
+        sale.id, {sale.lines[0].id: 1}, reason="transfer", method=RefundMethod.QRIS
     )
-    cash = till.refunds.refund(
-        sale.id,
-        {sale.lines[1].id: 1},
-        manager_id=MANAGER,
-        manager_pin=PINS[MANAGER],
-        reason="rusak",
-    )
+    cash = till.manager_refund(sale.id, {sale.lines[1].id: 1}, reason="rusak")
     assert (old.method, cash.method) == (RefundMethod.EXTERNAL, RefundMethod.CASH)
     report = till.shifts.x_report()
     assert report.figures.refunds_by_method == {"external": 5000, "cash": 3500}
@@ -421,12 +398,8 @@ def test_refund_slip_is_laid_out_like_a_receipt(till: Till) -> None:
     from pos_client.services.refunds import refund_slip_lines, render_refund_slip
 
     sale = _sale(till)
-    refund = till.refunds.refund(
-        sale.id,
-        {sale.lines[0].id: 2},
-        manager_id=MANAGER,
-        manager_pin=PINS[MANAGER],
-        reason="Barang rusak — kemasan sobek",
+    refund = till.manager_refund(
+        sale.id, {sale.lines[0].id: 2}, reason="Barang rusak — kemasan sobek"
     )
     slip = till.refunds.slip(refund.id)
     for width in (32, 42, 48):
@@ -461,13 +434,7 @@ def test_x_and_z_reports(till: Till, clock: FakeClock) -> None:
     till.checkout.checkout([QrisPayment(4500)])
     voided = till.checkout.scan(INDOMIE) and till.checkout.checkout_cash(3500).sale
     till.refunds.void(voided.id, manager_id=MANAGER, manager_pin=PINS[MANAGER])
-    till.refunds.refund(
-        cash_sale.id,
-        {cash_sale.lines[0].id: 1},
-        manager_id=MANAGER,
-        manager_pin=PINS[MANAGER],
-        reason="rusak",
-    )
+    till.manager_refund(cash_sale.id, {cash_sale.lines[0].id: 1}, reason="rusak")
     till.shifts.cash_in(50_000, "tukar uang kecil")
     till.shifts.cash_out(20_000, "beli es")
     x = till.shifts.x_report()

@@ -9,40 +9,16 @@ from pathlib import Path
 from pos_client.services import CatalogService
 from pos_client.store import LocalStore
 from pos_client.store.migrations import MIGRATIONS, migrate
-from shared.barcodes import make_ean13
-from shared.models import ProductOut, PullResponse
+from tests.client.big_catalog import barcode, catalog_pages, catalog_product
 
-WORDS = ["Indomie", "Teh", "Aqua", "Beras", "Gula", "Kopi", "Sabun", "Susu", "Roti", "Minyak"]
 N = 100_000
 PAGE = 5000
 
 
-def barcode(i: int) -> str:
-    return make_ean13(f"{899_000_000_000 + i:012d}")
-
-
 def test_search_and_lookup_at_100k_products() -> None:
     store = LocalStore.memory()
-    for start in range(1, N + 1, PAGE):
-        store.apply_pull_page(
-            PullResponse(
-                cursor=start + PAGE - 1,
-                has_more=start + PAGE <= N,
-                remaining=max(0, N - start - PAGE + 1),
-                products=[
-                    ProductOut(
-                        id=i,
-                        sku=f"SKU-{i:06d}",
-                        barcode=barcode(i),
-                        name=f"{WORDS[i % 10]} Varian{i} {i % 7 + 1}00g",
-                        price=1000 + i,
-                        active=i % 1000 != 0,
-                        change_no=i,
-                    )
-                    for i in range(start, start + PAGE)
-                ],
-            )
-        )
+    for page in catalog_pages(N, PAGE, lambda i: catalog_product(i, active=i % 1000 != 0)):
+        store.apply_pull_page(page)
     assert store.product_count() == N and store.pull_cursor() == N
     catalog = CatalogService(store)
 

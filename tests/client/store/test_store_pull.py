@@ -18,8 +18,8 @@ from pos_client.store.catalog import fts_prefix_query
 from pos_client.store.migrations import MIGRATIONS, migrate
 from pos_client.store.sync import _UPSERT_PRODUCT
 from shared.models import CategoryOut, ProductOut, PullResponse, StockLevelOut
+from tests.client.big_catalog import WORDS, catalog_pages, variant_name
 
-WORDS = ["Indomie", "Teh", "Aqua", "Beras", "Gula", "Kopi", "Sabun", "Susu", "Roti", "Minyak"]
 V7 = MIGRATIONS[:7]  # the schema whose triggers indexed products one row at a time
 
 
@@ -148,7 +148,7 @@ def test_first_download_then_catch_up_index_as_row_by_row_after_every_page() -> 
         page(
             start + 49,
             [
-                product(i, i, f"{WORDS[i % 10]} Varian{i} {i % 7 + 1}00g")
+                product(i, i, variant_name(i))
                 for i in range(start, start + 50)
             ],
         )
@@ -158,9 +158,9 @@ def test_first_download_then_catch_up_index_as_row_by_row_after_every_page() -> 
         400,
         [
             product(i, 300 + i, f"{WORDS[(i + 3) % 10]} Baru{i}") if i % 3 == 0
-            else product(i, 300 + i, f"{WORDS[i % 10]} Varian{i} {i % 7 + 1}00g", sku=f"NEW-{i}")
+            else product(i, 300 + i, variant_name(i), sku=f"NEW-{i}")
             if i % 3 == 1
-            else product(i, 300 + i, f"{WORDS[i % 10]} Varian{i} {i % 7 + 1}00g", active=False)
+            else product(i, 300 + i, variant_name(i), active=False)
             for i in range(1, 301, 4)
         ],
     )  # fmt: skip
@@ -218,18 +218,8 @@ def test_random_pages_index_as_row_by_row(
 def test_catching_up_5000_changes_on_100k_products_keeps_search_exact() -> None:
     n, size = 100_000, 5000
     store = LocalStore.memory()
-    for start in range(1, n + 1, size):
-        store.apply_pull_page(
-            PullResponse(
-                cursor=start + size - 1,
-                has_more=start + size <= n,
-                remaining=max(0, n - start - size + 1),
-                products=[
-                    product(i, i, f"{WORDS[i % 10]} Varian{i} {i % 7 + 1}00g")
-                    for i in range(start, start + size)
-                ],
-            )
-        )
+    for download in catalog_pages(n, size, lambda i: product(i, i, variant_name(i))):
+        store.apply_pull_page(download)
     changed = list(range(7, n + 1, 20))  # 5,000 products all over the catalog
     assert len(changed) == 5000
     renamed = [i for i in changed if i % 3 == 0]
@@ -237,7 +227,7 @@ def test_catching_up_5000_changes_on_100k_products_keeps_search_exact() -> None:
     retired = [i for i in changed if i % 3 == 2]
 
     def changed_row(k: int, i: int) -> ProductOut:
-        name = f"{WORDS[i % 10]} Varian{i} {i % 7 + 1}00g"
+        name = variant_name(i)
         if i % 3 == 0:
             return product(i, n + k, f"{WORDS[(i + 3) % 10]} Baru{i}")
         if i % 3 == 1:

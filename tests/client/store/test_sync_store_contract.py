@@ -30,6 +30,13 @@ class Backend:
     store: SyncStore
     add: Callable[[OutboxEvent], None]
 
+    def queue(self, count: int) -> list[OutboxEvent]:
+        """Queue ``count`` events (``make_event(0)`` onwards), oldest first."""
+        events = [make_event(n) for n in range(count)]
+        for event in events:
+            self.add(event)
+        return events
+
 
 def _local() -> Iterator[Backend]:
     store = LocalStore.memory()
@@ -68,9 +75,7 @@ def _results(*pairs: tuple[OutboxEvent, EventStatus]) -> list[EventResult]:
 
 
 def test_pending_events_come_oldest_first_up_to_the_limit(backend: Backend) -> None:
-    events = [make_event(n) for n in range(5)]
-    for event in events:
-        backend.add(event)
+    events = backend.queue(5)
     assert [e.id for e in backend.store.pending_events(3)] == [e.id for e in events[:3]]
     assert [e.id for e in backend.store.pending_events(10)] == [e.id for e in events]
     assert backend.store.pending_count() == 5
@@ -79,9 +84,7 @@ def test_pending_events_come_oldest_first_up_to_the_limit(backend: Backend) -> N
 
 
 def test_acknowledge_drops_applied_and_duplicate_and_keeps_rejected(backend: Backend) -> None:
-    a, b, c, d = (make_event(n) for n in range(4))
-    for event in (a, b, c, d):
-        backend.add(event)
+    a, b, c, d = backend.queue(4)
     backend.store.acknowledge(
         _results((a, EventStatus.APPLIED), (b, EventStatus.DUPLICATE), (c, EventStatus.REJECTED))
     )
@@ -96,9 +99,7 @@ def test_acknowledge_drops_applied_and_duplicate_and_keeps_rejected(backend: Bac
 
 
 def test_a_rejected_event_can_be_put_back_in_the_queue(backend: Backend) -> None:
-    a, b = make_event(0), make_event(1)
-    backend.add(a)
-    backend.add(b)
+    a, b = backend.queue(2)
     backend.store.acknowledge(_results((a, EventStatus.REJECTED)))
     backend.store.retry_rejected(a.id)
     assert {e.id for e in backend.store.pending_events(10)} == {a.id, b.id}
@@ -106,8 +107,7 @@ def test_a_rejected_event_can_be_put_back_in_the_queue(backend: Backend) -> None
 
 
 def test_results_for_unknown_ids_change_nothing(backend: Backend) -> None:
-    a = make_event(0)
-    backend.add(a)
+    (a,) = backend.queue(1)
     backend.store.acknowledge(_results((make_event(9), EventStatus.APPLIED)))
     assert [e.id for e in backend.store.pending_events(10)] == [a.id]
 
@@ -133,18 +133,14 @@ def test_the_last_sync_result_keeps_the_last_success_through_failures(backend: B
 
 
 def test_a_rejected_event_never_blocks_the_ones_behind_it(backend: Backend) -> None:
-    a, b, c = (make_event(n) for n in range(3))
-    for event in (a, b, c):
-        backend.add(event)
+    a, b, _ = backend.queue(3)
     backend.store.acknowledge(_results((a, EventStatus.REJECTED)))
     assert [e.id for e in backend.store.pending_events(1)] == [b.id]
     assert backend.store.pending_count() == 2
 
 
 def test_a_retried_event_keeps_its_place_and_then_goes_like_any_other(backend: Backend) -> None:
-    a, b = make_event(0), make_event(1)
-    backend.add(a)
-    backend.add(b)
+    a, b = backend.queue(2)
     backend.store.acknowledge(_results((a, EventStatus.REJECTED)))
     backend.store.retry_rejected(a.id)
     assert [e.id for e in backend.store.pending_events(10)] == [a.id, b.id]  # oldest first
@@ -154,8 +150,7 @@ def test_a_retried_event_keeps_its_place_and_then_goes_like_any_other(backend: B
 
 
 def test_only_a_rejected_event_can_be_retried(backend: Backend) -> None:
-    a = make_event(0)
-    backend.add(a)
+    (a,) = backend.queue(1)
     with pytest.raises(LookupError):
         backend.store.retry_rejected(a.id)  # pending, not rejected
     with pytest.raises(LookupError):
@@ -165,9 +160,7 @@ def test_only_a_rejected_event_can_be_retried(backend: Backend) -> None:
 
 def test_acknowledging_the_same_answers_twice_changes_nothing_more(backend: Backend) -> None:
     # A push whose answer was lost is sent again; the server then says `duplicate`.
-    a, b, c = make_event(0), make_event(1), make_event(2)
-    for event in (a, b, c):
-        backend.add(event)
+    a, b, c = backend.queue(3)
     backend.store.acknowledge(_results((a, EventStatus.APPLIED), (b, EventStatus.REJECTED)))
     backend.store.acknowledge(_results((a, EventStatus.DUPLICATE), (b, EventStatus.REJECTED)))
     assert [e.id for e in backend.store.pending_events(10)] == [c.id]
@@ -195,9 +188,7 @@ def test_a_failure_before_any_success_has_no_success_time(backend: Backend) -> N
 
 
 def test_a_conflict_is_kept_like_a_rejection_never_deleted(backend: Backend) -> None:
-    a, b = make_event(0), make_event(1)
-    backend.add(a)
-    backend.add(b)
+    a, b = backend.queue(2)
     backend.store.acknowledge(
         [EventResult(id=a.id, status=EventStatus.CONFLICT, code="conflict", reason="other")]
     )
@@ -209,9 +200,7 @@ FAILURE = PushFailure(status_code=500, code="internal_error", message="Server er
 
 
 def test_a_stuck_event_leaves_the_queue_with_the_servers_answer(backend: Backend) -> None:
-    a, b = make_event(0), make_event(1)
-    backend.add(a)
-    backend.add(b)
+    a, b = backend.queue(2)
     backend.store.mark_stuck(a.id, FAILURE, at=T0, retry_at=T0 + timedelta(minutes=1))
     assert [e.id for e in backend.store.pending_events(10)] == [b.id]
     assert backend.store.pending_count() == 1
@@ -229,9 +218,7 @@ def test_a_stuck_event_leaves_the_queue_with_the_servers_answer(backend: Backend
 
 
 def test_stuck_events_are_due_at_their_retry_time(backend: Backend) -> None:
-    a, b = make_event(0), make_event(1)
-    backend.add(a)
-    backend.add(b)
+    a, b = backend.queue(2)
     backend.store.mark_stuck(a.id, FAILURE, at=T0, retry_at=T0 + timedelta(minutes=2))
     backend.store.mark_stuck(b.id, FAILURE, at=T0, retry_at=T0 + timedelta(minutes=1))
     due = backend.store.stuck_events
@@ -242,8 +229,7 @@ def test_stuck_events_are_due_at_their_retry_time(backend: Backend) -> None:
 
 
 def test_a_failed_retry_counts_and_keeps_when_it_first_got_stuck(backend: Backend) -> None:
-    a = make_event(0)
-    backend.add(a)
+    (a,) = backend.queue(1)
     backend.store.mark_stuck(a.id, FAILURE, at=T0, retry_at=T0 + timedelta(minutes=1))
     later = PushFailure(status_code=422, code="invalid_payload", message="bad")
     backend.store.mark_stuck(
@@ -255,9 +241,7 @@ def test_a_failed_retry_counts_and_keeps_when_it_first_got_stuck(backend: Backen
 
 
 def test_an_answer_releases_a_stuck_event(backend: Backend) -> None:
-    a, b = make_event(0), make_event(1)
-    backend.add(a)
-    backend.add(b)
+    a, b = backend.queue(2)
     for event in (a, b):
         backend.store.mark_stuck(event.id, FAILURE, at=T0, retry_at=T0)
     backend.store.acknowledge(_results((a, EventStatus.APPLIED), (b, EventStatus.REJECTED)))
@@ -271,8 +255,7 @@ def test_an_answer_releases_a_stuck_event(backend: Backend) -> None:
 
 
 def test_only_a_queued_event_can_get_stuck(backend: Backend) -> None:
-    a = make_event(0)
-    backend.add(a)
+    (a,) = backend.queue(1)
     backend.store.acknowledge(_results((a, EventStatus.REJECTED)))
     with pytest.raises(LookupError):
         backend.store.mark_stuck(a.id, FAILURE, at=T0, retry_at=T0)  # rejected
