@@ -21,7 +21,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, TypeVar
 from uuid import UUID
 
 import httpx
@@ -842,24 +842,34 @@ def _run_till(
                 time.sleep(till_backoff(failures, retry_after, rng))
 
 
-class Tills:
-    """Tills spread over ``procs`` load processes, ready before anything is timed."""
+_M = TypeVar("_M", bound="Mergeable")
 
-    def __init__(self, jobs: list[TillJob], procs: int) -> None:
-        """Start the processes and their threads; they wait for :meth:`go`."""
+
+class Mergeable(Protocol):
+    """A result that takes in another of its kind."""
+
+    def merge(self, other: Any) -> None:
+        """Add ``other``'s figures to this one."""
+
+
+class ReleasedProcesses:
+    """Load processes started and made ready before anything is timed, then released
+    together by :meth:`go`. ``target(*args, ready, go, go_at, results, index)`` runs in
+    each; it puts ``ready`` once set up, waits for ``go`` and puts one result (with a
+    ``merge`` method) on ``results``."""
+
+    def __init__(self, target: Any, per_process: list[tuple[Any, ...]]) -> None:
+        """Start one process per entry of ``per_process`` (its leading arguments)."""
         ctx = mp.get_context("spawn")
-        self._ready = ctx.Queue()
-        self._results = ctx.Queue()
-        self._go = ctx.Event()
+        self._ready, self._results, self._go = ctx.Queue(), ctx.Queue(), ctx.Event()
         self._go_at = ctx.Value("d", 0.0)
-        procs = max(1, min(procs, len(jobs)))
         self._procs = [
             ctx.Process(
-                target=_load_main,
-                args=(jobs[i::procs], self._ready, self._go, self._go_at, self._results, i),
+                target=target,
+                args=(*args, self._ready, self._go, self._go_at, self._results, i),
                 daemon=True,
             )
-            for i in range(procs)
+            for i, args in enumerate(per_process)
         ]
         for p in self._procs:
             p.start()
@@ -868,15 +878,14 @@ class Tills:
         self.started = 0.0
 
     def go(self) -> float:
-        """Release every till at once; the wall time of the start."""
+        """Release every process at once; the wall time of the start."""
         self.started = time.time()
         self._go_at.value = self.started
         self._go.set()
         return self.started
 
-    def wait(self, timeout: float) -> LoadResult:
-        """Every process's figures merged (bounded by ``timeout``)."""
-        merged = LoadResult(started=self.started)
+    def _merged(self, merged: _M, timeout: float) -> _M:
+        """Every process's result merged into ``merged`` (bounded by ``timeout``)."""
         for _ in self._procs:
             merged.merge(self._results.get(timeout=timeout))
         for p in self._procs:
@@ -884,6 +893,19 @@ class Tills:
             if p.is_alive():
                 p.kill()
         return merged
+
+
+class Tills(ReleasedProcesses):
+    """Tills spread over ``procs`` load processes, ready before anything is timed."""
+
+    def __init__(self, jobs: list[TillJob], procs: int) -> None:
+        """Start the processes and their threads; they wait for :meth:`go`."""
+        procs = max(1, min(procs, len(jobs)))
+        super().__init__(_load_main, [(jobs[i::procs],) for i in range(procs)])
+
+    def wait(self, timeout: float) -> LoadResult:
+        """Every process's figures merged (bounded by ``timeout``)."""
+        return self._merged(LoadResult(started=self.started), timeout)
 
 
 def _load_main(

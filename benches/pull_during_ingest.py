@@ -23,7 +23,6 @@ served (its CPU in the window less what the pushes cost per sale alone). Nothing
 from __future__ import annotations
 
 import argparse
-import multiprocessing as mp
 import random
 import re
 import threading
@@ -39,6 +38,7 @@ from benches._common import (
     CpuMeter,
     Db,
     LoadResult,
+    ReleasedProcesses,
     TillJob,
     Tills,
     fmt_ms,
@@ -140,7 +140,14 @@ def _plain_head(body: bytes) -> tuple[int, bool]:
 
 
 def _downloads_main(
-    base: str, tokens: list[str], coding: str, ready: Any, go: Any, results: Any
+    base: str,
+    tokens: list[str],
+    coding: str,
+    ready: Any,
+    go: Any,
+    go_at: Any,
+    results: Any,
+    index: int,
 ) -> None:  # pragma: no cover - runs in a child process
     """A load process: a thread per downloading till, all released at the parent's go."""
     out = Downloaded()
@@ -171,43 +178,17 @@ def _downloads_main(
     results.put(out)
 
 
-class Downloads:
+class Downloads(ReleasedProcesses):
     """``tokens`` downloading tills spread over ``procs`` processes, released together."""
 
     def __init__(self, base: str, tokens: list[str], procs: int, coding: str) -> None:
         """Start the processes; they wait for :meth:`go`."""
-        ctx = mp.get_context("spawn")
-        self._ready, self._results, self._go = ctx.Queue(), ctx.Queue(), ctx.Event()
         procs = max(1, min(procs, len(tokens)))
-        self._procs = [
-            ctx.Process(
-                target=_downloads_main,
-                args=(base, tokens[i::procs], coding, self._ready, self._go, self._results),
-                daemon=True,
-            )
-            for i in range(procs)
-        ]
-        for p in self._procs:
-            p.start()
-        for _ in self._procs:
-            self._ready.get(timeout=180)
-        self.started = 0.0
-
-    def go(self) -> None:
-        """Release every till."""
-        self.started = time.time()
-        self._go.set()
+        super().__init__(_downloads_main, [(base, tokens[i::procs], coding) for i in range(procs)])
 
     def wait(self, timeout: float) -> Downloaded:
         """Every process's figures merged (bounded)."""
-        merged = Downloaded(started=self.started)
-        for _ in self._procs:
-            merged.merge(self._results.get(timeout=timeout))
-        for p in self._procs:
-            p.join(timeout=30)
-            if p.is_alive():
-                p.kill()
-        return merged
+        return self._merged(Downloaded(started=self.started), timeout)
 
 
 def push_jobs(
