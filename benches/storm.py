@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import random
 import time
+from contextlib import nullcontext
 
 from benches._common import (
     CORES,
@@ -66,6 +67,19 @@ def main(argv: list[str] | None = None) -> None:
         "--warm-tills", type=int, default=20, help="tills that push first (not timed)"
     )
     parser.add_argument("--warm-sales", type=int, default=50, help="sales per warm-up till")
+    parser.add_argument(
+        "--sync-nice",
+        type=int,
+        default=0,
+        help="run the tills' server at this nice level (with --admin-server: the back office"
+        " keeps the larger CPU weight, as compose's cpu_shares give it in production)",
+    )
+    parser.add_argument(
+        "--admin-server",
+        action="store_true",
+        help="serve the manager from a server process of its own (1 worker, same database),"
+        " as nginx routes the back office apart from the tills' sync in production",
+    )
     args = parse_load_args(parser, argv)
 
     rng = random.Random(13)
@@ -93,7 +107,10 @@ def main(argv: list[str] | None = None) -> None:
         f"{n} sales per transaction, one connection",
     )
 
-    with running_server(db.url(), args.workers) as server:
+    with (
+        running_server(db.url(), args.workers, nice=args.sync_nice) as server,
+        running_server(db.url(), 1) if args.admin_server else nullcontext(server) as admin,
+    ):
         # Warm-up (not timed): the report has sales to sum and the pools are open.
         run_tills(
             [
@@ -102,7 +119,7 @@ def main(argv: list[str] | None = None) -> None:
             ],
             min(args.procs, 2),
         )
-        idle = idle_polls(server.base, seeded.manager_token, args.idle_polls)
+        idle = idle_polls(admin.base, seeded.manager_token, args.idle_polls)
         idle_lat = [dt for _, dt in idle.report]
         idle_health = [dt for _, dt in idle.health]
 
@@ -111,11 +128,11 @@ def main(argv: list[str] | None = None) -> None:
             for t in range(args.tills)
         ]
         before, _ = count_sales(db)
-        poller = ReportPoller(server.base, seeded.manager_token)
+        poller = ReportPoller(admin.base, seeded.manager_token)
         tills = Tills(jobs, args.procs)
         poller.wait_ready()
         time.sleep(0.5)  # a few report answers before the storm starts
-        meter = CpuMeter.of([server], [3306])
+        meter = CpuMeter.of([server] if admin is server else [server, admin], [3306])
         meter.start()
         started = tills.go()
         res = tills.wait(timeout=60 * TILL_TIMEOUT)
