@@ -18,7 +18,7 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
@@ -734,6 +734,28 @@ class TillJob:
     bodies: list[bytes]
 
 
+LATEST_FIELDS = frozenset({"last_ok", "ended", "late_start"})
+"""Moments of a load process's figures that merge as the latest, not as a sum."""
+
+
+def add_figures(into: Any, part: Any) -> None:
+    """Merge the dataclass ``part`` into ``into`` field by field: lists are joined, counts
+    by key and numbers added, the moments in :data:`LATEST_FIELDS` take the later one
+    and ``started`` stays ``into``'s (the parent's start)."""
+    for spec in fields(into):
+        name = spec.name
+        mine, theirs = getattr(into, name), getattr(part, name)
+        if name == "started":
+            continue
+        if name in LATEST_FIELDS:
+            setattr(into, name, max(mine, theirs))
+        elif isinstance(mine, dict):
+            for key, value in theirs.items():
+                mine[key] = mine.get(key, 0) + value
+        else:
+            setattr(into, name, mine + theirs)
+
+
 @dataclass
 class LoadResult:
     """What a set of tills saw (merged over the load processes)."""
@@ -759,20 +781,7 @@ class LoadResult:
 
     def merge(self, part: LoadResult) -> None:
         """Add ``part`` (one process's figures)."""
-        self.ok_latencies += part.ok_latencies
-        self.to_ack += part.to_ack
-        self.attempts += part.attempts
-        for k, v in part.statuses.items():
-            self.statuses[k] = self.statuses.get(k, 0) + v
-        for code, v in part.http.items():
-            self.http[code] = self.http.get(code, 0) + v
-        self.timeouts += part.timeouts
-        self.transport_errors += part.transport_errors
-        self.errors += part.errors
-        self.load_cpu += part.load_cpu
-        self.last_ok = max(self.last_ok, part.last_ok)
-        self.ended = max(self.ended, part.ended)
-        self.late_start = max(self.late_start, part.late_start)
+        add_figures(self, part)
 
     @property
     def pushes(self) -> int:

@@ -41,6 +41,7 @@ from benches._common import (
     ReleasedProcesses,
     TillJob,
     Tills,
+    add_figures,
     fmt_ms,
     make_sale,
     percentile,
@@ -73,13 +74,7 @@ class Downloaded:
 
     def merge(self, part: Downloaded) -> None:
         """Add ``part``."""
-        self.seconds += part.seconds
-        self.pages += part.pages
-        self.wire_bytes += part.wire_bytes
-        self.retries += part.retries
-        self.errors += part.errors
-        self.ended = max(self.ended, part.ended)
-        self.load_cpu += part.load_cpu
+        add_figures(self, part)
 
 
 def head_of(body: bytes) -> tuple[int, bool]:
