@@ -58,7 +58,7 @@ from shared.models import (
     EnrollmentCodeRequest,
     PullResponse,
 )
-from sync_server.sync.router import PULL_GZIP_LEVEL
+from sync_server.sync.pages import PULL_GZIP_LEVEL
 from tests.conftest import free_port, fresh_mariadb_database, uvicorn_command
 
 PAGE = 5000

@@ -19,7 +19,7 @@ from sync_server.catalog.models import Product
 from sync_server.core.database import Database, next_change_numbers
 from sync_server.core.models import Store
 from sync_server.sync import service
-from sync_server.sync.router import PageCache
+from sync_server.sync.pages import PageCache
 from tests.server.conftest import StoreStaff, World
 from tests.server.sync_helpers import add_products
 
