@@ -8,7 +8,7 @@ Terminals get the catalog through sync pull, not through these routes.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Body, File, Query, UploadFile, status
 from fastapi.responses import Response
@@ -18,7 +18,6 @@ from shared.models import (
     CategoryIn,
     CategoryOut,
     Count,
-    ErrorResponse,
     ImportResult,
     ProductIn,
     ProductOut,
@@ -38,19 +37,19 @@ from sync_server.catalog.schemas import (
     VoucherPatch,
 )
 from sync_server.core.database import DbDep
-from sync_server.core.errors import Invalid
+from sync_server.core.errors import Invalid, documented_errors
 
 router = APIRouter(prefix="/api/v1", tags=["catalog"])
 
 
-def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
-    meaning = {
+_errors = documented_errors(
+    {
         403: "The caller's role may not do this (catalog changes: admins only).",
         404: "No such row.",
         409: "A unique value (SKU, barcode, code, name) is already taken.",
         422: "The input breaks a rule (bad barcode, unknown category...).",
     }
-    return {code: {"model": ErrorResponse, "description": meaning[code]} for code in codes}
+)
 
 
 PRODUCT_EXAMPLES = {

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -27,6 +27,7 @@ from starlette.routing import Match
 
 from shared.errors import CodedError
 from shared.messages import Language, render
+from shared.models import ErrorResponse
 
 log = logging.getLogger("kasir.errors")
 
@@ -139,6 +140,18 @@ def overloaded_response(retry_after: int = 0) -> JSONResponse:
         error.details,
         headers={"Retry-After": str(wait)},
     )
+
+
+def documented_errors(
+    meaning: Mapping[int, str],
+) -> Callable[..., dict[int | str, dict[str, Any]]]:
+    """A router's ``responses=`` maker: ``errors(403, 404)`` documents those statuses in the
+    OpenAPI schema with the one error shape and what each means on that router."""
+
+    def errors(*codes: int) -> dict[int | str, dict[str, Any]]:
+        return {code: {"model": ErrorResponse, "description": meaning[code]} for code in codes}
+
+    return errors
 
 
 def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:

@@ -11,13 +11,12 @@ from __future__ import annotations
 import json
 import logging
 import sys
-import time
 from datetime import UTC, datetime
 from typing import IO, Any, Literal
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Scope
 
-from sync_server.core.metrics import method_label, route_label
+from sync_server.core.metrics import ObservedRequests, method_label, route_label
 from sync_server.core.middleware import RequestIdFilter, request_id_var
 
 access_log = logging.getLogger("kasir.access")
@@ -92,38 +91,27 @@ def note_caller(scope: Scope, *, terminal_id: int | None, user_id: int | None) -
         caller.update(terminal_id=terminal_id, user_id=user_id)
 
 
-class AccessLogMiddleware:
+class AccessLogMiddleware(ObservedRequests[dict[str, int | None]]):
     """One log line per HTTP request, after it was answered."""
 
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        start = time.perf_counter()
-        status = 500
+    def started(self, scope: Scope) -> dict[str, int | None]:
+        """A place in the scope for :func:`note_caller` to say who called."""
         caller: dict[str, int | None] = {}
         scope[CALLER_KEY] = caller
+        return caller
 
-        async def capture(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = int(message["status"])
-            await send(message)
-
-        try:
-            await self.app(scope, receive, capture)
-        finally:
-            fields: dict[str, Any] = {
-                "method": method_label(scope),
-                "route": route_label(scope),
-                "status": status,
-                "duration_ms": round((time.perf_counter() - start) * 1000, 1),
-            }
-            fields.update({k: v for k, v in caller.items() if v is not None})
-            access_log.info("request", extra=fields)
+    def answered(
+        self, scope: Scope, started: dict[str, int | None], *, status: int, seconds: float
+    ) -> None:
+        """Log the request: method, route template, status, duration and caller."""
+        fields: dict[str, Any] = {
+            "method": method_label(scope),
+            "route": route_label(scope),
+            "status": status,
+            "duration_ms": round(seconds * 1000, 1),
+        }
+        fields.update({k: v for k, v in started.items() if v is not None})
+        access_log.info("request", extra=fields)
 
 
 __all__ = [

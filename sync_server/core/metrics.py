@@ -18,7 +18,7 @@ from __future__ import annotations
 import hmac
 import os
 import time
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from fastapi import FastAPI, Request, Response
 from prometheus_client import (
@@ -34,6 +34,8 @@ from sqlalchemy import Engine, event
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from sync_server.core.errors import Unauthorized
+
+T = TypeVar("T")
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
@@ -148,11 +150,21 @@ def route_label(scope: Scope) -> str:
     return str(path) if path else UNMATCHED_ROUTE
 
 
-class MetricsMiddleware:
-    """Times every HTTP request by route template and counts those in progress."""
+class ObservedRequests(Generic[T]):
+    """ASGI middleware that watches every HTTP request: :meth:`started` before the app runs
+    (what it returns is handed on), :meth:`answered` once it has, with the status it
+    answered (500 when it failed before answering) and how many seconds it took."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
+
+    def started(self, scope: Scope) -> T:
+        """Called as a request comes in; the result is passed to :meth:`answered`."""
+        raise NotImplementedError
+
+    def answered(self, scope: Scope, started: T, *, status: int, seconds: float) -> None:
+        """Called once the app is done with the request, whether it answered or raised."""
+        raise NotImplementedError
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -160,7 +172,6 @@ class MetricsMiddleware:
             return
         start = time.perf_counter()
         status = 500
-        method = method_label(scope)
 
         async def capture(message: Message) -> None:
             nonlocal status
@@ -168,15 +179,26 @@ class MetricsMiddleware:
                 status = int(message["status"])
             await send(message)
 
-        in_progress = REQUESTS_IN_PROGRESS.labels(method)
-        in_progress.inc()
+        state = self.started(scope)
         try:
             await self.app(scope, receive, capture)
         finally:
-            in_progress.dec()
-            REQUEST_LATENCY.labels(method, route_label(scope), str(status)).observe(
-                time.perf_counter() - start
-            )
+            self.answered(scope, state, status=status, seconds=time.perf_counter() - start)
+
+
+class MetricsMiddleware(ObservedRequests[str]):
+    """Times every HTTP request by route template and counts those in progress."""
+
+    def started(self, scope: Scope) -> str:
+        """Count the request in progress; its method label."""
+        method = method_label(scope)
+        REQUESTS_IN_PROGRESS.labels(method).inc()
+        return method
+
+    def answered(self, scope: Scope, started: str, *, status: int, seconds: float) -> None:
+        """No longer in progress; its latency by method, route and status."""
+        REQUESTS_IN_PROGRESS.labels(started).dec()
+        REQUEST_LATENCY.labels(started, route_label(scope), str(status)).observe(seconds)
 
 
 def watch_pool(engine: Engine, database: str) -> None:

@@ -6,26 +6,26 @@ terminals get 403.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from shared.models import ErrorResponse
 from sync_server.auth.deps import ManagerDep
 from sync_server.core.database import DbDep
+from sync_server.core.errors import documented_errors
 from sync_server.flags import service
 from sync_server.flags.schemas import FlagOut, FlagPage, FlagQuery, ResolveFlagIn
 
 router = APIRouter(prefix="/api/v1", tags=["flags"])
 
 
-def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
-    meaning = {
+_errors = documented_errors(
+    {
         403: "Not a manager or admin, or another store's flag.",
         404: "No such flag.",
         409: "The flag was already resolved.",
     }
-    return {code: {"model": ErrorResponse, "description": meaning[code]} for code in codes}
+)
 
 
 @router.get("/flags", summary="List flags", responses=_errors(403))

@@ -36,7 +36,9 @@ from sync_server.payments.models import PaymentOrder
 from sync_server.reports.models import GRAIN_DAY, GRAIN_MONTH
 from sync_server.reports.rollups import (
     PAYMENT_TOTALS,
+    PAYMENT_VALUES,
     PRODUCT_TOTALS,
+    PRODUCT_VALUES,
     SALES_TOTALS,
     SALES_VALUES,
 )
@@ -173,6 +175,16 @@ def _period_filter(
             )
         ),
     )
+
+
+def _summed(table: Any, names: Sequence[str]) -> list[ColumnElement[Any]]:
+    """``sum(name) AS name`` over ``table`` for each of ``names``."""
+    return [func.sum(table.c[n]).label(n) for n in names]
+
+
+def _ints(row: Any, names: Sequence[str]) -> dict[str, int]:
+    """A result row's ``names`` as whole numbers, by name."""
+    return {n: int(getattr(row, n)) for n in names}
 
 
 def _sales_sums() -> list[ColumnElement[Any]]:
@@ -390,13 +402,9 @@ def top_products(
     if order_by not in ("revenue", "quantity"):
         raise Invalid("bad_order", code="bad_order")
     t = PRODUCT_TOTALS
-    sums = select(
-        t.c.product_id,
-        func.sum(t.c.quantity).label("quantity"),
-        func.sum(t.c.revenue).label("revenue"),
-        func.sum(t.c.refunded_quantity).label("refunded_quantity"),
-        func.sum(t.c.refunded_amount).label("refunded_amount"),
-    ).where(_period_filter(t, store_id, start, end))
+    sums = select(t.c.product_id, *_summed(t, PRODUCT_VALUES)).where(
+        _period_filter(t, store_id, start, end)
+    )
     sums = sums.group_by(t.c.product_id)
     ranked = (
         sums.order_by(func.sum(t.c[order_by]).desc(), t.c.product_id)
@@ -410,15 +418,7 @@ def top_products(
     )
     with db.session() as session:
         return [
-            ProductRow(
-                product_id=r.product_id,
-                sku=r.sku,
-                name=r.name,
-                quantity=int(r.quantity),
-                revenue=int(r.revenue),
-                refunded_quantity=int(r.refunded_quantity),
-                refunded_amount=int(r.refunded_amount),
-            )
+            ProductRow(product_id=r.product_id, sku=r.sku, name=r.name, **_ints(r, PRODUCT_VALUES))
             for r in session.execute(stmt)
         ]
 
@@ -430,13 +430,7 @@ def by_payment_method(
     _check_range(start, end)
     t = PAYMENT_TOTALS
     stmt = (
-        select(
-            t.c.method,
-            func.sum(t.c.payments_count).label("payments_count"),
-            func.sum(t.c.amount).label("amount"),
-            func.sum(t.c.refunds_count).label("refunds_count"),
-            func.sum(t.c.refunds_amount).label("refunds_amount"),
-        )
+        select(t.c.method, *_summed(t, PAYMENT_VALUES))
         .where(_period_filter(t, store_id, start, end))
         .group_by(t.c.method)
         .order_by(t.c.method)
@@ -444,12 +438,7 @@ def by_payment_method(
     with db.session() as session:
         return [
             PaymentMethodRow(
-                method=r.method,
-                label=method_label(r.method),
-                payments_count=int(r.payments_count),
-                amount=int(r.amount),
-                refunds_count=int(r.refunds_count),
-                refunds_amount=int(r.refunds_amount),
+                method=r.method, label=method_label(r.method), **_ints(r, PAYMENT_VALUES)
             )
             for r in session.execute(stmt)
         ]
@@ -572,6 +561,9 @@ def _days(
     ]
 
 
+_REFUND_VALUES = ("refunds_count", "refunds_amount")
+
+
 def refunds_voids_discounts(
     db: Database, *, store_id: int, start: date, end: date
 ) -> RefundsVoidsDiscounts:
@@ -579,11 +571,7 @@ def refunds_voids_discounts(
     _check_range(start, end)
     t = PAYMENT_TOTALS
     by_method = (
-        select(
-            t.c.method,
-            func.sum(t.c.refunds_count).label("refunds_count"),
-            func.sum(t.c.refunds_amount).label("refunds_amount"),
-        )
+        select(t.c.method, *_summed(t, _REFUND_VALUES))
         .where(_period_filter(t, store_id, start, end))
         .group_by(t.c.method)
         .having(func.sum(t.c.refunds_count) > 0)
@@ -593,10 +581,7 @@ def refunds_voids_discounts(
         days = _days(session, store_id=store_id, start=start, end=end)
         refunds_by_method = [
             RefundMethodRow(
-                method=r.method,
-                label=method_label(r.method),
-                refunds_count=int(r.refunds_count),
-                refunds_amount=int(r.refunds_amount),
+                method=r.method, label=method_label(r.method), **_ints(r, _REFUND_VALUES)
             )
             for r in session.execute(by_method)
         ]

@@ -6,26 +6,27 @@ edits a store other than their own.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Body
 
-from shared.models import ErrorResponse, RowId, StoreOut
+from shared.models import RowId, StoreOut
 from sync_server.auth.deps import ManagerDep, SupervisorDep
 from sync_server.core.database import DbDep
+from sync_server.core.errors import documented_errors
 from sync_server.stores import service
 from sync_server.stores.schemas import StorePatch
 
 router = APIRouter(prefix="/api/v1", tags=["stores"])
 
 
-def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
-    meaning = {
+_errors = documented_errors(
+    {
         403: "The caller's role may not do this.",
         404: "No such row.",
         422: "The input breaks a rule (an empty name, a field too long).",
     }
-    return {code: {"model": ErrorResponse, "description": meaning[code]} for code in codes}
+)
 
 
 @router.get("/stores", summary="List stores")

@@ -17,6 +17,7 @@ from typing import TypeVar
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from httpx import Response
 from sqlalchemy import create_engine, text
 
 from shared.models import PROTOCOL_HEADER, PROTOCOL_VERSION, Role
@@ -91,6 +92,25 @@ def make_settings(db_url: str, **overrides: object) -> Settings:
         "database_url": db_url,
         "secret_key": TEST_SECRET,
         "run_migrations_on_start": False,
+    }
+    values.update(overrides)
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+def assert_refused(resp: Response, status_code: int, code: str) -> None:
+    """``resp`` is the one error shape with ``status_code`` and the error ``code``."""
+    assert resp.status_code == status_code, resp.text
+    assert resp.json()["error"]["code"] == code
+
+
+def production_settings(**overrides: object) -> Settings:
+    """Settings production accepts (a long secret, real Tripay keys), ``overrides`` on top."""
+    values: dict[str, object] = {
+        "environment": "production",
+        "secret_key": "x" * 40,
+        "tripay_api_key": "real-api-key",
+        "tripay_private_key": "real-private-key",
+        "tripay_base_url": "https://tripay.co.id/api/",
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]

@@ -14,7 +14,7 @@ from sync_server.auth.models import ApiToken, User
 from sync_server.auth.service import lock_seconds
 from sync_server.core.database import Database, utcnow
 from sync_server.core.security import verify_secret
-from tests.server.conftest import World, detached_row
+from tests.server.conftest import World, assert_refused, detached_row
 
 LOGIN = "/api/v1/auth/login"
 
@@ -100,8 +100,7 @@ def test_five_wrong_passwords_lock_with_growing_delay_and_success_resets(
 
     # While locked even the right password is refused, and the refusal is not counted.
     locked = _login(client, "manager", "password123")
-    assert locked.status_code == 429
-    assert locked.json()["error"]["code"] == "locked"
+    assert_refused(locked, 429, "locked")
     assert _user(db, world.manager_id).failed_logins == 5
 
     # Once the lock ran out, one more failure locks again for twice as long.
@@ -138,24 +137,21 @@ def test_cashier_may_log_in_but_has_only_cashier_rights(client: TestClient, worl
     headers = _bearer(resp.json()["access_token"])
     assert client.get("/api/v1/auth/me", headers=headers).json()["role"] == "cashier"
     denied = client.get("/api/v1/users", headers=headers)
-    assert denied.status_code == 403
-    assert denied.json()["error"]["code"] == "role_required"
+    assert_refused(denied, 403, "role_required")
 
 
 def test_deactivated_user_cannot_log_in(client: TestClient, world: World, db: Database) -> None:
     with db.session() as s:
         s.execute(update(User).where(User.id == world.manager_id).values(active=False))
     resp = _login(client, "manager", "password123")
-    assert resp.status_code == 401
-    assert resp.json()["error"]["code"] == "invalid_credentials"
+    assert_refused(resp, 401, "invalid_credentials")
 
 
 def test_logout_revokes_the_token(client: TestClient, world: World) -> None:
     token = _login(client, "manager", "password123").json()["access_token"]
     assert client.post("/api/v1/auth/logout", headers=_bearer(token)).status_code == 204
     after = client.get("/api/v1/auth/me", headers=_bearer(token))
-    assert after.status_code == 401
-    assert after.json()["error"]["code"] == "token_revoked"
+    assert_refused(after, 401, "token_revoked")
     # Other tokens of the same user keep working.
     assert client.get("/api/v1/auth/me", headers=world.manager_headers()).status_code == 200
 
@@ -168,23 +164,19 @@ def test_expired_token_is_refused(client: TestClient, world: World, db: Database
             .values(expires_at=utcnow() - timedelta(seconds=1))
         )
     resp = client.get("/api/v1/auth/me", headers=world.manager_headers())
-    assert resp.status_code == 401
-    assert resp.json()["error"]["code"] == "token_expired"
+    assert_refused(resp, 401, "token_expired")
 
 
 def test_no_token_and_garbage_token_are_401(client: TestClient, world: World) -> None:
     none = client.get("/api/v1/auth/me")
-    assert none.status_code == 401
-    assert none.json()["error"]["code"] == "missing_token"
+    assert_refused(none, 401, "missing_token")
     garbage = client.get("/api/v1/auth/me", headers=_bearer("not-a-token"))
-    assert garbage.status_code == 401
-    assert garbage.json()["error"]["code"] == "invalid_token"
+    assert_refused(garbage, 401, "invalid_token")
 
 
 def test_terminal_token_is_not_a_user(client: TestClient, world: World) -> None:
     resp = client.get("/api/v1/auth/me", headers=world.terminal_headers())
-    assert resp.status_code == 403
-    assert resp.json()["error"]["code"] == "user_required"
+    assert_refused(resp, 403, "user_required")
 
 
 # ---------------------------------------------------------------- users API
@@ -248,8 +240,7 @@ def test_only_admin_creates_managers_and_admins(
     if role == "manager":
         body["store_id"] = world.store_id
     denied = client.post("/api/v1/users", json=body, headers=world.manager_headers())
-    assert denied.status_code == 403
-    assert denied.json()["error"]["code"] == "role_required"
+    assert_refused(denied, 403, "role_required")
     created = client.post("/api/v1/users", json=body, headers=_admin_headers(client))
     assert created.status_code == 201, created.text
     # The new user can sign in with the password given.
@@ -264,8 +255,7 @@ def test_manager_cannot_create_or_edit_users_of_another_store(
         json=_new_user(store_id=world.other_store_id),
         headers=world.manager_headers(),
     )
-    assert other.status_code == 403
-    assert other.json()["error"]["code"] == "other_store"
+    assert_refused(other, 403, "other_store")
     created = client.post(
         "/api/v1/users",
         json=_new_user(store_id=world.other_store_id),
@@ -333,8 +323,7 @@ def test_nobody_changes_their_own_role(client: TestClient, world: World, db: Dat
     resp = client.patch(
         f"/api/v1/users/{world.admin_id}", json={"role": "cashier"}, headers=_admin_headers(client)
     )
-    assert resp.status_code == 403
-    assert resp.json()["error"]["code"] == "self_change"
+    assert_refused(resp, 403, "self_change")
     assert _user(db, world.admin_id).role == "admin"
 
 
@@ -348,22 +337,19 @@ def test_deactivated_user_token_stops_working(
     )
     assert resp.status_code == 200
     after = client.get("/api/v1/auth/me", headers=world.cashier_headers())
-    assert after.status_code == 401
-    assert after.json()["error"]["code"] == "user_inactive"
+    assert_refused(after, 401, "user_inactive")
 
 
 def test_patch_unknown_user_is_404(client: TestClient, world: World) -> None:
     resp = client.patch(
         "/api/v1/users/999999", json={"full_name": "X"}, headers=_admin_headers(client)
     )
-    assert resp.status_code == 404
-    assert resp.json()["error"]["code"] == "user_not_found"
+    assert_refused(resp, 404, "user_not_found")
 
 
 def test_invalid_user_body_is_422(client: TestClient, world: World) -> None:
     resp = client.post("/api/v1/users", json=_new_user(pin="12"), headers=world.manager_headers())
-    assert resp.status_code == 422
-    assert resp.json()["error"]["code"] == "invalid"
+    assert_refused(resp, 422, "invalid")
 
 
 def test_session_cookie_reads_the_api_but_never_writes(client: TestClient, world: World) -> None:
@@ -378,8 +364,7 @@ def test_session_cookie_reads_the_api_but_never_writes(client: TestClient, world
         "/api/v1/users",
         json={"username": "csrf", "full_name": "Csrf", "role": "cashier", "pin": "1234"},
     )
-    assert resp.status_code == 401
-    assert resp.json()["error"]["code"] == "missing_token"
+    assert_refused(resp, 401, "missing_token")
     client.cookies.clear()
     listed = client.get("/api/v1/users", headers=world.manager_headers()).json()
     assert "csrf" not in str(listed)

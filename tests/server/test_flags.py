@@ -67,6 +67,16 @@ def _sale(world: World, items: list[Any], terminal: int = 0, **kw: Any) -> dict:
     )
 
 
+def _sell_below_every_price(
+    client: TestClient, db: Database, world: World
+) -> tuple[CatalogProduct, dict]:
+    """A product priced 3,500 sold for 1 (a price it never had): the product and the sale."""
+    (product,) = add_products(db, price=3_500)
+    event = _sale(world, [(replace(product, price=1), 1)])
+    _sell(client, world, event)
+    return product, event
+
+
 def _set_price(db: Database, product_id: int, price: int) -> int:
     """Change a product's price the way the catalog does; its new change number."""
     with db.session() as s:
@@ -103,9 +113,7 @@ def test_honest_sale_is_not_flagged(client: TestClient, db: Database, world: Wor
 def test_a_price_the_product_never_had_is_applied_and_flagged(
     client: TestClient, db: Database, world: World
 ) -> None:
-    (product,) = add_products(db, price=3_500)
-    event = _sale(world, [(replace(product, price=1), 1)])
-    _sell(client, world, event)
+    _, event = _sell_below_every_price(client, db, world)
     (flag,) = _flags(db)
     assert flag["kind"] == "price_mismatch"
     assert flag["sale_id"] == event["payload"]["id"]
@@ -123,14 +131,20 @@ def test_a_wrong_tax_rate_is_flagged(client: TestClient, db: Database, world: Wo
     assert (line["claimed"], line["expected"]) == (0, 1100)
 
 
+def _repriced(db: Database, *, price: int, new_price: int) -> tuple[CatalogProduct, int, int]:
+    """A product added at ``price``, then changed to ``new_price``: the product and its
+    change numbers before and after the change."""
+    (product,) = add_products(db, price=price)
+    with db.session() as s:
+        before = s.scalar(select(Product.change_no).where(Product.id == product.id))
+    assert before is not None
+    return product, before, _set_price(db, product.id, new_price)
+
+
 def test_an_old_price_is_accepted_at_the_tills_cursor_only(
     client: TestClient, db: Database, world: World
 ) -> None:
-    (product,) = add_products(db, price=10_000)
-    with db.session() as s:
-        cursor_before = s.scalar(select(Product.change_no).where(Product.id == product.id))
-    assert cursor_before is not None
-    changed_at = _set_price(db, product.id, 12_000)
+    product, cursor_before, changed_at = _repriced(db, price=10_000, new_price=12_000)
     # Offline since before the change: the old price is what the till knew.
     _sell(client, world, _sale(world, [(product, 1)], catalog_cursor=cursor_before))
     assert _flags(db) == []
@@ -167,9 +181,7 @@ def test_a_price_override_needs_a_supervisor_or_above(
 def test_the_same_event_pushed_twice_raises_one_flag(
     client: TestClient, db: Database, world: World
 ) -> None:
-    (product,) = add_products(db, price=3_500)
-    event = _sale(world, [(replace(product, price=1), 1)])
-    _sell(client, world, event)
+    _, event = _sell_below_every_price(client, db, world)
     assert statuses(push(client, world.terminal_headers(), [event])) == ["duplicate"]
     assert statuses(push(client, world.terminal_headers(), [event, event])) == [
         "duplicate",
@@ -298,8 +310,7 @@ def test_sales_dated_far_ahead_or_before_the_store_are_flagged(
 
 
 def _flag_some(client: TestClient, db: Database, world: World) -> None:
-    (product,) = add_products(db, price=3_500)
-    _sell(client, world, _sale(world, [(replace(product, price=1), 1)]))
+    product, _ = _sell_below_every_price(client, db, world)
     _sell(
         client, world, _sale(world, [(replace(product, tax_rate_bp=0), 1)], terminal=1), terminal=1
     )
@@ -398,9 +409,7 @@ def test_paid_qris_orders_no_sale_took_are_flagged_once_by_the_settle_job(
 def test_listed_flags_name_the_till_cashier_receipt_and_products(
     client: TestClient, db: Database, world: World
 ) -> None:
-    (product,) = add_products(db, price=3_500)
-    event = _sale(world, [(replace(product, price=1), 1)])
-    _sell(client, world, event)
+    product, event = _sell_below_every_price(client, db, world)
     (item,) = client.get("/api/v1/flags", headers=world.manager_headers()).json()["items"]
     line_id = event["payload"]["lines"][0]["id"]
     assert item["terminal_code"] == "T01"
@@ -522,10 +531,7 @@ def test_a_label_line_at_a_price_its_label_does_not_give_is_flagged(
 def test_a_price_per_kg_the_till_had_at_its_cursor_is_accepted(
     client: TestClient, db: Database, world: World
 ) -> None:
-    (apel,) = add_products(db, price=30_000)
-    with db.session() as s:
-        cursor = s.scalar(select(Product.change_no).where(Product.id == apel.id))
-    changed_at = _set_price(db, apel.id, 32_990)
+    apel, cursor, changed_at = _repriced(db, price=30_000, new_price=32_990)
     old = _label_sale(world, [(apel, 37_020, _weight(1234, 30_000))])
     old["payload"]["catalog_cursor"] = cursor
     _sell(client, world, old)

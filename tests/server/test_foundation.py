@@ -112,23 +112,14 @@ def test_production_still_refuses_a_default_secret_or_half_set_tripay_keys() -> 
     from pydantic import ValidationError
 
     from shared.messages import render
-    from sync_server.core.config import Settings
+    from sync_server.core.config import DEFAULT_TRIPAY_PRIVATE_KEY, Settings
+    from tests.server.conftest import production_settings
 
     with pytest.raises(ValidationError, match="KASIR_SECRET_KEY"):
         Settings(environment="production")
     with pytest.raises(ValidationError, match="real Tripay keys"):
-        Settings(
-            environment="production",
-            secret_key="x" * 40,
-            tripay_api_key="real-api-key",
-            tripay_base_url="https://tripay.co.id/api/",
-        )  # the private key is still the sandbox's
-    real = Settings(
-        environment="production",
-        secret_key="x" * 40,
-        tripay_api_key="real-api-key",
-        tripay_private_key="real-private-key",
-        tripay_base_url="https://tripay.co.id/api/",
-    )
+        # the private key is still the sandbox's
+        production_settings(tripay_private_key=DEFAULT_TRIPAY_PRIVATE_KEY)
+    real = production_settings()
     assert real.qris_enabled
     assert render("qris_disabled", language="id").startswith("QRIS belum diaktifkan")

@@ -18,7 +18,7 @@ from sync_server.core.database import Database, utcnow
 from sync_server.core.errors import AppError
 from sync_server.core.security import normalise_code, token_hash
 from sync_server.sync.models import RejectedEvent
-from tests.server.conftest import World, detached_row
+from tests.server.conftest import World, assert_refused, detached_row
 
 CODES = "/api/v1/terminals/enrollment-codes"
 ENROLL = "/api/v1/terminals/enroll"
@@ -113,8 +113,7 @@ def test_list_shows_sync_health_and_unresolved_rejected_events(
 
 def test_unknown_code_is_refused(client: TestClient, world: World) -> None:
     resp = _enroll(client, "ABCD-EFGH-JKLM")
-    assert resp.status_code == 401
-    assert resp.json()["error"]["code"] == "enrollment_code_invalid"
+    assert_refused(resp, 401, "enrollment_code_invalid")
 
 
 def test_used_code_is_refused_and_the_first_token_keeps_working(
@@ -124,8 +123,7 @@ def test_used_code_is_refused_and_the_first_token_keeps_working(
     first = _enroll(client, code)
     assert first.status_code == 200
     again = _enroll(client, code)
-    assert again.status_code == 401
-    assert again.json()["error"]["code"] == "enrollment_code_used"
+    assert_refused(again, 401, "enrollment_code_used")
     token = first.json()["device_token"]
     assert client.get("/api/v1/terminals/me", headers=_device_headers(token)).status_code == 200
 
@@ -137,8 +135,7 @@ def test_expired_code_is_refused_and_changes_nothing(
     with db.session() as s:
         s.execute(update(EnrollmentCode).values(expires_at=utcnow() - timedelta(seconds=1)))
     resp = _enroll(client, out["code"])
-    assert resp.status_code == 401
-    assert resp.json()["error"]["code"] == "enrollment_code_expired"
+    assert_refused(resp, 401, "enrollment_code_expired")
     terminal = detached_row(db, Terminal, out["terminal_id"])
     assert terminal.token_hash is None and terminal.enrolled_at is None
     with db.session() as s:
@@ -151,8 +148,7 @@ def test_wrong_protocol_on_enroll_is_426_and_keeps_the_code(
     code = _mint(client, world).json()["code"]
     for headers in ({}, {PROTOCOL_HEADER: "0"}):
         resp = _enroll(client, code, headers=headers)
-        assert resp.status_code == 426
-        assert resp.json()["error"]["code"] == "protocol_mismatch"
+        assert_refused(resp, 426, "protocol_mismatch")
     assert _enroll(client, code).status_code == 200
 
 
@@ -245,24 +241,21 @@ def test_a_revoked_terminal_with_its_hash_kept_answers_token_revoked(
             update(Terminal).where(Terminal.id == world.terminal_ids[1]).values(revoked_at=utcnow())
         )
     resp = client.get("/api/v1/terminals/me", headers=world.terminal_headers(1))
-    assert resp.status_code == 401
-    assert resp.json()["error"]["code"] == "token_revoked"
+    assert_refused(resp, 401, "token_revoked")
 
 
 def test_an_enrolled_terminal_needs_revoking_before_a_new_code(
     client: TestClient, world: World
 ) -> None:
     resp = _mint(client, world, code="T01")
-    assert resp.status_code == 409
-    assert resp.json()["error"]["code"] == "terminal_enrolled"
+    assert_refused(resp, 409, "terminal_enrolled")
 
 
 def test_a_new_code_replaces_an_unused_earlier_one(client: TestClient, world: World) -> None:
     first = _mint(client, world).json()["code"]
     second = _mint(client, world).json()["code"]
     stale = _enroll(client, first)
-    assert stale.status_code == 401
-    assert stale.json()["error"]["code"] == "enrollment_code_expired"
+    assert_refused(stale, 401, "enrollment_code_expired")
     assert _enroll(client, second).status_code == 200
 
 
@@ -275,8 +268,7 @@ def test_terminal_codes_are_unique_across_stores(client: TestClient, world: Worl
         json={"store_id": world.other_store_id, "terminal_code": "T01"},
         headers={"Authorization": f"Bearer {admin}"},
     )
-    assert resp.status_code == 409
-    assert resp.json()["error"]["code"] == "terminal_code_taken"
+    assert_refused(resp, 409, "terminal_code_taken")
 
 
 # ---------------------------------------------------------------- authorisation
@@ -312,8 +304,7 @@ def test_no_token_is_401_on_manager_routes(
     client: TestClient, world: World, method: str, path: str, body: Any
 ) -> None:
     resp = client.request(method, path, json=body)
-    assert resp.status_code == 401
-    assert resp.json()["error"]["code"] == "missing_token"
+    assert_refused(resp, 401, "missing_token")
 
 
 def test_manager_cannot_mint_codes_or_revoke_for_another_store(
@@ -324,8 +315,7 @@ def test_manager_cannot_mint_codes_or_revoke_for_another_store(
         json={"store_id": world.other_store_id, "terminal_code": "T77"},
         headers=world.manager_headers(),
     )
-    assert resp.status_code == 403
-    assert resp.json()["error"]["code"] == "other_store"
+    assert_refused(resp, 403, "other_store")
     with db.session() as s:
         assert s.scalar(select(Terminal).where(Terminal.code == "T77")) is None
 
@@ -344,18 +334,15 @@ def test_manager_cannot_mint_codes_or_revoke_for_another_store(
 
 def test_user_token_is_refused_on_terminal_me(client: TestClient, world: World) -> None:
     resp = client.get("/api/v1/terminals/me", headers={**world.manager_headers(), **PROTOCOL})
-    assert resp.status_code == 403
-    assert resp.json()["error"]["code"] == "terminal_required"
+    assert_refused(resp, 403, "terminal_required")
 
 
 def test_terminal_me_needs_the_protocol_header(client: TestClient, world: World) -> None:
     headers = {"Authorization": f"Bearer {world.terminal_tokens[0]}"}
     resp = client.get("/api/v1/terminals/me", headers=headers)
-    assert resp.status_code == 426
-    assert resp.json()["error"]["code"] == "protocol_mismatch"
+    assert_refused(resp, 426, "protocol_mismatch")
 
 
 def test_revoking_an_unknown_terminal_is_404(client: TestClient, world: World) -> None:
     resp = client.post("/api/v1/terminals/999999/revoke", headers=world.manager_headers())
-    assert resp.status_code == 404
-    assert resp.json()["error"]["code"] == "terminal_not_found"
+    assert_refused(resp, 404, "terminal_not_found")

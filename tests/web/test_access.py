@@ -23,7 +23,7 @@ from sync_server.core.security import token_hash
 from sync_server.web import access as web_access
 from sync_server.web import views as web_views
 from sync_server.web.router import router as web_router
-from tests.server.conftest import TEST_SECRET, World
+from tests.server.conftest import TEST_SECRET, World, production_settings
 from tests.server.sync_helpers import add_products
 from tests.web.conftest import WebClient, csrf_of, web_login
 
@@ -166,16 +166,7 @@ def test_login_sets_a_httponly_samesite_cookie_and_logout_revokes_it(
 
 
 def test_session_cookie_is_secure_in_production_settings() -> None:
-    from sync_server.core.config import Settings
-
-    prod = Settings(
-        environment="production",
-        secret_key="x" * 40,
-        tripay_api_key="real-api-key",
-        tripay_private_key="real-key",
-        tripay_base_url="https://tripay.co.id/api/",
-    )
-    assert web_access.cookie_secure(prod)
+    assert web_access.cookie_secure(production_settings())
 
 
 def test_login_needs_the_form_token(client: TestClient, world: World) -> None:

@@ -9,20 +9,14 @@ event counts as a duplicate).
 overwrite another terminal's record; it is now unique on ``(terminal_id, event_id)``.
 Downgrading fails if two terminals have a record for the same event id.
 
-Revision ID: 0002
-Revises: 0001
 Create Date: 2026-12-14 10:00:00.000000
 """
-
-from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0002"
 down_revision: str | None = "0001"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:

@@ -8,20 +8,14 @@ change number on; filled here with every product's current price. ``voucher_uses
 ``qris_payment_uses``: one row per use, so a voucher's use count is counted, never kept
 on a row every till updates, and a PAID QRIS order pays one sale only.
 
-Revision ID: 0003
-Revises: 0002
 Create Date: 2026-12-20 10:00:00.000000
 """
-
-from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0003"
 down_revision: str | None = "0002"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:

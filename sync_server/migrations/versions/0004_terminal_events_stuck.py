@@ -4,20 +4,14 @@ A till keeps an event the server keeps failing on aside ("stuck") and pushes the
 it reports how many it holds so, next to ``events_waiting``, the terminal health report
 shows ``events_stuck``.
 
-Revision ID: 0004
-Revises: 0003
 Create Date: 2026-12-07 16:40:00.000000
 """
-
-from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0004"
 down_revision: str | None = "0003"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:

@@ -4,20 +4,14 @@ A manager pastes the store's static QRIS (the payload of its printed QR sticker)
 back office; tills pull it with the store and show it when they are offline. Every
 payment taken that way is recorded as ``qris_static`` and flagged for reconciliation.
 
-Revision ID: 0005
-Revises: 0004
 Create Date: 2026-12-09 10:00:00.000000
 """
-
-from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0005"
 down_revision: str | None = "0004"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:

@@ -5,20 +5,14 @@ supervisor's PIN (cashier, approver, shift, time, reason). The reports count the
 cashier. Refunds given back outside the till arrive as ``method = 'external'`` in the
 existing ``refunds.method`` column (no change needed there).
 
-Revision ID: 0006
-Revises: 0005
 Create Date: 2026-12-22 10:00:00.000000
 """
-
-from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0006"
 down_revision: str | None = "0005"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 _ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 

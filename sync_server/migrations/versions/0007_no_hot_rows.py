@@ -16,8 +16,6 @@ SQLite and MariaDB and never leaves a table without a primary key (Galera needs 
 Downgrade folds the deltas into the levels and sums the product rows over terminals,
 so no figure changes either way.
 
-Revision ID: 0007
-Revises: 0006
 Create Date: 2026-12-07 19:00:00.000000
 """
 
@@ -29,8 +27,6 @@ from alembic import op
 
 revision: str = "0007"
 down_revision: str | None = "0006"
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
 
 _ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 

@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import BaseModel
 
 from shared.messages import render as render_message
 from sync_server.auth import service as auth_service
@@ -54,26 +55,29 @@ def _refusal(exc: AppError) -> tuple[str, int]:
     return render_message("invalid_credentials", {}, "id"), 401
 
 
+class LoginForm(BaseModel):
+    """The login form, with the login CSRF token it was served with."""
+
+    username: str = ""
+    password: str = ""
+    csrf_token: str = ""
+    next: str = "/web/"
+
+
 @router.post("/login")
 async def login(
-    request: Request,
-    db: DbDep,
-    settings: SettingsDep,
-    username: Annotated[str, Form()] = "",
-    password: Annotated[str, Form()] = "",
-    csrf_token: Annotated[str, Form()] = "",
-    next: Annotated[str, Form()] = "/web/",
+    request: Request, db: DbDep, settings: SettingsDep, form: Annotated[LoginForm, Form()]
 ) -> Response:
     """Log a manager in (the auth service slows, locks and role-checks) and set the cookie."""
     nonce = request.cookies.get(LOGIN_NONCE_COOKIE)
-    if not access.login_csrf_valid(settings.secret_key, nonce, csrf_token):
+    if not access.login_csrf_valid(settings.secret_key, nonce, form.csrf_token):
         raise WebForbidden("web_login_form_expired")
     try:
         token = await asyncio.to_thread(
             auth_service.back_office_login,
             db=db,
-            username=username,
-            password=password,
+            username=form.username,
+            password=form.password,
             session_hours=settings.session_hours,
         )
     except AppError as exc:
@@ -84,11 +88,11 @@ async def login(
             "login.html",
             status_code=status_code,
             errors=[error],
-            username=username,
-            login_csrf=csrf_token,
-            next=access.safe_next(next),
+            username=form.username,
+            login_csrf=form.csrf_token,
+            next=access.safe_next(form.next),
         )
-    response = RedirectResponse(access.safe_next(next), status_code=303)
+    response = RedirectResponse(access.safe_next(form.next), status_code=303)
     response.set_cookie(
         SESSION_COOKIE,
         token.access_token,

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import Form, Request
 from fastapi.responses import HTMLResponse, Response
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from shared.models import Role, UserCreate, UserPatch
 from sync_server.auth import service as auth_service
@@ -61,27 +61,42 @@ def users(request: Request, ws: PageDep, db: DbDep) -> HTMLResponse:
     return _users_page(request, ws, db)
 
 
+class _PersonForm(BaseModel):
+    """What the new-user and edit-user forms both send (blank: not given)."""
+
+    full_name: str = ""
+    role: str = ""
+    pin: str = ""
+    password: str = ""
+
+
+class NewUserForm(_PersonForm):
+    """The new-user form: a cashier (with a PIN) or a manager (with a password)."""
+
+    username: str = ""
+    role: str = "cashier"
+    store_id: int | None = None
+
+
+class EditUserForm(_PersonForm):
+    """The edit-user form; ``active`` is the checkbox (``on`` when ticked)."""
+
+    active: str = ""
+
+
 @router.post("/users")
 def create_user(
-    request: Request,
-    ws: PostDep,
-    db: DbDep,
-    username: Annotated[str, Form()] = "",
-    full_name: Annotated[str, Form()] = "",
-    role: Annotated[str, Form()] = "cashier",
-    pin: Annotated[str, Form()] = "",
-    password: Annotated[str, Form()] = "",
-    store_id: Annotated[int | None, Form()] = None,
+    request: Request, ws: PostDep, db: DbDep, form: Annotated[NewUserForm, Form()]
 ) -> Response:
     """Create a cashier (with a PIN) or, for an admin, a manager (with a password)."""
     try:
         data = UserCreate(
-            username=username.strip(),
-            full_name=full_name.strip(),
-            role=Role(role),
-            store_id=current_store_id(db, ws, store_id),
-            pin=pin.strip() or None,
-            password=password or None,
+            username=form.username.strip(),
+            full_name=form.full_name.strip(),
+            role=Role(form.role),
+            store_id=current_store_id(db, ws, form.store_id),
+            pin=form.pin.strip() or None,
+            password=form.password or None,
         )
         created = auth_service.create_user(db=db, data=data, actor=ws.user)
     except (AppError, ValidationError, ValueError) as exc:
@@ -91,7 +106,7 @@ def create_user(
             db,
             status_code=422,
             errors=views.error_messages(exc),
-            draft={"username": username, "full_name": full_name, "role": role},
+            draft={"username": form.username, "full_name": form.full_name, "role": form.role},
         )
     return back("/web/users", f"Pengguna {created.username} dibuat.")
 
@@ -110,25 +125,17 @@ def edit_user_form(request: Request, user_id: int, ws: PageDep, db: DbDep) -> HT
 
 @router.post("/users/{user_id}")
 def edit_user(
-    request: Request,
-    user_id: int,
-    ws: PostDep,
-    db: DbDep,
-    full_name: Annotated[str, Form()] = "",
-    role: Annotated[str, Form()] = "",
-    active: Annotated[str, Form()] = "",
-    pin: Annotated[str, Form()] = "",
-    password: Annotated[str, Form()] = "",
+    request: Request, user_id: int, ws: PostDep, db: DbDep, form: Annotated[EditUserForm, Form()]
 ) -> Response:
     """Change name, role, active; a new PIN or password is set when typed."""
     person = _find_user(db, ws, user_id)
     try:
         patch = UserPatch(
-            full_name=full_name.strip() or None,
-            role=Role(role) if role else None,
-            active=active == "on",
-            pin=pin.strip() or None,
-            password=password or None,
+            full_name=form.full_name.strip() or None,
+            role=Role(form.role) if form.role else None,
+            active=form.active == "on",
+            pin=form.pin.strip() or None,
+            password=form.password or None,
         )
         auth_service.update_user(db=db, user_id=user_id, data=patch, actor=ws.user)
     except (AppError, ValidationError, ValueError) as exc:
