@@ -65,16 +65,17 @@ def wait_until_up(
     attempts: int = 200,
     pause: float = 0.1,
     log: Path | None = None,
+    status: int = 200,
 ) -> None:
-    """Poll ``url`` (bounded) until it answers 200; fail if ``process`` ends first (with
-    its ``log``, when it writes one)."""
+    """Poll ``url`` (bounded) until it answers ``status``; fail if ``process`` ends first
+    (with its ``log``, when it writes one)."""
     for _ in range(attempts):
         if process.poll() is not None:
             raise AssertionError(
                 f"{what} ended while starting" + (f":\n{log.read_text()}" if log else "")
             )
         try:
-            if httpx.get(url, timeout=1).status_code == 200:
+            if httpx.get(url, timeout=1).status_code == status:
                 return
         except httpx.TransportError:
             pass

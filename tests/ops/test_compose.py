@@ -66,6 +66,7 @@ def test_the_stack_has_its_services_and_only_nginx_faces_the_shop() -> None:
         "migrate",
         "server-1",
         "server-2",
+        "backoffice",
         "nginx",
         "prometheus",
         "grafana",
@@ -81,7 +82,7 @@ def test_the_stack_has_its_services_and_only_nginx_faces_the_shop() -> None:
     for name, service in services.items():
         for port in service.get("ports", []):
             assert name == "nginx" or str(port).startswith("127.0.0.1:"), (name, port)
-    for replica in ("server-1", "server-2"):
+    for replica in ("server-1", "server-2", "backoffice"):
         server = services[replica]
         assert "ports" not in server
         assert server["environment"]["KASIR_MIGRATE_ON_START"] == "0"
@@ -89,6 +90,54 @@ def test_the_stack_has_its_services_and_only_nginx_faces_the_shop() -> None:
         assert server["depends_on"]["mariadb"]["condition"] == "service_healthy"
     assert services["migrate"]["command"] == ["kasir-server", "migrate"]
     assert services["mariadb"]["healthcheck"]["test"][0] == "CMD"
+
+
+SYNC_SERVERS = ("server-1", "server-2")
+DEFAULT_CPU_SHARES = 1024
+"""Docker's weight for a service that sets none."""
+
+
+def test_the_back_office_is_its_own_service_of_the_same_image_and_settings() -> None:
+    services = _compose()["services"]
+    backoffice = services["backoffice"]
+    for name in SYNC_SERVERS:
+        server = services[name]
+        assert backoffice["image"] == server["image"]
+        assert backoffice["build"] == server["build"]
+        assert backoffice["environment"] == server["environment"]
+        assert backoffice["depends_on"] == server["depends_on"]
+        assert "command" not in server  # the image's CMD: serve on :8000
+    assert backoffice["command"][:2] == ["kasir-server", "serve"]
+    assert backoffice["command"][backoffice["command"].index("--port") + 1] == "8000"
+    nginx_needs = services["nginx"]["depends_on"]
+    assert {*SYNC_SERVERS, "backoffice"} <= set(nginx_needs)
+    assert all(nginx_needs[n]["condition"] == "service_healthy" for n in nginx_needs)
+
+
+def test_under_contention_the_back_office_outweighs_every_other_service() -> None:
+    services = _compose()["services"]
+    shares = {
+        name: int(service.get("cpu_shares", DEFAULT_CPU_SHARES))
+        for name, service in services.items()
+    }
+    backoffice = shares.pop("backoffice")
+    sync = [shares.pop(name) for name in SYNC_SERVERS]
+    # Each sync server weighs at most an eighth of the back office (nice 10 against 0 is
+    # ~1/9 in the storm bench), and less than the database and the gateway they need.
+    assert all(8 * weight <= backoffice for weight in sync), (sync, backoffice)
+    assert all(weight < min(shares.values()) for weight in sync), (sync, shares)
+    assert all(backoffice > weight for weight in shares.values()), shares
+
+
+def test_the_schema_check_catches_a_misspelt_cpu_weight() -> None:
+    broken = copy.deepcopy(_compose())
+    broken["services"]["backoffice"]["cpu_share"] = broken["services"]["backoffice"].pop(
+        "cpu_shares"
+    )
+    broken["services"]["server-1"]["cpu_shares"] = ["256"]
+    errors = "\n".join(_errors(broken))
+    assert "'cpu_share' was unexpected" in errors, errors
+    assert "['services', 'server-1', 'cpu_shares']" in errors, errors
 
 
 def test_everything_the_compose_file_names_exists() -> None:

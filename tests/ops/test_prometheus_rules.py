@@ -70,8 +70,18 @@ def test_the_rules_read_only_metrics_the_server_exports() -> None:
 def test_the_servers_are_scraped_directly_with_the_rules_loaded() -> None:
     config = yaml.safe_load((PROMETHEUS_DIR / "prometheus.yml").read_text())
     jobs = {job["job_name"]: job for job in config["scrape_configs"]}
-    targets = [t for sc in jobs["kasir"]["static_configs"] for t in sc["targets"]]
-    assert targets == ["server-1:8000", "server-2:8000"]
+    roles = {
+        target: sc.get("labels", {}).get("role")
+        for sc in jobs["kasir"]["static_configs"]
+        for target in sc["targets"]
+    }
+    # Every server process of the compose stack, each with its role (the back office
+    # apart from the tills' sync servers), in the one job the alerts and dashboards read.
+    assert roles == {
+        "server-1:8000": "sync",
+        "server-2:8000": "sync",
+        "backoffice:8000": "backoffice",
+    }
     assert jobs["kasir"].get("metrics_path", "/metrics") == "/metrics"
     assert "cadvisor" in jobs
     assert config["rule_files"] == ["alerts.yml"]
