@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import KW_ONLY, dataclass, field
 from datetime import datetime
 from typing import Literal
 from uuid import UUID
@@ -82,17 +82,28 @@ def expected_cash(figures: ShiftFigures) -> int:
 
 @dataclass(frozen=True, slots=True)
 class ShiftReport:
-    """An X or Z report. ``variance`` is counted − expected (Z only)."""
+    """An X report (``kind="X"``) or a Z report (``kind="Z"``, with counted cash).
+    ``variance`` is counted − expected (Z only)."""
 
     kind: str
+    _: KW_ONLY
     shift_id: UUID
     user_id: int
     opened_at: datetime
     generated_at: datetime
     figures: ShiftFigures
-    expected_cash: int
     closed_at: datetime | None = None
     counted_cash: int | None = None
+
+    def __post_init__(self) -> None:
+        """Only the two kinds of report exist."""
+        if self.kind not in ("X", "Z"):
+            raise ValueError("a shift report is X or Z")
+
+    @property
+    def expected_cash(self) -> int:
+        """Cash that should be in the drawer, from the figures (see :func:`expected_cash`)."""
+        return expected_cash(self.figures)
 
     @property
     def variance(self) -> int | None:
@@ -116,30 +127,3 @@ class ShiftReport:
             m: self.figures.payments_by_method.get(m, 0) - self.figures.refunds_by_method.get(m, 0)
             for m in sorted(methods)
         }
-
-
-def build_report(
-    kind: str,
-    *,
-    shift_id: UUID,
-    user_id: int,
-    opened_at: datetime,
-    generated_at: datetime,
-    figures: ShiftFigures,
-    closed_at: datetime | None = None,
-    counted_cash: int | None = None,
-) -> ShiftReport:
-    """An X report (``kind="X"``) or a Z report (``kind="Z"``, with counted cash)."""
-    if kind not in ("X", "Z"):
-        raise ValueError("a shift report is X or Z")
-    return ShiftReport(
-        kind=kind,
-        shift_id=shift_id,
-        user_id=user_id,
-        opened_at=opened_at,
-        generated_at=generated_at,
-        figures=figures,
-        expected_cash=expected_cash(figures),
-        closed_at=closed_at,
-        counted_cash=counted_cash,
-    )

@@ -13,7 +13,6 @@ from pos_client.domain.errors import ShiftError
 from pos_client.domain.shifts import (
     Denomination,
     ShiftReport,
-    build_report,
     counted_from_denominations,
     expected_cash,
 )
@@ -149,7 +148,7 @@ class ShiftService:
     def _report(self, kind: str, shift: ShiftRow) -> ShiftReport:
         """The ``kind`` report of ``shift``, its figures as they stand now (an open
         shift has neither a close time nor counted cash yet)."""
-        return build_report(
+        return ShiftReport(
             kind,
             shift_id=shift.id,
             user_id=shift.user_id,

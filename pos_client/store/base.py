@@ -17,6 +17,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel
+
 from pos_client.store.migrations import migrate
 from shared.ids import new_id
 from shared.models import StockMoveKind
@@ -117,6 +119,27 @@ class StoreBase:
             "INSERT INTO outbox (id, type, created_at, payload) VALUES (?, ?, ?, ?)",
             (event_id, event_type, to_db_time(created_at), dumps(payload)),
         )
+
+    def _insert_outbox_event(
+        self, event_id: str, event_type: str, created_at: datetime, event: BaseModel
+    ) -> None:
+        """:meth:`_insert_outbox` of a wire model, as its JSON."""
+        self._insert_outbox(event_id, event_type, created_at, event.model_dump(mode="json"))
+
+    def _insert_with_event(
+        self,
+        sql: str,
+        values: tuple[Any, ...],
+        *,
+        event_type: str,
+        created_at: datetime,
+        event: BaseModel,
+    ) -> None:
+        """Insert one row and queue the event that carries it to the server (the row's
+        last column, after ``values``, is the new event's id); call inside :meth:`_write`."""
+        event_id = str(new_id())
+        self.conn.execute(sql, (*values, event_id))
+        self._insert_outbox_event(event_id, event_type, created_at, event)
 
     def _insert_stock_moves(
         self,

@@ -204,9 +204,7 @@ class RefundsMixin(StoreBase):
                 event_id=event_id,
                 created=created,
             )
-            self._insert_outbox(
-                event_id, EventType.REFUND, refund.created_at, refund.model_dump(mode="json")
-            )
+            self._insert_outbox_event(event_id, EventType.REFUND, refund.created_at, refund)
 
     def record_void(self, void: VoidIn, *, shift_id: UUID | None) -> None:
         """Cancel a whole sale: mark it voided, put its stock back, queue the void event.
@@ -248,6 +246,4 @@ class RefundsMixin(StoreBase):
                 event_id=event_id,
                 created=created,
             )
-            self._insert_outbox(
-                event_id, EventType.VOID, void.created_at, void.model_dump(mode="json")
-            )
+            self._insert_outbox_event(event_id, EventType.VOID, void.created_at, void)

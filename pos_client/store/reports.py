@@ -9,8 +9,12 @@ moments into days, weeks, months or years (:mod:`pos_client.services.manager`).
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from pos_client.store.base import StoreBase, from_db_time, to_db_time
+
+_COMPLETED_BETWEEN = "WHERE s.status = 'completed' AND s.created_at >= ? AND s.created_at < ? "
+"""The completed sales (alias ``s``) from a start moment up to an end moment."""
 
 
 class ReportsMixin(StoreBase):
@@ -35,34 +39,35 @@ class ReportsMixin(StoreBase):
         self, start: datetime, end: datetime, limit: int = 5
     ) -> list[tuple[str, int, int]]:
         """``(name, quantity, revenue)`` of the best-selling products by revenue."""
-        rows = self._all(
+        return self._ranked(
             "SELECT l.name AS name, SUM(l.quantity) AS quantity, SUM(l.total) AS revenue "
-            "FROM sale_lines l JOIN sales s ON s.id = l.sale_id "
-            "WHERE s.status = 'completed' AND s.created_at >= ? AND s.created_at < ? "
+            "FROM sale_lines l JOIN sales s ON s.id = l.sale_id " + _COMPLETED_BETWEEN,
             "GROUP BY l.product_id ORDER BY revenue DESC, quantity DESC, name LIMIT ?",
-            (to_db_time(start), to_db_time(end), limit),
+            params=(to_db_time(start), to_db_time(end), limit),
         )
-        return [(str(r["name"]), int(r["quantity"]), int(r["revenue"])) for r in rows]
 
     def payment_methods_between(self, start: datetime, end: datetime) -> list[tuple[str, int, int]]:
         """``(method, payments, amount)`` per payment method, the largest amount first."""
-        rows = self._all(
+        return self._ranked(
             "SELECT p.method AS method, COUNT(*) AS n, SUM(p.amount) AS amount "
-            "FROM payments p JOIN sales s ON s.id = p.sale_id "
-            "WHERE s.status = 'completed' AND s.created_at >= ? AND s.created_at < ? "
+            "FROM payments p JOIN sales s ON s.id = p.sale_id " + _COMPLETED_BETWEEN,
             "GROUP BY p.method ORDER BY amount DESC, method",
-            (to_db_time(start), to_db_time(end)),
+            params=(to_db_time(start), to_db_time(end)),
         )
-        return [(str(r["method"]), int(r["n"]), int(r["amount"])) for r in rows]
 
     def cashiers_between(self, start: datetime, end: datetime) -> list[tuple[str, int, int]]:
         """``(full name, sales, net)`` per cashier, the largest net first."""
-        rows = self._all(
+        return self._ranked(
             "SELECT COALESCE(u.full_name, 'User ' || s.cashier_id) AS name, "
             "COUNT(*) AS n, SUM(s.total) AS net "
-            "FROM sales s LEFT JOIN users u ON u.id = s.cashier_id "
-            "WHERE s.status = 'completed' AND s.created_at >= ? AND s.created_at < ? "
+            "FROM sales s LEFT JOIN users u ON u.id = s.cashier_id " + _COMPLETED_BETWEEN,
             "GROUP BY s.cashier_id ORDER BY net DESC, name",
-            (to_db_time(start), to_db_time(end)),
+            params=(to_db_time(start), to_db_time(end)),
         )
-        return [(str(r["name"]), int(r["n"]), int(r["net"])) for r in rows]
+
+    def _ranked(
+        self, query: str, grouping: str, *, params: tuple[Any, ...]
+    ) -> list[tuple[str, int, int]]:
+        """``(label, count, amount)`` of each group of a query over completed sales."""
+        cursor = self.conn.execute(query + grouping, params)
+        return [(str(label), int(count), int(amount)) for label, count, amount in cursor]

@@ -33,6 +33,21 @@ class ShiftRow:
     expected_cash: int | None
 
 
+_SHIFT_SUMS = (
+    "SELECT count(*) AS sales_count, COALESCE(sum(subtotal), 0) AS sales_subtotal, "
+    "COALESCE(sum(discount_total), 0) AS discount_total, COALESCE(sum(tax_total), 0) AS tax_total, "
+    "COALESCE(sum(total), 0) AS sales_total FROM sales WHERE shift_id = ?",
+    "SELECT count(*) AS refunds_count, COALESCE(sum(total), 0) AS refunds_total "
+    "FROM refunds WHERE shift_id = ?",
+    "SELECT count(*) AS voids_count, COALESCE(sum(s.total), 0) AS voids_total FROM voids v "
+    "JOIN sales s ON s.id = v.sale_id WHERE v.shift_id = ?",
+    "SELECT COALESCE(sum(CASE WHEN amount > 0 THEN amount END), 0) AS cash_in, "
+    "COALESCE(-sum(CASE WHEN amount < 0 THEN amount END), 0) AS cash_out "
+    "FROM cash_moves WHERE shift_id = ?",
+)
+"""The figures of a shift that are one sum each, by :class:`ShiftFigures` field name."""
+
+
 class ShiftsMixin(StoreBase):
     """Open and close shifts, move cash, and add up a shift for its X or Z report."""
 
@@ -41,23 +56,16 @@ class ShiftsMixin(StoreBase):
 
         :class:`ShiftError` when a shift is already open on this till.
         """
-        event_id = str(new_id())
-        with self._write() as conn:
+        with self._write():
             if self._scalar("SELECT 1 FROM shifts WHERE closed_at IS NULL"):
                 raise ShiftError("shift_already_open")
-            conn.execute(
+            self._insert_with_event(
                 "INSERT INTO shifts (id, user_id, opening_float, opened_at, open_event_id) "
                 "VALUES (?, ?, ?, ?, ?)",
-                (
-                    str(shift.id),
-                    shift.user_id,
-                    shift.opening_float,
-                    to_db_time(shift.opened_at),
-                    event_id,
-                ),
-            )
-            self._insert_outbox(
-                event_id, EventType.SHIFT_OPEN, shift.opened_at, shift.model_dump(mode="json")
+                (str(shift.id), shift.user_id, shift.opening_float, to_db_time(shift.opened_at)),
+                event_type=EventType.SHIFT_OPEN,
+                created_at=shift.opened_at,
+                event=shift,
             )
 
     def close_shift(self, close: ShiftCloseIn) -> None:
@@ -81,19 +89,14 @@ class ShiftsMixin(StoreBase):
             )
             if cursor.rowcount != 1:
                 raise ShiftError("shift_not_open")
-            self._insert_outbox(
-                event_id, EventType.SHIFT_CLOSE, close.closed_at, close.model_dump(mode="json")
-            )
+            self._insert_outbox_event(event_id, EventType.SHIFT_CLOSE, close.closed_at, close)
 
     def record_cash_move(self, move: CashMoveIn) -> None:
         """Cash put in (positive) or taken out (negative) of the open shift's drawer."""
-        event_id = str(new_id())
-        with self._write() as conn:
-            if not self._scalar(
-                "SELECT 1 FROM shifts WHERE id = ? AND closed_at IS NULL", (str(move.shift_id),)
-            ):
+        with self._write():
+            if not self._is_open_shift(move.shift_id):
                 raise ShiftError("cash_move_needs_open_shift")
-            conn.execute(
+            self._insert_with_event(
                 "INSERT INTO cash_moves (id, shift_id, user_id, amount, reason, created_at, "
                 "event_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (
@@ -103,11 +106,10 @@ class ShiftsMixin(StoreBase):
                     move.amount,
                     move.reason,
                     to_db_time(move.created_at),
-                    event_id,
                 ),
-            )
-            self._insert_outbox(
-                event_id, EventType.CASH_MOVE, move.created_at, move.model_dump(mode="json")
+                event_type=EventType.CASH_MOVE,
+                created_at=move.created_at,
+                event=move,
             )
 
     def record_no_sale(self, opening: NoSaleIn) -> None:
@@ -119,14 +121,17 @@ class ShiftsMixin(StoreBase):
         """
         event_id = str(new_id())
         with self._write():
-            if opening.shift_id is not None and not self._scalar(
-                "SELECT 1 FROM shifts WHERE id = ? AND closed_at IS NULL",
-                (str(opening.shift_id),),
-            ):
+            if opening.shift_id is not None and not self._is_open_shift(opening.shift_id):
                 raise ShiftError("shift_not_open")
-            self._insert_outbox(
-                event_id, EventType.NO_SALE, opening.created_at, opening.model_dump(mode="json")
+            self._insert_outbox_event(event_id, EventType.NO_SALE, opening.created_at, opening)
+
+    def _is_open_shift(self, shift_id: UUID) -> bool:
+        """True when ``shift_id`` is the shift open on this till."""
+        return bool(
+            self._scalar(
+                "SELECT 1 FROM shifts WHERE id = ? AND closed_at IS NULL", (str(shift_id),)
             )
+        )
 
     def open_shift_row(self) -> ShiftRow | None:
         """The shift open on this till, or None."""
@@ -144,11 +149,9 @@ class ShiftsMixin(StoreBase):
         opening = self._scalar("SELECT opening_float FROM shifts WHERE id = ?", (sid,))
         if opening is None:
             raise ShiftError("shift_unknown")
-        sales = self.conn.execute(
-            "SELECT count(*), COALESCE(sum(subtotal), 0), COALESCE(sum(discount_total), 0), "
-            "COALESCE(sum(tax_total), 0), COALESCE(sum(total), 0) FROM sales WHERE shift_id = ?",
-            (sid,),
-        ).fetchone()
+        sums: dict[str, Any] = {}
+        for query in _SHIFT_SUMS:
+            sums.update(self._one(query, (sid,)) or {})
         by_method: dict[str, int] = {
             method: amount
             for method, amount in self.conn.execute(
@@ -164,41 +167,17 @@ class ShiftsMixin(StoreBase):
             (sid,),
         ):
             by_method[method] = by_method.get(method, 0) - amount
-        refunds = self.conn.execute(
-            "SELECT count(*), COALESCE(sum(total), 0) FROM refunds WHERE shift_id = ?", (sid,)
-        ).fetchone()
         refunds_by_method = dict(
             self.conn.execute(
                 "SELECT method, sum(total) FROM refunds WHERE shift_id = ? GROUP BY method",
                 (sid,),
             ).fetchall()
         )
-        voids = self.conn.execute(
-            "SELECT count(*), COALESCE(sum(s.total), 0) FROM voids v "
-            "JOIN sales s ON s.id = v.sale_id WHERE v.shift_id = ?",
-            (sid,),
-        ).fetchone()
-        cash = self.conn.execute(
-            "SELECT COALESCE(sum(CASE WHEN amount > 0 THEN amount END), 0), "
-            "COALESCE(-sum(CASE WHEN amount < 0 THEN amount END), 0) "
-            "FROM cash_moves WHERE shift_id = ?",
-            (sid,),
-        ).fetchone()
         return ShiftFigures(
             opening_float=int(opening),
-            sales_count=sales[0],
-            sales_subtotal=sales[1],
-            discount_total=sales[2],
-            tax_total=sales[3],
-            sales_total=sales[4],
-            refunds_count=refunds[0],
-            refunds_total=refunds[1],
-            voids_count=voids[0],
-            voids_total=voids[1],
             payments_by_method=by_method,
             refunds_by_method=refunds_by_method,
-            cash_in=cash[0],
-            cash_out=cash[1],
+            **sums,
         )
 
 

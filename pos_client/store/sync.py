@@ -12,7 +12,7 @@ from uuid import UUID
 
 from pos_client.store.base import StoreBase, dumps, from_db_time, to_db_time
 from pos_client.store.ports import LocalSyncStatus, PushFailure, RejectedLocal, StuckLocal
-from shared.models import EventResult, EventStatus, OutboxEvent, PullResponse
+from shared.models import EventResult, EventStatus, OutboxEvent, PullResponse, UserOut, VoucherOut
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +107,21 @@ _CATEGORY_ROW = attrgetter("id", "name", "active", "change_no")
 _TAX_ROW = attrgetter(*_TAX_COLS)
 _STORE_ROW = attrgetter(*_STORE_COLS)
 _STOCK_ROW = attrgetter(*_STOCK_COLS)
+_VOUCHER_TAIL = attrgetter(*_VOUCHER_COLS[6:])  # min_spend ... change_no
+_USER_HEAD = attrgetter(*_USER_COLS[:3])  # id, username, full_name
+_USER_TAIL = attrgetter(*_USER_COLS[4:])  # store_id ... change_no
+
+
+def _voucher_row(v: VoucherOut) -> tuple[Any, ...]:
+    """A voucher's upsert values: its kind as text, its validity as stored times."""
+    head = (v.id, v.code, v.kind.value, v.value, _opt_time(v.valid_from), _opt_time(v.valid_until))
+    return (*head, *_VOUCHER_TAIL(v))
+
+
+def _user_row(u: UserOut) -> tuple[Any, ...]:
+    """A user's upsert values, the role as text."""
+    return (*_USER_HEAD(u), u.role.value, *_USER_TAIL(u))
+
 
 # The page's products go to SQL once more as one JSON parameter, [[id, name, sku], ...]:
 # one statement lists the ids whose index entries must change (new products, and those
@@ -289,42 +304,9 @@ class SyncMixin(StoreBase):
                 )
                 conn.execute(_FTS_ADD, (stale,))
             if page.vouchers:
-                conn.executemany(
-                    _UPSERT_VOUCHER,
-                    [
-                        (
-                            v.id,
-                            v.code,
-                            v.kind.value,
-                            v.value,
-                            _opt_time(v.valid_from),
-                            _opt_time(v.valid_until),
-                            v.min_spend,
-                            v.usage_limit,
-                            v.used_count,
-                            v.active,
-                            v.change_no,
-                        )
-                        for v in page.vouchers
-                    ],
-                )
+                conn.executemany(_UPSERT_VOUCHER, map(_voucher_row, page.vouchers))
             if page.users:
-                conn.executemany(
-                    _UPSERT_USER,
-                    [
-                        (
-                            u.id,
-                            u.username,
-                            u.full_name,
-                            u.role.value,
-                            u.store_id,
-                            u.pin_hash,
-                            u.active,
-                            u.change_no,
-                        )
-                        for u in page.users
-                    ],
-                )
+                conn.executemany(_UPSERT_USER, map(_user_row, page.users))
             if page.stores:
                 conn.executemany(_UPSERT_STORE, map(_STORE_ROW, page.stores))
             if page.stock:

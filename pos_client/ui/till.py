@@ -7,22 +7,16 @@ connections are never shared between threads), through :meth:`Till.open_store`.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import httpx
 from argon2 import PasswordHasher
 
 from pos_client.config import ClientSettings
-from pos_client.services import (
-    AuthService,
-    CatalogService,
-    CheckoutService,
-    RefundService,
-    ShiftService,
-)
 from pos_client.services.clock import Clock, utc_now
 from pos_client.services.qris import QrisCharge, QrisError, QrisGateway, QrisService, QrisStatus
 from pos_client.services.tender import TenderFlow
+from pos_client.services.wiring import TillServices
 from pos_client.store import LocalStore
 from pos_client.sync.client import SyncClient
 from pos_client.sync.payments_client import PaymentsClient
@@ -32,20 +26,12 @@ from shared.models import OrderItemIn
 
 
 @dataclass
-class Till:
+class Till(TillServices):
     """Everything a screen may call: services over the UI thread's store, and prefs."""
 
-    settings: ClientSettings
-    store: LocalStore
-    auth: AuthService
-    catalog: CatalogService
-    checkout: CheckoutService
-    refunds: RefundService
-    shifts: ShiftService
     prefs: UiPrefs
     qris: QrisGateway | None = None
     transport: httpx.BaseTransport | None = None
-    now: Clock = field(default=utc_now)
 
     @classmethod
     def open(
@@ -59,22 +45,14 @@ class Till:
     ) -> Till:
         """Open (and migrate) the store in ``settings.data_dir`` and wire the services."""
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-        store = LocalStore.open(settings)
-        auth = AuthService(store, settings, now=now, hasher=hasher)
-        catalog = CatalogService(store)
-        prefs = load_prefs(settings.data_dir)
-        return cls(
-            settings=settings,
-            store=store,
-            auth=auth,
-            catalog=catalog,
-            checkout=CheckoutService(store, auth, settings, catalog=catalog, now=now),
-            refunds=RefundService(store, auth, settings, now=now),
-            shifts=ShiftService(store, auth, now=now),
-            prefs=prefs,
+        return cls.wire(
+            LocalStore.open(settings),
+            settings,
+            now=now,
+            hasher=hasher,
+            prefs=load_prefs(settings.data_dir),
             qris=qris,
             transport=transport,
-            now=now,
         )
 
     def tender(self) -> TenderFlow:

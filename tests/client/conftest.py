@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -13,13 +13,7 @@ import pytest
 from argon2 import PasswordHasher
 
 from pos_client.config import ClientSettings
-from pos_client.services import (
-    AuthService,
-    CatalogService,
-    CheckoutService,
-    RefundService,
-    ShiftService,
-)
+from pos_client.services.wiring import TillServices
 from pos_client.store import LocalStore
 from shared.barcodes import make_ean13
 from shared.models import (
@@ -92,6 +86,15 @@ class FakeClock:
         self.moment += timedelta(**delta)
 
 
+def catalog_product(
+    pid: int, sku: str, barcode: str | None, name: str, price: int, extra: Mapping[str, Any]
+) -> ProductOut:
+    """A product of the small catalog, from its :data:`PRODUCTS` row (change number 9 + id)."""
+    return ProductOut(
+        id=pid, sku=sku, barcode=barcode, name=name, price=price, change_no=9 + pid, **extra
+    )
+
+
 def seed_page(*, cursor: int = 100) -> PullResponse:
     """A small catalog as the server would send it in one pull page."""
     return PullResponse(
@@ -105,12 +108,7 @@ def seed_page(*, cursor: int = 100) -> PullResponse:
                 id=2, code="PPNX", name="PPN 11% excl", rate_bp=1100, inclusive=False, change_no=3
             ),
         ],
-        products=[
-            ProductOut(
-                id=pid, sku=sku, barcode=barcode, name=name, price=price, change_no=9 + pid, **extra
-            )
-            for pid, sku, barcode, name, price, extra in PRODUCTS
-        ],
+        products=[catalog_product(*row) for row in PRODUCTS],
         users=[
             UserOut(
                 id=uid,
@@ -150,6 +148,56 @@ def seed_page(*, cursor: int = 100) -> PullResponse:
     )
 
 
+MenuItem = tuple[int, str, str, int, int]
+"""A product made to order (no barcode): id, SKU, name, price, category id."""
+
+WARUNG: list[MenuItem] = [
+    (101, "ES-TEH", "Es Teh Manis", 4000, 10),
+    (102, "ES-JRK", "Es Jeruk", 6000, 10),
+    (103, "KOPI-SSU", "Kopi Susu", 8000, 10),
+    (111, "NSG-GRG", "Nasi Goreng", 18000, 11),
+]
+"""Drinks (category 10) and food (11) of a small warung, for :func:`menu_page`."""
+
+
+def menu_page(
+    items: Sequence[MenuItem],
+    categories: Mapping[int, str],
+    *,
+    cursor: int = 200,
+    retired: Collection[int] = (),
+    on_hand: Mapping[int, int] | None = None,
+) -> PullResponse:
+    """A pull page of goods without barcodes, taxed at PPN: ``categories`` by id, the
+    ``items`` (those ``retired`` no longer for sale) and stock ``on_hand`` by product id.
+    Change numbers follow the ids."""
+    return PullResponse(
+        cursor=cursor,
+        has_more=False,
+        remaining=0,
+        categories=[
+            CategoryOut(id=i, name=name, change_no=91 + i) for i, name in categories.items()
+        ],
+        products=[
+            ProductOut(
+                id=pid,
+                sku=sku,
+                name=name,
+                price=price,
+                category_id=category,
+                tax_rate_id=1,
+                active=pid not in retired,
+                change_no=110 + pid,
+            )
+            for pid, sku, name, price, category in items
+        ],
+        stock=[
+            StockLevelOut(product_id=pid, store_id=STORE_ID, on_hand=count, change_no=300 + pid)
+            for pid, count in (on_hand or {}).items()
+        ],
+    )
+
+
 def seed(store: LocalStore) -> LocalStore:
     """Enroll ``store`` as terminal T01 of store 7 and load the small catalog."""
     store.save_enrollment(
@@ -180,16 +228,10 @@ def store() -> Iterator[LocalStore]:
 
 
 @dataclass
-class Till:
-    """All services wired as the UI will wire them."""
+class Till(TillServices):
+    """All services wired as the UI wires them."""
 
-    store: LocalStore
     clock: FakeClock
-    auth: AuthService
-    catalog: CatalogService
-    checkout: CheckoutService
-    refunds: RefundService
-    shifts: ShiftService
 
     def manager_refund(
         self,
@@ -212,17 +254,7 @@ class Till:
 
 def make_till(store: LocalStore, settings: ClientSettings, clock: FakeClock) -> Till:
     """Services over ``store`` sharing ``clock``."""
-    auth = AuthService(store, settings, now=clock, hasher=FAST_HASHER)
-    catalog = CatalogService(store)
-    return Till(
-        store=store,
-        clock=clock,
-        auth=auth,
-        catalog=catalog,
-        checkout=CheckoutService(store, auth, settings, catalog=catalog, now=clock),
-        refunds=RefundService(store, auth, settings, now=clock),
-        shifts=ShiftService(store, auth, now=clock),
-    )
+    return Till.wire(store, settings, now=clock, hasher=FAST_HASHER, clock=clock)
 
 
 @pytest.fixture

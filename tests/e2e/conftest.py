@@ -29,13 +29,7 @@ from fastapi import FastAPI
 from sqlalchemy import func, select
 
 from pos_client.config import ClientSettings
-from pos_client.services import (
-    AuthService,
-    CatalogService,
-    CheckoutService,
-    RefundService,
-    ShiftService,
-)
+from pos_client.services.wiring import TillServices
 from pos_client.store import LocalStore
 from pos_client.sync.client import SyncClient, enroll
 from pos_client.sync.worker import SyncWorker
@@ -69,8 +63,11 @@ def answers_ok(url: str, *, timeout: float) -> bool:
         return False
 
 
-class LiveServer:
-    """The app served by uvicorn in a thread; :meth:`stop` and :meth:`start` toggle it."""
+class ThreadedServer:
+    """An ASGI app served by uvicorn in a thread; :meth:`stop` and :meth:`start` toggle it."""
+
+    health_path: str | None = "/health"
+    """What :meth:`start` waits to answer 200 (None: only for uvicorn to listen)."""
 
     def __init__(self, app: FastAPI, port: int) -> None:
         """Serve ``app`` on 127.0.0.1:``port`` (not started yet)."""
@@ -80,14 +77,8 @@ class LiveServer:
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
 
-    @property
-    def db(self) -> Database:
-        """The server's database, to arrange and check rows directly."""
-        database: Database = self.app.state.db
-        return database
-
     def start(self, timeout: float = 20.0) -> None:
-        """Start serving and return once ``/health`` answers (migrations run first)."""
+        """Start serving and return once it listens and ``health_path`` answers."""
         config = uvicorn.Config(
             app=self.app,
             host="127.0.0.1",
@@ -104,11 +95,15 @@ class LiveServer:
         while time.monotonic() < deadline:
             if not thread.is_alive():
                 raise RuntimeError("the server thread ended while starting")
-            if server.started and answers_ok(f"{self.base_url}/health", timeout=1):
+            if server.started and self._healthy():
                 return
             time.sleep(0.02)
         self.stop()
-        raise RuntimeError(f"the server did not answer /health within {timeout} s")
+        raise RuntimeError(f"the server did not answer {self.health_path} within {timeout} s")
+
+    def _healthy(self) -> bool:
+        path = self.health_path
+        return path is None or answers_ok(f"{self.base_url}{path}", timeout=1)
 
     def stop(self) -> None:
         """Shut the server down (connections closed, port released)."""
@@ -125,6 +120,16 @@ class LiveServer:
     def running(self) -> bool:
         """True while the server thread serves."""
         return self._thread is not None and self._thread.is_alive()
+
+
+class LiveServer(ThreadedServer):
+    """The sync server served by uvicorn in a thread, and the manager's API calls."""
+
+    @property
+    def db(self) -> Database:
+        """The server's database, to arrange and check rows directly."""
+        database: Database = self.app.state.db
+        return database
 
     # -- acting as the manager through the API ---------------------------------------
 
@@ -221,16 +226,9 @@ def live_server(server_settings: Any) -> Iterator[LiveServer]:
 
 
 @dataclass
-class Till:
+class Till(TillServices):
     """An enrolled till: its store, the services the UI calls, and its sync worker."""
 
-    settings: ClientSettings
-    store: LocalStore
-    auth: AuthService
-    catalog: CatalogService
-    checkout: CheckoutService
-    refunds: RefundService
-    shifts: ShiftService
     worker: SyncWorker
     server: LiveServer
     token: str
@@ -282,8 +280,6 @@ def make_till(
         terminal_code=answer.terminal_code,
         store_id=answer.store_id,
     )
-    auth = AuthService(store, settings)
-    catalog = CatalogService(store)
     holder: dict[str, Till] = {}
 
     def client_factory() -> SyncClient:
@@ -296,14 +292,9 @@ def make_till(
         pull_limit=settings.pull_page_size,
         batch_size=batch_size or settings.push_batch_size,
     )
-    till = Till(
-        settings=settings,
-        store=store,
-        auth=auth,
-        catalog=catalog,
-        checkout=CheckoutService(store, auth, settings, catalog=catalog),
-        refunds=RefundService(store, auth, settings),
-        shifts=ShiftService(store, auth),
+    till = Till.wire(
+        store,
+        settings,
         worker=worker,
         server=server,
         token=answer.device_token,
@@ -329,3 +320,10 @@ def selling_till(till: Till) -> Till:
     till.login_cashier()
     till.shifts.open(200_000)
     return till
+
+
+@pytest.fixture
+def synced_till(selling_till: Till) -> Till:
+    """The selling till after one sync run: its shift is on the server, nothing waits."""
+    assert selling_till.worker.run_once().pending == 0
+    return selling_till

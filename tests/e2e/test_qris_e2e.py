@@ -11,13 +11,11 @@ Tripay reference. The till fixtures (``till``, ``selling_till``) come from
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 from sqlalchemy import select
 
 from pos_client.services.qris import QrisCharge, QrisOffline, QrisService, QrisUnavailable
@@ -31,7 +29,7 @@ from sync_server.sync.models import Sale, SalePayment
 from sync_server.tripay_sandbox import create_sandbox_app
 from sync_server.tripay_sandbox.cli import simulate
 from sync_server.tripay_sandbox.qris import crc_is_valid
-from tests.e2e.conftest import LiveServer, Till, free_port, serving_demo
+from tests.e2e.conftest import LiveServer, ThreadedServer, Till, free_port, serving_demo
 from tests.server.conftest import make_settings
 
 API_KEY = "DEV-till-e2e-api-key"
@@ -40,41 +38,20 @@ MERCHANT = "T0042"
 ITEMS = demo_items()
 
 
-class Sandbox:
+class Sandbox(ThreadedServer):
     """The Tripay sandbox app under uvicorn in a thread (it has no /health to wait on)."""
 
+    health_path = None
+
     def __init__(self) -> None:
-        self.app = create_sandbox_app(
+        app = create_sandbox_app(
             api_key=API_KEY,
             private_key=PRIVATE_KEY,
             merchant_code=MERCHANT,
             callback_retry_interval=0.2,
         )
-        self.url = f"http://127.0.0.1:{free_port()}"
-        self._server: uvicorn.Server | None = None
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> None:
-        """Serve until :meth:`stop`; returns once uvicorn listens."""
-        port = int(self.url.rsplit(":", 1)[1])
-        server = uvicorn.Server(
-            uvicorn.Config(self.app, host="127.0.0.1", port=port, log_level="warning")
-        )
-        thread = threading.Thread(target=server.run, name="uvicorn-sandbox", daemon=True)
-        thread.start()
-        self._server, self._thread = server, thread
-        deadline = time.monotonic() + 10
-        while not server.started:
-            if time.monotonic() > deadline or not thread.is_alive():
-                raise RuntimeError("the Tripay sandbox did not start")
-            time.sleep(0.02)
-
-    def stop(self) -> None:
-        """Stop serving (the port is released)."""
-        if self._server is not None and self._thread is not None:
-            self._server.should_exit = True
-            self._thread.join(10)
-        self._server = self._thread = None
+        super().__init__(app, free_port())
+        self.url = self.base_url
 
 
 @pytest.fixture
@@ -138,10 +115,9 @@ def ring_up(till: Till) -> int:
 
 
 def test_a_cart_paid_by_qris_is_sold_synced_and_recorded_as_qris(
-    selling_till: Till, sandbox: Sandbox
+    synced_till: Till, sandbox: Sandbox
 ) -> None:
-    till, server = selling_till, selling_till.server
-    assert till.worker.run_once().pending == 0  # the shift reached the server
+    till, server = synced_till, synced_till.server  # the shift reached the server
     slept: list[float] = []
 
     def customer_pays_during_the_first_pause(seconds: float) -> None:

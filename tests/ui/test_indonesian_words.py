@@ -11,7 +11,7 @@ from uuid import uuid4
 
 import pytest
 
-from pos_client.domain.shifts import ShiftFigures, build_report
+from pos_client.domain.shifts import ShiftFigures, ShiftReport
 from pos_client.ui import i18n
 from pos_client.ui.glue import held_label, report_rows, role_name
 from shared.messages import MESSAGES
@@ -95,7 +95,7 @@ def sample_report_labels() -> list[str]:
         opening_float=100000,
         payments_by_method={"cash": 3500, "qris": 5000, "qris_static": 1000},
     )
-    report = build_report(
+    report = ShiftReport(
         "Z",
         shift_id=uuid4(),
         user_id=1,

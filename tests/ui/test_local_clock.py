@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from uuid import uuid4
 
-from pos_client.domain.shifts import ShiftFigures, build_report
+from pos_client.domain.shifts import ShiftFigures, ShiftReport
 from pos_client.ui.glue import countdown, report_rows
 from shared.timezones import store_zone
 
@@ -14,12 +14,12 @@ LATE = datetime(2025, 6, 15, 23, 30, tzinfo=UTC)
 
 def test_x_and_z_reports_show_the_stores_local_time() -> None:
     zone = store_zone("Asia/Jakarta")
-    x = build_report(
+    x = ShiftReport(
         "X", shift_id=uuid4(), user_id=1, opened_at=LATE, generated_at=LATE, figures=ShiftFigures()
     )
     assert dict(report_rows(x, zone))["Dibuka"] == "16/06/2025 06:30"
     assert dict(report_rows(x, zone))["Dibuat"] == "16/06/2025 06:30"
-    z = build_report(
+    z = ShiftReport(
         "Z",
         shift_id=uuid4(),
         user_id=1,

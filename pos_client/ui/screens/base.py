@@ -10,7 +10,8 @@ from kivy.lang import Builder
 from kivy.properties import BooleanProperty, OptionProperty, StringProperty
 from kivy.uix.screenmanager import Screen
 
-from pos_client.printing.escpos import PrinterError
+from pos_client.printing.escpos import PrinterError, PrinterTransport
+from pos_client.ui.i18n import tr
 from pos_client.ui.paths import KV_DIR
 from pos_client.ui.workers import run_in_worker
 
@@ -72,6 +73,21 @@ class KasirScreen(Screen):
             self.tell(failed(reason), "error")
 
         run_in_worker(job, done, refused, name="kasir-print")
+
+    def print_with(
+        self,
+        job: Callable[[PrinterTransport], None],
+        printed: Callable[[], str],
+        failed: Callable[[str], str],
+    ) -> None:
+        """:meth:`print_in_worker` of ``job(printer)`` on the configured printer, saying
+        "printing" meanwhile; with no printer set, tell the cashier so and print nothing."""
+        transport = self.till.prefs.printer()
+        if transport is None:
+            self.tell(tr("no_printer"), "error")
+            return
+        self.message = tr("printing")
+        self.print_in_worker(lambda: job(transport), printed, failed)
 
     @property
     def app(self) -> KasirApp:

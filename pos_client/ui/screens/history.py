@@ -184,15 +184,10 @@ class HistoryScreen(KasirScreen):
         if self.detail is None:
             self.message = tr("history_pick")
             return
-        transport = self.till.prefs.printer()
-        if transport is None:
-            self.tell(tr("no_printer"), "error")
-            return
         receipt = self.history.receipt(self.detail.sale.id)
         width = self.till.prefs.receipt_width
-        self.message = tr("printing")
-        self.print_in_worker(
-            lambda: print_receipt(transport, receipt, width=width, reprint=True),
+        self.print_with(
+            lambda printer: print_receipt(printer, receipt, width=width, reprint=True),
             lambda: tr("history_reprinted"),
             lambda reason: tr("print_failed", reason=reason),
         )

@@ -41,23 +41,18 @@ class ReceiptScreen(KasirScreen):
 
     def print_receipt(self) -> None:
         """Send the receipt to the printer in a worker; the first print is the original."""
-        transport = self.till.prefs.printer()
         receipt = self.receipt
         if receipt is None:
             return
-        if transport is None:
-            self.tell(tr("no_printer"), "error")
-            return
         reprint = self.printed_once
         width = self.till.prefs.receipt_width
-        self.message = tr("printing")
 
         def printed() -> str:
             self.printed_once = True
             return tr("printed")
 
-        self.print_in_worker(
-            lambda: print_receipt(transport, receipt, width=width, reprint=reprint),
+        self.print_with(
+            lambda printer: print_receipt(printer, receipt, width=width, reprint=reprint),
             printed,
             lambda reason: tr("print_failed", reason=reason),
         )

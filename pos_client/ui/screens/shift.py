@@ -223,21 +223,16 @@ class ShiftScreen(KasirScreen):
     # -- printing ------------------------------------------------------------------------
     def print_report(self) -> None:
         """Print the report on screen in a worker (the Z report after a close)."""
-        transport = self.till.prefs.printer()
         report = self.report
         if report is None:
-            return
-        if transport is None:
-            self.tell(tr("no_printer"), "error")
             return
         width = self.till.prefs.receipt_width
         heading = [self.till.settings.terminal_code]  # the times are rows of the report
         lines = slip_lines(
             self.report_title, self._report_rows(report), width=width, heading=heading
         )
-        self.message = tr("printing")
-        self.print_in_worker(
-            lambda: print_lines(transport, lines),
+        self.print_with(
+            lambda printer: print_lines(printer, lines),
             lambda: tr("report_printed"),
             lambda reason: tr("report_print_failed", reason=reason),
         )

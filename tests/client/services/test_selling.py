@@ -13,52 +13,29 @@ from pos_client.services.catalog import UNCATEGORISED
 from pos_client.store import LocalStore
 from pos_client.store.catalog import words_match
 from pos_client.store.migrations import MIGRATIONS
-from shared.models import CategoryOut, ProductOut, PullResponse, StockLevelOut
+from shared.models import PullResponse
 from tests.client.conftest import (
     CASHIER,
     PINS,
-    STORE_ID,
     SUPERVISOR,
     TEH,
+    WARUNG,
     FakeClock,
     Till,
     make_till,
+    menu_page,
     seed,
 )
 
 
 def warung(cursor: int = 200) -> PullResponse:
     """Drinks and food without barcodes, and a category that has nothing for sale."""
-    products = [
-        (101, "ES-TEH", "Es Teh Manis", 4000, 10, True),
-        (102, "ES-JRK", "Es Jeruk", 6000, 10, True),
-        (103, "KOPI-SSU", "Kopi Susu", 8000, 10, True),
-        (111, "NSG-GRG", "Nasi Goreng", 18000, 11, True),
-        (121, "OLD-1", "Barang Lama", 1000, 12, False),
-    ]
-    return PullResponse(
+    return menu_page(
+        [*WARUNG, (121, "OLD-1", "Barang Lama", 1000, 12)],
+        {10: "Minuman Dingin", 11: "Makanan", 12: "Arsip"},
         cursor=cursor,
-        has_more=False,
-        remaining=0,
-        categories=[
-            CategoryOut(id=10, name="Minuman Dingin", change_no=101),
-            CategoryOut(id=11, name="Makanan", change_no=102),
-            CategoryOut(id=12, name="Arsip", change_no=103),
-        ],
-        products=[
-            ProductOut(
-                id=pid,
-                sku=sku,
-                name=name,
-                price=price,
-                category_id=category,
-                tax_rate_id=1,
-                active=active,
-                change_no=110 + pid,
-            )
-            for pid, sku, name, price, category, active in products
-        ],
-        stock=[StockLevelOut(product_id=101, store_id=STORE_ID, on_hand=30, change_no=301)],
+        retired={121},
+        on_hand={101: 30},
     )
 
 

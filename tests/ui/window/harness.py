@@ -52,7 +52,6 @@ from shared.models import (  # noqa: E402
     EventResult,
     EventStatus,
     EventType,
-    ProductOut,
     PullResponse,
     PushRequest,
     PushResponse,
@@ -62,6 +61,7 @@ from tests.client.conftest import (  # noqa: E402
     FAST_HASHER,
     PINS,
     FakeClock,
+    catalog_product,
     make_till,
     seed_page,
 )
@@ -76,15 +76,7 @@ def catalog_page(*, cursor: int = 100) -> PullResponse:
     """The client tests' small catalog plus a coffee for the camera to see."""
     page = seed_page(cursor=cursor)
     page.products.append(
-        ProductOut(
-            id=6,
-            sku="KOPI-165",
-            barcode=KOPI,
-            name="Kopi Kapal Api 165g",
-            price=14500,
-            tax_rate_id=1,
-            change_no=15,
-        )
+        catalog_product(6, "KOPI-165", KOPI, "Kopi Kapal Api 165g", 14500, {"tax_rate_id": 1})
     )
     return page
 
@@ -242,6 +234,26 @@ def open_shift(app: KasirApp, float_amount: int = 100_000) -> None:
     shift = app.screen("shift")
     shift.ids.float_amount.text = str(float_amount)
     press(shift.ids.open_button)
+
+
+def to_payment(app: KasirApp, *codes: str) -> Any:
+    """Scan ``codes`` on the sale screen and press Pay; the payment screen."""
+    app.go("sale")
+    for code in codes:
+        wedge_scan(code)
+    press(app.screen("sale").ids.pay)
+    return app.screen("payment")
+
+
+def close_shift(app: KasirApp) -> dict[str, str]:
+    """Close the shift on the shift screen (Close, then confirm: closing asks first);
+    the Z report's values by label."""
+    shift = app.screen("shift")
+    press(shift.ids.close_button)
+    press(shift.confirm_popup.ids.confirm)
+    assert shift.report_title == "Laporan Z"
+    values: dict[str, str] = shift.report_values()
+    return values
 
 
 def sell_for_cash(app: KasirApp, *codes: str) -> str:

@@ -232,10 +232,7 @@ def test_close_shift_shows_the_z_report(app: KasirApp) -> None:
     assert shift.ids.message.text == "Tercatat: -Rp 20.000"
     ui.shot("10-shift-open")
     shift.ids.counted.text = "281000"
-    ui.press(shift.ids.close_button)
-    ui.press(shift.confirm_popup.ids.confirm)  # closing a shift asks first
-    values = shift.report_values()
-    assert shift.report_title == "Laporan Z"
+    values = ui.close_shift(app)
     assert values["Kas seharusnya"] == "Rp 281.975"
     assert values["Uang dihitung"] == "Rp 281.000"
     assert values["Selisih"] == "-Rp 975"

@@ -17,8 +17,7 @@ from pos_client.config import ClientSettings
 from pos_client.store import LocalStore
 from pos_client.ui.app import KasirApp
 from pos_client.ui.glue import TONE_ON_DARK, TONE_ON_LIGHT
-from shared.models import StoreOut
-from tests.client.conftest import INDOMIE, STORE_ID, TEH
+from tests.client.conftest import INDOMIE, TEH
 from tests.client.fakes import FakeQrisGateway
 from tests.ui.window import harness as ui
 
@@ -42,17 +41,8 @@ def a_store(settings: ClientSettings) -> None:
     """The store's profile as the server sends it: name, logo text, Jakarta time."""
     store = LocalStore.open(settings)
     page = ui.catalog_page(cursor=200)
-    page.stores = [
-        StoreOut(
-            id=STORE_ID,
-            code="JKT1",
-            name="Toko Maju Jaya",
-            address="Jl. Sudirman 1",
-            logo_text="MAJU",
-            timezone="Asia/Jakarta",
-            change_no=31,
-        )
-    ]
+    renamed = {"name": "Toko Maju Jaya", "logo_text": "MAJU", "npwp": "", "change_no": 31}
+    page.stores = [page.stores[0].model_copy(update=renamed)]
     store.apply_pull_page(page)
     store.close()
 

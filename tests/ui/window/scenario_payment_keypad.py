@@ -51,12 +51,8 @@ def test_offline_static_qris_shown_with_the_amount_and_confirmed(
     app: KasirApp, server: ui.FakeServer
 ) -> None:
     ui.go_offline(app, server)
-    app.go("sale")
-    ui.wedge_scan(INDOMIE)
-    ui.wedge_scan(TEH)  # 3.500 + 5.000 = Rp 8.500
     before = len(app.till.store.recent_sales(10))
-    ui.press(app.screen("sale").ids.pay)
-    payment = app.screen("payment")
+    payment = ui.to_payment(app, INDOMIE, TEH)  # 3.500 + 5.000 = Rp 8.500
     assert not payment.qris_available and payment.ids.qris_button.disabled
     assert payment.static_available and not payment.ids.static_button.disabled
     assert payment.ids.static_button.text == "QRIS statis"

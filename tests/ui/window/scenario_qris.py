@@ -93,10 +93,7 @@ def test_offline_qris_is_a_sentence_and_cash_still_works(
     app: KasirApp, server: ui.FakeServer
 ) -> None:
     ui.go_offline(app, server)
-    app.go("sale")
-    ui.wedge_scan(INDOMIE)
-    ui.press(app.screen("sale").ids.pay)
-    payment = app.screen("payment")
+    payment = ui.to_payment(app, INDOMIE)
     assert not payment.qris_available
     assert payment.ids.qris_note.text == "QRIS perlu internet. Kasir sedang offline; terima tunai."
     assert payment.ids.qris_button.disabled

@@ -83,6 +83,12 @@ def close(popup: Any) -> None:
     ui.pump(lambda: popup not in Window.children)
 
 
+def look_and_close(popup: Any, name: str) -> None:
+    """:func:`look` at the open ``popup`` as ``name``, then close it."""
+    look(name)
+    close(popup)
+
+
 def test_the_checks_see_cut_text_hidden_hints_and_overlaps(app: KasirApp) -> None:
     """What :func:`harness.layout_problems` reports, on a popup broken on purpose."""
     box = FloatLayout()
@@ -149,31 +155,19 @@ def test_sale_screen_cart_grid_and_search(app: KasirApp) -> None:
 def test_sale_popups(app: KasirApp) -> None:
     sale = app.screen("sale")
     line = sale.rows()[0].line_id
-    popup = sale.open_quantity(line)
-    look("popup-quantity")
-    close(popup)
-    popup = sale.open_discount(line)
-    look("popup-discount")
-    close(popup)
+    look_and_close(sale.open_quantity(line), "popup-quantity")
+    look_and_close(sale.open_discount(line), "popup-discount")
     ui.press(sale.ids.voucher_button)
-    popup = sale.voucher_popup()
-    look("popup-voucher")
-    close(popup)
-    popup = sale.open_manager()
-    look("popup-manager-pin")
-    close(popup)
+    look_and_close(sale.voucher_popup(), "popup-voucher")
+    look_and_close(sale.open_manager(), "popup-manager-pin")
     ui.press(sale.ids.hold)
     ui.press(sale.ids.resume)
     popup = top_popup()
     look("popup-held-carts")
     ui.press(popup.ids.list.children[-1])
     ui.pump(lambda: popup not in Window.children)
-    popup = app.show_stuck()
-    look("popup-stuck-events")
-    close(popup)
-    popup = app.ask_to_quit()
-    look("popup-quit")
-    close(popup)
+    look_and_close(app.show_stuck(), "popup-stuck-events")
+    look_and_close(app.ask_to_quit(), "popup-quit")
 
 
 def test_payment_cash_qris_and_static_qris(app: KasirApp, server: ui.FakeServer) -> None:
@@ -239,9 +233,7 @@ def test_shift_x_drawer_close_and_z(app: KasirApp) -> None:
     shift = app.screen("shift")
     look("shift-x-report")
     ui.press(shift.ids.drawer_button)
-    popup = shift.drawer_popup
-    look("popup-drawer")
-    close(popup)
+    look_and_close(shift.drawer_popup, "popup-drawer")
     shift.ids.counted.text = "250000"
     ui.press(shift.ids.close_button)
     popup = shift.confirm_popup

@@ -18,8 +18,8 @@ import pytest
 from pos_client.ui.app import KasirApp
 from pos_client.ui.keypad import BACKSPACE, CLEAR, COMMA, edit
 from pos_client.ui.screens.sale import SaleScreen
-from shared.models import CategoryOut, ProductOut, PullResponse, StockLevelOut
-from tests.client.conftest import STORE_ID, TEH
+from shared.models import PullResponse
+from tests.client.conftest import TEH, WARUNG, menu_page
 from tests.ui.window import harness as ui
 
 TAPS: list[str] = []
@@ -33,40 +33,12 @@ def tap(button: object, what: str = "") -> None:
 
 def warung_page() -> PullResponse:
     """Food and drinks made to order (no barcodes), in two categories, with stock."""
-    products = [
-        (101, "ES-TEH", "Es Teh Manis", 4000, 10),
-        (102, "ES-JRK", "Es Jeruk", 6000, 10),
-        (103, "KOPI-SSU", "Kopi Susu", 8000, 10),
-        (111, "NSG-GRG", "Nasi Goreng", 18000, 11),
+    items = [
+        *WARUNG,
         (112, "MIE-AYM", "Mie Ayam", 15000, 11),
         (113, "TAHU-ISI", "Tahu Isi", 2000, 11),
     ]
-    return PullResponse(
-        cursor=200,
-        has_more=False,
-        remaining=0,
-        categories=[
-            CategoryOut(id=10, name="Minuman", change_no=101),
-            CategoryOut(id=11, name="Makanan", change_no=102),
-        ],
-        products=[
-            ProductOut(
-                id=pid,
-                sku=sku,
-                barcode=None,
-                name=name,
-                price=price,
-                category_id=category,
-                tax_rate_id=1,
-                change_no=110 + pid,
-            )
-            for pid, sku, name, price, category in products
-        ],
-        stock=[
-            StockLevelOut(product_id=pid, store_id=STORE_ID, on_hand=40, change_no=300 + pid)
-            for pid, *_ in products
-        ],
-    )
+    return menu_page(items, {10: "Minuman", 11: "Makanan"}, on_hand={pid: 40 for pid, *_ in items})
 
 
 @pytest.fixture(scope="module")
