@@ -2,8 +2,12 @@
 
 Both databases live in the same temporary folder, in WAL mode with synchronous=FULL, and
 the two measurements are interleaved so they see the same disk. Prints p50/p99 and the
-ratio (goal: checkout p99 <= 2x the single-row commit p99). Run:
-``.venv/bin/python -m benches.checkout_commit [--n 500]``.
+ratio (goal: checkout p99 <= 2x the single-row commit p99), the pages a sale appends to
+the WAL, and how many measured commits also ran SQLite's automatic WAL checkpoint (which
+a commit runs once the WAL holds ``wal_autocheckpoint`` pages: copying them into the
+database and syncing it is part of that commit's time). Run:
+``.venv/bin/python -m benches.checkout_commit [--n 500]``; ``--wal-autocheckpoint N``
+sets the till connection's threshold (default: the till's own) to see what it changes.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 import argparse
 import sqlite3
 import statistics
+import struct
 import tempfile
 import time
 from collections.abc import Callable
@@ -25,6 +30,9 @@ from pos_client.services import AuthService, CheckoutService, ShiftService
 from pos_client.store import LocalStore
 from shared.models import ProductOut, PullResponse, Role, TaxRateOut, UserOut
 
+PAGE_COUNT_COMMITS = 50
+"""Commits of each kind the WAL pages per commit are averaged over."""
+
 
 def percentile(samples: list[float], q: float) -> float:
     """The ``q`` quantile (0..1) of ``samples``, nearest rank."""
@@ -34,6 +42,7 @@ def percentile(samples: list[float], q: float) -> float:
 
 def wal_pages(conn: sqlite3.Connection, path: Path, write: Callable[[], object]) -> int:
     """How many pages ``write()`` appends to the WAL (no checkpoint meanwhile)."""
+    threshold = int(conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0])
     conn.execute("PRAGMA wal_autocheckpoint=0")
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     wal = path.with_name(path.name + "-wal")
@@ -42,8 +51,16 @@ def wal_pages(conn: sqlite3.Connection, path: Path, write: Callable[[], object])
     page = int(conn.execute("PRAGMA page_size").fetchone()[0])
     header = 32 if before == 0 else 0
     pages = (wal.stat().st_size - before - header) // (page + 24)
-    conn.execute("PRAGMA wal_autocheckpoint=1000")
+    conn.execute(f"PRAGMA wal_autocheckpoint={threshold}")
     return pages
+
+
+def backfilled(path: Path) -> int:
+    """Frames checkpointed so far from the WAL now in use (``nBackfill`` of the wal-index,
+    byte 96 of the ``-shm`` file, native byte order: SQLite's documented WAL-index format).
+    It grows when a checkpoint copies frames (and drops to 0 when the WAL restarts)."""
+    with path.with_name(path.name + "-shm").open("rb") as shm:
+        return int(struct.unpack("=I", shm.read(100)[96:100])[0])
 
 
 def seeded_store(path: Path, hasher: PasswordHasher) -> LocalStore:
@@ -85,11 +102,21 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--n", type=int, default=500, help="commits of each kind")
     parser.add_argument("--lines", type=int, default=5, help="lines per sale")
+    parser.add_argument(
+        "--wal-autocheckpoint",
+        type=int,
+        default=None,
+        help="PRAGMA wal_autocheckpoint for the till's connection (default: the till's own)",
+    )
     args = parser.parse_args()
     hasher = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
 
     with tempfile.TemporaryDirectory(dir=Path.cwd()) as folder:
-        store = seeded_store(Path(folder) / "till.sqlite3", hasher)
+        till_path = Path(folder) / "till.sqlite3"
+        store = seeded_store(till_path, hasher)
+        if args.wal_autocheckpoint is not None:
+            store.conn.execute(f"PRAGMA wal_autocheckpoint={int(args.wal_autocheckpoint)}")
+        autocheckpoint = int(store.conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0])
         settings = ClientSettings(data_dir=Path(folder))
         auth = AuthService(store, settings, hasher=hasher)
         auth.login(1, "1111")
@@ -105,6 +132,7 @@ def main() -> None:
         single: list[float] = []
         commit: list[float] = []
         full: list[float] = []
+        checkpointed = {"record_sale": 0, "service": 0}
         day = date.today()
         for i in range(args.n):
             # One fsynced single-row commit.
@@ -129,32 +157,39 @@ def main() -> None:
                 shift_id=shift.id if shift else None,
                 created_at=datetime.now(UTC),
             )
+            mark = backfilled(till_path)
             t0 = time.perf_counter()
             store.record_sale(draft, terminal_code="T01", day=day)
             commit.append(time.perf_counter() - t0)
+            checkpointed["record_sale"] += backfilled(till_path) > mark
 
             # The whole service call: validation, pricing, tender and the commit.
             for k in range(args.lines):
                 checkout.add_product((i * 11 + k * 97) % 1000 + 1, 1 + k % 3)
             total = checkout.totals().total
+            mark = backfilled(till_path)
             t0 = time.perf_counter()
             checkout.checkout_cash(total)
             full.append(time.perf_counter() - t0)
+            checkpointed["service"] += backfilled(till_path) > mark
 
         # Pages each commit appends to the WAL (what its fsync must cover), counted from
-        # an emptied WAL over ten more sales through the service and ten single rows.
-        def ten_sales() -> None:
-            for n in range(10):
+        # an emptied WAL over more sales through the service and as many single rows
+        # (50: a B-tree splits every few sales, and over ten the figure moved by a few pages).
+        def more_sales() -> None:
+            for n in range(PAGE_COUNT_COMMITS):
                 for k in range(args.lines):
                     checkout.add_product((n * 13 + k * 97) % 1000 + 1, 1)
                 checkout.checkout_cash(checkout.totals().total)
 
-        def ten_rows() -> None:
-            for n in range(10):
+        def more_rows() -> None:
+            for n in range(PAGE_COUNT_COMMITS):
                 baseline.execute("INSERT INTO t (v) VALUES (?)", (f"last {n}",))
 
-        sale_pages = wal_pages(store.conn, Path(folder) / "till.sqlite3", ten_sales) / 10
-        row_pages = wal_pages(baseline, Path(folder) / "baseline.sqlite3", ten_rows) / 10
+        sale_pages = wal_pages(store.conn, till_path, more_sales) / PAGE_COUNT_COMMITS
+        row_pages = (
+            wal_pages(baseline, Path(folder) / "baseline.sqlite3", more_rows) / PAGE_COUNT_COMMITS
+        )
         baseline.close()
         store.close()
 
@@ -167,6 +202,11 @@ def main() -> None:
 
     print(f"{args.n} commits each, {args.lines} lines per sale, WAL + synchronous=FULL")
     print(f"pages written to the WAL per commit: sale {sale_pages:.1f}, single row {row_pages:.1f}")
+    print(
+        f"commits that also ran the WAL autocheckpoint (every {autocheckpoint} pages): "
+        f"record_sale {checkpointed['record_sale']}/{args.n}, "
+        f"service {checkpointed['service']}/{args.n}"
+    )
     print(row("single-row commit (baseline)", single))
     print(row("checkout commit (LocalStore.record_sale)", commit))
     print(row("checkout_cash (service, incl. commit)", full))

@@ -118,7 +118,9 @@ class SalesMixin(StoreBase):
         event_id = str(new_id())
         # Validate and serialise before taking the write lock; only the number is missing.
         unnumbered = draft.to_wire(_NUMBER_PLACEHOLDER)
-        payload = dumps(unnumbered.model_dump(mode="json"))
+        # pydantic's own serialiser writes what dumps(model_dump(mode="json")) writes
+        # (compact, UTF-8 kept), a few times faster.
+        payload = unnumbered.model_dump_json()
         if payload.count(_NUMBER_FIELD) != 1:
             raise RuntimeError("the sale payload must carry its receipt number once")
         head, _, tail = payload.partition(_NUMBER_FIELD)
