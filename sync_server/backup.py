@@ -49,6 +49,7 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import URL, make_url
 
+from shared.files import write_atomically
 from shared.models import MAX_PUSH_EVENTS, EventResult, OutboxEvent, PushRequest
 from sync_server.auth.models import Terminal
 from sync_server.core.database import Database
@@ -130,15 +131,6 @@ def _free_name(directory: Path, stem: str, suffix: str) -> Path:
     return candidate
 
 
-def _write_atomically(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.partial")
-    with tmp.open("wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    tmp.replace(path)
-
-
 def manifest_path_of(backup_file: Path) -> Path:
     """Where the manifest of ``backup_file`` lives."""
     return Path(f"{backup_file}{MANIFEST_SUFFIX}")
@@ -172,7 +164,7 @@ def _finish(
     )
     partial.replace(final)
     manifest_path = manifest_path_of(final)
-    _write_atomically(manifest_path, manifest.model_dump_json(indent=2).encode() + b"\n")
+    write_atomically(manifest_path, manifest.model_dump_json(indent=2).encode() + b"\n")
     return BackupResult(path=final, manifest_path=manifest_path, manifest=manifest)
 
 

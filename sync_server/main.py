@@ -128,20 +128,22 @@ def create_app(
     install_error_handlers(app)
     # Two gates: pulls (a new till's download, 40 pages of 5,000 rows) have fewer places
     # and a queue of their own, so tills downloading never take the places pushes need.
-    app.add_middleware(
-        AdmissionMiddleware,
-        limit=settings.effective_sync_max_concurrent,
-        queue=settings.effective_sync_max_waiting,
-        wait_seconds=settings.sync_max_wait_seconds,
-        routes=PUSH_ROUTES,
+    gates = (
+        (PUSH_ROUTES, settings.effective_sync_max_concurrent, settings.effective_sync_max_waiting),
+        (
+            PULL_ROUTES,
+            settings.effective_sync_max_concurrent_pulls,
+            settings.effective_sync_max_waiting_pulls,
+        ),
     )
-    app.add_middleware(
-        AdmissionMiddleware,
-        limit=settings.effective_sync_max_concurrent_pulls,
-        queue=settings.effective_sync_max_waiting_pulls,
-        wait_seconds=settings.sync_max_wait_seconds,
-        routes=PULL_ROUTES,
-    )
+    for routes, limit, queue in gates:
+        app.add_middleware(
+            AdmissionMiddleware,
+            limit=limit,
+            queue=queue,
+            wait_seconds=settings.sync_max_wait_seconds,
+            routes=routes,
+        )
     # Reports, lists and pages go gzip to browsers and tills that ask; a pull page is
     # compressed by its route already (it carries Content-Encoding and is left alone).
     app.add_middleware(GzipWhenAsked, skip_paths=["/api/v1/sync/pull"])

@@ -14,21 +14,15 @@ from pathlib import Path
 
 import pytest
 
+from tests.tools import run_command
+
 ROOT = Path(__file__).resolve().parents[1]
 LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
 
 
 def _lint(tree: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONPATH": str(tree)}
-    return subprocess.run(
-        [str(LINT_IMPORTS), "--no-cache"],
-        cwd=tree,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return run_command([str(LINT_IMPORTS), "--no-cache"], cwd=tree, env=env)
 
 
 @pytest.fixture(scope="module")

@@ -38,21 +38,11 @@ class SaleDraft:
 
     def to_wire(self, receipt_number: str) -> SaleIn:
         """The sale as the outbox carries it (and the server checks it)."""
-        return SaleIn(
-            id=self.id,
+        return SaleIn.of(
+            self,
             receipt_number=receipt_number,
-            shift_id=self.shift_id,
-            cashier_id=self.cashier_id,
-            created_at=self.created_at,
             lines=list(self.lines),
-            order_discount=self.order_discount,
-            voucher_code=self.voucher_code,
-            subtotal=self.subtotal,
-            discount_total=self.discount_total,
-            tax_total=self.tax_total,
-            total=self.total,
             payments=list(self.payments),
-            catalog_cursor=self.catalog_cursor,
         )
 
 

@@ -18,12 +18,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from pos_client.store.sync import SyncMixin, _event_of
+from shared.files import write_atomically
 
 EXPORT_FORMAT = "kasir-till-export"
 EXPORT_VERSION = 1
@@ -88,12 +88,7 @@ def export_unsynced(
     content += _line({"sha256": digest})
 
     target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_name(f".{target.name}.partial")
-    with partial.open("wb") as handle:
-        handle.write(content)
-        handle.flush()
-        os.fsync(handle.fileno())
-    partial.replace(target)
+    write_atomically(target, content)
     return ExportSummary(
         path=target, events=len(rows), pending=len(rows) - stuck, stuck=stuck, sha256=digest
     )

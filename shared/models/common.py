@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -73,6 +73,16 @@ class WireModel(BaseModel):
     """Base for every wire schema: unknown fields are an error, not silently dropped."""
 
     model_config = ConfigDict(extra="forbid", frozen=False, populate_by_name=True)
+
+    @classmethod
+    def of(cls, source: object, /, **given: Any) -> Self:
+        """This schema filled from ``source``: each field from the attribute of its name.
+
+        ``given`` values take the place of (or stand for missing) attributes; the result
+        is validated like any call of the constructor.
+        """
+        taken = {name: getattr(source, name) for name in cls.model_fields if name not in given}
+        return cls(**taken, **given)
 
 
 class Role(StrEnum):

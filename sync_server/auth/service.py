@@ -224,18 +224,11 @@ def back_office_login(
 
 def user_public(user: User) -> UserPublic:
     """The API view of a user (hashes left out)."""
-    return UserPublic(
-        id=user.id,
-        username=user.username,
-        full_name=user.full_name,
+    return UserPublic.of(
+        user,
         role=Role(user.role),
-        store_id=user.store_id,
-        active=user.active,
         has_password=user.password_hash is not None,
         has_pin=user.pin_hash is not None,
-        locked_until=user.locked_until,
-        change_no=user.change_no,
-        created_at=user.created_at,
     )
 
 

@@ -140,27 +140,10 @@ def take_fees(order: PaymentOrder, source: object) -> None:
 
 def order_out(order: PaymentOrder) -> PaymentOrderOut:
     """The wire shape of an order."""
-    return PaymentOrderOut(
-        order_id=order.order_id,
-        status=order.status,
+    return PaymentOrderOut.of(
+        order,
         final=order.status in FINAL_STATUSES,
-        amount=order.amount,
         items=[OrderItemIn.model_validate(i) for i in json.loads(order.items)],
-        store_id=order.store_id,
-        terminal_id=order.terminal_id,
-        method=order.method,
-        reference=order.reference,
-        qr_string=order.qr_string,
-        qr_url=order.qr_url,
-        checkout_url=order.checkout_url,
-        fee_merchant=order.fee_merchant,
-        fee_customer=order.fee_customer,
-        total_fee=order.total_fee,
-        amount_received=order.amount_received,
-        expires_at=order.expires_at,
-        paid_at=order.paid_at,
-        created_at=order.created_at,
-        updated_at=order.updated_at,
     )
 
 
@@ -190,17 +173,7 @@ def list_channels(*, client: TripayClient) -> list[PaymentChannelOut]:
     except TripayError as exc:
         raise gateway_error(exc) from exc
     return [
-        PaymentChannelOut(
-            code=c.code,
-            name=c.name,
-            group=c.group,
-            active=c.active,
-            minimum_amount=c.minimum_amount,
-            maximum_amount=c.maximum_amount,
-            fee_flat=c.total_fee.flat,
-            fee_percent=str(c.total_fee.percent),
-            icon_url=c.icon_url,
-        )
+        PaymentChannelOut.of(c, fee_flat=c.total_fee.flat, fee_percent=str(c.total_fee.percent))
         for c in channels
     ]
 

@@ -212,6 +212,20 @@ def _sales_by(
     return list(session.execute(stmt))
 
 
+def _sales_by_period(
+    session: Session, *, store_id: int, start: date, end: date, months: bool
+) -> list[Any]:
+    """Sales figures per rollup period: per day, or per month when ``months``."""
+    return _sales_by(
+        session,
+        store_id=store_id,
+        start=start,
+        end=end,
+        keys=[SALES_TOTALS.c.period],
+        months=months,
+    )
+
+
 # --- sales with an open flag ---------------------------------------------------------------
 #
 # The rollups hold every applied sale. A report "without flagged sales" takes the
@@ -326,14 +340,7 @@ def sales_over_time(
     _check_range(start, end)
     months = granularity in ("month", "year")
     with db.session() as session:
-        rows = _sales_by(
-            session,
-            store_id=store_id,
-            start=start,
-            end=end,
-            keys=[SALES_TOTALS.c.period],
-            months=months,
-        )
+        rows = _sales_by_period(session, store_id=store_id, start=start, end=end, months=months)
         flagged = _flagged_by_day(session, store_id=store_id, start=start, end=end)
         tax_difference = _tax_difference(
             session, store_id=store_id, start=start, end=end, exclude_flagged=exclude_flagged
@@ -542,14 +549,7 @@ def by_terminal(db: Database, *, store_id: int, start: date, end: date) -> list[
 def _days(
     session: Session, *, store_id: int, start: date, end: date, exclude_flagged: bool = False
 ) -> list[DayFigures]:
-    rows = _sales_by(
-        session,
-        store_id=store_id,
-        start=start,
-        end=end,
-        keys=[SALES_TOTALS.c.period],
-        months=False,
-    )
+    rows = _sales_by_period(session, store_id=store_id, start=start, end=end, months=False)
     found = {r.period: _figures(r) for r in rows}
     if exclude_flagged:
         for day, minus in _flagged_by_day(session, store_id=store_id, start=start, end=end).items():
@@ -648,20 +648,7 @@ def _rejected_rows(
 
 
 def _rejected_row(ev: RejectedEvent, code: str) -> RejectedEventRow:
-    return RejectedEventRow(
-        event_id=ev.event_id,
-        terminal_id=ev.terminal_id,
-        terminal_code=code,
-        type=ev.type,
-        code=ev.code,
-        reason=ev.reason,
-        attempts=ev.attempts,
-        first_seen_at=ev.first_seen_at,
-        last_seen_at=ev.last_seen_at,
-        resolved_at=ev.resolved_at,
-        resolved_by=ev.resolved_by,
-        resolution=ev.resolution,
-    )
+    return RejectedEventRow.of(ev, terminal_code=code)
 
 
 def rejected_events(
@@ -768,21 +755,7 @@ def payments(
         )
         if status is not None:
             stmt = stmt.where(PaymentOrder.status == status.upper())
-        return [
-            PaymentOrderRow(
-                order_id=p.order_id,
-                terminal_id=p.terminal_id,
-                amount=p.amount,
-                status=p.status,
-                method=p.method,
-                reference=p.reference,
-                created_at=p.created_at,
-                expires_at=p.expires_at,
-                paid_at=p.paid_at,
-                last_error=p.last_error,
-            )
-            for p in session.scalars(stmt)
-        ]
+        return [PaymentOrderRow.of(p) for p in session.scalars(stmt)]
 
 
 # --- the dashboard -------------------------------------------------------------------------

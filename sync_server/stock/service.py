@@ -445,19 +445,7 @@ def _change(session: Session, *, store_id: int, moves: list[NewStockMove]) -> St
         session, store_id=store_id, product_ids=sorted({m.product_id for m in moves})
     )
     return StockChangeOut(
-        moves=[
-            StockMoveOut(
-                id=m.id,
-                product_id=m.product_id,
-                store_id=store_id,
-                kind=m.kind,
-                quantity=m.quantity,
-                ref_id=m.ref_id,
-                note=m.note,
-                created_at=m.created_at,
-            )
-            for m in moves
-        ],
+        moves=[StockMoveOut.of(m, store_id=store_id) for m in moves],
         levels=levels,
     )
 
@@ -620,19 +608,7 @@ def list_moves(
     if product_id is not None:
         stmt = stmt.where(StockMove.product_id == product_id)
     stmt = stmt.order_by(StockMove.created_at.desc(), StockMove.id.desc()).limit(limit)
-    return [
-        StockMoveOut(
-            id=m.id,
-            product_id=m.product_id,
-            store_id=m.store_id,
-            kind=StockMoveKind(m.kind),
-            quantity=m.quantity,
-            ref_id=m.ref_id,
-            note=m.note,
-            created_at=m.created_at,
-        )
-        for m in session.scalars(stmt)
-    ]
+    return [StockMoveOut.of(m, kind=StockMoveKind(m.kind)) for m in session.scalars(stmt)]
 
 
 @unit_of_work

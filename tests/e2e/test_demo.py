@@ -10,20 +10,17 @@ from pathlib import Path
 from sync_server.sync.models import Sale
 from tests.e2e.conftest import LiveServer
 from tests.e2e.demo_output import check_demo_sale
+from tests.tools import run_command
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def run_demo(*args: str) -> subprocess.CompletedProcess[str]:
     """The demo as a user runs it, in its own process."""
-    return subprocess.run(
+    return run_command(
         [sys.executable, "-m", "pos_client.demo", *args],
         cwd=ROOT,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
     )
 
 

@@ -18,6 +18,7 @@ from sync_server.core import metrics as server_metrics
 from tests.conftest import missing
 from tests.e2e.conftest import live_server  # noqa: F401 - the e2e fixture, reused by name
 from tests.server.conftest import mariadb_url  # noqa: F401 - reused by name
+from tests.tools import run_command
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGING = ROOT / "packaging"
@@ -49,9 +50,7 @@ def run_tool(
     env: dict[str, str] | None = None,
 ) -> str:
     """Run a tool; assert it succeeded and return what it printed."""
-    done = subprocess.run(
-        args, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=False
-    )
+    done = run_command(args, cwd=cwd, env=env, timeout=timeout)
     output = done.stdout + done.stderr
     assert done.returncode == 0, f"{' '.join(args)} failed ({done.returncode}):\n{output}"
     return output

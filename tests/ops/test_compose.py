@@ -19,6 +19,7 @@ import jsonschema_rs
 import yaml
 
 from tests.ops.conftest import NGINX_DIR, PACKAGING, ROOT
+from tests.tools import run_command
 
 COMPOSE = PACKAGING / "docker-compose.yml"
 DOCKERFILE = PACKAGING / "Dockerfile"
@@ -224,15 +225,7 @@ def _run_entrypoint(
         KASIR_DATA_DIR=str(tmp_path / "data"),
         KASIR_MIGRATE_ON_START=migrate,
     )
-    return subprocess.run(
-        ["sh", str(ENTRYPOINT), *command],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return run_command(["sh", str(ENTRYPOINT), *command], cwd=tmp_path, env=env)
 
 
 def test_the_entrypoint_migrates_then_starts_the_server(tmp_path: Path) -> None:

@@ -36,6 +36,7 @@ from pos_client.config import ClientSettings
 from tests.conftest import missing
 from tests.e2e.conftest import LiveServer, make_settings
 from tests.e2e.demo_output import check_demo_sale
+from tests.tools import run_command
 
 ROOT = Path(__file__).resolve().parents[2]
 SPEC = ROOT / "packaging" / "pyinstaller" / "kasir.spec"
@@ -71,12 +72,8 @@ def ensure_pyinstaller() -> None:
     """PyInstaller importable in this interpreter, installed with pip when it is not."""
     if importlib.util.find_spec("PyInstaller") is not None:
         return
-    done = subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--quiet", PYINSTALLER_REQUIREMENT],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
+    done = run_command(
+        [sys.executable, "-m", "pip", "install", "--quiet", PYINSTALLER_REQUIREMENT], timeout=300
     )
     if done.returncode != 0 or importlib.util.find_spec("PyInstaller") is None:
         missing(
@@ -103,7 +100,7 @@ def frozen_till(tmp_path_factory: pytest.TempPathFactory) -> FrozenTill:
     base = tmp_path_factory.mktemp("pyinstaller")
     dist, work = base / "dist", base / "work"
     started = time.monotonic()
-    done = subprocess.run(
+    done = run_command(
         [
             sys.executable,
             "-m",
@@ -120,10 +117,7 @@ def frozen_till(tmp_path_factory: pytest.TempPathFactory) -> FrozenTill:
         ],
         cwd=ROOT,
         env={**os.environ, "KIVY_HOME": str(base / "kivy-home")},
-        capture_output=True,
-        text=True,
         timeout=900,
-        check=False,
     )
     elapsed = time.monotonic() - started
     assert done.returncode == 0, f"PyInstaller failed:\n{done.stdout[-4000:]}{done.stderr[-8000:]}"
@@ -138,20 +132,12 @@ def run_frozen(
 ) -> subprocess.CompletedProcess[str]:
     """The built program as a shop runs it, from ``home`` (outside the source tree)."""
     home.mkdir(parents=True, exist_ok=True)
-    return subprocess.run(
-        [str(till.program), *args],
-        cwd=home,
-        env=frozen_env(home),
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
+    return run_command([str(till.program), *args], cwd=home, env=frozen_env(home), timeout=timeout)
 
 
 def bundled_modules(till: FrozenTill) -> set[str]:
     """Every Python module frozen into the program's archive (``pyi-archive_viewer``)."""
-    done = subprocess.run(
+    done = run_command(
         [
             sys.executable,
             "-m",
@@ -159,11 +145,7 @@ def bundled_modules(till: FrozenTill) -> set[str]:
             "-r",
             "-b",
             str(till.program),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+        ]
     )
     assert done.returncode == 0, done.stderr
     return {line.strip().strip("'\",") for line in done.stdout.splitlines() if line.strip()}

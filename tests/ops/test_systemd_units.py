@@ -8,10 +8,10 @@ from __future__ import annotations
 import configparser
 import re
 import shlex
-import subprocess
 from pathlib import Path
 
 from tests.ops.conftest import NGINX_DIR, ROOT, SYSTEMD_DIR, require_tool, run_tool
+from tests.tools import run_command
 
 PREFIX = "/opt/kasir/venv"
 VENV = ROOT / ".venv"
@@ -103,14 +103,7 @@ def test_every_command_the_units_run_is_a_real_project_command() -> None:
             local = [str(VENV / "bin" / program), *argv[1:]]
             # The same words with --help: argparse accepts them (exit 0) without acting.
             subcommand_end = 2 if program == "kasir-server" else 4
-            done = subprocess.run(
-                [*local[:subcommand_end], "--help"],
-                cwd=ROOT,
-                capture_output=True,
-                text=True,
-                timeout=60,
-                check=False,
-            )
+            done = run_command([*local[:subcommand_end], "--help"], cwd=ROOT, timeout=60)
             assert done.returncode == 0, f"{unit}: {' '.join(argv)}\n{done.stderr}"
             if program == "kasir-server":
                 for flag in (a for a in argv[2:] if a.startswith("--")):
