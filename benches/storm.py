@@ -7,8 +7,11 @@ Each till behaves like the real one (``pos_client/sync/worker.py``): the till's 
 timeout (``ClientSettings.http_timeout_seconds``), and on a timeout, a dropped connection
 or 408/425/429/502/503/504 it backs off with full jitter (after the server's
 ``Retry-After`` when there is one) and sends the same batch again, same event ids. The
-tills run as threads in several load processes (one Python client saturates near 800
-requests/s), all released at once.
+tills run in several load processes, all released at once; in each, one event loop
+serves its tills, each on a keep-alive HTTP/1.1 connection of its own with its pushes
+serialised beforehand (the same bytes the till's httpx client sends), so the load
+processes take about 0.5 ms of CPU per push attempt where a thread per till with an
+httpx client took 4.5-7.7 ms (a third to half of the server's own).
 
 Prints, from one run against the MariaDB on 127.0.0.1:3306:
 * the raw ceiling: the storm's rows written with executemany, one transaction per till's

@@ -98,8 +98,9 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
     "/sync/push",
     summary="Push a batch of outbox events (exactly once)",
     responses=_ERRORS,
+    response_model=PushResponse,
 )
-def push(body: PushRequest, terminal: TerminalDep, db: DbDep) -> PushResponse:
+def push(body: PushRequest, terminal: TerminalDep, db: DbDep) -> Response:
     """Apply each event at most once; answer `applied`, `duplicate`, `conflict` or
     `rejected` per id.
 
@@ -107,7 +108,10 @@ def push(body: PushRequest, terminal: TerminalDep, db: DbDep) -> PushResponse:
     is a `conflict`, never a `duplicate`. A rejected or conflicting event never blocks
     the others and is listed for the manager with its reason.
     """
-    return service.push_events(db, terminal=terminal, request=body)
+    # Serialised once by the model that built it (the same JSON FastAPI would write,
+    # without validating the service's own answer again on every push).
+    answer = service.push_events(db, terminal=terminal, request=body)
+    return Response(content=answer.model_dump_json(by_alias=True), media_type="application/json")
 
 
 @router.get(

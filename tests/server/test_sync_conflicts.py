@@ -22,6 +22,7 @@ from pos_client.store import LocalStore
 from pos_client.sync.client import SyncClient
 from pos_client.sync.worker import SyncWorker
 from shared.models import MAX_BIGINT, MAX_INT, MAX_RUPIAH
+from sync_server.auth.models import User
 from sync_server.core.database import Database
 from sync_server.sync.models import RejectedEvent, Sale, SyncEvent
 from tests.server.conftest import World
@@ -102,6 +103,35 @@ def test_same_id_with_other_content_is_a_conflict_not_a_duplicate(
     assert statuses(push(client, headers, [other])) == ["conflict"]
     (record,) = _records(db)
     assert record.attempts == 2 and record.resolved_at is None
+
+
+def test_a_refused_event_applied_when_pushed_again_is_resolved_and_others_stay_open(
+    client: TestClient, db: Database, world: World
+) -> None:
+    (product,) = add_products(db)
+    headers = world.terminal_headers(0)
+    sales = [_sale(world, product, qty=q) for q in (1, 2)]
+    with db.session() as s:
+        cashier = s.get(User, world.cashier_ids[0])
+        assert cashier is not None
+        cashier.active = False
+    assert _answers(push(client, headers, sales)) == [("rejected", "unknown_cashier")] * 2
+    with db.session() as s:
+        cashier = s.get(User, world.cashier_ids[0])
+        assert cashier is not None
+        cashier.active = True
+
+    # The first is sent again once the cashier is back: applied, and its record resolved.
+    assert statuses(push(client, headers, [sales[0]])) == ["applied"]
+    first, second = sorted(_records(db), key=lambda r: r.event_id != UUID(sales[0]["id"]))
+    assert first.event_id == UUID(sales[0]["id"]) and first.resolved_at is not None
+    assert first.resolution == "applied when pushed again"
+    assert second.resolved_at is None  # not pushed again: still the manager's to see
+
+    # A batch whose ids were never refused leaves every record as it was.
+    assert statuses(push(client, headers, [_sale(world, product, qty=3)])) == ["applied"]
+    resolved = {r.event_id: r.resolved_at is not None for r in _records(db)}
+    assert resolved == {UUID(sales[0]["id"]): True, UUID(sales[1]["id"]): False}
 
 
 def test_the_same_instant_written_another_way_is_the_same_event(

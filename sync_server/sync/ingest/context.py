@@ -17,6 +17,7 @@ from sqlalchemy import (
     Select,
     String,
     Table,
+    bindparam,
     case,
     func,
     literal,
@@ -101,12 +102,143 @@ def applied_events(
     ids = list(event_ids)
     if not ids:
         return {}
-    rows = session.execute(
+    rows = session.connection().execute(
         select(SYNC_EVENTS.c.id, SYNC_EVENTS.c.terminal_id, SYNC_EVENTS.c.digest).where(
             SYNC_EVENTS.c.id.in_(ids)
         )
     )
     return {eid: AppliedEvent(terminal_id=tid, digest=digest) for eid, tid, digest in rows}
+
+
+def _stored_time(text: str) -> datetime:
+    """A UTC time read back as text (MariaDB's ``CAST(... AS CHAR)`` and SQLite's stored
+    form alike), timezone-aware."""
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
+_KNOWN_QUERIES: dict[tuple[bool, bool, bool, bool], Any] = {}
+"""The UNION ALL of :func:`_known_rows` for each combination of parts, built once: a
+statement made afresh on every push cost more Python than the round trip it saves."""
+
+
+def _known_query(*, events: bool, receipts: bool, users: bool, shifts: bool) -> Any:
+    """The union of :func:`_known_rows` with the parts asked for (built once, bound
+    parameters ``store_id``, ``terminal_id``, ``event_ids``, ``receipts``, ``users``,
+    ``shifts``)."""
+    key = (events, receipts, users, shifts)
+    query = _KNOWN_QUERIES.get(key)
+    if query is not None:
+        return query
+    born = (
+        select(func.min(TERMINALS.c.created_at))
+        .where(TERMINALS.c.store_id == bindparam("store_id"))
+        .scalar_subquery()
+    )
+    parts: list[Select[Any]] = [
+        select(literal("t"), _text(Store.timezone), _text(born), null(), null(), null()).where(
+            Store.id == bindparam("store_id")
+        )
+    ]
+    if events:
+        event_ids: Any = bindparam("event_ids", expanding=True)
+        parts.append(
+            select(
+                literal("e"),
+                _text(SYNC_EVENTS.c.id),
+                _text(SYNC_EVENTS.c.digest),
+                SYNC_EVENTS.c.terminal_id,
+                null(),
+                null(),
+            ).where(SYNC_EVENTS.c.id.in_(event_ids))
+        )
+        # Refusals of these ids still open: an applied event resolves them (write.py),
+        # and a batch that has none (nearly all) sends no UPDATE for it.
+        parts.append(
+            select(literal("x"), _text(REJECTED.c.event_id), null(), null(), null(), null()).where(
+                REJECTED.c.terminal_id == bindparam("terminal_id"),
+                REJECTED.c.event_id.in_(bindparam("rejected_ids", expanding=True)),
+                REJECTED.c.resolved_at.is_(None),
+            )
+        )
+    if receipts:
+        parts.append(
+            select(
+                literal("r"), _text(SALES.c.receipt_number), null(), null(), null(), null()
+            ).where(SALES.c.receipt_number.in_(bindparam("receipts", expanding=True)))
+        )
+    if users:
+        parts.append(
+            select(
+                literal("u"),
+                _text(User.role),
+                null(),
+                User.id,
+                User.store_id,
+                sql_cast(User.active, Integer),
+            ).where(User.id.in_(bindparam("users", expanding=True)))
+        )
+    if shifts:
+        parts.append(
+            select(
+                literal("s"),
+                _text(SHIFTS.c.id),
+                null(),
+                SHIFTS.c.terminal_id,
+                case((SHIFTS.c.closed_at.is_(None), 0), else_=1),
+                null(),
+            ).where(SHIFTS.c.id.in_(bindparam("shifts", expanding=True)))
+        )
+    query = _KNOWN_QUERIES[key] = union_all(*parts)
+    return query
+
+
+def _known_rows(
+    session: Session,
+    *,
+    terminal: Terminal,
+    event_ids: Sequence[uuid.UUID],
+    receipts: Sequence[str],
+    users: set[int],
+    shifts: set[uuid.UUID],
+) -> list[Any]:
+    """The store (its timezone, and when its first till was made), applied event ids,
+    this terminal's open rejections of those ids, receipt numbers taken, users and
+    shifts: one UNION ALL, one round trip.
+
+    Rows are (kind, text, text, int, int, int); ids and times travel as text (uuid.UUID
+    reads SQLite's hex and MariaDB's dashed form alike)."""
+    query = _known_query(
+        events=bool(event_ids), receipts=bool(receipts), users=bool(users), shifts=bool(shifts)
+    )
+    params: dict[str, Any] = {"store_id": terminal.store_id, "terminal_id": terminal.id}
+    if event_ids:
+        params["event_ids"] = params["rejected_ids"] = list(event_ids)
+    if receipts:
+        params["receipts"] = list(receipts)
+    if users:
+        params["users"] = list(users)
+    if shifts:
+        params["shifts"] = list(shifts)
+    return list(session.connection().execute(query, params))
+
+
+_PRICES = (
+    select(
+        Product.id,
+        Product.price,
+        func.coalesce(TaxRate.rate_bp, 0),
+        HISTORY.c.id,
+        HISTORY.c.price,
+        HISTORY.c.tax_rate_bp,
+        HISTORY.c.valid_from,
+        HISTORY.c.change_no,
+    )
+    .outerjoin(TaxRate, TaxRate.id == Product.tax_rate_id)
+    .outerjoin(HISTORY, HISTORY.c.product_id == Product.id)
+    .where(Product.id.in_(bindparam("product_ids", expanding=True)))
+    .order_by(Product.id, HISTORY.c.id)
+)
+"""Products with their price history (built once; ``product_ids`` bound per batch)."""
 
 
 @dataclass(slots=True)
@@ -195,6 +327,8 @@ class BatchContext:
         self.shifts: dict[uuid.UUID, ShiftState] = {}
         self.refund_ids: set[uuid.UUID] = set()
         self.drawer_open_ids: set[uuid.UUID] = set()
+        self.open_rejections: set[uuid.UUID] = set()
+        """Event ids of the batch this terminal had refused and no one resolved yet."""
         self.store_born: datetime | None = None
         """When the store's first till was made: no sale of the store is older."""
         self.prices: dict[int, list[PricePoint]] = {}
@@ -209,19 +343,9 @@ class BatchContext:
         cls, session: Session, *, terminal: Terminal, parsed: Sequence[ParsedEvent]
     ) -> BatchContext:
         """Read everything the batch refers to in as few round trips as possible: the
-        store, then event ids, receipts, users and shifts together, then products with
-        their price history, and vouchers, QRIS orders and sales only when named."""
-        born = (
-            select(func.min(TERMINALS.c.created_at))
-            .where(TERMINALS.c.store_id == terminal.store_id)
-            .scalar_subquery()
-        )
-        store = session.execute(
-            select(Store.timezone, born).where(Store.id == terminal.store_id)
-        ).first()
-        timezone, store_born = store if store is not None else (None, None)
-        ctx = cls(terminal=terminal, timezone=timezone or DEFAULT_TIMEZONE)
-        ctx.store_born = store_born
+        store, event ids (and their open refusals), receipts, users and shifts together,
+        then products with their price history, and vouchers, QRIS orders and sales only
+        when named."""
         event_ids: list[uuid.UUID] = []
         products: set[int] = set()
         receipts: list[str] = []
@@ -263,7 +387,17 @@ class BatchContext:
                 users.update((p.cashier_id, p.approved_by))
                 if p.shift_id is not None:
                     shift_refs.add(p.shift_id)
-        ctx._load_known(session, event_ids, receipts, users, shift_refs)
+        known = _known_rows(
+            session,
+            terminal=terminal,
+            event_ids=event_ids,
+            receipts=receipts,
+            users=users,
+            shifts=shift_refs,
+        )
+        timezone = next((text for kind, text, *_ in known if kind == "t"), None)
+        ctx = cls(terminal=terminal, timezone=timezone or DEFAULT_TIMEZONE)
+        ctx._take_known(known)
         if products:
             ctx._load_prices(session, products)
         if voucher_codes:
@@ -274,90 +408,26 @@ class BatchContext:
             ctx._load_sales(session, sale_refs)
         return ctx
 
-    def _load_known(
-        self,
-        session: Session,
-        event_ids: Sequence[uuid.UUID],
-        receipts: Sequence[str],
-        users: set[int],
-        shifts: set[uuid.UUID],
-    ) -> None:
-        """Applied event ids, receipt numbers taken, users and shifts: one UNION ALL.
-
-        Rows are (kind, text, text, int, int, int); ids travel as text (uuid.UUID reads
-        SQLite's hex and MariaDB's dashed form alike)."""
-        parts: list[Select[Any]] = []
-        if event_ids:
-            parts.append(
-                select(
-                    literal("e"),
-                    _text(SYNC_EVENTS.c.id),
-                    _text(SYNC_EVENTS.c.digest),
-                    SYNC_EVENTS.c.terminal_id,
-                    null(),
-                    null(),
-                ).where(SYNC_EVENTS.c.id.in_(event_ids))
-            )
-        if receipts:
-            parts.append(
-                select(
-                    literal("r"), _text(SALES.c.receipt_number), null(), null(), null(), null()
-                ).where(SALES.c.receipt_number.in_(receipts))
-            )
-        if users:
-            parts.append(
-                select(
-                    literal("u"),
-                    _text(User.role),
-                    null(),
-                    User.id,
-                    User.store_id,
-                    sql_cast(User.active, Integer),
-                ).where(User.id.in_(users))
-            )
-        if shifts:
-            parts.append(
-                select(
-                    literal("s"),
-                    _text(SHIFTS.c.id),
-                    null(),
-                    SHIFTS.c.terminal_id,
-                    case((SHIFTS.c.closed_at.is_(None), 0), else_=1),
-                    null(),
-                ).where(SHIFTS.c.id.in_(shifts))
-            )
-        if not parts:
-            return
-        query = parts[0] if len(parts) == 1 else union_all(*parts)
-        for kind, text, digest, n1, n2, n3 in session.execute(query):
+    def _take_known(self, rows: Sequence[Any]) -> None:
+        """Fill the state from the rows of :func:`_known_rows`."""
+        for kind, text, digest, n1, n2, n3 in rows:
             if kind == "e":
                 self.applied[uuid.UUID(text)] = AppliedEvent(terminal_id=n1, digest=digest)
             elif kind == "r":
                 self.receipts.add(text)
             elif kind == "u":
                 self.users[n1] = UserState(role=Role(text), store_id=n2, active=bool(n3))
-            else:
+            elif kind == "s":
                 self.shifts[uuid.UUID(text)] = ShiftState(terminal_id=n1, closed=bool(n2))
+            elif kind == "x":
+                self.open_rejections.add(uuid.UUID(text))
+            elif kind == "t" and digest is not None:
+                self.store_born = _stored_time(digest)
 
     def _load_prices(self, session: Session, product_ids: set[int]) -> None:
         """Each product with its price history, oldest first, in one query (a product
         with no history has today's price as its only point)."""
-        rows = session.execute(
-            select(
-                Product.id,
-                Product.price,
-                func.coalesce(TaxRate.rate_bp, 0),
-                HISTORY.c.id,
-                HISTORY.c.price,
-                HISTORY.c.tax_rate_bp,
-                HISTORY.c.valid_from,
-                HISTORY.c.change_no,
-            )
-            .outerjoin(TaxRate, TaxRate.id == Product.tax_rate_id)
-            .outerjoin(HISTORY, HISTORY.c.product_id == Product.id)
-            .where(Product.id.in_(product_ids))
-            .order_by(Product.id, HISTORY.c.id)
-        )
+        rows = session.connection().execute(_PRICES, {"product_ids": list(product_ids)})
         for pid, price, rate_bp, hid, h_price, h_bp, h_from, h_change in rows:
             self.products.add(pid)
             points = self.prices.setdefault(pid, [])
@@ -367,25 +437,31 @@ class BatchContext:
                 points.append(PricePoint(price, rate_bp, datetime.min.replace(tzinfo=UTC), 0))
 
     def _load_vouchers(self, session: Session, codes: set[str]) -> None:
-        rows = session.execute(
-            select(
-                Voucher.id,
-                Voucher.code,
-                Voucher.active,
-                Voucher.valid_from,
-                Voucher.valid_until,
-                Voucher.min_spend,
-                Voucher.usage_limit,
-            ).where(Voucher.code.in_(codes))
-        ).all()
+        rows = (
+            session.connection()
+            .execute(
+                select(
+                    Voucher.id,
+                    Voucher.code,
+                    Voucher.active,
+                    Voucher.valid_from,
+                    Voucher.valid_until,
+                    Voucher.min_spend,
+                    Voucher.usage_limit,
+                ).where(Voucher.code.in_(codes))
+            )
+            .all()
+        )
         if not rows:
             return
         uses: dict[int, int] = dict(
-            session.execute(
+            session.connection()
+            .execute(
                 select(VOUCHER_USES.c.voucher_id, func.count())
                 .where(VOUCHER_USES.c.voucher_id.in_([r[0] for r in rows]))
                 .group_by(VOUCHER_USES.c.voucher_id)
-            ).all()
+            )
+            .all()
         )
         for vid, code, active, v_from, v_until, min_spend, limit in rows:
             self.vouchers[code] = VoucherState(
@@ -394,7 +470,7 @@ class BatchContext:
 
     def _load_orders(self, session: Session, refs: set[str]) -> None:
         used = select(QRIS_USES.c.payment_order_id)
-        rows = session.execute(
+        rows = session.connection().execute(
             select(
                 PaymentOrder.id,
                 PaymentOrder.order_id,
@@ -413,7 +489,7 @@ class BatchContext:
 
     def _load_sales(self, session: Session, sale_ids: Iterable[uuid.UUID]) -> None:
         # Locked to the commit: two refunds of one sale through two servers queue here.
-        rows = session.execute(
+        rows = session.connection().execute(
             select(
                 SALES.c.id,
                 SALES.c.store_id,

@@ -18,7 +18,7 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Insert, Table, Update, literal_column, null, update
+from sqlalchemy import Insert, Table, Update, bindparam, literal_column, null, update
 from sqlalchemy.dialects import mysql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -145,11 +145,11 @@ def _write_all(session: Session, ctx: BatchContext, plans: Sequence[EventPlan]) 
     for table in INSERT_ORDER:
         bulk_insert(session, table, rows[table])
     for stmt, params_list in updates.items():
-        session.execute(stmt, params_list)
+        session.connection().execute(stmt, params_list)
 
 
 def _write_one(session: Session, ctx: BatchContext, plan: EventPlan) -> None:
-    session.execute(SYNC_EVENTS.insert(), [_event_row(ctx, plan.event, plan.digest)])
+    session.connection().execute(SYNC_EVENTS.insert(), [_event_row(ctx, plan.event, plan.digest)])
     for table in INSERT_ORDER:
         table_rows = (
             stock_move_rows(store_id=ctx.store_id, moves=plan.moves)
@@ -157,9 +157,9 @@ def _write_one(session: Session, ctx: BatchContext, plan: EventPlan) -> None:
             else plan.rows.get(table)
         )
         if table_rows:
-            session.execute(table.insert(), table_rows)
+            session.connection().execute(table.insert(), table_rows)
     for stmt, params in plan.updates:
-        if session.execute(stmt, params).rowcount != 1:  # type: ignore[attr-defined]
+        if session.connection().execute(stmt, params).rowcount != 1:
             raise _Vanished
 
 
@@ -274,7 +274,7 @@ def _record_rejections(
             }
         )
     if rows:
-        session.execute(_rejected_upsert(session.get_bind().dialect.name), rows)
+        session.connection().execute(_rejected_upsert(session.get_bind().dialect.name), rows)
 
 
 def _drop_applied_meanwhile(
@@ -347,6 +347,22 @@ def _plan_all(
     return plans
 
 
+_TERMINAL_SEEN: dict[tuple[str, ...], Update] = {}
+
+
+def _terminal_seen(columns: tuple[str, ...]) -> Update:
+    """``UPDATE terminals SET <columns>`` of one terminal, built once per set of columns
+    (bound as ``b_<column>`` and ``b_terminal_id``)."""
+    stmt = _TERMINAL_SEEN.get(columns)
+    if stmt is None:
+        stmt = _TERMINAL_SEEN[columns] = (
+            update(TERMINALS)
+            .where(TERMINALS.c.id == bindparam("b_terminal_id"))
+            .values({name: bindparam(f"b_{name}") for name in columns})
+        )
+    return stmt
+
+
 def ingest_batch(
     session: Session,
     *,
@@ -392,9 +408,13 @@ def ingest_batch(
         )
     _record_rejections(session, ctx, parsed, rejections)
     refused_now = {parsed[i].event.id for i in rejections}
-    resolved = [p.event.id for p in written if p.event.id not in refused_now]
+    resolved = [
+        p.event.id
+        for p in written
+        if p.event.id in ctx.open_rejections and p.event.id not in refused_now
+    ]
     if resolved:
-        session.execute(
+        session.connection().execute(
             update(REJECTED)
             .where(
                 REJECTED.c.terminal_id == ctx.terminal_id,
@@ -408,7 +428,10 @@ def ingest_batch(
         seen["events_waiting"] = waiting
     if stuck is not None:
         seen["events_stuck"] = stuck
-    session.execute(update(TERMINALS).where(TERMINALS.c.id == ctx.terminal_id).values(**seen))
+    session.connection().execute(
+        _terminal_seen(tuple(seen)),
+        {"b_terminal_id": ctx.terminal_id, **{f"b_{k}": v for k, v in seen.items()}},
+    )
     # Last, the terminal's own stock deltas in product order (folded into stock_levels
     # and numbered before a pull, not here, so tills never share a row nor the change
     # counter), then its report rollup rows in key order. Both move in this same
