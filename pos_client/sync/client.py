@@ -12,6 +12,7 @@ stored.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 import httpx
@@ -47,11 +48,25 @@ __all__ = [
     "SyncClient",
     "SyncError",
     "enroll",
+    "pull_head",
 ]
 
 PUSH_PATH = "/api/v1/sync/push"
 PULL_PATH = "/api/v1/sync/pull"
 ENROLL_PATH = "/api/v1/terminals/enroll"
+
+
+_PAGE_HEAD = re.compile(rb'\{"cursor":(\d+),"has_more":(true|false),')
+
+
+def pull_head(body: bytes) -> tuple[int, bool] | None:
+    """A pull page's ``cursor`` and ``has_more`` read from the head of its JSON, before
+    the page is parsed, when it starts as the server writes it; else None.
+
+    Only a hint for asking for the next page early: the parsed page must agree.
+    """
+    head = _PAGE_HEAD.match(body, 0, 64)
+    return None if head is None else (int(head[1]), head[2] == b"true")
 
 
 class SyncClient(ServerClient):
@@ -78,13 +93,24 @@ class SyncClient(ServerClient):
         A page that arrives cut, corrupt or not a valid :class:`PullResponse` raises
         :class:`DamagedAnswer` with code ``pull_page_damaged`` (an :class:`Offline`): the
         store never sees it, the cursor stays where it was and the worker asks again.
+        The two halves are :meth:`pull_body` and :meth:`parse_pull`.
         """
-        return self.get_verified(
+        return self.parse_pull(self.pull_body(cursor, limit), cursor)
+
+    def pull_body(self, cursor: int, limit: int) -> bytes:
+        """The page above ``cursor`` as its whole, checked JSON bytes, not parsed yet (a
+        cut or corrupt answer raises :class:`DamagedAnswer`, as :meth:`pull`)."""
+        return self.get_verified_body(
             PULL_PATH,
             {"cursor": cursor, "limit": limit},
-            PullResponse,
             code="pull_page_damaged",
             details={"cursor": cursor},
+        )
+
+    def parse_pull(self, body: bytes, cursor: int) -> PullResponse:
+        """The page of :meth:`pull_body` (asked for above ``cursor``), validated."""
+        return self.parse_verified(
+            PULL_PATH, body, PullResponse, code="pull_page_damaged", details={"cursor": cursor}
         )
 
     def __enter__(self) -> SyncClient:

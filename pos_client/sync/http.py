@@ -31,6 +31,7 @@ from typing import Any, NoReturn, TypeVar
 import httpx
 from pydantic import BaseModel, ValidationError
 
+from shared.collector import collector_paused
 from shared.errors import CodedError
 from shared.messages import has_message
 from shared.models import PROTOCOL_HEADER, PROTOCOL_VERSION, ErrorResponse
@@ -198,6 +199,18 @@ def decode_body(raw: bytes, content_encoding: str | None) -> bytes:
     return body
 
 
+def damaged_answer(
+    path: str, fault: str, why: str, *, code: str | None, details: dict[str, Any] | None
+) -> DamagedAnswer:
+    """The :class:`DamagedAnswer` for an answer from ``path`` with ``fault``."""
+    return DamagedAnswer(
+        f"The answer from {path} arrived damaged ({fault}): {why}",
+        fault=fault,
+        code=code,
+        details={"path": path, **(details or {})},
+    )
+
+
 def join_url(base_url: str, path: str) -> str:
     """``path`` on the server at ``base_url``."""
     return base_url.rstrip("/") + path
@@ -274,7 +287,24 @@ class ServerClient:
         (:func:`decode_body`) and validated; any damage raises :class:`DamagedAnswer`
         with ``code`` (``answer_damaged`` by default) and ``details`` plus the fault, so
         the caller gets a whole ``model`` or nothing. Error answers raise as in
-        :meth:`get`.
+        :meth:`get`. The two halves are :meth:`get_verified_body` and
+        :meth:`parse_verified`.
+        """
+        body = self.get_verified_body(path, params, code=code, details=details)
+        return self.parse_verified(path, body, model, code=code, details=details)
+
+    def get_verified_body(
+        self,
+        path: str,
+        params: dict[str, Any] | None,
+        *,
+        code: str | None = None,
+        details: dict[str, Any] | None = None,
+    ) -> bytes:
+        """The whole, checked body of GET ``path`` (asking for gzip), decoded, not parsed.
+
+        A body cut short or corrupt raises :class:`DamagedAnswer` as in
+        :meth:`get_verified`; error answers raise as in :meth:`get`.
         """
         request = self._http.build_request(
             "GET",
@@ -282,16 +312,6 @@ class ServerClient:
             params=params,
             headers={**self._headers, "Accept-Encoding": "gzip"},
         )
-        where = {"path": path, **(details or {})}
-
-        def damaged(fault: str, why: str) -> DamagedAnswer:
-            return DamagedAnswer(
-                f"The answer from {path} arrived damaged ({fault}): {why}",
-                fault=fault,
-                code=code,
-                details=where,
-            )
-
         try:
             response = self._http.send(request, stream=True)
         except httpx.TransportError as exc:
@@ -309,23 +329,38 @@ class ServerClient:
             if response.is_stream_consumed:
                 # An answer made in memory (a test's MockTransport): httpx read and
                 # decoded it already.
-                body = response.content
-            else:
-                try:
-                    raw = b"".join(response.iter_raw())
-                except httpx.TransportError as exc:  # closed before Content-Length, stalled
-                    raise damaged(CUT, f"{type(exc).__name__}: {exc}") from exc
-                encoding = response.headers.get("content-encoding")
-                try:
-                    body = decode_body(raw, encoding)
-                except ValueError as exc:
-                    raise damaged(str(exc), f"{len(raw)} bytes of {encoding}") from None
+                return response.content
+            try:
+                raw = b"".join(response.iter_raw())
+            except httpx.TransportError as exc:  # closed before Content-Length, stalled
+                why = f"{type(exc).__name__}: {exc}"
+                raise damaged_answer(path, CUT, why, code=code, details=details) from exc
+            encoding = response.headers.get("content-encoding")
+            try:
+                return decode_body(raw, encoding)
+            except ValueError as exc:
+                why = f"{len(raw)} bytes of {encoding}"
+                raise damaged_answer(path, str(exc), why, code=code, details=details) from None
         finally:
             response.close()
+
+    def parse_verified(
+        self,
+        path: str,
+        body: bytes,
+        model: type[_M],
+        *,
+        code: str | None = None,
+        details: dict[str, Any] | None = None,
+    ) -> _M:
+        """``body`` (from :meth:`get_verified_body`) validated as ``model``; anything else
+        raises :class:`DamagedAnswer` (fault :data:`INVALID`)."""
         try:
-            return model.model_validate_json(body)
+            with collector_paused():
+                return model.model_validate_json(body)
         except ValidationError as exc:
-            raise damaged(INVALID, f"not a {model.__name__}: {exc.error_count()} errors") from exc
+            why = f"not a {model.__name__}: {exc.error_count()} errors"
+            raise damaged_answer(path, INVALID, why, code=code, details=details) from exc
 
     def get(self, path: str, params: dict[str, Any] | None = None) -> httpx.Response:
         """GET ``path`` with query ``params``; failures raise :class:`SyncError`."""

@@ -2,7 +2,10 @@
 
 The worker runs in its own thread and opens its own store there (SQLite connections
 are never shared between threads). Each round pushes every pending event in
-batches, acknowledging each answer, then pulls pages until ``has_more`` is false.
+batches, acknowledging each answer, then pulls pages until ``has_more`` is false; when
+a pull has several pages, the next ones are fetched and decoded in two more threads
+while the store writes the one before (the stored cursor still moves one whole page at
+a time).
 When the server is unreachable it waits with exponential backoff and full jitter;
 a protocol mismatch or a revoked token stops it with a message for people.
 
@@ -30,6 +33,7 @@ import logging
 import random
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -39,6 +43,7 @@ from uuid import UUID
 
 from pos_client.store.ports import PushFailure, SyncStore
 from pos_client.sync.client import (
+    PULL_PATH,
     AuthRevoked,
     DamagedAnswer,
     Offline,
@@ -46,8 +51,9 @@ from pos_client.sync.client import (
     ServerRejected,
     SyncClient,
     SyncError,
+    pull_head,
 )
-from pos_client.sync.http import RETRYABLE_4XX
+from pos_client.sync.http import INVALID, RETRYABLE_4XX, collector_paused, damaged_answer
 from shared.models import (
     MAX_PUSH_BYTES,
     EventResult,
@@ -66,6 +72,11 @@ MAX_BACKOFF_EXPONENT = 30
 
 DAMAGED_PAGE_RETRIES = 3
 """How many damaged pages in a row a first download fetches again before it gives up."""
+
+PREFETCH_PAGES = 1
+"""Pull pages waiting between two steps of a download (fetched for the decoding, decoded
+for the store): one is all the overlap needs, and a decoded page of 5,000 products is
+some 8 MB of models on a till."""
 
 UNAVAILABLE_STATUSES = frozenset({502, 503, 504}) | RETRYABLE_4XX
 """Answers that say the server (or its database) cannot take anything now: offline."""
@@ -174,6 +185,157 @@ class _PushFailed(Exception):
     def describe(self) -> str:
         f = self.failure
         return f"Server error {f.status_code} ({f.code}): {f.message}"
+
+
+class _Handover:
+    """Items passed from one thread to the next in order, at most ``depth`` waiting."""
+
+    def __init__(self, depth: int) -> None:
+        self._depth = max(depth, 1)
+        self._items: deque[object] = deque()
+        self._changed = threading.Condition()
+        self._closed = False
+
+    def put(self, item: object) -> bool:
+        """Add ``item`` once there is room; False when closed meanwhile (then dropped)."""
+        with self._changed:
+            while len(self._items) >= self._depth and not self._closed:
+                self._changed.wait()
+            if self._closed:
+                return False
+            self._items.append(item)
+            self._changed.notify_all()
+            return True
+
+    def take(self) -> object:
+        """The next item (waiting for it); :data:`_CLOSED` once closed."""
+        with self._changed:
+            while not self._items and not self._closed:
+                self._changed.wait()
+            if self._closed:
+                return _CLOSED
+            item = self._items.popleft()
+            self._changed.notify_all()
+            return item
+
+    def close(self) -> None:
+        """Drop what waits and wake both sides."""
+        with self._changed:
+            self._closed = True
+            self._items.clear()
+            self._changed.notify_all()
+
+
+_CLOSED = object()
+
+
+@dataclass(frozen=True)
+class _Body:
+    """A page's checked bytes, asked for above ``cursor``, with what its head says."""
+
+    body: bytes
+    cursor: int
+    head: tuple[int, bool]
+
+
+class _PageFetcher:
+    """Fetches pull pages one after another ahead of the store, in two threads of its own.
+
+    One thread downloads: it asks for the page above ``after``, then for the page after
+    it as soon as the body is in, reading the next cursor from the head of the JSON
+    (:func:`~pos_client.sync.client.pull_head`; a page that does not start as the server
+    writes it is parsed there first). The other decodes each body into a page and checks
+    it says what its head said, so the server makes the next page while this one is
+    decoded and stored. At most ``depth`` items wait between two steps.
+
+    A step that raises (offline, a damaged page, a head the page contradicts) ends it:
+    :meth:`next` raises that error in the taking thread, after every page before it.
+    :meth:`close` stops both threads and waits for a request under way, so the client
+    is used by one thread at a time.
+    """
+
+    def __init__(
+        self,
+        client: SyncClient,
+        request: Callable[[Callable[[], bytes]], bytes],
+        *,
+        after: int,
+        limit: int,
+        depth: int,
+    ) -> None:
+        """Start fetching the pages above ``after``; ``request`` sends each request."""
+        self._client, self._request, self._limit = client, request, limit
+        self._bodies, self._pages = _Handover(depth), _Handover(depth)
+        self._threads = [
+            threading.Thread(target=target, args=args, name=name, daemon=True)
+            for target, args, name in (
+                (self._download, (after,), "kasir-pull-fetch"),
+                (self._decode, (), "kasir-pull-decode"),
+            )
+        ]
+        for thread in self._threads:
+            thread.start()
+
+    def _download(self, cursor: int) -> None:
+        try:
+            while True:
+                body = self._request(partial(self._client.pull_body, cursor, self._limit))
+                head = pull_head(body)
+                item: _Body | PullResponse
+                if head is None:
+                    item = self._client.parse_pull(body, cursor)
+                    head = (item.cursor, item.has_more)
+                else:
+                    item = _Body(body, cursor, head)
+                if not self._bodies.put(item):
+                    return
+                next_cursor, more = head
+                if not more or next_cursor <= cursor:
+                    return  # the last page, or a stalled cursor (the taker says so)
+                cursor = next_cursor
+        except BaseException as exc:  # whatever it is, it is raised in the taking thread
+            self._bodies.put(exc)
+
+    def _decode(self) -> None:
+        try:
+            while True:
+                item = self._bodies.take()
+                if item is _CLOSED:
+                    return
+                if isinstance(item, _Body):
+                    page = self._client.parse_pull(item.body, item.cursor)
+                    if (page.cursor, page.has_more) != item.head:
+                        raise damaged_answer(
+                            PULL_PATH,
+                            INVALID,
+                            f"the page says {page.cursor}, its head {item.head[0]}",
+                            code="pull_page_damaged",
+                            details={"cursor": item.cursor},
+                        )
+                    item = page
+                if not self._pages.put(item) or not isinstance(item, PullResponse):
+                    return
+                if not item.has_more:
+                    return
+        except BaseException as exc:  # whatever it is, it is raised in the taking thread
+            self._pages.put(exc)
+
+    def next(self) -> PullResponse:
+        """The next page in order (waiting for it); raises the error that ended fetching."""
+        item = self._pages.take()
+        if isinstance(item, BaseException):
+            raise item
+        if not isinstance(item, PullResponse):
+            raise RuntimeError("the pull fetcher was closed")
+        return item
+
+    def close(self) -> None:
+        """Stop fetching and wait for a request under way to end; pages not taken are
+        dropped."""
+        self._bodies.close()
+        self._pages.close()
+        for thread in self._threads:
+            thread.join()
 
 
 class _Round:
@@ -412,6 +574,7 @@ class SyncWorker:
                     except Exception as exc:  # a bug or a broken disk must not kill sync
                         log.exception("sync: round failed")
                         report = self._failed(store, f"Sync error: {exc}", online=None)
+                    self._checkpoint(store)
                     if report.stopped or self._stopping.is_set():
                         break
                     if report.retry_in is None:
@@ -420,6 +583,15 @@ class SyncWorker:
                         self._back_off(report.retry_in)
         finally:
             store.close()
+
+    @staticmethod
+    def _checkpoint(store: SyncStore) -> None:
+        """Copy the WAL into the database between rounds, so that no cashier's commit has
+        to (``pos_client.store.base.WAL_AUTOCHECKPOINT_PAGES``)."""
+        try:
+            store.checkpoint()
+        except Exception:  # a busy or broken disk shows in the next round, not here
+            log.exception("sync: WAL checkpoint failed")
 
     def _back_off(self, seconds: float) -> None:
         """Wait ``seconds`` after a failure; only a (rate-limited) tap or stop cuts it."""
@@ -619,22 +791,48 @@ class SyncWorker:
         counts: _Round,
         progress: Callable[[int, int], None] | None,
     ) -> None:
+        """Pull and store pages from the store's cursor until ``has_more`` is false.
+
+        When the first page says more follow, the next pages are fetched and decoded by
+        a :class:`_PageFetcher` while this thread stores the page before: a page's
+        ``cursor`` names the next page, so fetching never waits for storing. Pages are
+        stored here one by one, in order, each with its cursor, so the saved cursor never
+        passes a row not stored; a fetch that fails (offline, a damaged page) is raised
+        here after the pages before it are stored, and the next pull starts from the
+        saved cursor.
+        """
+
         cursor = store.pull_cursor()
-        while True:
-            page = self._request(partial(client.pull, cursor, self._pull_limit))
-            store.apply_pull_page(page)
-            counts.pulled += page_size(page)
-            if progress is not None:
-                progress(counts.pulled, counts.pulled + page.remaining)
-            if not page.has_more:
-                return
-            if page.cursor <= cursor:
-                raise ServerRejected(
-                    f"The server's change cursor did not move past {cursor}.",
-                    status_code=200,
-                    code="cursor_stalled",
-                )
-            cursor = page.cursor
+        page = self._request(partial(client.pull, cursor, self._pull_limit))
+        fetcher: _PageFetcher | None = None
+        try:
+            while True:
+                if fetcher is None and page.has_more and page.cursor > cursor:
+                    fetcher = _PageFetcher(
+                        client,
+                        self._request,
+                        after=page.cursor,
+                        limit=self._pull_limit,
+                        depth=PREFETCH_PAGES,
+                    )
+                with collector_paused():
+                    store.apply_pull_page(page)
+                counts.pulled += page_size(page)
+                if progress is not None:
+                    progress(counts.pulled, counts.pulled + page.remaining)
+                if not page.has_more:
+                    return
+                if page.cursor <= cursor or fetcher is None:
+                    raise ServerRejected(
+                        f"The server's change cursor did not move past {cursor}.",
+                        status_code=200,
+                        code="cursor_stalled",
+                    )
+                cursor = page.cursor
+                page = fetcher.next()
+        finally:
+            if fetcher is not None:
+                fetcher.close()
 
     def _request(self, call: Callable[[], _T]) -> _T:
         """``call()``, sent once more at once if the connection dropped after a 5xx.

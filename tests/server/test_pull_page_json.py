@@ -10,6 +10,7 @@ stock of two stores, for a terminal of each store.
 
 from __future__ import annotations
 
+import gc
 import heapq
 import random
 import warnings
@@ -28,6 +29,7 @@ from sync_server.core.database import Database, next_change_numbers, utcnow
 from sync_server.core.models import ChangeCounter, Store
 from sync_server.core.security import token_hash
 from sync_server.stock.models import StockLevel
+from sync_server.sync import pull
 from sync_server.sync.pull import SOURCES, Source, _table, pull_page
 from tests.server.conftest import World, detached_row
 from tests.server.sync_helpers import add_products
@@ -264,3 +266,86 @@ def test_the_last_number_never_goes_above_the_counter(
     assert page.cursor <= high
     assert all(p.change_no <= high for p in page.products)
     assert page.remaining >= 1  # the row above the counter is still to come
+
+
+def test_times_stored_without_fractions_or_by_hand_read_the_same(
+    db: Database, world: World
+) -> None:
+    """Rows are read through the driver's raw cursor, so times come as the driver gives
+    them (SQLite: text; MariaDB: naive datetimes): whole seconds, one microsecond and a
+    time written by plain SQL are the same JSON as the validated page (no time at all is
+    covered by the vouchers of ``_arrange``)."""
+    products = add_products(db, 3, prefix="W")
+    times = {
+        products[0].id: datetime(2026, 5, 1, 7, 0, 0, tzinfo=UTC),
+        products[1].id: datetime(2026, 5, 1, 7, 0, 0, 1, tzinfo=UTC),
+    }
+    with db.session() as s:
+        for row in s.scalars(select(Product).where(Product.id.in_(list(times)))):
+            row.updated_at = times[row.id]
+        s.execute(
+            update(Product)
+            .where(Product.id == products[2].id)
+            .values(updated_at=literal("2026-05-02 23:59:59"))  # text, as plain SQL writes it
+        )
+    terminal = detached_row(db, Terminal, world.terminal_ids[0])
+    old, new = _both(db, terminal, 0, 1000)
+    assert new == old
+    got = {p.id: p.updated_at for p in PullResponse.model_validate_json(new).products}
+    assert got[products[0].id] == times[products[0].id]
+    assert got[products[1].id] in (times[products[1].id], times[products[0].id])  # MariaDB: s
+    assert got[products[2].id] == datetime(2026, 5, 2, 23, 59, 59, tzinfo=UTC)
+    assert b'"updated_at":"2026-05-01T07:00:00Z"' in new
+
+
+def test_a_page_read_in_a_transaction_sees_what_it_wrote(db: Database, world: World) -> None:
+    """The raw cursor runs in the session's own transaction: a row written and not yet
+    committed there is on the page (as through the ORM), and nothing is left open."""
+    terminal = detached_row(db, Terminal, world.terminal_ids[0])
+    with db.session() as s:
+        before = pull_page(s, terminal=terminal, cursor=0, limit=1000)
+        s.add(
+            Product(
+                sku="TX-1",
+                name="Dalam transaksi",
+                price=1500,
+                change_no=next_change_numbers(s),
+            )
+        )
+        s.flush()
+        after = pull_page(s, terminal=terminal, cursor=before.cursor, limit=1000)
+        s.rollback()
+    assert [p.sku for p in after.products] == ["TX-1"]
+    with db.session() as s:
+        again = pull_page(s, terminal=terminal, cursor=before.cursor, limit=1000)
+    assert again.products == []
+
+
+def test_the_collector_is_paused_only_while_a_page_is_built(
+    db: Database, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Rows become models with the garbage collector paused (it costs a page as much as
+    making them), and it is back on after the page, also after one that failed."""
+    add_products(db, 3, prefix="G")
+    terminal = detached_row(db, Terminal, world.terminal_ids[0])
+    seen: list[bool] = []
+    builder = pull._BUILDERS["products"]
+    real = builder.build
+
+    def build(rows: Sequence[Sequence[Any]]) -> list[Any]:
+        seen.append(gc.isenabled())
+        return real(rows)
+
+    monkeypatch.setattr(builder, "build", build)
+    with db.session() as s:
+        page = pull_page(s, terminal=terminal, cursor=0, limit=1000)
+    assert len(page.products) == 3 and seen == [False]
+    assert gc.isenabled()
+
+    def broken(rows: Sequence[Sequence[Any]]) -> list[Any]:
+        raise RuntimeError("disk gone")
+
+    monkeypatch.setattr(builder, "build", broken)
+    with db.session() as s, pytest.raises(RuntimeError):
+        pull_page(s, terminal=terminal, cursor=0, limit=1000)
+    assert gc.isenabled()

@@ -399,6 +399,38 @@ def test_sync_now_wakes_the_sleeping_worker() -> None:
     assert event.id in server.applied and store.outbox_ids == []
 
 
+def test_the_thread_checkpoints_the_wal_after_every_round() -> None:
+    store, server = FakeSyncStore(), FakeServer()
+    reports: list[SyncReport] = []
+    worker = SyncWorker(store.factory, server.client, on_result=reports.append, interval=3600)
+    worker.start()
+    wait_for(reports, lambda r: r.online is True)  # first round done
+    store.add(make_event())
+    worker.sync_now()
+    wait_for(reports, lambda r: r.pushed == 1)
+    worker.stop()
+    assert store.checkpoints == 2  # one per round, none inside a round
+
+
+def test_a_failing_checkpoint_does_not_stop_sync() -> None:
+    store, server = FakeSyncStore(), FakeServer()
+
+    def broken() -> None:
+        raise OSError("disk I/O error")
+
+    store.checkpoint = broken  # type: ignore[method-assign]
+    reports: list[SyncReport] = []
+    worker = SyncWorker(store.factory, server.client, on_result=reports.append, interval=3600)
+    worker.start()
+    wait_for(reports, lambda r: r.online is True)
+    event = make_event()
+    store.add(event)
+    worker.sync_now()
+    wait_for(reports, lambda r: r.pushed == 1)
+    worker.stop()
+    assert event.id in server.applied and not worker.status().stopped
+
+
 def test_stop_returns_promptly_while_waiting() -> None:
     store, server = FakeSyncStore(), FakeServer()
     done = threading.Event()
