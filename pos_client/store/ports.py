@@ -72,6 +72,10 @@ class LocalSyncStatus:
 class SyncStore(Protocol):
     """The local store as the sync worker uses it (one instance per thread)."""
 
+    def checkpoint(self) -> None:
+        """Copy the write-ahead log into the database (between rounds, off the till's path)."""
+        ...
+
     def pending_events(self, limit: int) -> list[OutboxEvent]:
         """Up to ``limit`` pending events, oldest first (rejected and stuck ones excluded)."""
         ...

@@ -81,6 +81,12 @@ class FakeSyncStore:
         self.closed = 0
         self.opened_in: list[str] = []
         self.fail_apply_at_cursor: int | None = None
+        self.checkpoints = 0
+
+    def checkpoint(self) -> None:
+        """Counted: the worker copies the WAL between rounds."""
+        with self._lock:
+            self.checkpoints += 1
 
     # -- helpers for tests ----------------------------------------------------------
 
