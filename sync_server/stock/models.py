@@ -46,6 +46,8 @@ class StockLevel(Base):
     """
 
     __tablename__ = "stock_levels"
+    # A pull reads one store's levels above a change number (migration 0008).
+    __table_args__ = (Index("ix_stock_levels_store_change", "store_id", "change_no"),)
 
     store_id: Mapped[int] = mapped_column(ForeignKey("stores.id"), primary_key=True)
     product_id: Mapped[int] = mapped_column(ForeignKey("products.id"), primary_key=True)
