@@ -6,18 +6,15 @@ import logging
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Annotated
 
 import anyio
-from fastapi import Depends, FastAPI, Request
-from fastapi.security import HTTPAuthorizationCredentials
+from fastapi import Depends, FastAPI
 
-from sync_server.auth.deps import Principal, bearer, get_principal
 from sync_server.catalog.price_history import install_price_history
 from sync_server.core.config import Settings, get_settings
-from sync_server.core.database import Database, DbDep, schema_revision
+from sync_server.core.database import Database, schema_revision
 from sync_server.core.errors import AppError, error_response, install_error_handlers
-from sync_server.core.logs import AccessLogMiddleware, configure_logging, note_caller
+from sync_server.core.logs import AccessLogMiddleware, configure_logging
 from sync_server.core.metrics import FLAGS, install_metrics, mark_process_dead, watch_pool
 from sync_server.core.middleware import (
     PULL_ROUTES,
@@ -154,7 +151,6 @@ def create_app(
     install_metrics(app, token=settings.metrics_token)
     _include_routers(app, qris_enabled=settings.qris_enabled)
     _document_errors(app)
-    app.dependency_overrides[get_principal] = _principal_for_the_log
 
     @app.get("/health", tags=["operations"], summary="The process is up")
     def health() -> dict[str, str]:
@@ -192,22 +188,7 @@ def create_app(
     return app
 
 
-def _principal_for_the_log(
-    request: Request,
-    db: DbDep,
-    creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
-) -> Principal:
-    """``get_principal``, also noting the caller's id for the request's access log line."""
-    principal = get_principal(request, db, creds)
-    note_caller(
-        request.scope,
-        terminal_id=principal.terminal.id if principal.terminal else None,
-        user_id=principal.user.id if principal.user else None,
-    )
-    return principal
-
-
-def _qris_disabled() -> None:
+async def _qris_disabled() -> None:
     raise AppError("qris_disabled", code="qris_disabled", status_code=503)
 
 
@@ -219,6 +200,7 @@ def _document_errors(app: FastAPI) -> None:
 
 
 def _include_routers(app: FastAPI, *, qris_enabled: bool) -> None:
+    from sync_server.auth.deps import terminal_rechecked_in_transaction
     from sync_server.auth.router import router as auth_router
     from sync_server.catalog.router import router as catalog_router
     from sync_server.flags.router import router as flags_router
@@ -226,8 +208,13 @@ def _include_routers(app: FastAPI, *, qris_enabled: bool) -> None:
     from sync_server.reports.router import router as reports_router
     from sync_server.stock.router import router as stock_router
     from sync_server.stores.router import router as stores_router
+    from sync_server.sync.router import push
     from sync_server.sync.router import router as sync_router
     from sync_server.web.router import install as install_web
+
+    # The push reads its terminal again in its own transaction (sync.ingest.context):
+    # a till already authenticated by this process is taken from memory.
+    terminal_rechecked_in_transaction(push)
 
     for router in (
         auth_router,

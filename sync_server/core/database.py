@@ -9,8 +9,9 @@ from __future__ import annotations
 import functools
 import random
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any, Concatenate, ParamSpec, TypeVar
 
@@ -27,7 +28,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.engine import Dialect
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
@@ -120,15 +121,48 @@ def make_engine(
         event.listen(engine, "connect", _sqlite_on_connect)
         event.listen(engine, "begin", _sqlite_on_begin_read if read_only else _sqlite_on_begin)
         return engine
-    return create_engine(
+    engine = create_engine(
         url,
         pool_size=pool_size,
         max_overflow=max_overflow,
-        pool_pre_ping=True,
         pool_recycle=3600,
         isolation_level="READ COMMITTED",
         connect_args=_mysql_args(url, query_timeout),
     )
+    event.listen(engine, "checkin", _note_checkin)
+    event.listen(engine, "checkout", _ping_if_idle(engine.dialect))
+    return engine
+
+
+PING_AFTER_IDLE_SECONDS = 1.0
+"""A pooled connection that rested at least this long is pinged before it is handed out
+(a dead one is replaced, as ``pool_pre_ping`` would): after a database restart or a
+failover every stale connection has rested longer than this. One passed from request to
+request under load is not pinged: should it have died meanwhile, its first statement
+fails, the pool drops every connection older than the failure and the request answers
+503 (``database_unavailable``, retryable), as it would if the database died mid-request."""
+
+_CHECKED_IN = "kasir_checked_in"
+
+
+def _note_checkin(_dbapi_conn: Any, record: Any) -> None:
+    record.info[_CHECKED_IN] = time.monotonic()
+
+
+def _ping_if_idle(dialect: Dialect) -> Callable[[Any, Any, Any], None]:
+    """The pool's checkout hook: ping a connection that rested, replace a dead one."""
+
+    def ping(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        rested = record.info.get(_CHECKED_IN)
+        if rested is None or time.monotonic() - rested < PING_AFTER_IDLE_SECONDS:
+            return  # a new connection, or one just used
+        try:
+            dialect.do_ping(dbapi_conn)
+        except Exception as exc:
+            # The pool throws this connection away and checks out (or opens) another.
+            raise DisconnectionError(f"pooled connection is dead: {exc}") from exc
+
+    return ping
 
 
 def _mysql_args(url: str, query_timeout: float | None) -> dict[str, Any]:
@@ -265,13 +299,17 @@ def unit_of_work(
     return run
 
 
-def get_db(request: Request) -> Database:
+# The two dependencies below do no I/O: ``async`` keeps FastAPI from sending each to a
+# worker thread of its own (a thread hop per request).
+
+
+async def get_db(request: Request) -> Database:
     """The app's main database (dependency)."""
     db: Database = request.app.state.db
     return db
 
 
-def get_reports_db(request: Request) -> Database:
+async def get_reports_db(request: Request) -> Database:
     """The database reports read from: the replica when configured, else the main
     database through a small pool of its own (never waiting for ingest's connections)."""
     db: Database = request.app.state.reports_db
@@ -296,31 +334,35 @@ def next_change_numbers(session: Session, count: int = 1) -> int:
     return int(last) - count + 1
 
 
-def bulk_insert(session: Session, table: Any, rows: list[dict[str, Any]]) -> None:
-    """Insert ``rows`` (dicts keyed by column name) into ``table`` in one executemany.
+@dataclass(frozen=True, slots=True)
+class _Insert:
+    """A bulk insert's driver-level statement for one table, column list and dialect."""
 
-    Values go through each column type's own bind processing, then straight to the
-    driver as positional tuples: with PyMySQL that is a multi-row INSERT without
-    SQLAlchemy's per-row dict handling, the cost that dominated batched ingest.
-    Python-side column defaults fill the columns the rows leave out.
-    """
-    if not rows:
-        return
-    keys = list(rows[0].keys())
-    if any(row.keys() != rows[0].keys() for row in rows):
-        session.execute(table.insert(), rows)  # ragged rows: let SQLAlchemy sort them out
-        return
-    defaults: dict[str, Any] = {}
+    sql: str
+    key_procs: tuple[tuple[str, Callable[[Any], Any] | None], ...]
+    defaults: tuple[tuple[Any, bool, Callable[[Any], Any] | None], ...]
+    """(value or callable, is callable, bind processor) of each defaulted column."""
+
+
+_INSERTS: dict[tuple[Any, tuple[str, ...], type[Dialect], str], _Insert] = {}
+"""Built once per table, column list and dialect: building them on every push cost
+more Python than the round trip."""
+
+
+def _insert_for(table: Any, keys: tuple[str, ...], dialect: Dialect) -> _Insert:
+    cache_key = (table, keys, type(dialect), dialect.paramstyle)
+    found = _INSERTS.get(cache_key)
+    if found is not None:
+        return found
+    defaults: list[tuple[str, Any, bool]] = []
     for col in table.columns:
-        if col.name not in rows[0] and col.default is not None and col.autoincrement is not True:
+        if col.name not in keys and col.default is not None and col.autoincrement is not True:
             default = col.default
             if default.is_scalar:
-                defaults[col.name] = default.arg
+                defaults.append((col.name, default.arg, False))
             elif default.is_callable:
-                defaults[col.name] = default.arg(None)
-    conn = session.connection()
-    dialect = conn.dialect
-    columns = keys + list(defaults)
+                defaults.append((col.name, default.arg, True))
+    columns = [*keys, *(name for name, _, _ in defaults)]
     procs = [table.c[name].type._cached_bind_processor(dialect) for name in columns]
     preparer = dialect.identifier_preparer
     marker = "?" if dialect.paramstyle == "qmark" else "%s"
@@ -329,16 +371,110 @@ def bulk_insert(session: Session, table: Any, rows: list[dict[str, Any]]) -> Non
         f"({', '.join(preparer.quote(name) for name in columns)}) "
         f"VALUES ({', '.join([marker] * len(columns))})"
     )
-    extra = tuple(defaults.values())
-    key_procs = list(zip(keys, procs, strict=False))
-    extra_procs = procs[len(keys) :]
-    extra_values = tuple(
-        proc(value) if proc is not None else value
-        for proc, value in zip(extra_procs, extra, strict=True)
+    found = _INSERTS[cache_key] = _Insert(
+        sql=sql,
+        key_procs=tuple(zip(keys, procs, strict=False)),
+        defaults=tuple(
+            (value, is_callable, proc)
+            for (_, value, is_callable), proc in zip(defaults, procs[len(keys) :], strict=True)
+        ),
     )
+    return found
+
+
+def bulk_insert(session: Session, table: Any, rows: list[dict[str, Any]]) -> None:
+    """Insert ``rows`` (dicts keyed by column name) into ``table`` in one executemany.
+
+    Values go through each column type's own bind processing, then straight to the
+    driver as positional tuples: with PyMySQL that is a multi-row INSERT without
+    SQLAlchemy's per-row dict handling, the cost that dominated batched ingest.
+    Python-side column defaults fill the columns the rows leave out (a callable default
+    is called once per call). The statement is built once per table and column list.
+    """
+    if not rows:
+        return
+    first = rows[0].keys()
+    if any(row.keys() != first for row in rows):
+        session.execute(table.insert(), rows)  # ragged rows: let SQLAlchemy sort them out
+        return
+    conn = session.connection()
+    insert = _insert_for(table, tuple(first), conn.dialect)
+    extra_values = tuple(
+        (proc(value) if proc is not None else value)
+        for value, proc in (
+            (arg(None) if is_callable else arg, proc) for arg, is_callable, proc in insert.defaults
+        )
+    )
+    key_procs = insert.key_procs
     params = [
         tuple(proc(row[name]) if proc is not None else row[name] for name, proc in key_procs)
         + extra_values
         for row in rows
     ]
-    conn.exec_driver_sql(sql, params)
+    conn.exec_driver_sql(insert.sql, params)
+
+
+@dataclass(frozen=True, slots=True)
+class DriverStatement:
+    """A Core statement compiled once for a dialect, run as the driver's own SQL with
+    positional rows: no per-row dict handling and no statement cache lookup per call."""
+
+    sql: str
+    procs: tuple[tuple[int, Callable[[Any], Any]], ...]
+    """(position, bind processor) of each column whose type converts its values."""
+    names: tuple[str, ...] | None = None
+    """The columns by name when the driver binds by name (PyMySQL's ``pyformat``): rows
+    then go as dicts."""
+
+    def execute_many(self, session: Session, rows: Sequence[Sequence[Any]]) -> None:
+        """Run the statement once per row (one ``executemany``) in ``session``."""
+        if not rows:
+            return
+        params: list[Any] = list(rows)
+        if self.procs:
+            converted = []
+            for row in params:
+                values = list(row)
+                for i, proc in self.procs:
+                    values[i] = proc(values[i])
+                converted.append(tuple(values))
+            params = converted
+        if self.names is not None:
+            params = [dict(zip(self.names, row, strict=True)) for row in params]
+        session.connection().exec_driver_sql(self.sql, params)
+
+
+_DRIVER_STATEMENTS: dict[tuple[Any, tuple[str, ...], tuple[Any, ...]], DriverStatement] = {}
+
+
+def driver_statement(stmt: Any, columns: Sequence[str], dialect: Dialect) -> DriverStatement:
+    """``stmt`` (an INSERT or upsert of ``stmt.table``) compiled for ``dialect`` with its
+    values bound positionally in the order of ``columns``; built once per statement,
+    column list and dialect."""
+    # What the compiled SQL depends on: the dialect, its paramstyle and, on MySQL and
+    # MariaDB, the server (how an upsert names the inserted values).
+    key = (
+        stmt,
+        tuple(columns),
+        (dialect.name, dialect.paramstyle, dialect.server_version_info),
+    )
+    found = _DRIVER_STATEMENTS.get(key)
+    if found is not None:
+        return found
+    compiled = stmt.compile(dialect=dialect, column_keys=list(columns))
+    names: tuple[str, ...] | None = None
+    if compiled.positional:
+        if list(compiled.positiontup or ()) != list(columns):
+            raise ValueError(f"{stmt} does not bind exactly {columns} in this order")
+    elif dialect.paramstyle == "pyformat" and set(compiled.binds) == set(columns):
+        names = tuple(columns)
+    else:
+        raise ValueError(f"{stmt} does not bind exactly {columns}")
+    table = stmt.table
+    procs = tuple(
+        (i, proc)
+        for i, name in enumerate(columns)
+        if (proc := table.c[name].type._cached_bind_processor(dialect)) is not None
+    )
+    found = _DRIVER_STATEMENTS[key] = DriverStatement(sql=compiled.string, procs=procs, names=names)
+    return found

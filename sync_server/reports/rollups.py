@@ -35,7 +35,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import mysql, sqlite
 from sqlalchemy.orm import Session
 
-from sync_server.core.database import Database
+from sync_server.core.database import Database, driver_statement
 from sync_server.reports.models import (
     GRAIN_DAY,
     GRAIN_MONTH,
@@ -127,14 +127,11 @@ class RollupDeltas:
             voids_amount=sale["total"] if sign < 0 else 0,
         )
 
-    def rows(self, table: Table) -> list[dict[str, Any]]:
-        """The summed changes of ``table`` as insert rows, sorted by key (lock order)."""
-        keys = key_columns(table)
-        names = VALUE_COLUMNS[table]
+    def rows(self, table: Table) -> list[tuple[Any, ...]]:
+        """The summed changes of ``table`` as insert rows, sorted by key (lock order):
+        the key's columns (:func:`key_columns`), then :data:`VALUE_COLUMNS`."""
         return [
-            dict(zip(keys, key, strict=True)) | dict(zip(names, values, strict=True))
-            for key, values in sorted(self.changes[table].items())
-            if any(values)
+            (*key, *values) for key, values in sorted(self.changes[table].items()) if any(values)
         ]
 
 
@@ -162,13 +159,20 @@ def _upsert(dialect: str, table: Table) -> Insert:
     return stmt
 
 
+_COLUMNS = {table: (*key_columns(table), *VALUE_COLUMNS[table]) for table in ROLLUPS}
+"""Each rollup table's upsert columns: its key, then its values."""
+
+
 def apply_deltas(session: Session, deltas: RollupDeltas) -> None:
-    """Add ``deltas`` to the stored rollups, one upsert per table, keys in sorted order."""
-    dialect = session.get_bind().dialect.name
+    """Add ``deltas`` to the stored rollups, one upsert per table, keys in sorted order.
+
+    Each upsert is compiled once per dialect and gets its rows as positional tuples."""
+    dialect = session.get_bind().dialect
     for table in ROLLUPS:
         rows = deltas.rows(table)
         if rows:
-            session.execute(_upsert(dialect, table), rows)
+            upsert = driver_statement(_upsert(dialect.name, table), _COLUMNS[table], dialect)
+            upsert.execute_many(session, rows)
 
 
 def _void_deltas(session: Session, deltas: RollupDeltas, sale_ids: Sequence[uuid.UUID]) -> None:

@@ -49,7 +49,12 @@ from shared.ids import new_id
 from shared.models import StockMoveKind, StockMoveOut
 from sync_server.auth.models import User
 from sync_server.catalog.models import Product
-from sync_server.core.database import next_change_numbers, unit_of_work, utcnow
+from sync_server.core.database import (
+    driver_statement,
+    next_change_numbers,
+    unit_of_work,
+    utcnow,
+)
 from sync_server.core.errors import Forbidden, Invalid, NotFound
 from sync_server.core.models import Store
 from sync_server.stock.models import StockDelta, StockLevel, StockMove
@@ -181,13 +186,15 @@ def add_stock_deltas(
     order. On hand (base plus deltas) is exact as soon as this commits; the base and
     its change number follow at the next fold (:func:`fold_stock_deltas`).
     """
-    rows = [
-        {"store_id": store_id, "product_id": pid, "terminal_id": terminal_id, "quantity": qty}
-        for pid, qty in sorted(deltas.items())
-        if qty
-    ]
+    rows = [(store_id, pid, terminal_id, qty) for pid, qty in sorted(deltas.items()) if qty]
     if rows:
-        session.execute(_delta_upsert(session.get_bind().dialect.name), rows)
+        dialect = session.get_bind().dialect
+        upsert = driver_statement(_delta_upsert(dialect.name), _DELTA_COLUMNS, dialect)
+        upsert.execute_many(session, rows)
+
+
+_DELTA_COLUMNS = ("store_id", "product_id", "terminal_id", "quantity")
+"""The columns of :func:`add_stock_deltas`'s upsert, in the order of its rows."""
 
 
 _FOLD_SUBTRACT = (

@@ -20,8 +20,10 @@ from shared.models import (
     PushResponse,
     SaleIn,
 )
+from sync_server.auth.known import forget_terminal
 from sync_server.auth.models import Terminal
 from sync_server.core.database import Database, run_in_transaction, utcnow
+from sync_server.core.errors import Unauthorized
 from sync_server.core.metrics import (
     EVENTS_INGESTED,
     EVENTS_WAITING,
@@ -78,6 +80,9 @@ def push_events(db: Database, *, terminal: Terminal, request: PushRequest) -> Pu
                 raise
             log.info("push from terminal %s clashed (%s); retrying", terminal.code, exc.orig)
             continue
+        except Unauthorized:  # revoked or re-enrolled meanwhile (checked in the transaction)
+            forget_terminal(db, terminal.token_hash)
+            raise
         _observe(terminal, request, results)
         for kind, n in flag_kinds.items():  # what the committed batch flagged
             FLAGS.labels(kind=kind).inc(n)

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import create_engine
+from sqlalchemy.pool import NullPool
+
+from sync_server.core import database
+from sync_server.main import create_app
+from tests.server.conftest import make_settings, reset_mariadb
 
 
 def test_health_and_ready(client: TestClient) -> None:
@@ -123,3 +130,29 @@ def test_production_still_refuses_a_default_secret_or_half_set_tripay_keys() -> 
     real = production_settings()
     assert real.qris_enabled
     assert render("qris_disabled", language="id").startswith("QRIS belum diaktifkan")
+
+
+def test_a_connection_the_database_dropped_while_pooled_is_replaced_unseen(
+    mariadb_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Without a ping on every checkout, a connection that rested in the pool (as all do
+    # across a database restart) is pinged before use and a dead one replaced: the
+    # request is answered, not refused with 503.
+    reset_mariadb(mariadb_url)
+    bad = {"Authorization": "Bearer not-a-token", "X-Kasir-Protocol": "1"}
+    app = create_app(make_settings(mariadb_url))
+    with TestClient(app) as client:
+        assert client.post("/api/v1/sync/push", json={"events": []}, headers=bad).status_code == 401
+        engine = app.state.db.engine
+        with engine.connect() as conn:  # the one pooled connection the request used
+            pooled = conn.exec_driver_sql("SELECT CONNECTION_ID()").scalar()
+        killer = create_engine(mariadb_url, poolclass=NullPool)
+        with killer.connect() as conn:
+            conn.exec_driver_sql(f"KILL {int(pooled)}")
+        killer.dispose()
+        # A restart takes longer than the rest after which a connection is pinged.
+        monkeypatch.setattr(database, "PING_AFTER_IDLE_SECONDS", 0.0)
+        answer = client.post("/api/v1/sync/push", json={"events": []}, headers=bad)
+        assert answer.status_code == 401, answer.text
+        with engine.connect() as conn:
+            assert conn.exec_driver_sql("SELECT CONNECTION_ID()").scalar() != pooled

@@ -19,6 +19,7 @@ from sync_server.core.errors import AppError
 from sync_server.core.security import normalise_code, token_hash
 from sync_server.sync.models import RejectedEvent
 from tests.server.conftest import World, assert_refused, detached_row
+from tests.server.sync_helpers import add_products, push, row_counts, sale_event, statuses
 
 CODES = "/api/v1/terminals/enrollment-codes"
 ENROLL = "/api/v1/terminals/enroll"
@@ -346,3 +347,57 @@ def test_terminal_me_needs_the_protocol_header(client: TestClient, world: World)
 def test_revoking_an_unknown_terminal_is_404(client: TestClient, world: World) -> None:
     resp = client.post("/api/v1/terminals/999999/revoke", headers=world.manager_headers())
     assert_refused(resp, 404, "terminal_not_found")
+
+
+# ------------------------------------------- a push from a till the server already knows
+
+
+def _sale(world: World, product: Any) -> dict[str, Any]:
+    return sale_event(terminal_code="T01", cashier_id=world.cashier_ids[0], items=[(product, 1)])
+
+
+def test_a_till_that_pushed_is_refused_at_its_next_push_once_revoked(
+    client: TestClient, world: World, db: Database
+) -> None:
+    product = add_products(db, 1)[0]
+    headers = world.terminal_headers(0)
+    assert statuses(push(client, headers, [_sale(world, product)])) == ["applied"]
+    resp = client.post(
+        f"/api/v1/terminals/{world.terminal_ids[0]}/revoke", headers=world.manager_headers()
+    )
+    assert resp.status_code == 200
+    before = row_counts(db)
+    for _ in range(2):  # the refusal itself, then the till's retry
+        assert_refused(push(client, headers, [_sale(world, product)]), 401, "invalid_token")
+    assert row_counts(db) == before
+
+
+def test_a_till_that_pushed_and_is_revoked_by_sql_gets_token_revoked(
+    client: TestClient, world: World, db: Database
+) -> None:
+    product = add_products(db, 1)[0]
+    headers = world.terminal_headers(0)
+    assert statuses(push(client, headers, [_sale(world, product)])) == ["applied"]
+    with db.session() as s:
+        s.execute(
+            update(Terminal).where(Terminal.id == world.terminal_ids[0]).values(revoked_at=utcnow())
+        )
+    before = row_counts(db)
+    assert_refused(push(client, headers, [_sale(world, product)]), 401, "token_revoked")
+    assert row_counts(db) == before
+
+
+def test_the_old_token_of_a_re_enrolled_till_cannot_push(
+    client: TestClient, world: World, db: Database
+) -> None:
+    product = add_products(db, 1)[0]
+    old = world.terminal_headers(0)
+    assert statuses(push(client, old, [_sale(world, product)])) == ["applied"]
+    client.post(
+        f"/api/v1/terminals/{world.terminal_ids[0]}/revoke", headers=world.manager_headers()
+    )
+    new = _enroll(client, _mint(client, world, code="T01").json()["code"])
+    assert new.status_code == 200, new.text
+    fresh = _device_headers(new.json()["device_token"])
+    assert_refused(push(client, old, [_sale(world, product)]), 401, "invalid_token")
+    assert statuses(push(client, fresh, [_sale(world, product)])) == ["applied"]

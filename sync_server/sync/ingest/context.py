@@ -43,6 +43,7 @@ from sync_server.auth.models import Terminal, User
 from sync_server.catalog.models import Product, TaxRate, Voucher
 from sync_server.catalog.price_history import HISTORY, PricePoint
 from sync_server.core.database import utcnow
+from sync_server.core.errors import Unauthorized
 from sync_server.core.models import Store
 from sync_server.flags.models import Flag, QrisPaymentUse, VoucherUse
 from sync_server.payments.models import PaymentOrder
@@ -137,7 +138,17 @@ def _known_query(*, events: bool, receipts: bool, users: bool, shifts: bool) -> 
     parts: list[Select[Any]] = [
         select(literal("t"), _text(Store.timezone), _text(born), null(), null(), null()).where(
             Store.id == bindparam("store_id")
-        )
+        ),
+        # The pushing terminal as it is now, in this transaction: a token revoked (or
+        # replaced by a new enrollment) since the caller was authenticated is refused.
+        select(
+            literal("k"),
+            _text(TERMINALS.c.token_hash),
+            null(),
+            case((TERMINALS.c.revoked_at.is_(None), 0), else_=1),
+            null(),
+            null(),
+        ).where(TERMINALS.c.id == bindparam("terminal_id")),
     ]
     if events:
         event_ids: Any = bindparam("event_ids", expanding=True)
@@ -201,9 +212,9 @@ def _known_rows(
     users: set[int],
     shifts: set[uuid.UUID],
 ) -> list[Any]:
-    """The store (its timezone, and when its first till was made), applied event ids,
-    this terminal's open rejections of those ids, receipt numbers taken, users and
-    shifts: one UNION ALL, one round trip.
+    """The store (its timezone, and when its first till was made), the terminal's token
+    and revocation, applied event ids, this terminal's open rejections of those ids,
+    receipt numbers taken, users and shifts: one UNION ALL, one round trip.
 
     Rows are (kind, text, text, int, int, int); ids and times travel as text (uuid.UUID
     reads SQLite's hex and MariaDB's dashed form alike)."""
@@ -239,6 +250,19 @@ _PRICES = (
     .order_by(Product.id, HISTORY.c.id)
 )
 """Products with their price history (built once; ``product_ids`` bound per batch)."""
+
+
+def _check_terminal(terminal: Terminal, known: Sequence[Any]) -> None:
+    """Refuse the push (401, nothing written) when the terminal's token no longer works:
+    revoked, or replaced by a new enrollment, since the caller was authenticated (which
+    may have been from the authentication cache: this is where revocation bites)."""
+    row = next((r for r in known if r[0] == "k"), None)
+    # As auth.deps.principal_of_token answers: a token no terminal holds any more is
+    # unknown; one still held by a revoked terminal is revoked.
+    if row is None or row[1] != terminal.token_hash:
+        raise Unauthorized("invalid_token", code="invalid_token")
+    if row[3]:
+        raise Unauthorized("terminal_revoked", code="token_revoked")
 
 
 @dataclass(slots=True)
@@ -395,6 +419,7 @@ class BatchContext:
             users=users,
             shifts=shift_refs,
         )
+        _check_terminal(terminal, known)
         timezone = next((text for kind, text, *_ in known if kind == "t"), None)
         ctx = cls(terminal=terminal, timezone=timezone or DEFAULT_TIMEZONE)
         ctx._take_known(known)
@@ -421,7 +446,7 @@ class BatchContext:
                 self.shifts[uuid.UUID(text)] = ShiftState(terminal_id=n1, closed=bool(n2))
             elif kind == "x":
                 self.open_rejections.add(uuid.UUID(text))
-            elif kind == "t" and digest is not None:
+            elif kind == "t" and digest is not None:  # ("k", the terminal: _check_terminal)
                 self.store_born = _stored_time(digest)
 
     def _load_prices(self, session: Session, product_ids: set[int]) -> None:
