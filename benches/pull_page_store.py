@@ -16,12 +16,13 @@ the time to build them from the models is printed on its own.
 
 Goal: store time <= ~2x the raw executemany. Run:
 ``.venv/bin/python -m benches.pull_page_store [--products 100000] [--page 5000]
-[--changed 5000]``.
+[--changed 5000] [--interleaved]``.
 """
 
 from __future__ import annotations
 
 import argparse
+import random
 import sqlite3
 import tempfile
 import time
@@ -55,16 +56,23 @@ def product(i: int, change_no: int, now: datetime, *, change: str = "") -> Produ
     )
 
 
-def download_pages(n: int, page: int) -> list[PullResponse]:
-    """A first download: ``n`` products, then their ``n`` stock levels, ``page`` rows a page."""
+def download_pages(n: int, page: int, *, interleaved: bool = False) -> list[PullResponse]:
+    """A first download: ``n`` products, then their ``n`` stock levels, ``page`` rows a page.
+
+    ``interleaved``: the products' ids follow their change numbers in a fixed shuffled
+    order (a catalog whose products were edited), so each page's ids spread over the
+    others' instead of each page holding the next ids up."""
     now = datetime.now(UTC)
     total = 2 * n
+    ids = list(range(1, n + 1))
+    if interleaved:
+        random.Random(15).shuffle(ids)
     pages = []
     for start in range(0, total, page):
         end = min(total, start + page)
-        products = [product(c + 1, c + 1, now) for c in range(start, min(end, n))]
+        products = [product(ids[c], c + 1, now) for c in range(start, min(end, n))]
         stock = [
-            StockLevelOut(product_id=c - n + 1, store_id=1, on_hand=100, change_no=c + 1)
+            StockLevelOut(product_id=ids[c - n], store_id=1, on_hand=100, change_no=c + 1)
             for c in range(max(start, n), end)
         ]
         pages.append(
@@ -201,10 +209,13 @@ def main() -> None:
     parser.add_argument("--page", type=int, default=5000)
     parser.add_argument("--changed", type=int, default=5000)
     parser.add_argument("--runs", type=int, default=3, help="each figure is the best run")
+    parser.add_argument(
+        "--interleaved", action="store_true", help="product ids shuffled across the pages"
+    )
     args = parser.parse_args()
     n = args.products
 
-    download = download_pages(n, args.page)
+    download = download_pages(n, args.page, interleaved=args.interleaved)
     catch_up = catch_up_pages(n, args.changed, 2 * n + 1)
     start = time.perf_counter()
     raw_rows(download)
@@ -220,7 +231,8 @@ def main() -> None:
     rows = 2 * n
     changed = len(catch_up[0].products) + len(catch_up[1].stock)
     print(
-        f"{n} products + {n} stock levels in {len(download)} pages of {args.page}, "
+        f"{n} products + {n} stock levels in {len(download)} pages of {args.page}"
+        f"{', ids interleaved' if args.interleaved else ''}, "
         f"best of {args.runs} runs, WAL + synchronous=FULL"
     )
     print(

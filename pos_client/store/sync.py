@@ -3,16 +3,25 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 from typing import Any
 from uuid import UUID
 
 from pos_client.store.base import StoreBase, dumps, from_db_time, to_db_time
 from pos_client.store.ports import LocalSyncStatus, PushFailure, RejectedLocal, StuckLocal
-from shared.models import EventResult, EventStatus, OutboxEvent, PullResponse, UserOut, VoucherOut
+from shared.models import (
+    EventResult,
+    EventStatus,
+    OutboxEvent,
+    ProductOut,
+    PullResponse,
+    UserOut,
+    VoucherOut,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,11 +111,10 @@ _UPSERT_STOCK = _upsert_sql("stock_levels", _STOCK_COLS, key="product_id, store_
 
 # Each row's values straight from the model's attributes, in the upsert's column order
 # (one C call a row); only the times and enums need Python.
-_PRODUCT_ROW = attrgetter(*_PRODUCT_COLS[:-1])  # + updated_at as stored text
 _CATEGORY_ROW = attrgetter("id", "name", "active", "change_no")
 _TAX_ROW = attrgetter(*_TAX_COLS)
 _STORE_ROW = attrgetter(*_STORE_COLS)
-_STOCK_ROW = attrgetter(*_STOCK_COLS)
+_STOCK_FIELDS = itemgetter(*_STOCK_COLS)  # of a stock level's __dict__
 _VOUCHER_TAIL = attrgetter(*_VOUCHER_COLS[6:])  # min_spend ... change_no
 _USER_HEAD = attrgetter(*_USER_COLS[:3])  # id, username, full_name
 _USER_TAIL = attrgetter(*_USER_COLS[4:])  # store_id ... change_no
@@ -123,17 +131,46 @@ def _user_row(u: UserOut) -> tuple[Any, ...]:
     return (*_USER_HEAD(u), u.role.value, *_USER_TAIL(u))
 
 
-# The page's products go to SQL once more as one JSON parameter, [[id, name, sku], ...]:
-# one statement lists the ids whose index entries must change (new products, and those
-# whose name or SKU differs from the stored row), whatever the page size. A price or
-# stock change leaves the index alone. 'delete' needs the values the index holds, so it
-# runs before the upsert; the entries are added back after it.
-_FTS_STALE = (
-    "SELECT json_group_array(json_extract(j.value, '$[0]')) FROM json_each(?) j "
-    "LEFT JOIN products p ON p.id = json_extract(j.value, '$[0]') "
-    "WHERE p.id IS NULL OR p.name IS NOT json_extract(j.value, '$[1]') "
-    "OR p.sku IS NOT json_extract(j.value, '$[2]')"
+# A product's upsert values straight from the validated model's fields (its ``__dict__``,
+# one C call a row, no attribute lookups), then its change time as stored text.
+_PRODUCT_FIELDS = itemgetter(*_PRODUCT_COLS[:-1])
+
+
+def _product_rows(products: Sequence[ProductOut]) -> list[tuple[Any, ...]]:
+    """The page's product upsert values. A page's products mostly share a few change
+    times (a bulk edit stamps them alike): each distinct time is turned into text once."""
+    texts: dict[datetime, str] = {}
+    rows = []
+    for p in products:
+        moment = p.updated_at
+        if moment is None:
+            text = None
+        else:
+            text = texts.get(moment)
+            if text is None:
+                text = texts[moment] = to_db_time(moment)
+        rows.append((*_PRODUCT_FIELDS(p.__dict__), text))
+    return rows
+
+
+# A first download sends products by change number: a page's ids mostly lie above every
+# stored one. When no stored product has an id between the page's lowest and highest,
+# the page only adds rows, and after the upsert the rows in that id range are exactly
+# the page's: they are indexed with one range query, nothing is dropped. When the range
+# holds stored products but none of the page's ids (a catalog whose products were
+# edited interleaves ids across pages), the page's ids alone go to SQL as one JSON
+# list, and the page's rows are indexed by it.
+_ANY_STORED_IN = "SELECT EXISTS (SELECT 1 FROM products WHERE id BETWEEN ? AND ?)"
+_FTS_ADD_RANGE = (
+    "INSERT INTO products_fts(rowid, name, sku) SELECT id, name, sku FROM products "
+    "WHERE id BETWEEN ? AND ?"
 )
+# What the index holds for the page's stored products: their name and SKU.
+_STORED_KEYS = "SELECT id, name, sku FROM products WHERE id IN (SELECT value FROM json_each(?))"
+# Otherwise (a catch-up) the entries to change are those of the page's new products and
+# of the stored ones whose name or SKU differs: a price or stock change leaves the index
+# alone. 'delete' needs the values the index holds, so it runs before the upsert; the
+# entries are added back after it, each statement taking the ids as one JSON list.
 _FTS_DROP = (
     "INSERT INTO products_fts(products_fts, rowid, name, sku) "
     "SELECT 'delete', id, name, sku FROM products "
@@ -281,28 +318,24 @@ class SyncMixin(StoreBase):
         """Upsert every row of ``page`` and save ``page.cursor``, in one transaction.
 
         Each table is one ``executemany`` of a prepared upsert. The full-text index of
-        products is kept here, in bulk (no per-row trigger, see migration 8): one query
-        lists the page's products that are new or whose name or SKU changes, the entries
-        of those already stored are dropped with their old name and SKU, the rows are
-        upserted, and the listed products are indexed again with one ``INSERT ... SELECT``.
+        products is kept here, in bulk (no per-row trigger, see migration 8). A page whose
+        id range holds no stored product (a first download) is upserted and then indexed
+        with one ``INSERT ... SELECT`` of that range; one whose ids are all new, by the
+        list of its ids. Otherwise one query reads the stored name and SKU of the page's
+        products; the entries of those whose name or SKU changes are dropped with their
+        old values, the rows are upserted, and the new and changed products are indexed
+        again with one ``INSERT ... SELECT``.
         A search between two pages finds exactly the products stored so far. Any failing
         row rolls the whole page back, cursor included.
         """
-        products = page.products
-        keys = dumps([[p.id, p.name, p.sku] for p in products]) if products else None
+        rows = _product_rows(page.products) if page.products else None
         with self._write() as conn:
             if page.categories:
                 conn.executemany(_UPSERT_CATEGORY, map(_CATEGORY_ROW, page.categories))
             if page.tax_rates:
                 conn.executemany(_UPSERT_TAX, map(_TAX_ROW, page.tax_rates))
-            if keys is not None:
-                stale = conn.execute(_FTS_STALE, (keys,)).fetchone()[0]
-                conn.execute(_FTS_DROP, (stale,))
-                conn.executemany(
-                    _UPSERT_PRODUCT,
-                    [(*_PRODUCT_ROW(p), _opt_time(p.updated_at)) for p in products],
-                )
-                conn.execute(_FTS_ADD, (stale,))
+            if rows is not None:
+                self._store_products(conn, rows)
             if page.vouchers:
                 conn.executemany(_UPSERT_VOUCHER, map(_voucher_row, page.vouchers))
             if page.users:
@@ -310,8 +343,29 @@ class SyncMixin(StoreBase):
             if page.stores:
                 conn.executemany(_UPSERT_STORE, map(_STORE_ROW, page.stores))
             if page.stock:
-                conn.executemany(_UPSERT_STOCK, map(_STOCK_ROW, page.stock))
+                conn.executemany(_UPSERT_STOCK, [_STOCK_FIELDS(s.__dict__) for s in page.stock])
             self._set_state("cursor", str(page.cursor))
+
+    @staticmethod
+    def _store_products(conn: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> None:
+        """Upsert the page's product rows and keep their full-text entries, in the
+        caller's transaction."""
+        ids = [row[0] for row in rows]
+        low, high = min(ids), max(ids)
+        if not conn.execute(_ANY_STORED_IN, (low, high)).fetchone()[0]:
+            conn.executemany(_UPSERT_PRODUCT, rows)
+            conn.execute(_FTS_ADD_RANGE, (low, high))
+            return
+        listed = dumps(ids)
+        stored = {row[0]: row[1:] for row in conn.execute(_STORED_KEYS, (listed,))}
+        if not stored:
+            conn.executemany(_UPSERT_PRODUCT, rows)
+            conn.execute(_FTS_ADD, (listed,))
+            return
+        stale = dumps([row[0] for row in rows if stored.get(row[0]) != (row[3], row[1])])
+        conn.execute(_FTS_DROP, (stale,))
+        conn.executemany(_UPSERT_PRODUCT, rows)
+        conn.execute(_FTS_ADD, (stale,))
 
     # -- status --------------------------------------------------------------------------
     def record_sync_result(self, *, ok: bool, error: str | None, at: datetime) -> None:
