@@ -23,6 +23,7 @@ from shared.models import (
     RefundIn,
     RefundMethod,
     Role,
+    SaleIn,
     StockLevelOut,
     StoreOut,
     TaxRateOut,
@@ -255,6 +256,13 @@ class Till(TillServices):
 def make_till(store: LocalStore, settings: ClientSettings, clock: FakeClock) -> Till:
     """Services over ``store`` sharing ``clock``."""
     return Till.wire(store, settings, now=clock, hasher=FAST_HASHER, clock=clock)
+
+
+def ring(till: Till, *codes: str, tendered: int = 1_000_000) -> SaleIn:
+    """Scan ``codes`` and take cash for them; the sale as it went to the outbox."""
+    for code in codes:
+        till.checkout.scan(code)
+    return till.checkout.checkout_cash(tendered).sale
 
 
 @pytest.fixture

@@ -356,12 +356,19 @@ def _sale(world: World, product: Any) -> dict[str, Any]:
     return sale_event(terminal_code="T01", cashier_id=world.cashier_ids[0], items=[(product, 1)])
 
 
-def test_a_till_that_pushed_is_refused_at_its_next_push_once_revoked(
-    client: TestClient, world: World, db: Database
-) -> None:
+def _a_till_that_pushed(client: TestClient, world: World, db: Database) -> tuple[Any, Any]:
+    """A product, and the headers of till 0 once one sale of it was applied (so the
+    server knows the till from memory on its next push)."""
     product = add_products(db, 1)[0]
     headers = world.terminal_headers(0)
     assert statuses(push(client, headers, [_sale(world, product)])) == ["applied"]
+    return product, headers
+
+
+def test_a_till_that_pushed_is_refused_at_its_next_push_once_revoked(
+    client: TestClient, world: World, db: Database
+) -> None:
+    product, headers = _a_till_that_pushed(client, world, db)
     resp = client.post(
         f"/api/v1/terminals/{world.terminal_ids[0]}/revoke", headers=world.manager_headers()
     )
@@ -375,9 +382,7 @@ def test_a_till_that_pushed_is_refused_at_its_next_push_once_revoked(
 def test_a_till_that_pushed_and_is_revoked_by_sql_gets_token_revoked(
     client: TestClient, world: World, db: Database
 ) -> None:
-    product = add_products(db, 1)[0]
-    headers = world.terminal_headers(0)
-    assert statuses(push(client, headers, [_sale(world, product)])) == ["applied"]
+    product, headers = _a_till_that_pushed(client, world, db)
     with db.session() as s:
         s.execute(
             update(Terminal).where(Terminal.id == world.terminal_ids[0]).values(revoked_at=utcnow())
@@ -390,9 +395,7 @@ def test_a_till_that_pushed_and_is_revoked_by_sql_gets_token_revoked(
 def test_the_old_token_of_a_re_enrolled_till_cannot_push(
     client: TestClient, world: World, db: Database
 ) -> None:
-    product = add_products(db, 1)[0]
-    old = world.terminal_headers(0)
-    assert statuses(push(client, old, [_sale(world, product)])) == ["applied"]
+    product, old = _a_till_that_pushed(client, world, db)
     client.post(
         f"/api/v1/terminals/{world.terminal_ids[0]}/revoke", headers=world.manager_headers()
     )

@@ -21,7 +21,7 @@ from pos_client.config import ClientSettings
 from pos_client.store import LocalStore
 from pos_client.store.migrations import MIGRATIONS, migrate
 from pos_client.store.ports import PushFailure
-from shared.models import EventResult, EventStatus, SaleIn
+from shared.models import EventResult, EventStatus
 from tests.client.conftest import (
     BERAS,
     CASHIER,
@@ -32,6 +32,7 @@ from tests.client.conftest import (
     FakeClock,
     Till,
     make_till,
+    ring,
     seed,
 )
 
@@ -40,12 +41,6 @@ KEPT = (
     *("sales", "sale_lines", "payments", "refunds", "refund_lines", "voids", "stock_moves"),
     *("outbox", "receipt_sequences", "shifts"),
 )
-
-
-def ring(till: Till, *codes: str) -> SaleIn:
-    for code in codes:
-        till.checkout.scan(code)
-    return till.checkout.checkout_cash(1_000_000).sale
 
 
 def snapshot(conn: sqlite3.Connection) -> dict[str, tuple[list[str], list[tuple[Any, ...]]]]:

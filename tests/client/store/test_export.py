@@ -14,7 +14,7 @@ from pos_client.config import ClientSettings
 from pos_client.store import LocalStore
 from pos_client.store.export import ExportRefused, export_unsynced
 from pos_client.store.ports import PushFailure
-from shared.models import EventResult, EventStatus, SaleIn
+from shared.models import EventResult, EventStatus
 from tests.client.conftest import (
     CASHIER,
     INDOMIE,
@@ -24,14 +24,9 @@ from tests.client.conftest import (
     FakeClock,
     Till,
     make_till,
+    ring,
     seed,
 )
-
-
-def ring(till: Till, *codes: str) -> SaleIn:
-    for code in codes:
-        till.checkout.scan(code)
-    return till.checkout.checkout_cash(1_000_000).sale
 
 
 def outbox_rows(store: LocalStore) -> list[tuple[object, ...]]:

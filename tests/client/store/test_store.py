@@ -30,16 +30,11 @@ from tests.client.conftest import (
     FakeClock,
     Till,
     make_till,
+    ring,
     seed,
 )
 
 T0 = datetime(2025, 6, 15, 3, 0, tzinfo=UTC)
-
-
-def ring(till: Till, *codes: str, tendered: int = 1_000_000) -> SaleIn:
-    for code in codes:
-        till.checkout.scan(code)
-    return till.checkout.checkout_cash(tendered).sale
 
 
 def counts(store: LocalStore) -> dict[str, int]:
