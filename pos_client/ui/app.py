@@ -495,16 +495,22 @@ class KasirApp(App):
         self.refresh_status()
 
     def show_sync(self, report: SyncReport) -> None:
-        """A report from the sync worker (already on the UI thread)."""
+        """A report from the sync worker (already on the UI thread).
+
+        Whether the server answered comes from the report; the counts are read again
+        from the local store here: a report counted at the start of its round reaches
+        the UI later, and a sale rung up meanwhile must not vanish from "waiting".
+        """
         self.online = report.online
+        status = self.till.store.sync_status()
         self._show_status(
             online=report.online,
             stopped=report.stopped,
-            pending=report.pending,
-            rejected=report.rejected,
-            last=report.last_success_at,
-            stuck=report.stuck,
-            next_stuck_retry_at=report.next_stuck_retry_at,
+            pending=status.pending,
+            rejected=status.rejected,
+            last=status.last_success_at,
+            stuck=status.stuck,
+            next_stuck_retry_at=status.next_stuck_retry_at,
         )
         if report.stopped_reason:
             self.toast(report.stopped_reason)

@@ -4,6 +4,7 @@ the till offline, the store's static QRIS confirmed by the cashier, in a real wi
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 
 import pytest
 
@@ -74,3 +75,8 @@ def test_offline_static_qris_shown_with_the_amount_and_confirmed(
     assert sale_in is not None and sale_in.total == 8_500
     assert [(p.method, p.amount) for p in sale_in.payments] == [(PaymentMethod.QRIS_STATIC, 8_500)]
     assert app.status_bar.waiting_text.startswith("1 ")  # queued for the server
+    # A report the worker counted before this sale, reaching the screen after it, does
+    # not take the sale out of "waiting".
+    assert app.sync is not None
+    app.show_sync(replace(app.sync.status(), pending=0))
+    assert app.status_bar.waiting_text.startswith("1 ")
