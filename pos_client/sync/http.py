@@ -17,7 +17,8 @@ server's own words. ``message`` and ``str()`` stay the server's (or the transpor
 English sentence, for logs and the sync status.
 
 Big answers (the pull's pages) are asked for gzip-compressed and read with
-:meth:`ServerClient.get_verified`, which takes nothing it could not check whole: a body
+:meth:`ServerClient.get_verified_body` and :meth:`ServerClient.parse_verified`, which
+take nothing they could not check whole: a body
 cut short (the connection closed before ``Content-Length``, or a gzip stream without its
 end), a corrupt one (bad deflate data, a wrong CRC) or one that is not the expected JSON
 raises :class:`DamagedAnswer`, a kind of :class:`Offline`, so it is simply fetched again.
@@ -272,27 +273,6 @@ class ServerClient:
             exc.retry_after = retry_after_of(response)
             raise
 
-    def get_verified(
-        self,
-        path: str,
-        params: dict[str, Any] | None,
-        model: type[_M],
-        *,
-        code: str | None = None,
-        details: dict[str, Any] | None = None,
-    ) -> _M:
-        """GET ``path`` (asking for gzip) and parse the whole, checked body as ``model``.
-
-        The raw bytes are read to the end (``Content-Length`` enforced), decoded here
-        (:func:`decode_body`) and validated; any damage raises :class:`DamagedAnswer`
-        with ``code`` (``answer_damaged`` by default) and ``details`` plus the fault, so
-        the caller gets a whole ``model`` or nothing. Error answers raise as in
-        :meth:`get`. The two halves are :meth:`get_verified_body` and
-        :meth:`parse_verified`.
-        """
-        body = self.get_verified_body(path, params, code=code, details=details)
-        return self.parse_verified(path, body, model, code=code, details=details)
-
     def get_verified_body(
         self,
         path: str,
@@ -303,8 +283,10 @@ class ServerClient:
     ) -> bytes:
         """The whole, checked body of GET ``path`` (asking for gzip), decoded, not parsed.
 
-        A body cut short or corrupt raises :class:`DamagedAnswer` as in
-        :meth:`get_verified`; error answers raise as in :meth:`get`.
+        The raw bytes are read to the end (``Content-Length`` enforced) and decoded here
+        (:func:`decode_body`); a body cut short or corrupt raises :class:`DamagedAnswer`
+        with ``code`` (``answer_damaged`` by default) and ``details`` plus the fault.
+        Error answers raise as in :meth:`get`. :meth:`parse_verified` validates it.
         """
         request = self._http.build_request(
             "GET",

@@ -502,16 +502,7 @@ class KasirApp(App):
         the UI later, and a sale rung up meanwhile must not vanish from "waiting".
         """
         self.online = report.online
-        status = self.till.store.sync_status()
-        self._show_status(
-            online=report.online,
-            stopped=report.stopped,
-            pending=status.pending,
-            rejected=status.rejected,
-            last=status.last_success_at,
-            stuck=status.stuck,
-            next_stuck_retry_at=status.next_stuck_retry_at,
-        )
+        self._show_local_counts(online=report.online, stopped=report.stopped)
         if report.stopped_reason:
             self.toast(report.stopped_reason)
         if self.current == "payment":
@@ -527,10 +518,15 @@ class KasirApp(App):
 
     def refresh_status(self) -> None:
         """Re-read counts from the local store (sync worker not needed)."""
+        stopped = self.sync.status().stopped if self.sync else False
+        self._show_local_counts(online=self.online, stopped=stopped)
+
+    def _show_local_counts(self, *, online: bool | None, stopped: bool) -> None:
+        """The status bar with the local store's counts as they are now."""
         status = self.till.store.sync_status()
         self._show_status(
-            online=self.online,
-            stopped=self.sync.status().stopped if self.sync else False,
+            online=online,
+            stopped=stopped,
             pending=status.pending,
             rejected=status.rejected,
             last=status.last_success_at,
