@@ -1,0 +1,1 @@
+"""Customers and the loyalty points ledger."""

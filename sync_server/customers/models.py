@@ -1,0 +1,3 @@
+"""Tables of customers and the loyalty points ledger."""
+
+from __future__ import annotations

@@ -1,0 +1,1 @@
+"""Per-outlet prices and stock transfers between outlets."""

@@ -1,0 +1,3 @@
+"""Tables of per-outlet prices and stock transfers between outlets."""
+
+from __future__ import annotations

@@ -1,0 +1,1 @@
+"""Suppliers, purchase orders, receiving, stock requests and moving-average cost."""

@@ -1,0 +1,3 @@
+"""Tables of suppliers, purchase orders, receiving, stock requests and moving-average cost."""
+
+from __future__ import annotations

@@ -1,0 +1,1 @@
+"""E-receipt keys (signed links to a sale's digital receipt)."""

@@ -1,0 +1,1 @@
+"""Sales and shifts as the manager reads them: lists, details, cash reconciliation."""
