@@ -4,17 +4,35 @@
 and footer come from the store's receipt template on the server (``StoreOut``).
 :func:`receipt_lines` is the one layout, shared by the plain text and the ESC/POS
 bytes, so what the screen previews is what the printer prints.
+
+**E-receipt links.** A receipt may carry ``link``, the address of its digital copy on
+the server: ``<public base URL>/r/<terminal id>/<sale id>/<signature>``, where the
+signature is :func:`receipt_signature`: ``base64url(HMAC-SHA256(key, "ereceipt:v1:" +
+sale id))`` cut to 22 characters (132 bits). The key is the terminal's own receipt key,
+which the server derives from its secret and the terminal id and hands to the till once
+(``GET /api/v1/sync/receipt-key``, :class:`ReceiptKeyOut`), so a till prints a link that
+verifies while it is offline and before the sale has synced, and the server checks it
+with no table. The link is printed under the totals (cut at the width, never wrapped at
+a space) and its QR code is the one on the printed receipt; :func:`share_text` is what
+the till sends by WhatsApp or e-mail: the receipt at 32 columns and the link whole.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import textwrap
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Literal
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field
 
 from shared.models import StoreOut
+from shared.models.common import RowId
 from shared.money import format_rupiah
 from shared.timezones import DEFAULT_TIMEZONE, format_local
 
@@ -115,6 +133,9 @@ class ReceiptData:
     total: int
     payments: tuple[ReceiptPayment, ...]
     tax_label: str = "PPN"
+    link: str = ""
+    """The signed address of the sale's digital receipt (:func:`receipt_link`); "" when
+    the till holds no receipt key yet: then no link and no e-receipt QR is printed."""
 
 
 @dataclass(frozen=True)
@@ -217,6 +238,10 @@ def receipt_lines(receipt: ReceiptData, *, width: int, reprint: bool = False) ->
     if store.footer:
         out.append(rule)
         out += _centered(store.footer, width)
+    if receipt.link:
+        out.append(rule)
+        out += _centered(LINK_LABEL, width)
+        out += [Line(receipt.link[i : i + width]) for i in range(0, len(receipt.link), width)]
     if reprint:
         out += _centered(REPRINT_MARK, width, bold=True)
     return out
@@ -228,3 +253,63 @@ def render_receipt(receipt: ReceiptData, *, width: int = 32, reprint: bool = Fal
     A reprint carries ``*** SALINAN STRUK ***`` above and below the sale.
     """
     return "\n".join(line.text for line in receipt_lines(receipt, width=width, reprint=reprint))
+
+
+# ---------------------------------------------------------------- e-receipt links
+
+LINK_LABEL = "Struk digital:"
+"""The line printed above the e-receipt link (and before it in a shared text)."""
+LINK_PATH = "/r"
+"""Where the server serves e-receipts: ``/r/<terminal id>/<sale id>/<signature>``."""
+SIGNATURE_CHARS = 22
+"""Characters of base64url kept from the HMAC: 132 bits, short enough for a small QR."""
+
+
+class ReceiptKeyOut(BaseModel):
+    """The terminal's receipt key and the server's public address for links (wire shape
+    of ``GET /api/v1/sync/receipt-key``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    terminal_id: RowId
+    key: str = Field(min_length=43, max_length=44, description="base64url of 32 bytes")
+    base_url: str = Field(min_length=1, max_length=200)
+
+    def key_bytes(self) -> bytes:
+        """The key itself (32 bytes)."""
+        return base64.urlsafe_b64decode(self.key + "=" * (-len(self.key) % 4))
+
+
+def receipt_signature(key: bytes, sale_id: UUID | str) -> str:
+    """The link's signature of ``sale_id`` under a terminal's receipt ``key``."""
+    message = f"ereceipt:v1:{str(sale_id).lower()}".encode()
+    digest = hmac.new(key, message, hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).decode("ascii")[:SIGNATURE_CHARS]
+
+
+def receipt_link(base_url: str, terminal_id: int, sale_id: UUID | str, key: bytes) -> str:
+    """The signed address of a sale's digital receipt."""
+    sale = str(sale_id).lower()
+    signature = receipt_signature(key, sale)
+    return f"{base_url.rstrip('/')}{LINK_PATH}/{terminal_id}/{sale}/{signature}"
+
+
+def sale_id_of_link(text: str) -> UUID | None:
+    """The sale id in an e-receipt link (a scanned receipt QR), or None for anything else
+    (a receipt number, say). The signature is not checked: that is the server's job."""
+    parts = text.strip().split("/")
+    if len(parts) < 4 or f"/{parts[-4]}" != LINK_PATH or not parts[-3].isdigit():
+        return None
+    try:
+        sale_id = UUID(parts[-2])
+    except ValueError:
+        return None
+    return sale_id if str(sale_id) == parts[-2] else None
+
+
+def share_text(receipt: ReceiptData) -> str:
+    """The receipt as a message (WhatsApp, e-mail): 32 columns, then the link unbroken."""
+    text = render_receipt(replace(receipt, link=""), width=32)
+    if receipt.link:
+        text += f"\n\n{LINK_LABEL}\n{receipt.link}"
+    return text

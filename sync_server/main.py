@@ -203,9 +203,14 @@ def _include_routers(app: FastAPI, *, qris_enabled: bool) -> None:
     from sync_server.auth.deps import terminal_rechecked_in_transaction
     from sync_server.auth.router import router as auth_router
     from sync_server.catalog.router import router as catalog_router
+    from sync_server.customers.router import router as customers_router
     from sync_server.flags.router import router as flags_router
+    from sync_server.outlets.router import router as outlets_router
     from sync_server.payments.router import router as payments_router
+    from sync_server.purchasing.router import router as purchasing_router
+    from sync_server.receipts.router import router as receipts_router
     from sync_server.reports.router import router as reports_router
+    from sync_server.sales.router import router as sales_router
     from sync_server.stock.router import router as stock_router
     from sync_server.stores.router import router as stores_router
     from sync_server.sync.router import push
@@ -219,8 +224,13 @@ def _include_routers(app: FastAPI, *, qris_enabled: bool) -> None:
     for router in (
         auth_router,
         catalog_router,
+        customers_router,
         flags_router,
+        outlets_router,
+        purchasing_router,
+        receipts_router,
         reports_router,
+        sales_router,
         stock_router,
         stores_router,
         sync_router,

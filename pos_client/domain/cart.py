@@ -14,6 +14,7 @@ from typing import Any
 from uuid import UUID
 
 from pos_client.domain.catalog import Product, Voucher
+from pos_client.domain.customers import CartCustomer, PointsRedemption, redeemable
 from pos_client.domain.errors import ApprovalRequired, CartError, VoucherError
 from pos_client.domain.measured import Measure, format_keyed_kg
 from pos_client.domain.vouchers import check_voucher, voucher_amount
@@ -138,11 +139,15 @@ class CartTotals:
     manual_order_discount: int
     voucher_discount: int
     voucher_problem: VoucherError | None = None
+    points_redeemed: int = 0
+    """Customer points this sale takes (see :mod:`pos_client.domain.customers`)."""
+    points_discount: int = 0
+    """Their rupiah value, part of :attr:`order_discount`."""
 
     @property
     def order_discount(self) -> int:
-        """The order-level discount sent with the sale (manual plus voucher)."""
-        return self.manual_order_discount + self.voucher_discount
+        """The order-level discount sent with the sale (manual, voucher and points)."""
+        return self.manual_order_discount + self.voucher_discount + self.points_discount
 
     @property
     def subtotal(self) -> int:
@@ -174,6 +179,8 @@ class Cart:
     lines: list[CartLine] = field(default_factory=list)
     order_discount: Discount | None = None
     voucher: Voucher | None = None
+    customer: CartCustomer | None = None
+    redemption: PointsRedemption | None = None
 
     # -- lines ---------------------------------------------------------------------------
     @property
@@ -322,6 +329,26 @@ class Cart:
         """Take the voucher off."""
         self.voucher = None
 
+    # -- customer and points ---------------------------------------------------------------
+    def set_customer(self, customer: CartCustomer | None) -> None:
+        """The sale is for ``customer`` (None: nobody); another customer drops the points."""
+        if customer is None or self.customer is None or customer.phone != self.customer.phone:
+            self.redemption = None
+        self.customer = customer
+
+    def redeem_points(self, points: int, point_value: int) -> None:
+        """Take ``points`` of the customer's points off the sale (0: none)."""
+        if self.customer is None:
+            raise CartError("customer_required")
+        if isinstance(points, bool) or not isinstance(points, int) or points < 0:
+            raise CartError("discount_not_whole")
+        self.redemption = PointsRedemption(points, point_value) if points else None
+
+    def points_base(self) -> int:
+        """What points may still take off: the sale after every other discount."""
+        totals = self.totals()
+        return self.lines_net - totals.manual_order_discount - totals.voucher_discount
+
     def validate(self, now: datetime) -> None:
         """Everything checkout needs: lines, approvals and a voucher still valid at ``now``."""
         if self.is_empty:
@@ -361,12 +388,21 @@ class Cart:
                 )
             else:
                 voucher_off = voucher_amount(self.voucher, spend)
-        sale = price_sale([line.pricing_input() for line in self.lines], manual + voucher_off)
+        points = 0
+        if self.redemption is not None and self.customer is not None:
+            base = self.lines_net - manual - voucher_off
+            points = redeemable(self.redemption.points, self.redemption.point_value, base)
+        points_off = points * self.redemption.point_value if self.redemption else 0
+        sale = price_sale(
+            [line.pricing_input() for line in self.lines], manual + voucher_off + points_off
+        )
         return CartTotals(
             sale=sale,
             manual_order_discount=manual,
             voucher_discount=voucher_off,
             voucher_problem=problem,
+            points_redeemed=points,
+            points_discount=points_off,
         )
 
     # -- held carts ----------------------------------------------------------------------
@@ -387,6 +423,8 @@ class Cart:
             ],
             "order_discount": self.order_discount.to_dict() if self.order_discount else None,
             "voucher": _voucher_to_dict(self.voucher) if self.voucher else None,
+            "customer": self.customer.to_dict() if self.customer else None,
+            "redemption": self.redemption.to_dict() if self.redemption else None,
         }
 
     @classmethod
@@ -410,6 +448,11 @@ class Cart:
                 Discount.from_dict(data["order_discount"]) if data["order_discount"] else None
             ),
             voucher=_voucher_from_dict(data["voucher"]) if data["voucher"] else None,
+            # Carts held before customers were kept have neither.
+            customer=CartCustomer.from_dict(data["customer"]) if data.get("customer") else None,
+            redemption=(
+                PointsRedemption.from_dict(data["redemption"]) if data.get("redemption") else None
+            ),
         )
 
 

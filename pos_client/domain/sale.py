@@ -13,6 +13,7 @@ from uuid import UUID
 
 from pos_client.domain.cart import Cart, CartTotals
 from shared.models import PaymentIn, SaleIn, SaleLineIn
+from shared.models.customers import SaleCustomerIn
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +36,8 @@ class SaleDraft:
     catalog_cursor: int | None = None
     """The till's pull cursor when the sale was made: which prices it had (the server
     checks line prices against the catalog as of this change number)."""
+    customer: SaleCustomerIn | None = None
+    """Who the sale is for, and the points it redeemed (part of ``order_discount``)."""
 
     def to_wire(self, receipt_number: str) -> SaleIn:
         """The sale as the outbox carries it (and the server checks it)."""
@@ -92,4 +95,9 @@ def build_sale_draft(
         total=totals.total,
         payments=tuple(payments),
         catalog_cursor=catalog_cursor,
+        customer=(
+            cart.customer.to_wire(totals.points_redeemed, totals.points_discount)
+            if cart.customer
+            else None
+        ),
     )

@@ -45,17 +45,23 @@ def escpos_bytes(
     profile: str = DEFAULT_PROFILE,
     reprint: bool = False,
     qr_size: int = 6,
+    qr: bool = True,
 ) -> bytes:
-    """The receipt as ESC/POS: init, the same lines as the text, a QR of the number, a cut.
+    """The receipt as ESC/POS: init, the same lines as the text, a QR code, a cut.
 
-    The QR code carries the receipt number so a refund can start from a scan. It is
-    the printer's native QR command when the profile supports it, a raster image
-    otherwise. The original receipt of a sale that took cash opens the drawer first;
-    a reprint or a QRIS-only sale never does.
+    The QR code is the e-receipt link when the receipt has one (the customer's phone
+    opens the digital receipt; the link is also printed as text above it), else the
+    receipt number as before (a till with no receipt key yet), so a refund can start
+    from a scan; the receipt number is printed under it either way. It is the
+    printer's native QR command (``GS ( k``) when the profile supports it, a raster
+    image otherwise; ``qr=False`` prints none, for a printer that prints text only.
+    The original receipt of a sale that took cash opens the drawer first; a reprint or
+    a QRIS-only sale never does.
     """
     return lines_bytes(
         receipt_lines(receipt, width=width, reprint=reprint),
-        qr_text=receipt.receipt_number,
+        qr_text=(receipt.link or receipt.receipt_number) if qr else None,
+        qr_caption=receipt.receipt_number,
         profile=profile,
         qr_size=qr_size,
         drawer_pin=DRAWER_PIN if not reprint and opens_drawer(receipt) else None,
@@ -69,10 +75,12 @@ def lines_bytes(
     profile: str = DEFAULT_PROFILE,
     qr_size: int = 6,
     drawer_pin: int | None = None,
+    qr_caption: str | None = None,
 ) -> bytes:
     """Laid-out lines (a receipt, a refund slip) as ESC/POS, then a QR of ``qr_text`` and
-    that text under it when given, then a cut. With ``drawer_pin`` the drawer is kicked
-    right after the init, so it opens while the paper prints."""
+    ``qr_caption`` (by default that text) under it when given, then a cut. With
+    ``drawer_pin`` the drawer is kicked right after the init, so it opens while the
+    paper prints."""
     printer = Dummy(profile=profile)
     printer.hw("INIT")
     if drawer_pin is not None:
@@ -91,7 +99,7 @@ def lines_bytes(
     if qr_text:
         native = bool(printer.profile.supports("qrCode"))
         printer.qr(qr_text, size=qr_size, native=native, center=not native)
-        printer.text(qr_text + "\n")
+        printer.text((qr_caption if qr_caption is not None else qr_text) + "\n")
     printer.set(align="left")
     printer.cut()
     return bytes(printer.output)
@@ -285,10 +293,13 @@ def print_receipt(
     width: int = 48,
     profile: str = DEFAULT_PROFILE,
     reprint: bool = False,
+    qr: bool = True,
 ) -> None:
-    """Render ``receipt`` to ESC/POS and send it; any failure is a :class:`PrinterError`."""
+    """Render ``receipt`` to ESC/POS and send it; any failure is a :class:`PrinterError`.
+    ``qr=False`` prints no QR code (a printer that prints text only; the e-receipt link
+    is still printed as text)."""
     try:
-        data = escpos_bytes(receipt, width=width, profile=profile, reprint=reprint)
+        data = escpos_bytes(receipt, width=width, profile=profile, reprint=reprint, qr=qr)
     except Exception as exc:  # an unknown profile or a rendering bug is still a print failure
         raise PrinterError(f"Cannot prepare the receipt for printing: {exc}") from exc
     transport.send(data)

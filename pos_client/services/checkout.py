@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import logging
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from uuid import UUID
@@ -25,6 +26,8 @@ from pos_client.store import HeldCart, LocalStore
 from shared.barcodes import MeasureKind
 from shared.models import PaymentMethod, Role, SaleIn
 from shared.timezones import store_zone
+
+log = logging.getLogger("kasir.checkout")
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +61,9 @@ class CheckoutService:
         self.catalog = catalog or CatalogService(store)
         self.now = now
         self.cart = self._new_cart()
+        self.sale_listeners: list[Callable[[SaleIn], None]] = []
+        """Called with each sale once it is written (the customers' points, say); a
+        listener that fails is logged, never undoes the sale."""
 
     def _new_cart(self) -> Cart:
         return Cart(approval_threshold_bp=self.settings.discount_approval_bp)
@@ -212,6 +218,11 @@ class CheckoutService:
             draft, terminal_code=self.terminal_code(), day=self.business_day()
         )
         self.cart = self._new_cart()
+        for listener in self.sale_listeners:
+            try:
+                listener(sale)
+            except Exception:  # the sale is written: a listener never undoes it
+                log.exception("a sale listener failed for sale %s", sale.id)
         change = sum(p.change for p in sale.payments if p.method is PaymentMethod.CASH)
         return CheckoutResult(sale=sale, change=change)
 

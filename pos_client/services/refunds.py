@@ -25,7 +25,7 @@ from pos_client.store.refunds import RefundRecord
 from shared.ids import new_id
 from shared.models import PaymentMethod, RefundIn, RefundMethod, Role, SaleIn, VoidIn
 from shared.money import format_rupiah
-from shared.receipt_text import Line, ReceiptStore, two_columns
+from shared.receipt_text import Line, ReceiptStore, sale_id_of_link, two_columns
 from shared.timezones import format_local
 
 REFUND_METHOD_LABELS = {
@@ -56,8 +56,9 @@ class RefundService:
         self.now = now
 
     def find_sale(self, receipt_number: str) -> SaleIn:
-        """The sale printed with ``receipt_number`` (typed or scanned from its QR)."""
-        sale_id = self.store.sale_id_by_receipt(receipt_number)
+        """The sale printed with ``receipt_number`` (typed, or scanned from the receipt's
+        QR: its e-receipt link names the sale, older receipts' QR holds the number)."""
+        sale_id = sale_id_of_link(receipt_number) or self.store.sale_id_by_receipt(receipt_number)
         sale = self.store.sale(sale_id) if sale_id else None
         if sale is None:
             raise RefundError("sale_not_found", number=receipt_number.strip())

@@ -12,6 +12,7 @@ from pos_client.services.auth import AuthService
 from pos_client.services.catalog import CatalogService
 from pos_client.services.checkout import CheckoutService
 from pos_client.services.clock import Clock, utc_now
+from pos_client.services.customers import CustomersService
 from pos_client.services.refunds import RefundService
 from pos_client.services.shifts import ShiftService
 from pos_client.store import LocalStore
@@ -32,6 +33,7 @@ class TillServices:
     refunds: RefundService
     shifts: ShiftService
     now: Clock = field(default=utc_now)
+    customers: CustomersService
 
     @classmethod
     def wire(
@@ -46,12 +48,16 @@ class TillServices:
         """The services over ``store``; ``extra`` fills the subclass's own fields."""
         auth = AuthService(store, settings, now=now, hasher=hasher)
         catalog = CatalogService(store)
+        checkout = CheckoutService(store, auth, settings, catalog=catalog, now=now)
+        customers = CustomersService(store, checkout)
+        checkout.sale_listeners.append(customers.note_sale)
         return cls(
             settings=settings,
             store=store,
             auth=auth,
             catalog=catalog,
-            checkout=CheckoutService(store, auth, settings, catalog=catalog, now=now),
+            checkout=checkout,
+            customers=customers,
             refunds=RefundService(store, auth, settings, now=now),
             shifts=ShiftService(store, auth, now=now),
             now=now,

@@ -525,6 +525,35 @@ def _v10_sale_writes_fewer_pages(conn: sqlite3.Connection) -> None:
         raise RuntimeError("migration 10 would leave a dangling reference")
 
 
+_V11_CUSTOMERS = """
+CREATE TABLE customers (
+    id TEXT PRIMARY KEY,
+    phone TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL,
+    email TEXT,
+    points INTEGER NOT NULL DEFAULT 0,
+    synced INTEGER NOT NULL DEFAULT 1
+);
+CREATE INDEX customers_name ON customers(name);
+
+CREATE TABLE customer_redeems (
+    sale_id TEXT PRIMARY KEY,
+    phone TEXT NOT NULL,
+    points INTEGER NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE INDEX customer_redeems_phone ON customer_redeems(phone);
+"""
+
+
+def _v11_customers(conn: sqlite3.Connection) -> None:
+    # Customers pulled from the server (``points``: the balance as last pulled) or made
+    # here (``synced`` 0 until the server sends them back), and the points this till
+    # redeemed that the pulled balances may not show yet (pos_client/store/customers.py).
+    for statement in statements(_V11_CUSTOMERS):
+        conn.execute(statement)
+
+
 MIGRATIONS: list[Migration] = [
     _v1_initial,
     _v2_stuck_events,
@@ -536,6 +565,7 @@ MIGRATIONS: list[Migration] = [
     _v8_fts_kept_by_pull,
     _v9_cheaper_gtin_key,
     _v10_sale_writes_fewer_pages,
+    _v11_customers,
 ]
 """Every schema change in order; version N is ``MIGRATIONS[N - 1]``."""
 

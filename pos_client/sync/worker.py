@@ -53,7 +53,9 @@ from pos_client.sync.client import (
     SyncError,
     pull_head,
 )
+from pos_client.sync.customers_client import CustomersRefresher
 from pos_client.sync.http import INVALID, RETRYABLE_4XX, collector_paused, damaged_answer
+from pos_client.sync.receipt_link import ReceiptKeyKeeper
 from shared.models import (
     MAX_PUSH_BYTES,
     EventResult,
@@ -446,6 +448,8 @@ class SyncWorker:
         self._push_failures = 0  # rounds in a row whose push the server failed on
         self._server_erred = False  # the last request got a 5xx answer
         self._thread: threading.Thread | None = None
+        self._receipt_key = ReceiptKeyKeeper(monotonic)  # e-receipt links (receipt_link)
+        self._customers = CustomersRefresher(monotonic)  # customers and their points
         self._status = SyncReport(
             online=None, pending=0, rejected=0, last_success_at=None, last_error=None
         )
@@ -655,6 +659,8 @@ class SyncWorker:
                     f"({exc.message}). Ask a manager to enroll it again."
                 )
                 return self._stopped(store, reason, counts)
+            self._receipt_key(store, client)  # once, while the till holds no key
+            self._customers(store, client)  # customers and balances (customers_client)
             self._failures = 0
             self._push_failures = 0
             store.record_sync_result(ok=True, error=None, at=self._clock())

@@ -6,6 +6,13 @@ MESSAGES: dict[str, str] = {
     "domain_error": "The till cannot do that.",
     "cart_error": "The cart cannot do that.",
     "voucher_invalid": "That voucher cannot be used on this sale.",
+    "share_contact_invalid": "This WhatsApp number or e-mail address cannot be used.",
+    "share_phone_invalid": (
+        "WhatsApp number {phone} cannot be used: write it like 0812 3456 7890."
+    ),
+    "share_email_invalid": (
+        "E-mail address {address} is not valid: write it like name@example.com."
+    ),
     "payment_error": "The payment does not pay this sale.",
     "refund_error": "That refund is not allowed.",
     "approval_required": "A supervisor must approve this discount.",
@@ -285,6 +292,15 @@ MESSAGES: dict[str, str] = {
     "store_required": "Name the store (store_id).",
     "stock_other_store": "You can only manage stock of your own store.",
     "unknown_store": "Store {store_id} does not exist.",
+    # -- outlets: prices and transfers (sync_server/outlets) -------------------------
+    "transfer_not_found": "There is no transfer {transfer_id}.",
+    "transfer_conflict": (
+        "Transfer {transfer_id} already exists with other content; use a new transfer id."
+    ),
+    "transfer_state": "That step is no longer possible: the transfer is {status} already.",
+    "transfer_line_unknown": "Product(s) {product_ids} are not in this transfer.",
+    "transfer_over_received": "More of product(s) {product_ids} received than was sent.",
+    "transfer_loss_reason": "Some goods did not arrive: give the reason (lost, damaged...).",
     "unknown_products": "Unknown product(s): {product_ids}.",
     "zero_adjustment": "An adjustment of zero changes nothing.",
     "duplicate_product": "Count each product once per stock take.",
@@ -311,6 +327,10 @@ MESSAGES: dict[str, str] = {
     ),
     "flag_not_found": "There is no flag {flag_id}.",
     "flag_already_resolved": "Flag {flag_id} was already resolved.",
+    # -- sales and shifts (sync_server/sales) ----------------------------------------
+    "sale_unknown": "There is no sale {sale_id}.",
+    "shift_not_found": "There is no shift {shift_id}.",
+    "bad_cursor": "That page cursor is not one this server gave; start again from page one.",
     # -- the Tripay client (sync_server/payments/tripay.py) --------------------------
     "tripay_timed_out": (
         "Tripay did not answer in time, so QRIS is not available right now. "
@@ -426,10 +446,81 @@ MESSAGES: dict[str, str] = {
     "csv_no_tax_codes": "none defined",
     "csv_active_not_boolean": "active {active!r} is not true or false",
     "csv_threshold_not_whole": "low_stock_threshold {threshold!r} is not a whole number ≥ 0",
+    # -- customers and loyalty points (sync_server/customers, pos_client customers) ----
+    "customer_not_found": "Customer {customer_id} was not found.",
+    "customer_phone_taken": "The number {phone} already belongs to another customer.",
+    "customer_phone_invalid": (
+        "The phone number {phone} is not valid: write 08…, 628… or +628… "
+        "(8 to 12 digits after the 0)."
+    ),
+    "customer_phone_unknown": "No customer has the number {phone} yet.",
+    "customer_phone_required": "Look customers up by phone number.",
+    "customer_name_required": "Write the customer's name (1 to 100 characters).",
+    "customer_email_invalid": "The e-mail address {email} is not valid.",
+    "customer_required": "Choose a customer first.",
+    "points_disabled": "Customer points are not switched on.",
+    "points_over_balance": "Only {available:num} points can be redeemed.",
+    "points_over_total": "The points discount may not exceed the sale's total.",
+    "ui_customer_button": "Customer",
+    "ui_customer_set": "Customer: {name}",
+    "ui_customer_title": "Customer",
+    "ui_customer_phone_hint": "Mobile number, e.g. 0812 3456 7890",
+    "ui_customer_name_hint": "Name (for a new customer)",
+    "ui_customer_find": "Find",
+    "ui_customer_register": "Register",
+    "ui_customer_remove": "Remove",
+    "ui_customer_done": "Done",
+    "ui_customer_found": "{name} · {phone} · {points:num} points",
+    "ui_customer_not_found": "This number is not registered: type the name, then Register.",
+    "ui_customer_redeem": "Redeem {points:num} points (−Rp{amount:num})",
+    "ui_customer_redeem_none": "No points to redeem",
+    "ui_customer_redeemed": "{points:num} points redeemed: −Rp{amount:num}",
     "qris_disabled": "QRIS is not enabled on this shop's server. Take cash.",
     "metrics_token_required": "Metrics are for Prometheus only: send the metrics bearer token.",
     "static_qris_invalid": (
         "The static QRIS payload is not valid: paste the whole text of the store's QR "
         "(starting 000201, ending in the CRC tag 63)."
     ),
+    # purchasing (suppliers, purchase orders, receiving, stock requests)
+    "supplier_not_found": "Supplier {supplier_id} not found.",
+    "supplier_inactive": "Supplier {supplier_id} is no longer active.",
+    "purchase_order_not_found": "Purchase order {order_id} not found.",
+    "po_bad_transition": "This purchase order cannot do that: its status is {status}.",
+    "po_product_not_ordered": "Product {product_id} is not on this purchase order.",
+    "po_over_receive": (
+        "Product {product_id} received beyond the order: {remaining} still to arrive."
+    ),
+    "receipt_conflict": (
+        "Receipt {receipt_id} was recorded with other content; use a new receipt id."
+    ),
+    "stock_request_not_found": "Stock request {request_id} not found.",
+    "request_bad_transition": "This stock request cannot do that: its status is {status}.",
+    "nothing_to_order": "Nothing to order: stock is above every reorder point.",
+    # why the server refused a till's transaction (back office, by rejection code)
+    "rejected_already_voided": "This sale was already voided.",
+    "rejected_approval_required": "It needs the approval of a supervisor or manager of this store.",
+    "rejected_duplicate_no_sale": "This drawer opening is already recorded.",
+    "rejected_duplicate_receipt": "Another sale already has this receipt number.",
+    "rejected_duplicate_refund": "This refund is already recorded.",
+    "rejected_duplicate_sale": "This sale is already recorded.",
+    "rejected_duplicate_shift": "This shift is already recorded.",
+    "rejected_id_conflict": "An id in this transaction is already used by another record.",
+    "rejected_invalid_event_id": "The transaction id is not valid.",
+    "rejected_invalid_payload": "The transaction is incomplete or not valid.",
+    "rejected_payments_mismatch": "The payments do not add up to the sale's total.",
+    "rejected_receipt_terminal_mismatch": "The receipt number does not belong to this terminal.",
+    "rejected_refund_amount_mismatch": "The refund amount does not match the refunded lines.",
+    "rejected_refund_exceeds_sale": "The refund exceeds what was sold.",
+    "rejected_sale_has_refunds": "A sale with refunds cannot be voided; refund the rest instead.",
+    "rejected_sale_voided": "This sale is voided.",
+    "rejected_shift_closed": "This shift is closed.",
+    "rejected_shift_terminal_mismatch": "This shift belongs to another terminal.",
+    "rejected_time_out_of_range": "The transaction's time is outside what the server can store.",
+    "rejected_totals_mismatch": "The transaction's totals do not match its lines.",
+    "rejected_unknown_cashier": "The cashier is unknown or not active in this store.",
+    "rejected_unknown_event_type": "The server does not know this kind of transaction.",
+    "rejected_unknown_product": "The product is unknown to the server.",
+    "rejected_unknown_sale": "The sale referred to is unknown in this store.",
+    "rejected_unknown_sale_line": "The sale line referred to does not exist.",
+    "rejected_unknown_shift": "The shift referred to is unknown.",
 }

@@ -6,6 +6,11 @@ MESSAGES: dict[str, str] = {
     "domain_error": "Kasir tidak bisa melakukan itu.",
     "cart_error": "Keranjang tidak bisa melakukan itu.",
     "voucher_invalid": "Voucher tidak bisa dipakai untuk transaksi ini.",
+    "share_contact_invalid": "Nomor WhatsApp atau alamat e-mail ini tidak bisa dipakai.",
+    "share_phone_invalid": (
+        "Nomor WhatsApp {phone} tidak bisa dipakai: tulis seperti 0812 3456 7890."
+    ),
+    "share_email_invalid": "Alamat e-mail {address} tidak sah: tulis seperti nama@contoh.com.",
     "payment_error": "Pembayaran ini tidak melunasi penjualan.",
     "refund_error": "Retur itu tidak diizinkan.",
     "approval_required": "Diskon sebesar ini perlu persetujuan PIN penyelia.",
@@ -296,6 +301,15 @@ MESSAGES: dict[str, str] = {
     "store_required": "Sebutkan tokonya (store_id).",
     "stock_other_store": "Anda hanya dapat mengelola stok toko Anda sendiri.",
     "unknown_store": "Toko {store_id} tidak ada.",
+    # -- outlets: prices and transfers (sync_server/outlets) -------------------------
+    "transfer_not_found": "Tidak ada transfer {transfer_id}.",
+    "transfer_conflict": (
+        "Transfer {transfer_id} sudah ada dengan isi lain; pakai nomor transfer baru."
+    ),
+    "transfer_state": "Langkah itu tidak bisa lagi: transfer ini sudah {status_id}.",
+    "transfer_line_unknown": "Produk {product_ids} tidak ada dalam transfer ini.",
+    "transfer_over_received": "Jumlah diterima produk {product_ids} melebihi yang dikirim.",
+    "transfer_loss_reason": "Sebagian barang tidak sampai: tulis alasannya (hilang, rusak...).",
     "unknown_products": "Produk tidak dikenal: {product_ids}.",
     "zero_adjustment": "Penyesuaian nol tidak mengubah apa pun.",
     "duplicate_product": "Hitung setiap produk sekali per stok opname.",
@@ -321,6 +335,10 @@ MESSAGES: dict[str, str] = {
     ),
     "flag_not_found": "Tidak ada tanda {flag_id}.",
     "flag_already_resolved": "Tanda {flag_id} sudah diselesaikan.",
+    # -- sales and shifts (sync_server/sales) ----------------------------------------
+    "sale_unknown": "Transaksi {sale_id} tidak ditemukan.",
+    "shift_not_found": "Shift {shift_id} tidak ditemukan.",
+    "bad_cursor": "Penanda halaman tidak dikenali; muat ulang daftar dari halaman pertama.",
     # -- the Tripay client (sync_server/payments/tripay.py) --------------------------
     "tripay_timed_out": (
         "Tripay tidak menjawab tepat waktu, jadi QRIS belum bisa dipakai sekarang. "
@@ -436,10 +454,82 @@ MESSAGES: dict[str, str] = {
     "csv_no_tax_codes": "belum ada",
     "csv_active_not_boolean": "active {active!r} bukan true atau false",
     "csv_threshold_not_whole": "low_stock_threshold {threshold!r} bukan bilangan bulat ≥ 0",
+    # -- customers and loyalty points (sync_server/customers, pos_client customers) ----
+    "customer_not_found": "Pelanggan {customer_id} tidak ditemukan.",
+    "customer_phone_taken": "Nomor {phone} sudah dipakai pelanggan lain.",
+    "customer_phone_invalid": (
+        "Nomor telepon {phone} tidak sah: tulis 08…, 628… atau +628… (8–12 digit setelah 0)."
+    ),
+    "customer_phone_unknown": "Belum ada pelanggan dengan nomor {phone}.",
+    "customer_phone_required": "Cari pelanggan dengan nomor telepon.",
+    "customer_name_required": "Tulis nama pelanggan (1–100 huruf).",
+    "customer_email_invalid": "Alamat e-mail {email} tidak sah.",
+    "customer_required": "Pilih pelanggan dulu.",
+    "points_disabled": "Poin pelanggan belum diaktifkan.",
+    "points_over_balance": "Poin yang bisa ditukar hanya {available:num}.",
+    "points_over_total": "Potongan poin tidak boleh melebihi total belanja.",
+    "ui_customer_button": "Pelanggan",
+    "ui_customer_set": "Pelanggan: {name}",
+    "ui_customer_title": "Pelanggan",
+    "ui_customer_phone_hint": "Nomor HP, mis. 0812 3456 7890",
+    "ui_customer_name_hint": "Nama (untuk pelanggan baru)",
+    "ui_customer_find": "Cari",
+    "ui_customer_register": "Daftarkan",
+    "ui_customer_remove": "Lepas",
+    "ui_customer_done": "Selesai",
+    "ui_customer_found": "{name} · {phone} · {points:num} poin",
+    "ui_customer_not_found": "Nomor ini belum terdaftar: tulis namanya lalu tekan Daftarkan.",
+    "ui_customer_redeem": "Tukar {points:num} poin (−Rp{amount:num})",
+    "ui_customer_redeem_none": "Tidak ada poin yang bisa ditukar",
+    "ui_customer_redeemed": "{points:num} poin ditukar: −Rp{amount:num}",
     "qris_disabled": "QRIS belum diaktifkan di server toko ini. Terima pembayaran tunai.",
     "metrics_token_required": "Metrik hanya untuk Prometheus: kirim token metrik sebagai Bearer.",
     "static_qris_invalid": (
         "Payload QRIS statis tidak sah: tempel teks lengkap dari QR toko "
         "(diawali 000201, diakhiri CRC tag 63)."
     ),
+    # purchasing (suppliers, purchase orders, receiving, stock requests)
+    "supplier_not_found": "Pemasok {supplier_id} tidak ditemukan.",
+    "supplier_inactive": "Pemasok {supplier_id} sudah tidak aktif.",
+    "purchase_order_not_found": "Pesanan pembelian {order_id} tidak ditemukan.",
+    "po_bad_transition": "Pesanan pembelian ini tidak bisa diubah begitu: statusnya {status}.",
+    "po_product_not_ordered": "Produk {product_id} tidak ada di pesanan pembelian ini.",
+    "po_over_receive": (
+        "Produk {product_id} diterima melebihi pesanan: sisa yang belum datang {remaining}."
+    ),
+    "receipt_conflict": (
+        "Penerimaan {receipt_id} sudah dicatat dengan isi lain; pakai id penerimaan baru."
+    ),
+    "stock_request_not_found": "Permintaan stok {request_id} tidak ditemukan.",
+    "request_bad_transition": "Permintaan stok ini tidak bisa diubah begitu: statusnya {status}.",
+    "nothing_to_order": "Tidak ada produk yang perlu dipesan: stok di atas titik pesan ulang.",
+    # why the server refused a till's transaction (back office, by rejection code)
+    "rejected_already_voided": "Penjualan ini sudah dibatalkan sebelumnya.",
+    "rejected_approval_required": "Perlu persetujuan supervisor atau manajer toko ini.",
+    "rejected_duplicate_no_sale": "Buka laci ini sudah tercatat.",
+    "rejected_duplicate_receipt": "Nomor struk ini sudah dipakai penjualan lain.",
+    "rejected_duplicate_refund": "Retur ini sudah tercatat.",
+    "rejected_duplicate_sale": "Penjualan ini sudah tercatat.",
+    "rejected_duplicate_shift": "Shift ini sudah tercatat.",
+    "rejected_id_conflict": "ID transaksi ini sudah dipakai data lain.",
+    "rejected_invalid_event_id": "ID transaksi tidak sah.",
+    "rejected_invalid_payload": "Isi transaksi tidak lengkap atau tidak sah.",
+    "rejected_payments_mismatch": "Jumlah pembayaran tidak sama dengan total penjualan.",
+    "rejected_receipt_terminal_mismatch": "Nomor struk bukan milik terminal ini.",
+    "rejected_refund_amount_mismatch": "Nilai retur tidak cocok dengan baris yang diretur.",
+    "rejected_refund_exceeds_sale": "Retur melebihi jumlah yang dibeli.",
+    "rejected_sale_has_refunds": (
+        "Penjualan yang sudah diretur tidak bisa dibatalkan; retur sisanya."
+    ),
+    "rejected_sale_voided": "Penjualan ini sudah dibatalkan.",
+    "rejected_shift_closed": "Shift ini sudah ditutup.",
+    "rejected_shift_terminal_mismatch": "Shift ini milik terminal lain.",
+    "rejected_time_out_of_range": "Waktu transaksi di luar rentang yang bisa disimpan.",
+    "rejected_totals_mismatch": "Total transaksi tidak cocok dengan baris-barisnya.",
+    "rejected_unknown_cashier": "Kasir tidak dikenal atau tidak aktif di toko ini.",
+    "rejected_unknown_event_type": "Jenis transaksi tidak dikenal server.",
+    "rejected_unknown_product": "Produk tidak dikenal server.",
+    "rejected_unknown_sale": "Penjualan yang dirujuk tidak dikenal di toko ini.",
+    "rejected_unknown_sale_line": "Baris penjualan yang dirujuk tidak ada.",
+    "rejected_unknown_shift": "Shift yang dirujuk tidak dikenal.",
 }

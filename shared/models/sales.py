@@ -19,6 +19,7 @@ from shared.models.common import (
     SignedRupiah,
     WireModel,
 )
+from shared.models.customers import SaleCustomerIn
 
 
 class PaymentMethod(StrEnum):
@@ -129,6 +130,9 @@ class SaleIn(WireModel):
     catalog_cursor: ChangeNumber | None = Field(
         default=None,
         description="The till's pull cursor when the sale was made: which prices it knew.",
+    )
+    customer: SaleCustomerIn | None = Field(
+        default=None, description="The customer of the sale and the points it redeemed."
     )
 
     @model_validator(mode="after")

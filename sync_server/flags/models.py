@@ -42,6 +42,11 @@ class FlagKind(StrEnum):
     QRIS_STATIC = "qris_static"
     """Paid to the store's static QRIS while the till was offline, confirmed by the
     cashier from the customer's proof: every one, to reconcile with the bank statement."""
+    POINTS_OVERDRAWN = "points_overdrawn"
+    """A till (offline) redeemed more loyalty points than the customer had: the sale
+    stands, the balance went negative."""
+    POINTS_MISMATCH = "points_mismatch"
+    """The points discount claimed is not the points redeemed × the point value."""
 
 
 class Flag(Base):

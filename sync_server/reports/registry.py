@@ -10,21 +10,47 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, get_args, get_origin
 
 from pydantic import BaseModel
 
-from sync_server.reports import service
+from sync_server.reports import margin, service
+from sync_server.reports.csv_export import csv_fields
 from sync_server.reports.schemas import (
     CashierRow,
+    DayFigures,
+    HourlySales,
+    HourRow,
+    MarginByCategory,
+    MarginByProduct,
+    MarginCategoryRow,
+    MarginOverTime,
+    MarginPeriod,
+    MarginProductRow,
     PaymentMethodRow,
     ProductRow,
     RefundsVoidsDiscounts,
     SalesOverTime,
+    SalesPeriod,
     TerminalRow,
 )
 
-ColumnKind = Literal["text", "money", "number", "payment_method"]
+ColumnKind = Literal[
+    "text",
+    "money",
+    "number",
+    "payment_method",
+    "date",
+    "datetime",
+    "period",
+    "qris_status",
+    "event_type",
+    "yes_no",
+]
+"""How a cell is shown: ``money`` Rp 12.500, ``number`` 1.250, ``date`` dd/mm/yyyy,
+``datetime`` dd/mm/yyyy HH:MM (store time), ``period`` a sales period's label
+(:func:`period_label`), and the Indonesian names of payment methods, QRIS statuses,
+sync event types and yes/no (:func:`label_of`)."""
 
 GRANULARITIES = {"day": "Harian", "week": "Mingguan", "month": "Bulanan", "year": "Tahunan"}
 """The groupings of the sales report, with the page's name for each."""
@@ -41,6 +67,71 @@ PAYMENT_METHOD_LABELS = {
 def payment_method_label(method: str) -> str:
     """``cash`` → ``Tunai``; an unknown method upper-cased."""
     return PAYMENT_METHOD_LABELS.get(method, method.upper())
+
+
+QRIS_STATUS_LABELS = {
+    "UNPAID": "Belum dibayar",
+    "PAID": "Lunas",
+    "EXPIRED": "Kedaluwarsa",
+    "FAILED": "Gagal",
+    "REFUND": "Dikembalikan",
+}
+"""A QRIS order's status as the pages and Excel files name it (the JSON and the CSV
+keep Tripay's codes)."""
+
+EVENT_TYPE_LABELS = {
+    "sale": "Penjualan",
+    "refund": "Retur",
+    "void": "Pembatalan",
+    "shift_open": "Buka shift",
+    "shift_close": "Tutup shift",
+    "cash_move": "Kas masuk/keluar",
+    "no_sale": "Buka laci tanpa transaksi",
+}
+"""A sync event's type in the manager's words (unknown types show their code)."""
+
+MONTHS = (
+    "Januari",
+    "Februari",
+    "Maret",
+    "April",
+    "Mei",
+    "Juni",
+    "Juli",
+    "Agustus",
+    "September",
+    "Oktober",
+    "November",
+    "Desember",
+)
+
+
+def period_label(label: str) -> str:
+    """A sales period as the shop reads it: ``2025-03-01`` → ``01/03/2025``,
+    ``2025-W09`` → ``Minggu 9/2025``, ``2025-03`` → ``Maret 2025``, ``2025`` unchanged."""
+    parts = label.split("-")
+    if len(parts) == 3 and all(p.isdigit() for p in parts):
+        return f"{parts[2]}/{parts[1]}/{parts[0]}"
+    if len(parts) == 2 and parts[1].startswith("W") and parts[1][1:].isdigit():
+        return f"Minggu {int(parts[1][1:])}/{parts[0]}"
+    if len(parts) == 2 and parts[1].isdigit() and 1 <= int(parts[1]) <= 12:
+        return f"{MONTHS[int(parts[1]) - 1]} {parts[0]}"
+    return label
+
+
+def label_of(kind: ColumnKind, value: Any) -> str | None:
+    """The Indonesian text of a coded value (None: ``kind`` is not a coded kind)."""
+    if kind == "payment_method":
+        return payment_method_label(str(value))
+    if kind == "qris_status":
+        return QRIS_STATUS_LABELS.get(str(value), str(value))
+    if kind == "event_type":
+        return EVENT_TYPE_LABELS.get(str(value), str(value))
+    if kind == "yes_no":
+        return "Ya" if value else "Tidak"
+    if kind == "period":
+        return period_label(str(value))
+    return None
 
 
 @dataclass(frozen=True)
@@ -90,6 +181,18 @@ class Report:
     """The report takes ``granularity`` (day, week, month, year)."""
     flag_filter: bool = False
     """The report takes ``exclude_flagged`` (leave out sales with an open flag)."""
+    row: type[BaseModel] | None = None
+    """The rows' schema, whose field names are the CSV's header (default: the item type
+    of a ``list[...]`` answer, else the columns' keys)."""
+
+    def csv_columns(self) -> list[str]:
+        """The CSV header: stable machine names, written even for an empty period."""
+        row = self.row
+        if row is None and get_origin(self.answer) is list:
+            row = get_args(self.answer)[0]
+        if row is None:
+            return [column.key for column in self.columns]
+        return csv_fields(row)
 
     def csv_name(self, *, start: Any, end: Any, granularity: str | None = None) -> str:
         """The CSV download's file name (without ``.csv``)."""
@@ -158,6 +261,84 @@ def _sales_per(
     )
 
 
+_MARGIN_COLUMNS = (
+    Column("Terjual", "quantity", "number"),
+    Column("Penjualan tanpa PPN", "revenue", "money"),
+    Column("HPP", "cost", "money"),
+    Column("Laba kotor", "gross_margin", "money"),
+    Column("Margin", "margin_label"),
+    Column("HPP belum diketahui (baris)", "unknown_lines", "number"),
+)
+"""The figures of every margin report (purchasing: reports/margin.py)."""
+
+_MARGIN_TOTALS = (
+    Figure("Laba kotor", (("gross_margin", "money"),)),
+    Figure("HPP", (("cost", "money"),)),
+    Figure("Penjualan tanpa PPN", (("revenue", "money"),)),
+    Figure("HPP belum diketahui (baris)", (("unknown_lines", "number"),)),
+)
+
+_MARGIN_NOTE = (
+    " Revenue is without PPN; refunds are taken out at the cost their line was sold at. "
+    "Lines whose cost was unknown when sold are counted in `unknown_lines` and left out "
+    "of the margin (`gross_margin = costed_revenue - cost`), never taken as cost 0."
+)
+
+_MARGIN_REPORTS: tuple[Report, ...] = (
+    Report(
+        slug="margin",
+        path="margin",
+        title="Laba kotor",
+        summary="Gross margin and cost of goods sold (HPP) by day, week, month or year",
+        description="HPP and gross margin per period." + _MARGIN_NOTE,
+        run=margin.margin_over_time,
+        answer=MarginOverTime,
+        rows=lambda answer: list(answer.periods),
+        columns=(Column("Periode", "label", "period"), *_MARGIN_COLUMNS),
+        chart_caption="Laba kotor per periode",
+        chart_label=lambda row: row.label,
+        chart_value=lambda row: row.gross_margin,
+        totals=_MARGIN_TOTALS,
+        by_granularity=True,
+        row=MarginPeriod,
+    ),
+    Report(
+        slug="margin-products",
+        path="margin-products",
+        title="Laba per produk",
+        summary="Gross margin and HPP per product",
+        description="HPP and gross margin per product, largest margin first." + _MARGIN_NOTE,
+        run=margin.margin_by_product,
+        answer=MarginByProduct,
+        rows=lambda answer: list(answer.rows),
+        columns=(Column("SKU", "sku"), Column("Nama", "name"), *_MARGIN_COLUMNS),
+        chart_caption="Laba kotor per produk",
+        chart_label=lambda row: row.name or row.sku,  # named as the shop knows them
+        chart_value=lambda row: row.gross_margin,
+        chart_limit=15,
+        totals=_MARGIN_TOTALS,
+        row=MarginProductRow,
+    ),
+    Report(
+        slug="margin-categories",
+        path="margin-categories",
+        title="Laba per kategori",
+        summary="Gross margin and HPP per category",
+        description="HPP and gross margin per product category." + _MARGIN_NOTE,
+        run=margin.margin_by_category,
+        answer=MarginByCategory,
+        rows=lambda answer: list(answer.rows),
+        columns=(Column("Kategori", "category"), *_MARGIN_COLUMNS),
+        chart_caption="Laba kotor per kategori",
+        chart_label=lambda row: row.category,
+        chart_value=lambda row: row.gross_margin,
+        totals=_MARGIN_TOTALS,
+        row=MarginCategoryRow,
+    ),
+)
+"""Margin and HPP (purchasing), appended at the end of :data:`PERIOD_REPORTS`."""
+
+
 PERIOD_REPORTS: tuple[Report, ...] = (
     Report(
         slug="sales",
@@ -174,13 +355,14 @@ PERIOD_REPORTS: tuple[Report, ...] = (
         run=service.sales_over_time,
         answer=SalesOverTime,
         rows=lambda answer: list(answer.periods),
-        columns=(Column("Periode", "label"), *FIGURE_COLUMNS),
+        columns=(Column("Periode", "label", "period"), *FIGURE_COLUMNS),
         chart_caption="Penjualan bersih per periode",
         chart_label=lambda row: row.label,
         chart_value=lambda row: row.net_after_refunds,
         totals=_SALES_TOTALS,
         by_granularity=True,
         flag_filter=True,
+        row=SalesPeriod,
     ),
     Report(
         slug="products",
@@ -200,9 +382,40 @@ PERIOD_REPORTS: tuple[Report, ...] = (
             Column("Nilai retur", "refunded_amount", "money"),
         ),
         chart_caption="Pendapatan produk terlaris",
-        chart_label=lambda row: row.sku,
+        # Named as the shop knows them (the SKU stays a column).
+        chart_label=lambda row: row.name or row.sku,
         chart_value=lambda row: row.revenue,
         chart_limit=15,
+    ),
+    Report(
+        slug="hours",
+        path="hourly",
+        title="Jam ramai",
+        summary="Sales by hour of the day (busy hours)",
+        description=(
+            "Transactions, net and average basket per store-local hour 00-23 over the "
+            "period (voided sales left out; all 24 hours listed), and the busiest hour. "
+            "Example: `?start=2025-01-01&end=2025-12-31`."
+        ),
+        run=service.hourly_sales,
+        answer=HourlySales,
+        rows=lambda answer: list(answer.hours),
+        columns=(
+            Column("Jam", "label"),
+            Column("Transaksi", "sales_count", "number"),
+            Column("Penjualan", "net", "money"),
+            Column("Rata-rata per transaksi", "average_basket", "money"),
+        ),
+        chart_caption="Penjualan per jam",
+        chart_label=lambda row: f"{row.hour:02d}",
+        chart_value=lambda row: row.net,
+        totals=(
+            Figure("Jam tersibuk", (("busiest_label", "text"),)),
+            Figure("Transaksi", (("sales_count", "number"),)),
+            Figure("Penjualan", (("net", "money"),)),
+            Figure("Rata-rata per transaksi", (("average_basket", "money"),)),
+        ),
+        row=HourRow,
     ),
     Report(
         slug="payment-methods",
@@ -256,7 +469,7 @@ PERIOD_REPORTS: tuple[Report, ...] = (
         answer=RefundsVoidsDiscounts,
         rows=lambda answer: list(answer.days),
         columns=(
-            Column("Tanggal", "day"),
+            Column("Tanggal", "day", "date"),
             Column("Diskon", "discounts", "money"),
             Column("Retur", "refunds_count", "number"),
             Column("Nilai retur", "refunds_amount", "money"),
@@ -271,7 +484,9 @@ PERIOD_REPORTS: tuple[Report, ...] = (
             Figure("Retur", (("refunds_count", "number"), ("refunds_amount", "money"))),
             Figure("Batal", (("voids_count", "number"), ("voids_amount", "money"))),
         ),
+        row=DayFigures,
     ),
+    *_MARGIN_REPORTS,
 )
 """The period reports, in the pages' menu order."""
 
@@ -281,3 +496,61 @@ REPORTS_BY_SLUG = {report.slug: report for report in PERIOD_REPORTS}
 def report_by_slug(slug: str) -> Report | None:
     """The period report a page names, or None."""
     return REPORTS_BY_SLUG.get(slug)
+
+
+# --- the lists' downloads ------------------------------------------------------------------
+#
+# The API's list answers (and the pages showing them) download as Excel with these
+# columns; their CSV keeps the rows' field names (see ``csv_export``).
+
+DAY_COLUMNS = (Column("Tanggal", "day", "date"), *FIGURE_COLUMNS)
+"""The dashboard's last 7 days."""
+
+PAYMENT_ORDER_COLUMNS = (
+    Column("No. pesanan", "order_id"),
+    Column("Dibuat", "created_at", "datetime"),
+    Column("Jumlah", "amount", "money"),
+    Column("Status", "status", "qris_status"),
+    Column("Kanal", "method"),
+    Column("Referensi", "reference"),
+    Column("Kedaluwarsa", "expires_at", "datetime"),
+    Column("Dibayar", "paid_at", "datetime"),
+    Column("Catatan", "last_error"),
+)
+"""QRIS payment orders."""
+
+TERMINAL_HEALTH_COLUMNS = (
+    Column("Kode", "code"),
+    Column("Nama", "name"),
+    Column("Terdaftar", "enrolled", "yes_no"),
+    Column("Dicabut", "revoked", "yes_no"),
+    Column("Terakhir terlihat", "last_seen_at", "datetime"),
+    Column("Menit sejak terlihat", "minutes_since_seen", "number"),
+    Column("Lama tak terlihat", "stale", "yes_no"),
+    Column("Antre", "events_waiting", "number"),
+    Column("Ditolak", "unresolved_rejected", "number"),
+)
+"""The tills' sync health."""
+
+REJECTED_EVENT_COLUMNS = (
+    Column("Terminal", "terminal_code"),
+    Column("Jenis", "type", "event_type"),
+    Column("Kode", "code"),
+    Column("Alasan", "reason"),
+    Column("Percobaan", "attempts", "number"),
+    Column("Pertama", "first_seen_at", "datetime"),
+    Column("Terakhir", "last_seen_at", "datetime"),
+    Column("Diselesaikan", "resolved_at", "datetime"),
+    Column("Catatan", "resolution"),
+)
+"""Transactions the server refused."""
+
+STOCK_LEVEL_COLUMNS = (
+    Column("SKU", "sku"),
+    Column("Nama", "name"),
+    Column("Stok", "on_hand", "number"),
+    Column("Batas stok rendah", "low_stock_threshold", "number"),
+    Column("Minus", "negative", "yes_no"),
+    Column("Rendah", "low", "yes_no"),
+)
+"""Stock on hand."""

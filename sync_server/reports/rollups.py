@@ -36,6 +36,7 @@ from sqlalchemy.dialects import mysql, sqlite
 from sqlalchemy.orm import Session
 
 from sync_server.core.database import Database, driver_statement
+from sync_server.purchasing.models import CostTotals
 from sync_server.reports.models import (
     GRAIN_DAY,
     GRAIN_MONTH,
@@ -53,7 +54,8 @@ def _table(model: type[Any]) -> Table:
 SALES_TOTALS = _table(SalesTotals)
 PRODUCT_TOTALS = _table(ProductTotals)
 PAYMENT_TOTALS = _table(PaymentTotals)
-ROLLUPS: tuple[Table, ...] = (SALES_TOTALS, PRODUCT_TOTALS, PAYMENT_TOTALS)
+COST_TOTALS = _table(CostTotals)
+ROLLUPS: tuple[Table, ...] = (SALES_TOTALS, PRODUCT_TOTALS, PAYMENT_TOTALS, COST_TOTALS)
 """Rollup tables, in the order every transaction writes them."""
 
 SALES = _table(Sale)
@@ -75,11 +77,24 @@ SALES_VALUES = (
 )
 PRODUCT_VALUES = ("quantity", "revenue", "refunded_quantity", "refunded_amount")
 PAYMENT_VALUES = ("payments_count", "amount", "refunds_count", "refunds_amount")
+COST_VALUES = (
+    "quantity",
+    "net_revenue",
+    "costed_revenue",
+    "cost",
+    "unknown_lines",
+    "refunded_quantity",
+    "refunded_net_revenue",
+    "refunded_costed_revenue",
+    "refunded_cost",
+    "refunded_unknown_lines",
+)
 
 VALUE_COLUMNS: dict[Table, tuple[str, ...]] = {
     SALES_TOTALS: SALES_VALUES,
     PRODUCT_TOTALS: PRODUCT_VALUES,
     PAYMENT_TOTALS: PAYMENT_VALUES,
+    COST_TOTALS: COST_VALUES,
 }
 
 
@@ -125,6 +140,41 @@ class RollupDeltas:
             net=sign * sale["total"],
             voids_count=1 if sign < 0 else 0,
             voids_amount=sale["total"] if sign < 0 else 0,
+        )
+
+    def add_cost(self, sale: Mapping[str, Any], line: Mapping[str, Any], sign: int = 1) -> None:
+        """A sale line's cost of goods and the revenue without PPN it stands against
+        (``sign=-1`` for a void): ``line`` has quantity, total, tax and unit_cost."""
+        net = line["total"] - line["tax"]
+        cost = line["unit_cost"]
+        self.add(
+            COST_TOTALS,
+            sale,
+            line["product_id"],
+            quantity=sign * line["quantity"],
+            net_revenue=sign * net,
+            costed_revenue=0 if cost is None else sign * net,
+            cost=0 if cost is None else sign * cost * line["quantity"],
+            unknown_lines=sign if cost is None else 0,
+        )
+
+    def add_refund_cost(
+        self, refund: Mapping[str, Any], line: Mapping[str, Any], sold: LineCost | None
+    ) -> None:
+        """A refund line takes its units back out at the cost its sale line was sold at;
+        its revenue without PPN is the amount less the line's tax share (floored)."""
+        unit_cost, total, tax = sold if sold is not None else (None, 0, 0)
+        amount = line["amount"]
+        net = refund_net(amount, total=total, tax=tax)
+        self.add(
+            COST_TOTALS,
+            refund,
+            line["product_id"],
+            refunded_quantity=line["quantity"],
+            refunded_net_revenue=net,
+            refunded_costed_revenue=0 if unit_cost is None else net,
+            refunded_cost=0 if unit_cost is None else unit_cost * line["quantity"],
+            refunded_unknown_lines=1 if unit_cost is None else 0,
         )
 
     def rows(self, table: Table) -> list[tuple[Any, ...]]:
@@ -175,6 +225,16 @@ def apply_deltas(session: Session, deltas: RollupDeltas) -> None:
             upsert.execute_many(session, rows)
 
 
+LineCost = tuple[int | None, int, int]
+"""What a refund needs of the sale line it returns: (unit cost or None, total, tax)."""
+
+
+def refund_net(amount: int, *, total: int, tax: int) -> int:
+    """The part of a refunded ``amount`` without PPN: the amount less its share of the
+    sale line's ``tax`` (``amount × tax // total``, floored)."""
+    return amount - (amount * tax // total) if total > 0 else amount
+
+
 def _void_deltas(session: Session, deltas: RollupDeltas, sale_ids: Sequence[uuid.UUID]) -> None:
     """Take voided sales back out of the figures; they are stored by now."""
     ids = sorted(set(sale_ids))
@@ -196,9 +256,14 @@ def _void_deltas(session: Session, deltas: RollupDeltas, sale_ids: Sequence[uuid
     }
     for sale in sales.values():
         deltas.add_sale(sale, sign=-1)
-    for sale_id, product_id, qty, total in session.execute(
+    for sale_id, product_id, qty, total, tax, unit_cost in session.execute(
         select(
-            SALE_LINES.c.sale_id, SALE_LINES.c.product_id, SALE_LINES.c.quantity, SALE_LINES.c.total
+            SALE_LINES.c.sale_id,
+            SALE_LINES.c.product_id,
+            SALE_LINES.c.quantity,
+            SALE_LINES.c.total,
+            SALE_LINES.c.tax,
+            SALE_LINES.c.unit_cost,
         ).where(SALE_LINES.c.sale_id.in_(ids))
     ):
         sale = sales[sale_id]
@@ -209,6 +274,14 @@ def _void_deltas(session: Session, deltas: RollupDeltas, sale_ids: Sequence[uuid
             quantity=-qty,
             revenue=-total,
         )
+        line = {
+            "product_id": product_id,
+            "quantity": qty,
+            "total": total,
+            "tax": tax,
+            "unit_cost": unit_cost,
+        }
+        deltas.add_cost(sale, line, sign=-1)
     for sale_id, method, amount in session.execute(
         select(SALE_PAYMENTS.c.sale_id, SALE_PAYMENTS.c.method, SALE_PAYMENTS.c.amount).where(
             SALE_PAYMENTS.c.sale_id.in_(ids)
@@ -229,14 +302,21 @@ def record_batch(
     *,
     rows: Iterable[Mapping[Table, Sequence[Mapping[str, Any]]]],
     voided_sale_ids: Sequence[uuid.UUID] = (),
+    line_costs: Mapping[uuid.UUID, LineCost] | None = None,
 ) -> None:
     """Bring the rollups up to date with what one ingest batch wrote (same transaction).
 
     ``rows`` are the rows each applied event inserted, keyed by table (an event's
     lines travel with their sale or refund); ``voided_sale_ids`` are the sales the batch
-    voided. Call it after the batch's rows are written.
+    voided. ``line_costs`` gives, per sale line a refund of the batch returns, what
+    :data:`LineCost` says (sale lines of the batch itself are found in ``rows``).
+    Call it after the batch's rows are written.
     """
     deltas = RollupDeltas()
+    sold: dict[uuid.UUID, LineCost] = dict(line_costs or {})
+    for event_rows in rows:
+        for line in event_rows.get(SALE_LINES, ()):
+            sold[line["id"]] = (line.get("unit_cost"), line["total"], line["tax"])
     for event_rows in rows:
         sales = {s["id"]: s for s in event_rows.get(SALES, ())}
         for sale in sales.values():
@@ -250,6 +330,7 @@ def record_batch(
                 quantity=line["quantity"],
                 revenue=line["total"],
             )
+            deltas.add_cost(sale, {"unit_cost": None, **line})
         for pay in event_rows.get(SALE_PAYMENTS, ()):
             sale = sales[pay["sale_id"]]
             deltas.add(
@@ -284,6 +365,7 @@ def record_batch(
                 refunded_quantity=line["quantity"],
                 refunded_amount=line["amount"],
             )
+            deltas.add_refund_cost(refund, line, sold.get(line["sale_line_id"]))
     if voided_sale_ids:
         _void_deltas(session, deltas, voided_sale_ids)
     apply_deltas(session, deltas)
@@ -388,11 +470,62 @@ def _day_selects() -> dict[Table, Any]:
             REFUNDS.c.total,
         ),
     ).subquery("parts")
+    sold_line = SALE_LINES.alias("sold_line")
+    line_net = SALE_LINES.c.total - SALE_LINES.c.tax
+    costed = SALE_LINES.c.unit_cost.is_not(None)
+    refund_tax = case(
+        (sold_line.c.total > 0, REFUND_LINES.c.amount * sold_line.c.tax // sold_line.c.total),
+        else_=0,
+    )
+    refund_net = REFUND_LINES.c.amount - refund_tax
+    refund_costed = sold_line.c.unit_cost.is_not(None)
+    cost_parts = union_all(
+        select(
+            SALES.c.store_id,
+            SALES.c.business_date.label("period"),
+            SALES.c.terminal_id,
+            SALE_LINES.c.product_id,
+            SALE_LINES.c.quantity.label("quantity"),
+            line_net.label("net_revenue"),
+            case((costed, line_net), else_=0).label("costed_revenue"),
+            func.coalesce(SALE_LINES.c.unit_cost * SALE_LINES.c.quantity, 0).label("cost"),
+            case((costed, 0), else_=1).label("unknown_lines"),
+            *(
+                _zero().label(name)
+                for name in (
+                    "refunded_quantity",
+                    "refunded_net_revenue",
+                    "refunded_costed_revenue",
+                    "refunded_cost",
+                    "refunded_unknown_lines",
+                )
+            ),
+        )
+        .select_from(SALE_LINES.join(SALES, SALES.c.id == SALE_LINES.c.sale_id))
+        .where(live),
+        select(
+            REFUNDS.c.store_id,
+            REFUNDS.c.business_date,
+            REFUNDS.c.terminal_id,
+            REFUND_LINES.c.product_id,
+            *(_zero() for _ in range(5)),
+            REFUND_LINES.c.quantity,
+            refund_net,
+            case((refund_costed, refund_net), else_=0),
+            func.coalesce(sold_line.c.unit_cost * REFUND_LINES.c.quantity, 0),
+            case((refund_costed, 0), else_=1),
+        ).select_from(
+            REFUND_LINES.join(REFUNDS, REFUNDS.c.id == REFUND_LINES.c.refund_id).join(
+                sold_line, sold_line.c.id == REFUND_LINES.c.sale_line_id
+            )
+        ),
+    ).subquery("parts")
     selects: dict[Table, Any] = {}
     for table, parts in (
         (SALES_TOTALS, sales_parts),
         (PRODUCT_TOTALS, product_parts),
         (PAYMENT_TOTALS, payment_parts),
+        (COST_TOTALS, cost_parts),
     ):
         keys = [parts.c[name] for name in key_columns(table) if name != "grain"]
         selects[table] = select(

@@ -2,29 +2,42 @@
 
 Managers read their own store, admins any store (``store_id``). Every report reads the
 reports database (the replica when ``REPORTS_DATABASE_URL`` is set) and answers JSON,
-or a CSV download with ``?format=csv``. Periods are the store's local days, both ends
-included; the default is the 30 days up to today.
+a CSV download with ``?format=csv`` (stable machine headers: the rows' field names) or
+an Excel file with ``?format=xlsx`` (Indonesian headers, rupiah as numbers, dates
+dd/mm/yyyy; see :mod:`sync_server.reports.exports`). Periods are the store's local days,
+both ends included; the default is the 30 days up to today.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 
 from shared.models import Count, RowId, WireModel
 from sync_server.auth.deps import ManagerDep
 from sync_server.core.database import DbDep, ReportsDbDep
 from sync_server.reports import service
-from sync_server.reports.csv_export import rows_to_csv
-from sync_server.reports.registry import PERIOD_REPORTS, Report
+from sync_server.reports.csv_export import csv_fields
+from sync_server.reports.exports import XLSX_MEDIA_TYPE, file_response
+from sync_server.reports.registry import (
+    DAY_COLUMNS,
+    PAYMENT_ORDER_COLUMNS,
+    PERIOD_REPORTS,
+    REJECTED_EVENT_COLUMNS,
+    STOCK_LEVEL_COLUMNS,
+    TERMINAL_HEALTH_COLUMNS,
+    Column,
+    Report,
+)
 from sync_server.reports.schemas import (
     Dashboard,
+    DayFigures,
     Granularity,
     PaymentOrderRow,
     RejectedEventRow,
@@ -35,9 +48,14 @@ from sync_server.reports.schemas import (
 
 router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
 
-ReportFormat = Literal["json", "csv"]
+ReportFormat = Literal["json", "csv", "xlsx"]
 FormatQuery = Annotated[
-    ReportFormat, Query(alias="format", description="`csv` downloads the report as a file.")
+    ReportFormat,
+    Query(
+        alias="format",
+        description="`csv` downloads the report as CSV (machine headers), `xlsx` as Excel "
+        "(Indonesian headers, rupiah and dates as typed cells).",
+    ),
 ]
 StoreQuery = Annotated[RowId | None, Query(description="Admins: the store. Default: your own.")]
 StartQuery = Annotated[date | None, Query(description="First local day (default: 29 days ago).")]
@@ -45,22 +63,44 @@ EndQuery = Annotated[date | None, Query(description="Last local day, included (d
 
 CSV_RESPONSE: dict[int | str, dict[str, Any]] = {
     200: {
-        "content": {"text/csv": {"example": "label,sales_count,net\r\n2025-03-01,412,18250000\r\n"}}
+        "content": {
+            "text/csv": {"example": "label,sales_count,net\r\n2025-03-01,412,18250000\r\n"},
+            XLSX_MEDIA_TYPE: {"schema": {"type": "string", "format": "binary"}},
+        }
     },
     403: {"description": "Cashiers, terminals, and managers of another store."},
 }
 
 
-def _csv(name: str, rows: list[Any]) -> Response:
-    return Response(
-        rows_to_csv(rows),
-        media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
+@dataclass(frozen=True)
+class Download:
+    """How a list answer downloads: its Excel columns and sheet, its CSV header."""
+
+    columns: Sequence[Column]
+    sheet: str
+    csv_columns: Sequence[str]
+    timezone: str | None = None
+
+
+def _answer(
+    fmt: ReportFormat,
+    name: str,
+    result: BaseModel | Sequence[Any],
+    rows: Sequence[Any],
+    download: Download,
+) -> Any:
+    """JSON (the result), or the rows as a CSV or Excel download."""
+    if fmt == "json":
+        return result
+    return file_response(
+        fmt,
+        name,
+        rows,
+        download.columns,
+        sheet=download.sheet,
+        csv_columns=download.csv_columns,
+        timezone=download.timezone,
     )
-
-
-def _answer(fmt: ReportFormat, name: str, result: BaseModel | list[Any], rows: list[Any]) -> Any:
-    return _csv(name, rows) if fmt == "csv" else result
 
 
 @dataclass(frozen=True)
@@ -111,16 +151,24 @@ def _top_products_options(
     return {"limit": limit, "order_by": order_by}
 
 
+def _granularity_options(granularity: Granularity = "day") -> dict[str, Any]:
+    return {"granularity": granularity}
+
+
 _OPTIONS: dict[str, Callable[..., dict[str, Any]]] = {
     "sales": _sales_options,
     "top-products": _top_products_options,
 }
-"""Query parameters a period report takes beyond store and period (default: none)."""
+"""Query parameters a period report takes beyond store and period (default: none, or
+``granularity`` alone for a report grouped by period)."""
 
 
 def _add_period_route(report: Report) -> None:
-    """One GET route per registry entry: JSON by default, CSV with ``?format=csv``."""
-    options = _OPTIONS.get(report.path, _no_options)
+    """One GET route per registry entry: JSON by default, CSV with ``?format=csv``, Excel
+    with ``?format=xlsx``."""
+    options = _OPTIONS.get(report.path) or (
+        _granularity_options if report.by_granularity else _no_options
+    )
 
     def answer(
         period: PeriodDep,
@@ -134,7 +182,8 @@ def _add_period_route(report: Report) -> None:
         name = report.csv_name(
             start=period.first, end=period.last, granularity=opts.get("granularity")
         )
-        return _answer(fmt, name, result, list(report.rows(result)))
+        download = Download(report.columns, report.title, report.csv_columns())
+        return _answer(fmt, name, result, list(report.rows(result)), download)
 
     answer.__name__ = report.path.replace("-", "_")
     router.add_api_route(
@@ -167,7 +216,8 @@ def stock(
     """On hand per product; `only=negative` or `only=low` (at or below its threshold)."""
     store = service.report_store(db, user=user, store_id=store_id)
     rows = service.stock_on_hand(db, store_id=store, only=only, limit=limit, offset=offset)
-    return _answer(fmt, f"stock-{only or 'all'}", rows, rows)
+    download = Download(STOCK_LEVEL_COLUMNS, "Stok", csv_fields(StockLevelRow))
+    return _answer(fmt, f"stock-{only or 'all'}", rows, rows, download)
 
 
 @router.get(
@@ -182,7 +232,13 @@ def terminal_health(
     """Last seen, events waiting as last reported, and unresolved rejected events."""
     store = service.report_store(db, user=user, store_id=store_id)
     rows = service.terminal_health(db, store_id=store)
-    return _answer(fmt, "terminal-health", rows, rows)
+    download = Download(
+        TERMINAL_HEALTH_COLUMNS,
+        "Kesehatan terminal",
+        csv_fields(TerminalHealthRow),
+        service.store_timezone(db, store_id=store),
+    )
+    return _answer(fmt, "terminal-health", rows, rows, download)
 
 
 @router.get(
@@ -201,7 +257,13 @@ def rejected_events(
     """Refused events with their reasons, newest first."""
     store = service.report_store(db, user=user, store_id=store_id)
     rows = service.rejected_events(db, store_id=store, unresolved_only=unresolved_only)
-    return _answer(fmt, "rejected-events", rows, rows)
+    download = Download(
+        REJECTED_EVENT_COLUMNS,
+        "Transaksi ditolak",
+        csv_fields(RejectedEventRow),
+        service.store_timezone(db, store_id=store),
+    )
+    return _answer(fmt, "rejected-events", rows, rows, download)
 
 
 class ResolveIn(WireModel):
@@ -239,7 +301,13 @@ def payments(
     """QRIS orders created in the period, newest first, optionally of one status."""
     store, first, last = period.store, period.first, period.last
     rows = service.payments(db, store_id=store, start=first, end=last, status=status, limit=limit)
-    return _answer(fmt, f"payments-{first}-{last}", rows, rows)
+    download = Download(
+        PAYMENT_ORDER_COLUMNS,
+        "Pembayaran QRIS",
+        csv_fields(PaymentOrderRow),
+        service.store_timezone(db, store_id=store),
+    )
+    return _answer(fmt, f"payments-{first}-{last}", rows, rows, download)
 
 
 @router.get(
@@ -256,4 +324,5 @@ def dashboard(
     """Today against yesterday, the last 7 days and the alerts (CSV: the 7 days)."""
     store = service.report_store(db, user=user, store_id=store_id)
     result = service.dashboard(db, store_id=store, today=today, exclude_flagged=exclude_flagged)
-    return _answer(fmt, f"dashboard-{result.today}", result, result.last_7_days)
+    download = Download(DAY_COLUMNS, "7 hari terakhir", csv_fields(DayFigures))
+    return _answer(fmt, f"dashboard-{result.today}", result, result.last_7_days, download)

@@ -21,6 +21,9 @@ __all__ = [
     "Dashboard",
     "DayFigures",
     "Granularity",
+    "HourRow",
+    "HourlySales",
+    "HourlyTotals",
     "PaymentMethodRow",
     "PaymentOrderRow",
     "ProductRow",
@@ -178,6 +181,53 @@ class RefundsVoidsDiscounts(WireModel):
     refunds_by_method: list[RefundMethodRow] = Field(default_factory=list)
 
 
+class HourRow(WireModel):
+    """The sales rung up in one local hour of the day (``hour`` 0–23), over a period."""
+
+    hour: int = Field(ge=0, le=23, description="The store-local hour: 13 is 13:00–13:59.")
+    label: str = Field(examples=["13:00"])
+    sales_count: int = 0
+    net: int = Field(default=0, description="What customers paid (sales totals).")
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def average_basket(self) -> int:
+        """Net per sale, rounded down (0 with no sales)."""
+        return self.net // self.sales_count if self.sales_count else 0
+
+
+class HourlyTotals(WireModel):
+    """The whole period, and its busiest hour."""
+
+    sales_count: int = 0
+    net: int = 0
+    busiest_hour: int | None = Field(
+        default=None,
+        description="The hour with the most sales (on a tie the larger net, then the earliest).",
+    )
+    busiest_label: str = Field(default="—", examples=["12:00–12:59"])
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def average_basket(self) -> int:
+        """Net per sale, rounded down (0 with no sales)."""
+        return self.net // self.sales_count if self.sales_count else 0
+
+
+class HourlySales(WireModel):
+    """Sales per local hour of the day (busy hours) between two store-local days.
+
+    Voided sales are left out, as in every sales figure; refunds are not taken off.
+    All 24 hours are listed, empty ones with zeros."""
+
+    store_id: int
+    start: date
+    end: date
+    timezone: str = Field(examples=["Asia/Jakarta"])
+    hours: list[HourRow]
+    totals: HourlyTotals
+
+
 class RejectedEventRow(WireModel):
     """An event a till sent that the server refused, with the reason."""
 
@@ -249,3 +299,101 @@ class Dashboard(WireModel):
     exclude_flagged: bool = Field(
         default=False, description="Sales with an open flag were left out of the figures."
     )
+
+
+# --- margin (laba kotor) and HPP: sync_server/reports/margin.py --------------------------
+
+
+class MarginFigures(WireModel):
+    """Cost of goods sold (HPP) and gross margin over some sales, refunds taken out.
+
+    Revenue is without PPN. The margin counts only lines whose cost was known when they
+    were sold (``costed_revenue - cost``); lines of unknown cost are counted in
+    ``unknown_lines``, never taken as free goods."""
+
+    quantity: int = Field(default=0, description="Units sold less units refunded.")
+    revenue: int = Field(default=0, description="Net sales without PPN, refunds taken out.")
+    costed_revenue: int = Field(
+        default=0, description="The part of `revenue` from lines whose cost is known."
+    )
+    cost: int = Field(default=0, description="HPP: cost of the units sold less those refunded.")
+    unknown_lines: int = Field(
+        default=0, description="Sale and refund lines whose cost was unknown (not in HPP)."
+    )
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def gross_margin(self) -> int:
+        """Laba kotor: revenue of the costed lines less their HPP."""
+        return self.costed_revenue - self.cost
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def margin_bp(self) -> int | None:
+        """Gross margin over costed revenue in hundredths of a percent (None: no revenue)."""
+        if self.costed_revenue == 0:
+            return None
+        return round(self.gross_margin * 10_000 / self.costed_revenue)
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def margin_label(self) -> str:
+        """The margin as the pages write it: ``23,5%`` (``–`` without revenue)."""
+        if self.margin_bp is None:
+            return "–"
+        return f"{self.margin_bp / 100:.1f}%".replace(".", ",")
+
+
+class MarginProductRow(MarginFigures):
+    """One product's HPP and gross margin over a period."""
+
+    product_id: int
+    sku: str
+    name: str
+    category: str
+
+
+class MarginCategoryRow(MarginFigures):
+    """One category's HPP and gross margin over a period (0: products with none)."""
+
+    category_id: int
+    category: str
+
+
+class MarginPeriod(MarginFigures):
+    """One day, ISO week, month or year of HPP and gross margin."""
+
+    period_start: date
+    period_end: date
+    label: str
+
+
+class MarginByProduct(WireModel):
+    """HPP and gross margin per product, largest margin first."""
+
+    store_id: int
+    start: date
+    end: date
+    rows: list[MarginProductRow]
+    totals: MarginFigures
+
+
+class MarginByCategory(WireModel):
+    """HPP and gross margin per category, largest margin first."""
+
+    store_id: int
+    start: date
+    end: date
+    rows: list[MarginCategoryRow]
+    totals: MarginFigures
+
+
+class MarginOverTime(WireModel):
+    """HPP and gross margin per period between two store-local days (both included)."""
+
+    store_id: int
+    granularity: Granularity
+    start: date
+    end: date
+    periods: list[MarginPeriod]
+    totals: MarginFigures

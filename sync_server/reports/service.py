@@ -20,7 +20,19 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Select,
+    and_,
+    case,
+    cast,
+    func,
+    literal_column,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from shared.pricing import tax_in_net
@@ -48,6 +60,9 @@ from sync_server.reports.schemas import (
     Dashboard,
     DayFigures,
     Granularity,
+    HourlySales,
+    HourlyTotals,
+    HourRow,
     PaymentMethodRow,
     PaymentOrderRow,
     ProductRow,
@@ -95,6 +110,12 @@ def report_store(db: Database, *, user: User, store_id: int | None) -> int:
 
 def _zone_of(session: Session, store_id: int) -> ZoneInfo:
     return store_zone(session.scalar(select(Store.timezone).where(Store.id == store_id)))
+
+
+def store_timezone(db: Database, *, store_id: int) -> str:
+    """The name of the store's time zone (Asia/Jakarta when unset or unknown)."""
+    with db.session() as session:
+        return str(_zone_of(session, store_id).key)
 
 
 def store_today(db: Database, *, store_id: int, now: datetime | None = None) -> date:
@@ -596,6 +617,86 @@ def refunds_voids_discounts(
         totals=SalesFigures(**totals),
         days=days,
         refunds_by_method=refunds_by_method,
+    )
+
+
+# --- busy hours ----------------------------------------------------------------------------
+
+
+def _bucket_seconds(zone: ZoneInfo, lo: datetime, hi: datetime) -> int:
+    """How finely sales are bucketed in SQL: whole UTC hours when the store's offset is
+    a whole number of hours all period (the Indonesian zones), else quarter hours (every
+    offset in use is a multiple of 15 minutes), so each bucket lies in one local hour."""
+    moment = lo
+    while True:
+        offset = moment.astimezone(zone).utcoffset() or timedelta()
+        if offset.total_seconds() % 3600:
+            return 900
+        if moment >= hi:
+            return 3600
+        moment = min(moment + timedelta(days=28), hi)
+
+
+def _bucket(session: Session, seconds: int) -> ColumnElement[Any]:
+    """``Sale.created_at`` (naive UTC) as whole ``seconds``-long buckets since 1970."""
+    if session.get_bind().dialect.name == "sqlite":
+        epoch: ColumnElement[Any] = cast(func.strftime("%s", Sale.created_at), Integer)
+        return (epoch / seconds).label("bucket")  # integer division on integers
+    since = func.timestampdiff(literal_column("SECOND"), "1970-01-01 00:00:00", Sale.created_at)
+    return since.op("DIV")(seconds).label("bucket")
+
+
+def _hour_label(hour: int) -> str:
+    return f"{hour:02d}:00"
+
+
+def hourly_sales(db: Database, *, store_id: int, start: date, end: date) -> HourlySales:
+    """Sales per local hour of the day (00–23) over the business days ``start..end``.
+
+    Summed in SQL per UTC hour (or quarter hour, see :func:`_bucket_seconds`) over the
+    sales of the period (index ``store_id, business_date``), so a year answers at most
+    a few thousand rows whatever the number of sales; each bucket is then put in the
+    store-local hour it falls in. Voided sales are left out.
+    """
+    _check_range(start, end)
+    with db.session() as session:
+        timezone = session.scalar(select(Store.timezone).where(Store.id == store_id))
+        zone = store_zone(timezone)
+        lo, hi = _local_day_bounds(zone, start, end)
+        seconds = _bucket_seconds(zone, lo - timedelta(days=1), hi + timedelta(days=1))
+        bucket = _bucket(session, seconds)
+        stmt = (
+            select(bucket, func.count(), func.coalesce(func.sum(Sale.total), 0))
+            .where(
+                Sale.store_id == store_id,
+                Sale.business_date.between(start, end),
+                Sale.voided.is_(False),
+            )
+            .group_by(bucket)
+        )
+        found = list(session.execute(stmt))
+    counts = [0] * 24
+    nets = [0] * 24
+    for bucket_no, count, net in found:
+        hour = datetime.fromtimestamp(int(bucket_no) * seconds, UTC).astimezone(zone).hour
+        counts[hour] += int(count)
+        nets[hour] += int(net)
+    hours = [
+        HourRow(hour=h, label=_hour_label(h), sales_count=counts[h], net=nets[h]) for h in range(24)
+    ]
+    busiest = max(range(24), key=lambda h: (counts[h], nets[h], -h)) if any(counts) else None
+    return HourlySales(
+        store_id=store_id,
+        start=start,
+        end=end,
+        timezone=str(zone.key),
+        hours=hours,
+        totals=HourlyTotals(
+            sales_count=sum(counts),
+            net=sum(nets),
+            busiest_hour=busiest,
+            busiest_label="—" if busiest is None else f"{busiest:02d}:00–{busiest:02d}:59",
+        ),
     )
 
 

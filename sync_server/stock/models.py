@@ -36,6 +36,8 @@ class StockMove(Base):
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     note: Mapped[str] = mapped_column(String(200), nullable=False, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    unit_cost: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    """What one unit cost, on a ``receive`` move that named it (None: not given)."""
 
 
 class StockLevel(Base):

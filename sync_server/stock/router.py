@@ -12,6 +12,7 @@ from fastapi import APIRouter, Query
 from shared.models import Count, RowId, StockMoveOut
 from sync_server.auth.deps import ManagerDep, SupervisorDep
 from sync_server.core.database import DbDep
+from sync_server.purchasing import service as purchasing_service
 from sync_server.stock import service
 from sync_server.stock.schemas import (
     AdjustIn,
@@ -26,8 +27,19 @@ router = APIRouter(prefix="/api/v1", tags=["stock"])
 
 @router.post("/stock/receive", summary="Goods received into the store")
 def receive(body: ReceiveIn, user: SupervisorDep, db: DbDep) -> StockChangeOut:
-    """Add received quantities to on hand, one ``receive`` move per line."""
-    return service.receive_stock(db, user=user, body=body)
+    """Add received quantities to on hand, one ``receive`` move per line; a line's
+    ``unit_cost`` moves the product's average cost. With a ``receipt_id`` the receipt
+    is applied once (the same id again changes nothing; other content: 409)."""
+    if body.receipt_id is None:
+        return service.receive_stock(db, user=user, body=body)
+    done = purchasing_service.receive_free(db, user=user, body=body)
+    levels = service.store_levels(
+        db,
+        user=user,
+        store_id=body.store_id,
+        product_ids=sorted({line.product_id for line in body.lines}),
+    )
+    return StockChangeOut(moves=done.moves, levels=levels)
 
 
 @router.post("/stock/adjust", summary="Correct on hand with a reason")
@@ -50,10 +62,11 @@ def levels(
     only: Annotated[service.LevelFilter | None, Query(description="negative or low")] = None,
     limit: Annotated[int, Query(ge=1, le=5000)] = 1000,
     offset: Annotated[Count, Query()] = 0,
+    after: Annotated[RowId | None, Query(description="Keyset paging: last product id seen")] = None,
 ) -> list[StockLevelRow]:
     """Levels of a store (default: yours), optionally only the negative or low ones."""
     return service.store_levels(
-        db, user=user, store_id=store_id, only=only, limit=limit, offset=offset
+        db, user=user, store_id=store_id, only=only, limit=limit, offset=offset, after=after
     )
 
 

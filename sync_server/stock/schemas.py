@@ -2,24 +2,34 @@
 
 from __future__ import annotations
 
+from uuid import UUID
+
 from pydantic import Field
 
-from shared.models import StockMoveOut, WireModel
+from shared.models import RowId, Rupiah, StockMoveOut, WireModel
 
 
 class ReceiveLine(WireModel):
-    """Units of one product that arrived."""
+    """Units of one product that arrived, and what one unit cost when known."""
 
-    product_id: int
+    product_id: RowId
     quantity: int = Field(strict=True, gt=0, le=1_000_000)
+    unit_cost: Rupiah | None = Field(
+        default=None, description="Cost of one unit; moves the product's average cost."
+    )
 
 
 class ReceiveIn(WireModel):
     """Goods received into a store (a delivery)."""
 
-    store_id: int | None = Field(default=None, description="Default: the manager's own store.")
+    store_id: RowId | None = Field(default=None, description="Default: the manager's own store.")
     lines: list[ReceiveLine] = Field(min_length=1, max_length=1000)
     note: str = Field(default="", max_length=200)
+    receipt_id: UUID | None = Field(
+        default=None,
+        description="Your id of this receipt: sent again, it is applied once "
+        "(other content under the same id: 409).",
+    )
 
 
 class AdjustLine(WireModel):

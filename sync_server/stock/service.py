@@ -57,6 +57,7 @@ from sync_server.core.database import (
 )
 from sync_server.core.errors import Forbidden, Invalid, NotFound
 from sync_server.core.models import Store
+from sync_server.purchasing.models import ProductCost
 from sync_server.stock.models import StockDelta, StockLevel, StockMove
 from sync_server.stock.schemas import (
     AdjustIn,
@@ -70,6 +71,7 @@ from sync_server.stores.service import may_see_store
 MOVES = cast(Table, StockMove.__table__)
 LEVELS = cast(Table, StockLevel.__table__)
 DELTAS = cast(Table, StockDelta.__table__)
+COSTS = cast(Table, ProductCost.__table__)
 
 LevelFilter = Literal["negative", "low"]
 
@@ -87,6 +89,8 @@ class NewStockMove:
     terminal_id: int | None = None
     user_id: int | None = None
     note: str = ""
+    unit_cost: int | None = None
+    """What one unit cost (a receive that named it); None otherwise."""
 
 
 def stock_move_rows(*, store_id: int, moves: Iterable[NewStockMove]) -> list[dict[str, Any]]:
@@ -103,6 +107,7 @@ def stock_move_rows(*, store_id: int, moves: Iterable[NewStockMove]) -> list[dic
             "user_id": m.user_id,
             "note": m.note,
             "created_at": m.created_at,
+            "unit_cost": m.unit_cost,
         }
         for m in moves
     ]
@@ -478,11 +483,166 @@ def _moves_by_hand(
 
 @unit_of_work
 def receive_stock(session: Session, *, user: User, body: ReceiveIn) -> StockChangeOut:
-    """Goods arrived: one positive ``receive`` move per line."""
+    """Goods arrived: one positive ``receive`` move per line; a line with a cost per
+    unit moves the product's average cost too (:func:`receive_lines`).
+
+    With a ``receipt_id`` the receipt is applied once (the purchasing service keeps it);
+    the route sends those there."""
     store_id = resolve_store(session, user=user, store_id=body.store_id)
     _check_products(session, (line.product_id for line in body.lines))
-    lines = [(line.product_id, line.quantity, body.note) for line in body.lines]
-    moves = _moves_by_hand(user=user, kind=StockMoveKind.RECEIVE, at=utcnow(), lines=lines)
+    lines = [(line.product_id, line.quantity, line.unit_cost) for line in body.lines]
+    return receive_lines(session, store_id=store_id, user=user, lines=lines, note=body.note)
+
+
+# --- cost: the moving average of what goods cost ------------------------------------------
+
+
+def moving_average(
+    *, on_hand_before: int, avg_before: int | None, quantity: int, unit_cost: int
+) -> int:
+    """The average cost per unit after ``quantity`` units arrive at ``unit_cost``.
+
+    ``(on_hand_before × avg_before + quantity × unit_cost) / (on_hand_before + quantity)``
+    in whole rupiah, rounded half up (an exact half goes up). With nothing on hand
+    (``on_hand_before`` ≤ 0: the shelf is empty or sold short) or no average known yet,
+    the average becomes the receipt's own cost: units sold short were already counted
+    at the cost known then, and nothing on the shelf carries an older cost.
+    """
+    if avg_before is None or on_hand_before <= 0:
+        return unit_cost
+    total = on_hand_before * avg_before + quantity * unit_cost
+    units = on_hand_before + quantity
+    return (2 * total + units) // (2 * units)
+
+
+def lock_levels(session: Session, *, store_id: int, product_ids: Sequence[int]) -> dict[int, int]:
+    """Create the products' level rows if missing, lock them in product order and read
+    on hand (base plus deltas); what a count and a receipt with cost do first.
+
+    While the levels are locked no fold moves a quantity and no other receipt changes
+    the products' average cost (every writer of ``product_costs`` holds these locks).
+    """
+    wanted = sorted(set(product_ids))
+    now = utcnow()
+    dialect = session.get_bind().dialect.name
+    session.execute(
+        _level_upsert(dialect, "add"),
+        [
+            {
+                "store_id": store_id,
+                "product_id": pid,
+                "on_hand": 0,
+                "change_no": 0,
+                "updated_at": now,
+            }
+            for pid in wanted
+        ],
+    )
+    session.execute(
+        select(LEVELS.c.product_id)
+        .where(LEVELS.c.store_id == store_id, LEVELS.c.product_id.in_(wanted))
+        .order_by(LEVELS.c.product_id)
+        .with_for_update()
+    )
+    return on_hand_of(session, store_id=store_id, product_ids=wanted)
+
+
+def update_costs(
+    session: Session,
+    *,
+    store_id: int,
+    on_hand: Mapping[int, int],
+    lines: Sequence[tuple[int, int, int | None]],
+) -> dict[int, int]:
+    """Move the average cost of each product by the lines ``(product_id, quantity,
+    unit_cost)`` that name a cost, in order (a product on two lines moves twice);
+    ``on_hand`` is before the receipt, read under :func:`lock_levels`. Returns the new
+    averages of the products that moved."""
+    costed = [(pid, qty, cost) for pid, qty, cost in lines if cost is not None]
+    if not costed:
+        return {}
+    pids = sorted({pid for pid, _, _ in costed})
+    known = {
+        int(pid): int(avg)
+        for pid, avg in session.execute(
+            select(COSTS.c.product_id, COSTS.c.avg_cost).where(
+                COSTS.c.store_id == store_id, COSTS.c.product_id.in_(pids)
+            )
+        )
+    }
+    stored = set(known)
+    current: dict[int, int | None] = {pid: known.get(pid) for pid in pids}
+    units = {pid: int(on_hand.get(pid, 0)) for pid in pids}
+    last: dict[int, int] = {}
+    for pid, qty, cost in costed:
+        current[pid] = moving_average(
+            on_hand_before=units[pid], avg_before=current[pid], quantity=qty, unit_cost=cost
+        )
+        units[pid] += qty
+        last[pid] = cost
+    now = utcnow()
+    rows = [
+        {"b_store": store_id, "b_product": pid, "b_avg": current[pid], "b_last": last[pid]}
+        for pid in pids
+    ]
+    old = [r for r in rows if r["b_product"] in stored]
+    new = [r for r in rows if r["b_product"] not in stored]
+    if old:
+        session.execute(
+            update(COSTS)
+            .where(
+                COSTS.c.store_id == bindparam("b_store"),
+                COSTS.c.product_id == bindparam("b_product"),
+            )
+            .values(avg_cost=bindparam("b_avg"), last_cost=bindparam("b_last"), updated_at=now),
+            old,
+        )
+    if new:
+        session.execute(
+            COSTS.insert(),
+            [
+                {
+                    "store_id": r["b_store"],
+                    "product_id": r["b_product"],
+                    "avg_cost": r["b_avg"],
+                    "last_cost": r["b_last"],
+                    "updated_at": now,
+                }
+                for r in new
+            ],
+        )
+    return {pid: int(avg) for pid, avg in current.items() if avg is not None}
+
+
+def receive_lines(
+    session: Session,
+    *,
+    store_id: int,
+    user: User,
+    lines: Sequence[tuple[int, int, int | None]],
+    note: str = "",
+    ref_id: str | None = None,
+) -> StockChangeOut:
+    """Goods in: a ``receive`` move per line ``(product_id, quantity, unit_cost)`` with its
+    cost, and the average cost moved (:func:`moving_average`), in the caller's
+    transaction (call it last: it reserves change numbers)."""
+    on_hand = lock_levels(session, store_id=store_id, product_ids=[pid for pid, _, _ in lines])
+    update_costs(session, store_id=store_id, on_hand=on_hand, lines=lines)
+    at = utcnow()
+    moves = [
+        NewStockMove(
+            id=new_id(),
+            product_id=pid,
+            kind=StockMoveKind.RECEIVE,
+            quantity=qty,
+            created_at=at,
+            ref_id=ref_id,
+            user_id=user.id,
+            note=note,
+            unit_cost=cost,
+        )
+        for pid, qty, cost in lines
+    ]
     return _change(session, store_id=store_id, moves=moves)
 
 
@@ -558,12 +718,14 @@ def list_levels(
     product_ids: Sequence[int] | None = None,
     limit: int = 1000,
     offset: int = 0,
+    after: int | None = None,
 ) -> list[StockLevelRow]:
     """On hand (base plus deltas) per product of a store, flagging negative and low stock.
 
     Active products without a level count as zero on hand; inactive ones show only
     while they still have a level or a delta. ``only`` keeps the negative or the low ones
-    (low: on hand at or below the product's threshold).
+    (low: on hand at or below the product's threshold). Rows come in product id order;
+    ``after`` (keyset paging: the last product id of the page before) starts after it.
     """
     stock = product_stock(store_id)
     on_hand = stock.on_hand
@@ -584,6 +746,8 @@ def list_levels(
         stmt = stmt.where(Product.id.in_(product_ids))
     else:
         stmt = stmt.where(or_(Product.active.is_(True), stock.stocked))
+    if after is not None:
+        stmt = stmt.where(Product.id > after)
     if only == "negative":
         stmt = stmt.where(on_hand < 0)
     elif only == "low":
@@ -627,10 +791,20 @@ def store_levels(
     only: LevelFilter | None = None,
     limit: int = 1000,
     offset: int = 0,
+    after: int | None = None,
+    product_ids: Sequence[int] | None = None,
 ) -> list[StockLevelRow]:
     """:func:`list_levels` of the store ``user`` may see (their own unless an admin)."""
     store = resolve_store(session, user=user, store_id=store_id)
-    return list_levels(session, store_id=store, only=only, limit=limit, offset=offset)
+    return list_levels(
+        session,
+        store_id=store,
+        only=only,
+        limit=limit,
+        offset=offset,
+        after=after,
+        product_ids=product_ids,
+    )
 
 
 @unit_of_work

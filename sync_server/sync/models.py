@@ -71,7 +71,13 @@ class Sale(Base):
     """A completed sale as rung up on a till. Totals were checked against the lines."""
 
     __tablename__ = "sales"
-    __table_args__ = (Index("ix_sales_store_business_date", "store_id", "business_date"),)
+    __table_args__ = (
+        Index("ix_sales_store_business_date", "store_id", "business_date"),
+        # The manager's sales list: newest first, paged by (created_at, id).
+        Index("ix_sales_store_created_at", "store_id", "created_at", "id"),
+        # Voids in a period (each shift's drawer gives a voided sale's money back).
+        Index("ix_sales_store_voided_at", "store_id", "voided_at"),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
     event_id: Mapped[uuid.UUID] = mapped_column(Uuid, nullable=False, unique=True)
@@ -115,6 +121,9 @@ class SaleLine(Base):
     total: Mapped[int] = mapped_column(BigInteger, nullable=False)
     refunded_quantity: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     refunded_amount: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
+    unit_cost: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    """The outlet's moving-average cost of one unit when the sale was ingested (HPP);
+    None: unknown (no goods received with a cost yet)."""
 
 
 class SalePayment(Base):

@@ -17,6 +17,14 @@ the driver gives in another form is converted (SQLite's booleans as 0/1 and date
 as text, MariaDB's naive UTC datetimes). The JSON is the same bytes as a page of
 validated models (``tests/server/test_pull_page_json.py``);
 ``benches/catalog_download.py --server-pages`` prints what a page costs, before and now.
+
+An outlet's own prices (``outlets.models.OutletPrice``) reach only its tills: a product
+row carries the outlet's override when there is one (an outer join on the override's
+primary key), and setting or clearing an override numbers the override's row, which the
+page's last number and count follow like a kind of their own (from the index
+``(store_id, change_no)``); a product whose override is in the page and whose own
+number is not goes out again, with the price the outlet has now
+(:func:`_product_rows_query`). Another outlet's tills never see those numbers.
 """
 
 from __future__ import annotations
@@ -33,6 +41,7 @@ from sqlalchemy import (
     BigInteger,
     BindParameter,
     ColumnElement,
+    CompoundSelect,
     Dialect,
     Select,
     Table,
@@ -40,6 +49,8 @@ from sqlalchemy import (
     bindparam,
     func,
     literal,
+    literal_column,
+    not_,
     or_,
     select,
     union_all,
@@ -63,6 +74,7 @@ from sync_server.auth.models import Terminal, User
 from sync_server.catalog.models import Category, Product, TaxRate, Voucher
 from sync_server.core.database import utcnow
 from sync_server.core.models import ChangeCounter, Store
+from sync_server.outlets.models import OutletPrice
 from sync_server.stock.models import StockLevel
 
 
@@ -155,18 +167,72 @@ def _numbers_query(
     )
 
 
+OUTLET_PRICES = _table(OutletPrice)
+"""Outlets' own prices: numbered per outlet, pulled as their products' rows."""
+
+_PRODUCTS = next(source for source in SOURCES if source.field == "products")
+
+
+def _outlet_numbers_query(
+    store: ColumnElement[Any], cursor: Bound, high: Bound, limit: Bound
+) -> Select[Any]:
+    # The outlet's override changes, from the index (store_id, change_no) alone.
+    table = OUTLET_PRICES
+    return (
+        select(table.c.change_no.label("change_no"))
+        .where(table.c.store_id == store, table.c.change_no > cursor, table.c.change_no <= high)
+        .order_by(table.c.change_no)
+        .limit(limit)
+    )
+
+
+def _product_rows_query(store: ColumnElement[Any], cursor: Bound, last: Bound) -> CompoundSelect:
+    """The page's product rows with the outlet's prices: the products numbered in the
+    page (their outlet override, if any, joined by primary key), then the products whose
+    override was set or cleared in the page and whose own number is not in it."""
+    product, override = _PRODUCTS.table, OUTLET_PRICES
+    joined = product.outerjoin(
+        override, and_(override.c.product_id == product.c.id, override.c.store_id == store)
+    )
+
+    def columns(change_no: ColumnElement[Any]) -> list[ColumnElement[Any]]:
+        chosen: list[ColumnElement[Any]] = []
+        for name in _PRODUCTS.columns:
+            if name == "price":
+                chosen.append(func.coalesce(override.c.price, product.c.price).label(name))
+            elif name == "change_no":
+                chosen.append(change_no.label(name))
+            else:
+                chosen.append(product.c[name])
+        return chosen
+
+    own = (
+        select(*columns(product.c.change_no))
+        .select_from(joined)
+        .where(product.c.change_no > cursor, product.c.change_no <= last)
+    )
+    repriced = (
+        select(*columns(override.c.change_no))
+        .select_from(override.join(product, product.c.id == override.c.product_id))
+        .where(
+            override.c.store_id == store,
+            override.c.change_no > cursor,
+            override.c.change_no <= last,
+            not_(and_(product.c.change_no > cursor, product.c.change_no <= last)),
+        )
+    )
+    return union_all(own, repriced).order_by(literal_column("change_no"))
+
+
 def _last_number_query(
     store: ColumnElement[Any], cursor: Bound, high: Bound, limit: Bound
 ) -> Select[Any]:
     """The page's last change number in one statement: the ``limit`` smallest numbers
     of each kind (index only), merged and cut to ``limit`` by the database; NULL when
     nothing is above ``cursor``."""
-    each = [
-        select(part.c.change_no)
-        for part in (
-            _numbers_query(source, store, cursor, high, limit).subquery() for source in SOURCES
-        )
-    ]
+    parts = [_numbers_query(source, store, cursor, high, limit) for source in SOURCES]
+    parts.append(_outlet_numbers_query(store, cursor, high, limit))
+    each = [select(part.c.change_no) for part in (query.subquery() for query in parts)]
     merged = union_all(*each).subquery()
     first = select(merged.c.change_no).order_by(merged.c.change_no).limit(limit).subquery()
     return select(func.max(first.c.change_no))
@@ -184,13 +250,19 @@ def _rows_query(
 
 
 def _count_query(store: ColumnElement[Any], cursor: Bound) -> Select[Any]:
-    counts: Sequence[Any] = [
+    counts: list[Any] = [
         select(func.count())
         .select_from(s.table)
         .where(s.table.c.change_no > cursor, *s.where_store(store))
         .scalar_subquery()
         for s in SOURCES
     ]
+    counts.append(
+        select(func.count())
+        .select_from(OUTLET_PRICES)
+        .where(OUTLET_PRICES.c.store_id == store, OUTLET_PRICES.c.change_no > cursor)
+        .scalar_subquery()
+    )
     total: Any = literal(0)
     for count in counts:
         total = total + count
@@ -204,7 +276,7 @@ class _Compiled:
     ``store_id``); the anonymous ones (the ``0`` of ``store_id + 0``) keep their values.
     """
 
-    def __init__(self, statement: Select[Any], dialect: Dialect) -> None:
+    def __init__(self, statement: Select[Any] | CompoundSelect, dialect: Dialect) -> None:
         compiled = statement.compile(dialect=dialect)
         self.sql = str(compiled)
         if "POSTCOMPILE" in self.sql:  # a parameter the dialect renders per run
@@ -253,7 +325,12 @@ class _Statements:
             made = cls(
                 last=_Compiled(_last_number_query(_STORE, _CURSOR, _HIGH, _LIMIT), dialect),
                 rows={
-                    s.field: _Compiled(_rows_query(s, _STORE, _CURSOR, _LAST), dialect)
+                    s.field: _Compiled(
+                        _product_rows_query(_STORE, _CURSOR, _LAST)
+                        if s is _PRODUCTS
+                        else _rows_query(s, _STORE, _CURSOR, _LAST),
+                        dialect,
+                    )
                     for s in SOURCES
                 },
                 count=_Compiled(_count_query(_STORE, _CURSOR), dialect),

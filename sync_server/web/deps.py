@@ -9,6 +9,7 @@ manager's language), never as the API's JSON.
 from __future__ import annotations
 
 from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -20,9 +21,10 @@ from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
 
 from shared.models import StoreOut
-from sync_server.core.config import SettingsDep, settings_of_app
+from sync_server.core.config import Settings, SettingsDep, settings_of_app
 from sync_server.core.database import Database, DbDep, ReportsDbDep, run_in_transaction
 from sync_server.core.errors import AppError
+from sync_server.core.security import constant_time_equal, sign
 from sync_server.reports import service as reports_service
 from sync_server.stores import service as stores_service
 from sync_server.web import views
@@ -88,12 +90,41 @@ def page_router() -> APIRouter:
 # ---------------------------------------------------------------- dependencies
 
 
+OUTLET_COOKIE = "kasir_outlet"
+"""The outlet a manager of several outlets (an admin) picked: ``<store id>.<signature>``,
+signed with the session's token, so it is this session's choice and dies with it."""
+
+
+@dataclass(frozen=True)
+class OutletSession(WebSession):
+    """A page's session with the outlet picked in it (None: not picked)."""
+
+    picked_store_id: int | None = None
+
+
+def outlet_cookie(settings: Settings, ws: WebSession, store_id: int) -> str:
+    """The value of :data:`OUTLET_COOKIE` remembering ``store_id`` in this session."""
+    return f"{store_id}.{sign(settings.secret_key, f'outlet:{ws.token}:{store_id}')}"
+
+
+def _with_outlet(request: Request, settings: Settings, ws: WebSession) -> OutletSession:
+    """``ws`` with the outlet its cookie names, when the cookie is this session's."""
+    picked: int | None = None
+    raw = request.cookies.get(OUTLET_COOKIE, "")
+    number, _, signature = raw.partition(".")
+    if number.isdigit() and len(number) <= 18:
+        wanted = outlet_cookie(settings, ws, int(number)).partition(".")[2]
+        if constant_time_equal(wanted, signature):
+            picked = int(number)
+    return OutletSession(user=ws.user, token=ws.token, csrf=ws.csrf, picked_store_id=picked)
+
+
 def _session(request: Request, db: DbDep, settings: SettingsDep) -> WebSession:
-    return web_session(request, db=db, settings=settings)
+    return _with_outlet(request, settings, web_session(request, db=db, settings=settings))
 
 
 async def _session_with_csrf(request: Request, db: DbDep, settings: SettingsDep) -> WebSession:
-    ws = web_session(request, db=db, settings=settings)
+    ws = _with_outlet(request, settings, web_session(request, db=db, settings=settings))
     supplied = request.headers.get(CSRF_HEADER)
     if supplied is None:
         form = await request.form()
@@ -133,6 +164,8 @@ def render(
     """Render template ``name`` with the session, its CSRF token and any flash message."""
     context.setdefault("messages", [])
     context.setdefault("errors", [])
+    if ws is not None and "outlet_label" not in context:
+        context["outlet_label"] = _outlet_label(request, ws, context.get("store_id"))
     flash = request.query_params.get("ok")
     if flash:
         context["messages"] = [*context["messages"], flash]
@@ -169,20 +202,34 @@ def run(db: Database, work: Callable[..., T], /, **kwargs: Any) -> T:
 # ---------------------------------------------------------------- the store a page shows
 
 
+def _outlet_label(request: Request, ws: WebSession, shown: object) -> str:
+    """The header's outlet entry: the outlet the page shows (or the one picked)."""
+    db: Database = request.app.state.db
+    stores = store_choices(db, ws)
+    sid = shown if isinstance(shown, int) else _choose(stores, ws, None)
+    found = next((s for s in stores if s.id == sid), None)
+    return "Outlet" if found is None else f"Outlet: {found.code}"
+
+
+def _choose(stores: list[StoreOut], ws: WebSession, requested: int | None) -> int | None:
+    picked = getattr(ws, "picked_store_id", None)
+    for wanted in (requested, picked, ws.user.store_id):
+        if wanted is not None:
+            for store in stores:
+                if store.id == wanted:
+                    return store.id
+    return stores[0].id if stores else None
+
+
 def store_choices(db: Database, ws: WebSession) -> list[StoreOut]:
     """The stores this manager may look at: their own, or every store for an admin."""
     return run(db, stores_service.list_stores, user=ws.user)
 
 
 def current_store_id(db: Database, ws: WebSession, requested: int | None) -> int | None:
-    """The store a page shows: a manager's own; an admin's choice, or the first store."""
-    stores = store_choices(db, ws)
-    for wanted in (requested, ws.user.store_id):
-        if wanted is not None:
-            for store in stores:
-                if store.id == wanted:
-                    return store.id
-    return stores[0].id if stores else None
+    """The store a page shows: a manager's own; an admin's choice (``?store_id=``, else
+    the outlet picked in the session), or the first store."""
+    return _choose(store_choices(db, ws), ws, requested)
 
 
 def render_for_store(

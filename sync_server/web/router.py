@@ -13,12 +13,17 @@ from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from sync_server.web.pages import (
+    customers,
     flags,
     login,
+    outlets,
     payments,
     products,
+    purchasing,
     receipt,
     reports,
+    sales,
+    shifts,
     stock,
     terminals,
     users,
@@ -33,11 +38,16 @@ PAGES: tuple[APIRouter, ...] = (
     login.router,
     reports.router,
     flags.router,
+    customers.router,
     terminals.router,
     payments.router,
+    sales.router,
+    shifts.router,
     users.router,
     products.router,
     stock.router,
+    purchasing.router,
+    outlets.router,
     receipt.router,
 )
 

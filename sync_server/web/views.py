@@ -5,13 +5,17 @@ services; nothing here reads a table.
 
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
+from shared.messages import has_message
+from shared.messages import render as render_message
 from shared.models import Role
 from shared.money import format_rupiah
 from shared.timezones import DEFAULT_TIMEZONE, store_zone
@@ -20,11 +24,12 @@ from sync_server.flags.schemas import FlagOut
 from sync_server.reports import service as reports_service
 from sync_server.reports.registry import (
     GRANULARITIES,
+    MONTHS,
     PERIOD_REPORTS,
     Column,
     ColumnKind,
     Report,
-    payment_method_label,
+    label_of,
 )
 from sync_server.web.access import WebSession
 from sync_server.web.charts import Chart, bar_chart, number
@@ -91,6 +96,92 @@ def error_messages(exc: Exception) -> list[str]:
     return [error_text(exc)]
 
 
+# ---------------------------------------------------------------- list downloads
+
+
+class CatalogRow(BaseModel):
+    """A product as the catalog's CSV export writes it (the import's columns)."""
+
+    sku: str
+    barcode: str = ""
+    name: str
+    category: str = ""
+    unit: str = ""
+    price: int = 0
+    tax_code: str = ""
+    active: bool = True
+    low_stock_threshold: int = 0
+
+
+CATALOG_COLUMNS = (
+    Column("SKU", "sku"),
+    Column("Barcode", "barcode"),
+    Column("Nama", "name"),
+    Column("Kategori", "category"),
+    Column("Satuan", "unit"),
+    Column("Harga", "price", "money"),
+    Column("Kode pajak", "tax_code"),
+    Column("Aktif", "active", "yes_no"),
+    Column("Batas stok rendah", "low_stock_threshold", "number"),
+)
+"""The catalog's Excel download (its CSV is the import format, see ``catalog.csv_io``)."""
+
+
+def catalog_rows(csv_text: str) -> list[CatalogRow]:
+    """The rows of the catalog's CSV export, typed for the Excel file."""
+    return [CatalogRow.model_validate(line) for line in csv.DictReader(io.StringIO(csv_text))]
+
+
+class UserRow(BaseModel):
+    """A person as the users list downloads them."""
+
+    username: str
+    full_name: str
+    role: str
+    role_label: str
+    active: bool
+    has_pin: bool
+    has_password: bool
+    created_at: datetime
+
+
+USER_COLUMNS = (
+    Column("Nama pengguna", "username"),
+    Column("Nama", "full_name"),
+    Column("Peran", "role_label"),
+    Column("Aktif", "active", "yes_no"),
+    Column("PIN", "has_pin", "yes_no"),
+    Column("Kata sandi", "has_password", "yes_no"),
+    Column("Dibuat", "created_at", "datetime"),
+)
+USER_CSV_COLUMNS = ("username", "full_name", "role", "active", "has_pin", "has_password")
+"""The users list's CSV header (machine names; the role as its code)."""
+
+
+def user_rows(users: Sequence[Any]) -> list[UserRow]:
+    """People (``UserPublic``) as the users list downloads them."""
+    return [
+        UserRow(
+            username=u.username,
+            full_name=u.full_name,
+            role=str(Role(u.role).value),
+            role_label=ROLE_LABELS.get(Role(u.role), str(u.role)),
+            active=u.active,
+            has_pin=u.has_pin,
+            has_password=u.has_password,
+            created_at=u.created_at,
+        )
+        for u in users
+    ]
+
+
+def rejection_text(code: str) -> str | None:
+    """Why the server refused a till's transaction, in Indonesian (None: a code with no
+    message; the page then shows the server's own technical reason)."""
+    key = f"rejected_{code}"
+    return render_message(key, {}, "id") if has_message(key, "id") else None
+
+
 # ---------------------------------------------------------------- people
 
 
@@ -137,14 +228,40 @@ def report_period(
     return start, end, None
 
 
-def show(kind: ColumnKind, value: Any) -> str:
-    """A table cell: rupiah, a count, a payment method's name, or the value as text."""
+def day_text(value: Any) -> str:
+    """A day as the shop writes it: ``2025-03-01`` → ``01/03/2025`` (the filter ``tanggal``)."""
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, datetime):
+        value = value.date()
+    if not isinstance(value, date):
+        try:
+            value = date.fromisoformat(str(value)[:10])
+        except ValueError:
+            return str(value)
+    return value.strftime("%d/%m/%Y")
+
+
+def show(kind: ColumnKind, value: Any, timezone: str = DEFAULT_TIMEZONE) -> str:
+    """A table cell: rupiah, a count, a payment method's name, a day (dd/mm/yyyy), a
+    moment in the store's time (dd/mm/yyyy HH:MM), a coded value's Indonesian name
+    (:func:`~sync_server.reports.registry.label_of`), or the value as text."""
     if kind == "money":
         return rupiah(value)
     if kind == "number":
-        return number(value)
-    if kind == "payment_method":
-        return payment_method_label(str(value))
+        return "—" if value is None else number(value)
+    label = label_of(kind, value)
+    if label is not None:
+        return label
+    if kind == "date":
+        return day_text(value)
+    if kind == "datetime":
+        if value is not None and not isinstance(value, datetime):
+            try:
+                value = datetime.fromisoformat(str(value))
+            except ValueError:
+                return str(value)
+        return local_time(value, timezone)
     return "" if value is None else str(value)
 
 
@@ -180,6 +297,8 @@ class ReportView:
     totals: list[tuple[str, str]] = field(default_factory=list)
     flag_filter: bool = False
     """The report can leave out sales with an open flag (a toggle on the page)."""
+    by_granularity: bool = False
+    """The report groups by day, week, month or year (tabs on the page)."""
     exclude_flagged: bool = False
     flagged_note: str | None = None
     """What the sales with an open flag add up to, when there are any."""
@@ -188,11 +307,17 @@ class ReportView:
 
 
 def _short_label(label: str, granularity: str) -> str:
-    """Chart labels: ``2025-03-01`` → ``01/03``, ``2025-W09`` → ``W09``; others unchanged."""
+    """Chart labels: ``2025-03-01`` → ``01/03``, ``2025-W09`` → ``Mg 9``, ``2025-03`` →
+    ``Mar '25``; others unchanged."""
     if granularity == "day" and len(label) == 10:
         return f"{label[8:10]}/{label[5:7]}"
     if granularity == "week" and "-W" in label:
-        return label.split("-", 1)[1]
+        week = label.split("-W", 1)[1]
+        return f"Mg {int(week)}" if week.isdigit() else label
+    if granularity == "month" and len(label) == 7 and label[5:].isdigit():
+        month = int(label[5:])
+        if 1 <= month <= 12:
+            return f"{MONTHS[month - 1][:3]} '{label[2:4]}"
     return label
 
 
@@ -275,18 +400,25 @@ def report_view(
             for figure in report.totals
         ],
         flag_filter=report.flag_filter,
+        by_granularity=report.by_granularity,
         exclude_flagged=exclude_flagged,
         flagged_note=flagged_note,
         tax_note=tax_note,
     )
 
 
-def csv_url(view: ReportView, period: ReportPeriod) -> str:
-    """The reports API's CSV download of what the page shows (the session cookie works)."""
+def csv_url(view: ReportView, period: ReportPeriod, fmt: str = "csv") -> str:
+    """The reports API's CSV (or ``fmt``) download of what the page shows (the session
+    cookie works)."""
     return (
-        f"/api/v1/reports/{view.csv_path}format=csv&store_id={period.store_id}"
+        f"/api/v1/reports/{view.csv_path}format={fmt}&store_id={period.store_id}"
         f"&start={period.start.isoformat()}&end={period.end.isoformat()}"
     )
+
+
+def xlsx_url(view: ReportView, period: ReportPeriod) -> str:
+    """The reports API's Excel download of what the page shows."""
+    return csv_url(view, period, "xlsx")
 
 
 @dataclass(frozen=True)
@@ -351,7 +483,11 @@ def dashboard_view(*, db: Database, store_id: int, exclude_flagged: bool = False
         )
     if a.unresolved_rejected:
         alerts.append(
-            ("bad", f"{a.unresolved_rejected} event sinkron ditolak", "/web/terminals#rejected")
+            (
+                "bad",
+                f"{a.unresolved_rejected} transaksi ditolak saat sinkron",
+                "/web/terminals#rejected",
+            )
         )
     if a.failed_payments_today:
         alerts.append(

@@ -336,9 +336,7 @@ def test_a_damaged_backup_is_refused_and_changes_nothing(
     start, width = (at, 6) if at >= 0 else (len(data) // 2, 64)
     flipped = beside(
         "flip",
-        data[:start]
-        + bytes(b ^ 0xFF for b in data[start : start + width])
-        + data[start + width :],
+        data[:start] + bytes(b ^ 0xFF for b in data[start : start + width]) + data[start + width :],
     )
     resign(flipped)
     refused(flipped, "backup_corrupt")

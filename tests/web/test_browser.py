@@ -20,6 +20,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from sync_server.catalog.models import Product
+from sync_server.reports.registry import MONTHS
 from tests.e2e.conftest import LiveServer, free_port
 from tests.server.sync_helpers import push, sale_event, statuses
 from tests.web.conftest import ARTIFACTS, PRODUCTS_WITH_TAX, catalog_products, demo_app_with_till
@@ -215,7 +216,8 @@ def test_change_the_report_period(site: LiveServer, manager: object) -> None:
         g.get_attribute("data-label")
         for g in d.find_elements(_by("css"), "figure.chart g.point")  # type: ignore[attr-defined]
     ]
-    assert labels == [f"{first:%Y-%m}", f"{today:%Y-%m}"]
+    # Months are named the Indonesian way on the chart: "Nov '26".
+    assert labels == [f"{MONTHS[day.month - 1][:3]} '{day:%y}" for day in (first, today)]
     shot(d, "report-sales-month")
     go(d, d.find_element(_by("link"), "Harian"))  # type: ignore[attr-defined]
     shot(d, "report-sales-day")

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import html as html_lib
+import io
 import re
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from fastapi.testclient import TestClient
+from openpyxl import load_workbook
 from sqlalchemy import select
 
 from shared.models import PROTOCOL_HEADER, PROTOCOL_VERSION
@@ -13,7 +18,10 @@ from sync_server.catalog.models import Product
 from sync_server.core.database import Database
 from sync_server.core.models import Store
 from sync_server.core.security import verify_secret
+from sync_server.payments.models import PaymentOrder
+from sync_server.reports.registry import QRIS_STATUS_LABELS
 from sync_server.web import charts as web_charts
+from sync_server.web import views as web_views
 from tests.server.conftest import World, detached_row
 from tests.server.sync_helpers import add_products, on_hand, push, sale_event, statuses, stock_up
 from tests.web.conftest import WebClient
@@ -311,3 +319,111 @@ def test_payments_page_reads_the_chosen_period_and_links_its_csv(
     # Another store's payments stay out of a manager's reach.
     other = manager_web.http.get(f"/web/payments?store_id={world.other_store_id}")
     assert "store_id=" + str(world.other_store_id) not in other.text
+
+
+_TAGS = re.compile(r"<script.*?</script>|<style.*?</style>|<[^>]+>", re.S)
+_ISO_DAY = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
+_ENGLISH_STATUS = re.compile(r"\b(UNPAID|PAID|EXPIRED|FAILED|REFUND|ORDER|Order)\b")
+
+
+def _visible(html: str) -> str:
+    """The text a manager reads on a page (tags, attributes and scripts left out)."""
+    return html_lib.unescape(_TAGS.sub(" ", html))
+
+
+def test_pages_show_dd_mm_yyyy_and_indonesian_labels_only(
+    manager_web: WebClient, client: TestClient, db: Database, world: World
+) -> None:
+    (p,) = add_products(db, 1, price=12_500)
+    sale = sale_event(terminal_code="T01", cashier_id=world.cashier_ids[0], items=[(p, 2)])
+    bad = sale_event(terminal_code="T01", cashier_id=world.cashier_ids[0], items=[])
+    bad["payload"]["lines"] = []
+    assert statuses(push(client, world.terminal_headers(0), [sale, bad])) == [
+        "applied",
+        "rejected",
+    ]
+    now = datetime.now(UTC)
+    with db.session() as s:
+        for i, status in enumerate(QRIS_STATUS_LABELS):
+            s.add(
+                PaymentOrder(
+                    order_id=f"ORD-LABEL-{i}",
+                    store_id=world.store_id,
+                    terminal_id=world.terminal_ids[0],
+                    amount=10_000 + i,
+                    customer_name="Pelanggan",
+                    customer_email="a@b.id",
+                    status=status,
+                    created_at=now - timedelta(minutes=i),
+                    paid_at=now if status == "PAID" else None,
+                )
+            )
+    pages = [
+        "/web/",
+        "/web/payments",
+        "/web/terminals",
+        "/web/users",
+        "/web/products",
+        *(f"/web/reports/{slug}?preset=7d" for slug, _ in web_views.REPORTS),
+        "/web/reports/sales?preset=year&granularity=week",
+        "/web/reports/sales?preset=year&granularity=month",
+    ]
+    for path in pages:
+        resp = manager_web.http.get(path)
+        assert resp.status_code == 200, path
+        text = _visible(resp.text)
+        assert not _ISO_DAY.findall(text), (path, _ISO_DAY.findall(text)[:3])
+        assert not _ENGLISH_STATUS.findall(text), (path, _ENGLISH_STATUS.findall(text)[:3])
+        assert "Event ditolak" not in text, path
+    payments = _visible(manager_web.http.get("/web/payments").text)
+    for label in QRIS_STATUS_LABELS.values():
+        assert label in payments
+    assert re.search(r"\d{2}/\d{2}/\d{4} \d{2}:\d{2}", payments)
+    terminals = _visible(manager_web.http.get("/web/terminals").text)
+    assert "Transaksi ditolak" in terminals and "Penjualan" in terminals
+    sales = _visible(manager_web.http.get("/web/reports/sales?preset=7d").text)
+    today = datetime.now(UTC).astimezone(ZoneInfo("Asia/Jakarta")).date()
+    assert today.strftime("%d/%m/%Y") in sales
+    weeks = _visible(manager_web.http.get("/web/reports/sales?preset=year&granularity=week").text)
+    assert "Minggu " in weeks
+
+
+def test_every_report_page_links_its_excel_and_the_lists_download(
+    manager_web: WebClient, admin_web: WebClient, client: TestClient, db: Database, world: World
+) -> None:
+    (p,) = add_products(db, 1, price=12_500)
+    sale = sale_event(terminal_code="T01", cashier_id=world.cashier_ids[0], items=[(p, 3)])
+    assert statuses(push(client, world.terminal_headers(0), [sale])) == ["applied"]
+    xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    for slug, _ in web_views.REPORTS:
+        page = manager_web.http.get(f"/web/reports/{slug}").text
+        link = re.search(r'id="xlsx-link" href="([^"]+)"', page)
+        assert link, slug
+        book = manager_web.http.get(html_lib.unescape(link.group(1)))
+        assert book.status_code == 200 and book.headers["content-type"] == xlsx, slug
+        sheet = load_workbook(io.BytesIO(book.content)).active
+        assert sheet is not None and sheet.max_row >= 1
+    hours = manager_web.http.get("/web/reports/hours").text
+    assert "Jam tersibuk" in hours and "Rata-rata per transaksi" in hours
+    # The chart of best sellers names the products (the SKU stays a column).
+    products = manager_web.http.get("/web/reports/products").text
+    assert f'data-label="{p.name}"' in products and f'<td data-label="SKU">{p.sku}</td>' in products
+    for path in ("/web/payments", "/web/terminals", "/web/users", "/web/products"):
+        assert "Unduh Excel" in manager_web.http.get(path).text or path == "/web/products"
+    catalog = admin_web.http.get("/web/products/export.xlsx")
+    assert catalog.status_code == 200 and catalog.headers["content-type"] == xlsx
+    sheet = load_workbook(io.BytesIO(catalog.content)).active
+    assert sheet is not None
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][:3] == ("SKU", "Barcode", "Nama")
+    mine = next(r for r in rows if r[0] == p.sku)
+    assert mine[5] == 12_500 and mine[7] == "Ya"
+    people = manager_web.http.get("/web/users/export.xlsx")
+    assert people.status_code == 200 and people.headers["content-type"] == xlsx
+    sheet = load_workbook(io.BytesIO(people.content)).active
+    assert sheet is not None
+    names = [r[0] for r in sheet.iter_rows(values_only=True)]
+    assert names[0] == "Nama pengguna" and "kasir1" in names
+    people_csv = manager_web.http.get("/web/users/export.csv").text.splitlines()
+    assert people_csv[0] == "username,full_name,role,active,has_pin,has_password"
+    assert manager_web.http.get("/web/users/export.pdf").status_code == 422

@@ -1,26 +1,76 @@
-"""The receipt after a sale: shown on screen, printed in a worker; failures never block."""
+"""The receipt after a sale: shown on screen with its e-receipt QR code, printed in a
+worker, shared by WhatsApp or e-mail; failures never block.
+
+The QR code on screen is the sale's signed e-receipt link (the same as on the paper),
+there once the till holds its receipt key (:mod:`pos_client.sync.receipt_link`).
+"Bagikan WhatsApp" and "Kirim e-mail" make a ``wa.me`` or ``mailto:`` link
+(:mod:`pos_client.services.receipts`) to the number or address typed (both optional)
+and hand it to the device (:func:`open_link`), whose WhatsApp or mail app sends it.
+"""
 
 from __future__ import annotations
 
+import threading
+import webbrowser
+from collections.abc import Callable
+
 from kivy.properties import BooleanProperty, StringProperty
 
+from pos_client.domain.errors import DomainError
 from pos_client.printing.escpos import print_receipt
-from pos_client.services.receipts import receipt_for_sale
-from pos_client.ui.i18n import tr
+from pos_client.services.receipts import email_link, receipt_for_sale, whatsapp_link
+from pos_client.ui import i18n
+from pos_client.ui.i18n import describe, tr
 from pos_client.ui.screens.base import KasirScreen, load_kv
+from pos_client.ui.widgets import qr_texture
 from shared.models import SaleIn
 from shared.money import format_rupiah
 from shared.receipt_text import ReceiptData, render_receipt
 
+# This screen's words, kept beside it (both languages, the same keys).
+SCREEN_STRINGS = {
+    "id": {
+        "share_whatsapp": "Bagikan WhatsApp",
+        "share_email": "Kirim e-mail",
+        "share_phone_hint": "No. WhatsApp (boleh kosong)",
+        "share_email_hint": "E-mail (boleh kosong)",
+        "share_opened": "Tautan dibuka: kirim dari aplikasinya.",
+        "ereceipt_scan": "Pindai untuk struk digital",
+        "ereceipt_none": "Struk digital tersedia setelah kasir ini sinkron pertama kali.",
+    },
+    "en": {
+        "share_whatsapp": "Share on WhatsApp",
+        "share_email": "Send e-mail",
+        "share_phone_hint": "WhatsApp number (optional)",
+        "share_email_hint": "E-mail (optional)",
+        "share_opened": "Link opened: send it from the app.",
+        "ereceipt_scan": "Scan for the digital receipt",
+        "ereceipt_none": "Digital receipts come after this till's first sync.",
+    },
+}
+for _language, _words in SCREEN_STRINGS.items():
+    for _key, _text in _words.items():
+        i18n.STRINGS[_language].setdefault(_key, _text)
+
 load_kv("receipt")
 
 
+def open_link(url: str) -> None:
+    """Hand ``url`` to the device (WhatsApp, the mail app, a browser), off the UI thread."""
+    threading.Thread(target=webbrowser.open, args=(url,), name="kasir-share", daemon=True).start()
+
+
 class ReceiptScreen(KasirScreen):
-    """The last sale's receipt, its change, print/reprint and a new sale."""
+    """The last sale's receipt, its change, its e-receipt QR, print/reprint, sharing and
+    a new sale."""
 
     receipt_text = StringProperty("")
     change_text = StringProperty("")
     printed_once = BooleanProperty(False)
+    ereceipt_link = StringProperty("")
+    """The sale's e-receipt link ("" while the till holds no receipt key)."""
+    share_link = StringProperty("")
+    """The last WhatsApp or e-mail link handed to the device."""
 
     def __init__(self, **kwargs: object) -> None:
         """No receipt yet."""
@@ -33,6 +83,11 @@ class ReceiptScreen(KasirScreen):
         self.receipt_text = render_receipt(self.receipt, width=self.till.prefs.receipt_width)
         self.change_text = tr("change_due", amount=format_rupiah(change))
         self.printed_once = False
+        self.share_link = ""
+        self.ereceipt_link = self.receipt.link
+        self.ids.ereceipt_qr.texture = qr_texture(self.receipt.link) if self.receipt.link else None
+        self.ids.share_phone.text = ""
+        self.ids.share_email.text = ""
         if self.till.prefs.printer() is not None:
             self.print_receipt()
 
@@ -56,6 +111,28 @@ class ReceiptScreen(KasirScreen):
             printed,
             lambda reason: tr("print_failed", reason=reason),
         )
+
+    def share_whatsapp(self) -> None:
+        """Open WhatsApp with the receipt and its link, to the number typed (if any)."""
+        receipt = self.receipt
+        if receipt is not None:
+            self._share(lambda: whatsapp_link(receipt, self.ids.share_phone.text))
+
+    def share_email(self) -> None:
+        """Open the mail app with the receipt and its link, to the address typed (if any)."""
+        receipt = self.receipt
+        if receipt is not None:
+            self._share(lambda: email_link(receipt, self.ids.share_email.text))
+
+    def _share(self, make: Callable[[], str]) -> None:
+        try:
+            link = make()
+        except DomainError as exc:
+            self.tell(describe(exc), "error")
+            return
+        self.share_link = link
+        open_link(link)
+        self.tell(tr("share_opened"), "ok")
 
     def new_sale(self) -> None:
         """Back to an empty cart."""

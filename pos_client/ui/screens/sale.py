@@ -26,9 +26,12 @@ from pos_client.domain.errors import ApprovalRequired, DomainError
 from pos_client.services.catalog import ProductHit
 from pos_client.ui import grid, keypad  # noqa: F401  (ProductGrid, NumberPad in sale.kv)
 from pos_client.ui.glue import held_label, shown_time, till_zone
-from pos_client.ui.i18n import describe, tr
+from pos_client.ui.i18n import describe, language, tr
 from pos_client.ui.screens.base import KasirScreen, load_kv
+from pos_client.ui.workers import run_in_worker
+from shared.messages import render
 from shared.models import Role
+from shared.models.customers import CustomerOut, local_phone
 from shared.money import format_rupiah, parse_rupiah
 
 load_kv("sale")
@@ -68,6 +71,8 @@ class SaleScreen(KasirScreen):
     order_discount_label = StringProperty("")
     camera_on = BooleanProperty(False)
     cart_empty = BooleanProperty(True)
+    customer_label = StringProperty("")
+    """"Pelanggan", or the name of the sale's customer."""
 
     def __init__(self, **kwargs: Any) -> None:
         """No pending search yet."""
@@ -77,6 +82,7 @@ class SaleScreen(KasirScreen):
         self._voucher_popup: Popup | None = None
         self._pad_popup: Popup | None = None
         self._discount_popup: Popup | None = None
+        self._customer_popup: Popup | None = None
 
     def on_kv_post(self, base_widget: Any) -> None:
         """Grid taps add to the cart; pins are announced."""
@@ -123,6 +129,12 @@ class SaleScreen(KasirScreen):
             tr("order_discount_set", value=_discount_text(order))
             if order is not None
             else tr("order_discount_button")
+        )
+        view = self.till.customers.view()
+        self.customer_label = (
+            _said("ui_customer_set", name=_short(view.customer.name))
+            if view is not None
+            else _said("ui_customer_button")
         )
 
     def _row(self, line: CartLine, line_total: int) -> CartRow:
@@ -445,6 +457,145 @@ class SaleScreen(KasirScreen):
         self.toast(tr("voucher_applied", code=code, amount=format_rupiah(-amount)), "ok")
         self.refresh()
 
+    # -- the sale's customer and points ---------------------------------------------------
+    def open_customer(self) -> Popup | None:
+        """Find the customer by phone (or register them) and toggle redeeming points."""
+        if self._customer_popup is not None:
+            return None
+        popup: Popup = Factory.CustomerPopup(title=_said("ui_customer_title"))
+        ids = popup.ids
+        ids.phone.hint_text = _said("ui_customer_phone_hint")
+        ids.name.hint_text = _said("ui_customer_name_hint")
+        ids.find.text = _said("ui_customer_find")
+        ids.register.text = _said("ui_customer_register")
+        ids.drop.text = _said("ui_customer_remove")
+        ids.done.text = _said("ui_customer_done")
+        ids.find.bind(on_release=lambda *_: self._find_customer(popup))
+        ids.phone.bind(on_text_validate=lambda *_: self._find_customer(popup))
+        ids.register.bind(on_release=lambda *_: self._register_customer(popup))
+        ids.drop.bind(on_release=lambda *_: self._drop_customer(popup))
+        ids.redeem.bind(on_release=lambda *_: self._toggle_points(popup))
+        ids.done.bind(on_release=lambda *_: popup.dismiss())
+        popup.bind(on_dismiss=lambda *_: self._customer_closed())
+        self._customer_popup = popup
+        self._show_customer(popup)
+        popup.open()
+        ids.phone.focus = True
+        return popup
+
+    def customer_popup(self) -> Popup | None:
+        """The customer popup while it is open (tests drive it)."""
+        return self._customer_popup
+
+    def _customer_closed(self) -> None:
+        self._customer_popup = None
+        self.refresh()
+
+    def _show_customer(self, popup: Popup) -> None:
+        ids = popup.ids
+        view = self.till.customers.view()
+        ids.drop.disabled = view is None
+        if view is None:
+            ids.found.text = ""
+            ids.redeem.text = _said("ui_customer_redeem_none")
+            ids.redeem.state = "normal"
+            ids.redeem.disabled = True
+            return
+        ids.phone.text = local_phone(view.customer.phone)
+        ids.found.text = _said(
+            "ui_customer_found",
+            name=view.customer.name,
+            phone=local_phone(view.customer.phone),
+            points=view.available,
+        )
+        points = view.redeemed or view.max_redeem
+        ids.redeem.disabled = points == 0
+        ids.redeem.state = "down" if view.redeemed else "normal"
+        ids.redeem.text = (
+            _said("ui_customer_redeem", points=points, amount=points * view.loyalty.point_value)
+            if points
+            else _said("ui_customer_redeem_none")
+        )
+
+    def _find_customer(self, popup: Popup) -> None:
+        customers = self.till.customers
+        popup.ids.message.text = ""
+        try:
+            found = customers.find(popup.ids.phone.text)
+        except DomainError as exc:
+            popup.ids.message.text = describe(exc)
+            return
+        if found is not None:
+            customers.attach(found)
+            self._show_customer(popup)
+            return
+        token = self.till.store.device_token()
+        phone = customers.phone(popup.ids.phone.text)
+        not_found = _said("ui_customer_not_found")
+        if not token:
+            popup.ids.message.text = not_found
+            return
+        till = self.till
+
+        def ask() -> CustomerOut | None:
+            from pos_client.sync.client import SyncClient
+            from pos_client.sync.customers_client import lookup_phone
+
+            with SyncClient(till.http(), base_url=till.server_url(), token=token) as client:
+                return lookup_phone(client, phone)
+
+        message = popup.ids.message
+
+        def answered(remote: CustomerOut | None) -> None:
+            if self._customer_popup is not popup:
+                return
+            if remote is None:
+                message.text = not_found
+                return
+            customers.attach(customers.customers.keep(remote))
+            self._show_customer(popup)
+
+        run_in_worker(
+            ask,
+            answered,
+            lambda _exc: setattr(message, "text", not_found),
+            name="kasir-customer",
+        )
+
+    def _register_customer(self, popup: Popup) -> None:
+        customers = self.till.customers
+        try:
+            made = customers.register(popup.ids.phone.text, popup.ids.name.text)
+        except DomainError as exc:
+            popup.ids.message.text = describe(exc)
+            return
+        popup.ids.message.text = ""
+        customers.attach(made)
+        self._show_customer(popup)
+
+    def _drop_customer(self, popup: Popup) -> None:
+        self.till.customers.detach()
+        popup.ids.phone.text = ""
+        popup.ids.message.text = ""
+        self._show_customer(popup)
+
+    def _toggle_points(self, popup: Popup) -> None:
+        customers = self.till.customers
+        view = customers.view()
+        try:
+            if view is not None and view.redeemed:
+                customers.redeem(0)
+            else:
+                after = customers.redeem_all()
+                if after.redeemed:
+                    self.toast(
+                        _said("ui_customer_redeemed", points=after.redeemed, amount=after.discount),
+                        "ok",
+                    )
+        except DomainError as exc:
+            popup.ids.message.text = describe(exc)
+        self._show_customer(popup)
+
     def _remove_voucher(self, popup: Popup) -> None:
         code = self.till.checkout.voucher_code
         self.till.checkout.remove_voucher()
@@ -518,3 +669,13 @@ def _result_detail(hit: ProductHit) -> str:
     if hit.category:
         parts.append(hit.category)
     return "   ·   ".join(parts)
+
+
+def _said(code: str, **params: object) -> str:
+    """A sentence of the shared message tables in the cashier's language."""
+    return render(code, params, language())
+
+
+def _short(name: str, most: int = 10) -> str:
+    """A name cut to fit a button's second line: ``Ibu Sari…``."""
+    return name if len(name) <= most else name[: most - 1].rstrip() + "…"

@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime
 from typing import Any, cast
 
 from sqlalchemy import (
+    BindParameter,
     Integer,
     Select,
     String,
@@ -21,6 +22,7 @@ from sqlalchemy import (
     case,
     func,
     literal,
+    literal_column,
     null,
     select,
     union_all,
@@ -46,7 +48,9 @@ from sync_server.core.database import utcnow
 from sync_server.core.errors import Unauthorized
 from sync_server.core.models import Store
 from sync_server.flags.models import Flag, QrisPaymentUse, VoucherUse
+from sync_server.outlets.prices import OutletPoint, outlet_history_rows
 from sync_server.payments.models import PaymentOrder
+from sync_server.purchasing.models import ProductCost
 from sync_server.sync.ingest.parse import ParsedEvent, Rejection, conflict
 from sync_server.sync.models import (
     CashMove,
@@ -80,6 +84,7 @@ TERMINALS = _table(Terminal)
 FLAGS = _table(Flag)
 VOUCHER_USES = _table(VoucherUse)
 QRIS_USES = _table(QrisPaymentUse)
+COSTS = _table(ProductCost)
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,16 +122,18 @@ def _stored_time(text: str) -> datetime:
     return datetime.fromisoformat(text).replace(tzinfo=UTC)
 
 
-_KNOWN_QUERIES: dict[tuple[bool, bool, bool, bool], Any] = {}
+_KNOWN_QUERIES: dict[tuple[bool, bool, bool, bool, bool], Any] = {}
 """The UNION ALL of :func:`_known_rows` for each combination of parts, built once: a
 statement made afresh on every push cost more Python than the round trip it saves."""
 
 
-def _known_query(*, events: bool, receipts: bool, users: bool, shifts: bool) -> Any:
+def _known_query(
+    *, events: bool, receipts: bool, users: bool, shifts: bool, costs: bool = False
+) -> Any:
     """The union of :func:`_known_rows` with the parts asked for (built once, bound
     parameters ``store_id``, ``terminal_id``, ``event_ids``, ``receipts``, ``users``,
-    ``shifts``)."""
-    key = (events, receipts, users, shifts)
+    ``shifts``, ``cost_products``)."""
+    key = (events, receipts, users, shifts, costs)
     query = _KNOWN_QUERIES.get(key)
     if query is not None:
         return query
@@ -199,6 +206,17 @@ def _known_query(*, events: bool, receipts: bool, users: bool, shifts: bool) -> 
                 null(),
             ).where(SHIFTS.c.id.in_(bindparam("shifts", expanding=True)))
         )
+    if costs:
+        # The store's moving-average cost of the products sold (purchasing), recorded
+        # on each sale line: read here, so costing a sale adds no round trip.
+        parts.append(
+            select(
+                literal("c"), null(), null(), COSTS.c.product_id, COSTS.c.avg_cost, null()
+            ).where(
+                COSTS.c.store_id == bindparam("store_id"),
+                COSTS.c.product_id.in_(bindparam("cost_products", expanding=True)),
+            )
+        )
     query = _KNOWN_QUERIES[key] = union_all(*parts)
     return query
 
@@ -211,6 +229,7 @@ def _known_rows(
     receipts: Sequence[str],
     users: set[int],
     shifts: set[uuid.UUID],
+    products: set[int] | None = None,
 ) -> list[Any]:
     """The store (its timezone, and when its first till was made), the terminal's token
     and revocation, applied event ids, this terminal's open rejections of those ids,
@@ -219,7 +238,11 @@ def _known_rows(
     Rows are (kind, text, text, int, int, int); ids and times travel as text (uuid.UUID
     reads SQLite's hex and MariaDB's dashed form alike)."""
     query = _known_query(
-        events=bool(event_ids), receipts=bool(receipts), users=bool(users), shifts=bool(shifts)
+        events=bool(event_ids),
+        receipts=bool(receipts),
+        users=bool(users),
+        shifts=bool(shifts),
+        costs=bool(products),
     )
     params: dict[str, Any] = {"store_id": terminal.store_id, "terminal_id": terminal.id}
     if event_ids:
@@ -230,15 +253,18 @@ def _known_rows(
         params["users"] = list(users)
     if shifts:
         params["shifts"] = list(shifts)
+    if products:
+        params["cost_products"] = sorted(products)
     return list(session.connection().execute(query, params))
 
 
-_PRICES = (
+_PRODUCT_IDS: BindParameter[Any] = bindparam("product_ids", expanding=True)
+_PRICES = union_all(
     select(
-        Product.id,
+        Product.id.label("product_id"),
         Product.price,
         func.coalesce(TaxRate.rate_bp, 0),
-        HISTORY.c.id,
+        HISTORY.c.id.label("history_id"),
         HISTORY.c.price,
         HISTORY.c.tax_rate_bp,
         HISTORY.c.valid_from,
@@ -246,10 +272,12 @@ _PRICES = (
     )
     .outerjoin(TaxRate, TaxRate.id == Product.tax_rate_id)
     .outerjoin(HISTORY, HISTORY.c.product_id == Product.id)
-    .where(Product.id.in_(bindparam("product_ids", expanding=True)))
-    .order_by(Product.id, HISTORY.c.id)
-)
-"""Products with their price history (built once; ``product_ids`` bound per batch)."""
+    .where(Product.id.in_(_PRODUCT_IDS)),
+    # The store's own prices (outlets/prices.py), told apart by a NULL chain price.
+    outlet_history_rows(_PRODUCT_IDS, bindparam("store_id")),
+).order_by(literal_column("product_id"), literal_column("history_id"))
+"""Products with their price history and the store's override history (built once;
+``product_ids`` and ``store_id`` bound per batch)."""
 
 
 def _check_terminal(terminal: Terminal, known: Sequence[Any]) -> None:
@@ -358,6 +386,14 @@ class BatchContext:
         self.prices: dict[int, list[PricePoint]] = {}
         """Each product's price history, oldest first (what a line's price is checked
         against); a product with no history has its current price as its only point."""
+        self.outlet_prices: dict[int, list[OutletPoint]] = {}
+        """The store's overrides of each product set or cleared, oldest first."""
+        self.costs: dict[int, int] = {}
+        """The store's moving-average cost per product sold in the batch (a product with
+        none is not here: its lines' cost is unknown)."""
+        self.line_costs: dict[uuid.UUID, tuple[int | None, int, int]] = {}
+        """Per stored sale line refunds of the batch name: (cost per unit or None,
+        total, tax), what the margin rollup takes back out."""
         self.vouchers: dict[str, VoucherState] = {}
         self.orders: dict[str, OrderState] = {}
         """QRIS orders named by the batch, by order id and by Tripay reference."""
@@ -418,6 +454,7 @@ class BatchContext:
             receipts=receipts,
             users=users,
             shifts=shift_refs,
+            products=products,
         )
         _check_terminal(terminal, known)
         timezone = next((text for kind, text, *_ in known if kind == "t"), None)
@@ -446,14 +483,22 @@ class BatchContext:
                 self.shifts[uuid.UUID(text)] = ShiftState(terminal_id=n1, closed=bool(n2))
             elif kind == "x":
                 self.open_rejections.add(uuid.UUID(text))
+            elif kind == "c":
+                self.costs[n1] = n2
             elif kind == "t" and digest is not None:  # ("k", the terminal: _check_terminal)
                 self.store_born = _stored_time(digest)
 
     def _load_prices(self, session: Session, product_ids: set[int]) -> None:
         """Each product with its price history, oldest first, in one query (a product
         with no history has today's price as its only point)."""
-        rows = session.connection().execute(_PRICES, {"product_ids": list(product_ids)})
+        rows = session.connection().execute(
+            _PRICES, {"product_ids": list(product_ids), "store_id": self.store_id}
+        )
         for pid, price, rate_bp, hid, h_price, h_bp, h_from, h_change in rows:
+            if price is None:  # the store's override set (or cleared: no price)
+                point = OutletPoint(h_price, h_from, h_change)
+                self.outlet_prices.setdefault(pid, []).append(point)
+                continue
             self.products.add(pid)
             points = self.prices.setdefault(pid, [])
             if hid is not None:
@@ -525,13 +570,16 @@ class BatchContext:
                 SALE_LINES.c.total,
                 SALE_LINES.c.refunded_quantity,
                 SALE_LINES.c.refunded_amount,
+                SALE_LINES.c.unit_cost,
+                SALE_LINES.c.tax,
             )
             .select_from(SALES.join(SALE_LINES, SALE_LINES.c.sale_id == SALES.c.id))
             .where(SALES.c.id.in_(sorted(sale_ids)))
             .order_by(SALES.c.id, SALE_LINES.c.id)
             .with_for_update()
         )
-        for sale_id, store_id, voided, line_id, pid, qty, total, r_qty, r_amount in rows:
+        for sale_id, store_id, voided, line_id, pid, qty, total, r_qty, r_amount, *cost in rows:
+            self.line_costs[line_id] = (cost[0], total, cost[1])
             sale = self.sales.get(sale_id)
             if sale is None:
                 sale = self.sales[sale_id] = SaleState(

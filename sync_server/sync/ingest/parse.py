@@ -125,7 +125,7 @@ def _sha256_json(body: Any) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-OPTIONAL_FIELDS_ADDED_LATER = frozenset({"catalog_cursor", "price_override", "measure"})
+OPTIONAL_FIELDS_ADDED_LATER = frozenset({"catalog_cursor", "price_override", "measure", "customer"})
 """Wire fields added after digests were first stored. Left out of the canonical form
 while they are unset, so an event applied before they existed and pushed again after
 an upgrade keeps its digest (a ``duplicate``, never a ``conflict``)."""

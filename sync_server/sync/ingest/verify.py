@@ -16,6 +16,12 @@ Prices: a line's unit price (and tax rate) must be one the product had
 or the line carries a ``price_override`` approved by an active supervisor, manager or
 admin of the store.
 
+At an outlet with its own price for the product (``outlets/models.py``), "a price the
+product had" is the outlet's: the override while one is in force, the chain price
+before it was set and after it was cleared, each known from the change number that
+set it (so a till whose cursor is below the override may still sell at the chain
+price, and one above it may not).
+
 A line rung up from an in-store label carries its ``measure`` (docs/pricing.md §9):
 
 * a **weight** label: ``unit_price`` must be ``weighed_price(base_price, grams)``, and
@@ -38,6 +44,7 @@ from shared.models import PaymentMethod, RefundIn, SaleIn, SaleLineIn
 from shared.pricing import weighed_price
 from sync_server.catalog.price_history import PricePoint
 from sync_server.flags.models import FlagKind
+from sync_server.outlets.prices import effective_points
 from sync_server.payments.tripay import TripayStatus
 from sync_server.sync.ingest.context import FLAGS, QRIS_USES, VOUCHER_USES, BatchContext
 
@@ -146,8 +153,12 @@ def check_prices(
     price_problems: list[dict[str, Any]] = []
     tax_problems: list[dict[str, Any]] = []
     for n, line in enumerate(sale.lines, start=1):
+        # At an outlet with its own price, the prices its tills had (outlets/prices.py).
+        points = effective_points(
+            ctx.prices[line.product_id], ctx.outlet_prices.get(line.product_id)
+        )
         expected, accepted = accepted_points(
-            ctx.prices[line.product_id], moment=sale.created_at, cursor=sale.catalog_cursor
+            points, moment=sale.created_at, cursor=sale.catalog_cursor
         )
         prices = sorted({p.price for p in accepted})
         problems, expected_price = _price_problems(line, expected.price, prices)

@@ -26,6 +26,13 @@ from sqlalchemy.orm import Session
 from shared.models import EventResult, EventStatus, OutboxEvent
 from sync_server.auth.models import Terminal
 from sync_server.core.database import bulk_insert
+from sync_server.customers.ingest import (
+    CUSTOMER_CHANGES,
+    CUSTOMER_SALES,
+    CUSTOMERS,
+    POINTS_MOVES,
+    plan_points,
+)
 from sync_server.reports.rollups import record_batch
 from sync_server.stock.service import (
     MOVES,
@@ -56,6 +63,7 @@ from sync_server.sync.ingest.parse import ParsedEvent, Rejection, conflict, same
 from sync_server.sync.ingest.plans import VOID_SALE, EventPlan, plan_event
 
 INSERT_ORDER: tuple[Table, ...] = (
+    CUSTOMERS,
     SHIFTS,
     SALES,
     SALE_LINES,
@@ -68,6 +76,9 @@ INSERT_ORDER: tuple[Table, ...] = (
     VOUCHER_USES,
     QRIS_USES,
     FLAGS,
+    CUSTOMER_SALES,
+    POINTS_MOVES,
+    CUSTOMER_CHANGES,
 )
 """Tables an event writes, parents before children (foreign keys)."""
 
@@ -347,6 +358,14 @@ def _plan_all(
     return plans
 
 
+def _cost_lines(ctx: BatchContext, plans: Sequence[EventPlan]) -> None:
+    """Record on each sale line the store's average cost of its product now (None:
+    unknown), for the margin reports (``reports.rollups``)."""
+    for plan in plans:
+        for row in plan.rows.get(SALE_LINES, ()):
+            row["unit_cost"] = ctx.costs.get(row["product_id"])
+
+
 _TERMINAL_SEEN: dict[tuple[str, ...], Update] = {}
 
 
@@ -386,6 +405,9 @@ def ingest_batch(
     rejections: dict[int, Rejection] = {}
     refused_by_checks: list[int] = []
     plans = _plan_all(ctx, parsed, results, rejections, refused_by_checks)
+    _cost_lines(ctx, plans)
+    # Customers' points: rows of the same events, written (or dropped) with them.
+    plan_points(session, ctx, [(plan, parsed[plan.index].payload) for plan in plans])
 
     if careful:
         written = _write_carefully(session, ctx, parsed, plans, results, rejections)
@@ -444,6 +466,7 @@ def ingest_batch(
     )
     record_batch(
         session,
+        line_costs=ctx.line_costs,
         rows=[plan.rows for plan in written],
         voided_sale_ids=[p["b_id"] for plan in written for s, p in plan.updates if s is VOID_SALE],
     )

@@ -7,6 +7,7 @@ from fastapi.responses import HTMLResponse
 
 from sync_server.core.database import ReportsDbDep
 from sync_server.reports import service as reports_service
+from sync_server.reports.registry import QRIS_STATUS_LABELS
 from sync_server.web import views
 from sync_server.web.deps import PageDep, PeriodDep, page_router, render, store_timezone
 
@@ -22,6 +23,7 @@ def payments(
     wanted = status if status in views.QRIS_STATUSES else None
     orders = reports_service.payments(db, store_id=sid, start=first, end=last, status=wanted)
     query = f"store_id={sid}&start={first}&end={last}" + (f"&status={wanted}" if wanted else "")
+    # The page names the statuses in Indonesian; links and the JSON keep Tripay's codes.
     return render(
         request,
         ws,
@@ -29,10 +31,12 @@ def payments(
         orders=orders,
         status=wanted,
         statuses=views.QRIS_STATUSES,
+        status_labels=QRIS_STATUS_LABELS,
         presets=views.PRESETS,
         preset=period.preset,
         start=first,
         end=last,
         csv_url=f"/api/v1/reports/payments?format=csv&{query}",
+        xlsx_url=f"/api/v1/reports/payments?format=xlsx&{query}",
         tz=store_timezone(request),
     )

@@ -15,6 +15,7 @@ from sync_server.catalog import csv_io
 from sync_server.catalog import service as catalog_service
 from sync_server.core.database import Database, DbDep
 from sync_server.core.errors import AppError
+from sync_server.reports.exports import file_response
 from sync_server.web import forms, views
 from sync_server.web.access import WebSession
 from sync_server.web.deps import AdminPostDep, PageDep, back, page_router, render, run
@@ -158,6 +159,13 @@ def export_products(ws: PageDep, db: DbDep) -> Response:
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": 'attachment; filename="produk.csv"'},
     )
+
+
+@router.get("/products/export.xlsx")
+def export_products_xlsx(ws: PageDep, db: DbDep) -> Response:
+    """The whole catalog as an Excel file (Indonesian headers, prices as rupiah numbers)."""
+    rows = views.catalog_rows(run(db, csv_io.export_products_csv))
+    return file_response("xlsx", "produk", rows, views.CATALOG_COLUMNS, sheet="Produk")
 
 
 @router.get("/products/labels.pdf")

@@ -51,7 +51,7 @@ def report(
     granularity: Granularity = "day",
     exclude_flagged: bool = False,
 ) -> HTMLResponse:
-    """One report over a period, as a chart and a table, with its CSV download."""
+    """One report over a period, as a chart and a table, with its CSV and Excel downloads."""
     entry = report_by_slug(slug)
     if entry is None:
         raise NotFound("unknown_report", code="unknown_report")
@@ -73,4 +73,5 @@ def report(
         start=period.start,
         end=period.end,
         csv_url=views.csv_url(view, period),
+        xlsx_url=views.xlsx_url(view, period),
     )

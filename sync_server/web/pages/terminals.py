@@ -14,6 +14,7 @@ from sync_server.auth import service as auth_service
 from sync_server.core.database import Database, DbDep
 from sync_server.core.errors import AppError
 from sync_server.reports import service as reports_service
+from sync_server.reports.registry import EVENT_TYPE_LABELS
 from sync_server.web import views
 from sync_server.web.access import WebSession
 from sync_server.web.deps import (
@@ -47,6 +48,8 @@ def _terminals_page(
         status_code=status_code,
         terminals=reports_service.terminal_health(db, store_id=sid),
         rejected=reports_service.rejected_events(db, store_id=sid),
+        event_labels=EVENT_TYPE_LABELS,
+        rejection_text=views.rejection_text,
         tz=store_timezone(request),
         **extra,
     )
@@ -104,4 +107,4 @@ def resolve_rejected(
     reports_service.resolve_rejected(
         db, user=ws.user, event_id=event_id, note=note.strip() or "ditandai selesai"
     )
-    return back("/web/terminals", "Event ditandai selesai.")
+    return back("/web/terminals", "Transaksi yang ditolak ditandai selesai.")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import Form, Request
 from fastapi.responses import HTMLResponse, Response
@@ -13,6 +13,7 @@ from sync_server.auth import service as auth_service
 from sync_server.auth.schemas import UserPublic
 from sync_server.core.database import Database, DbDep
 from sync_server.core.errors import AppError, NotFound
+from sync_server.reports.exports import file_response
 from sync_server.web import views
 from sync_server.web.access import WebSession
 from sync_server.web.deps import (
@@ -23,6 +24,7 @@ from sync_server.web.deps import (
     page_router,
     render,
     render_for_store,
+    store_timezone,
 )
 
 router = page_router()
@@ -59,6 +61,21 @@ def _users_page(
 def users(request: Request, ws: PageDep, db: DbDep) -> HTMLResponse:
     """People of the store, their roles and whether they may log in."""
     return _users_page(request, ws, db)
+
+
+@router.get("/users/export.{fmt}")
+def export_users(request: Request, fmt: Literal["csv", "xlsx"], ws: PageDep, db: DbDep) -> Response:
+    """The people list as CSV (machine headers, role codes) or Excel (Indonesian)."""
+    rows = views.user_rows(auth_service.list_users(db=db, actor=ws.user))
+    return file_response(
+        fmt,
+        "pengguna",
+        rows,
+        views.USER_COLUMNS,
+        sheet="Pengguna",
+        csv_columns=views.USER_CSV_COLUMNS,
+        timezone=store_timezone(request),
+    )
 
 
 class _PersonForm(BaseModel):

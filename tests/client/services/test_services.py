@@ -27,7 +27,9 @@ from pos_client.services import (
 )
 from pos_client.store import LocalStore
 from shared.barcodes import make_ean13
+from shared.ids import new_id
 from shared.models import PaymentMethod, RefundMethod, Role, SaleIn
+from shared.receipt_text import receipt_link
 from tests.client.conftest import (
     ADMIN,
     BERAS,
@@ -258,6 +260,18 @@ def _sale(till: Till) -> SaleIn:
     till.checkout.change_quantity(line.id, 3)
     till.checkout.scan(BERAS)
     return till.checkout.checkout_cash(200_000).sale
+
+
+def test_a_sale_is_found_by_the_e_receipt_link_its_qr_carries(till: Till) -> None:
+    sale = _sale(till)
+    link = receipt_link("https://kasir.example", 7, sale.id, b"k" * 32)
+    assert till.refunds.find_sale(link) == sale
+    assert till.refunds.find_sale(f"  {sale.receipt_number.lower()} ") == sale
+    # A link to a sale this till does not have is not found (nor is anything else).
+    with pytest.raises(RefundError):
+        till.refunds.find_sale(receipt_link("https://kasir.example", 7, new_id(), b"k" * 32))
+    with pytest.raises(RefundError):
+        till.refunds.find_sale("https://kasir.example/r/7/not-a-sale/x")
 
 
 def test_partial_then_full_refund_never_more_than_sold(till: Till) -> None:
