@@ -62,7 +62,8 @@ class RefundsMixin(StoreBase):
         """A sale's lines with the units already refunded across all its refunds."""
         rows = self.conn.execute(
             "SELECT l.id, l.quantity, l.total, COALESCE(sum(r.quantity), 0), l.name "
-            "FROM sale_lines l LEFT JOIN refund_lines r ON r.sale_line_id = l.id "
+            "FROM sale_lines l LEFT JOIN refund_lines r "
+            "ON r.sale_id = l.sale_id AND r.sale_line_id = l.id "
             "WHERE l.sale_id = ? GROUP BY l.id ORDER BY l.line_no",
             (str(sale_id),),
         ).fetchall()
@@ -94,7 +95,8 @@ class RefundsMixin(StoreBase):
         for r in rows:
             lines = self.conn.execute(
                 "SELECT l.name, rl.quantity, rl.amount FROM refund_lines rl "
-                "JOIN sale_lines l ON l.id = rl.sale_line_id WHERE rl.refund_id = ? "
+                "JOIN sale_lines l ON l.sale_id = rl.sale_id AND l.id = rl.sale_line_id "
+                "WHERE rl.refund_id = ? "
                 "ORDER BY l.line_no",
                 (r["id"],),
             ).fetchall()
@@ -138,8 +140,9 @@ class RefundsMixin(StoreBase):
         what :func:`shared.pricing.refund_amount` gives.
         """
         event_id = str(new_id())
+        sale_id = str(refund.sale_id)
         with self._write() as conn:
-            status = self._scalar("SELECT status FROM sales WHERE id = ?", (str(refund.sale_id),))
+            status = self._scalar("SELECT status FROM sales WHERE id = ?", (sale_id,))
             if status is None:
                 raise RefundError("sale_not_on_till")
             if status == "voided":
@@ -167,7 +170,8 @@ class RefundsMixin(StoreBase):
                     raise RefundError("refund_amount_mismatch")
                 refunded_now[line.id] = refunded_now.get(line.id, 0) + item.quantity
                 product_id = self._scalar(
-                    "SELECT product_id FROM sale_lines WHERE id = ?", (str(line.id),)
+                    "SELECT product_id FROM sale_lines WHERE sale_id = ? AND id = ?",
+                    (sale_id, str(line.id)),
                 )
                 moves.append((int(product_id), item.quantity))
             if refund.total != sum(item.amount for item in refund.lines):
@@ -190,10 +194,17 @@ class RefundsMixin(StoreBase):
                 ),
             )
             conn.executemany(
-                "INSERT INTO refund_lines (id, refund_id, sale_line_id, quantity, amount) "
-                "VALUES (?, ?, ?, ?, ?)",
+                "INSERT INTO refund_lines (id, refund_id, sale_id, sale_line_id, quantity, "
+                "amount) VALUES (?, ?, ?, ?, ?, ?)",
                 [
-                    (str(i.id), str(refund.id), str(i.sale_line_id), i.quantity, i.amount)
+                    (
+                        str(i.id),
+                        str(refund.id),
+                        sale_id,
+                        str(i.sale_line_id),
+                        i.quantity,
+                        i.amount,
+                    )
                     for i in refund.lines
                 ],
             )

@@ -176,9 +176,11 @@ class SalesMixin(StoreBase):
             )
             for p in unnumbered.payments
         ]
+        # A sale's move is its line's: the line id names it (nothing refers to a move's
+        # id, and a move lives only until the server acknowledges the sale).
         move_rows = [
             (
-                str(new_id()),
+                line_id,
                 line.product_id,
                 -line.quantity,
                 StockMoveKind.SALE.value,
@@ -186,7 +188,7 @@ class SalesMixin(StoreBase):
                 event_id,
                 created,
             )
-            for line in unnumbered.lines
+            for line_id, line in zip((row[0] for row in line_rows), unnumbered.lines, strict=True)
         ]
         with self._write() as conn:
             seq = conn.execute(_NEXT_RECEIPT_SEQ, (terminal_code, day.isoformat())).fetchone()[0]

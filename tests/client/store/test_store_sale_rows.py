@@ -127,12 +127,23 @@ def record_sale_before(
                 for p in sale.payments
             ],
         )
-        store._insert_stock_moves(
-            [(line.product_id, -line.quantity) for line in sale.lines],
-            kind=StockMoveKind.SALE,
-            ref_id=sale_id,
-            event_id=event_id,
-            created=created,
+        # A sale's stock move is named by its line's id (since the "fewer B-trees"
+        # migration; before, each move had an id of its own that nothing referred to).
+        conn.executemany(
+            "INSERT INTO stock_moves (id, product_id, quantity, kind, ref_id, event_id, "
+            "created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    str(line.id),
+                    line.product_id,
+                    -line.quantity,
+                    StockMoveKind.SALE.value,
+                    sale_id,
+                    event_id,
+                    created,
+                )
+                for line in sale.lines
+            ],
         )
         store._insert_outbox(event_id, EventType.SALE, sale.created_at, payload)
     return sale
