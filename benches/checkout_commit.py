@@ -6,7 +6,7 @@ ratio (goal: checkout p99 <= 2x the single-row commit p99), the pages a sale app
 the WAL, and how many measured commits also ran SQLite's automatic WAL checkpoint (which
 a commit runs once the WAL holds ``wal_autocheckpoint`` pages: copying them into the
 database and syncing it is part of that commit's time). Run:
-``.venv/bin/python -m benches.checkout_commit [--n 500]``; ``--wal-autocheckpoint N``
+``.venv/bin/python -m benches.checkout_commit [--n 500] [--offline]``; ``--wal-autocheckpoint N``
 sets the till connection's threshold (default: the till's own) to see what it changes.
 """
 
@@ -28,7 +28,15 @@ from pos_client.config import ClientSettings
 from pos_client.domain import Cart, CashTender, build_sale_draft, settle
 from pos_client.services import AuthService, CheckoutService, ShiftService
 from pos_client.store import LocalStore
-from shared.models import ProductOut, PullResponse, Role, TaxRateOut, UserOut
+from shared.models import (
+    EventResult,
+    EventStatus,
+    ProductOut,
+    PullResponse,
+    Role,
+    TaxRateOut,
+    UserOut,
+)
 
 PAGE_COUNT_COMMITS = 50
 """Commits of each kind the WAL pages per commit are averaged over."""
@@ -116,6 +124,13 @@ def main() -> None:
         "checkpoints, run untimed on a connection of its own as the till's worker does "
         "after each sync round; 0: never",
     )
+    parser.add_argument(
+        "--offline",
+        action="store_true",
+        help="the till never syncs: no sale is acknowledged, its outbox row and stock moves "
+        "stay (by default every --checkpoint-every rounds the sync worker acknowledges what "
+        "is pending, as after a push)",
+    )
     args = parser.parse_args()
     hasher = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
 
@@ -145,7 +160,17 @@ def main() -> None:
         day = date.today()
         for i in range(args.n):
             if args.checkpoint_every and i % args.checkpoint_every == 0:
-                worker.checkpoint()  # untimed: between sales, as after a sync round
+                # Untimed, between sales, as a sync round does: the server's answer for the
+                # pushed sales (their outbox rows and pending stock moves go), then the
+                # checkpoint. --offline: nothing is acknowledged, the queue only grows.
+                if not args.offline:
+                    worker.acknowledge(
+                        [
+                            EventResult(id=event.id, status=EventStatus.APPLIED)
+                            for event in worker.pending_events(10_000)
+                        ]
+                    )
+                worker.checkpoint()
             # One fsynced single-row commit.
             t0 = time.perf_counter()
             baseline.execute("BEGIN")
@@ -219,6 +244,7 @@ def main() -> None:
         f"record_sale {checkpointed['record_sale']}/{args.n}, "
         f"service {checkpointed['service']}/{args.n}; the sync worker's passive checkpoint "
         + (f"every {args.checkpoint_every} rounds" if args.checkpoint_every else "off")
+        + ("; offline (nothing acknowledged)" if args.offline else ", after acknowledging")
     )
     print(row("single-row commit (baseline)", single))
     print(row("checkout commit (LocalStore.record_sale)", commit))
