@@ -521,6 +521,8 @@ FLAG_KIND_LABELS = {
     "clock_skew": "Jam kasir tidak wajar",
     "qris_orphan": "QRIS dibayar tanpa penjualan",
     "qris_static": "QRIS statis: cocokkan dengan mutasi rekening",
+    "points_overdrawn": "Poin ditukar melebihi saldo",
+    "points_mismatch": "Potongan poin tidak cocok",
 }
 """Each kind of flag in the manager's words (unknown kinds show their code)."""
 
@@ -645,6 +647,17 @@ def flag_details(flag: FlagOut, *, terminals: dict[int, str], timezone: str) -> 
         return [
             f"QRIS statis {rupiah(d.get('amount'))} dikonfirmasi kasir dari bukti bayar "
             "pelanggan, tanpa konfirmasi Tripay: cocokkan dengan mutasi rekening toko."
+        ]
+    if kind == "points_overdrawn":
+        return [
+            f"Saldo poin pelanggan {d.get('balance')}, ditukar {d.get('points_redeemed')}: "
+            f"saldo menjadi {d.get('balance_after')}."
+        ]
+    if kind == "points_mismatch":
+        return [
+            f"{d.get('points_redeemed')} poin ditukar dengan potongan "
+            f"{rupiah(d.get('claimed_discount'))}, seharusnya "
+            f"{rupiah(d.get('expected_discount'))}."
         ]
     return [f"{key}: {value}" for key, value in sorted(d.items())]
 

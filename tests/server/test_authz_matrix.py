@@ -28,6 +28,15 @@ from sync_server.auth.models import Terminal
 from sync_server.catalog.models import Category, Product, TaxRate, Voucher
 from sync_server.core.database import Database, next_change_numbers, utcnow
 from sync_server.core.models import Store
+from sync_server.customers.models import Customer
+from sync_server.outlets.models import StockTransfer, StockTransferLine
+from sync_server.purchasing.models import (
+    PurchaseOrder,
+    PurchaseOrderLine,
+    StockRequest,
+    StockRequestLine,
+    Supplier,
+)
 from sync_server.sync.models import RejectedEvent
 from tests.server.conftest import StoreStaff, World, api_token_for, build_staff
 
@@ -71,6 +80,11 @@ STORE_FLOOR = STORE_READ  # receiving goods and counting shelves: supervisors to
 STORE_MANAGE = Rule(admin=OK, manager=OK, supervisor=ROLE, cashier=ROLE, terminal=ROLE, scoped=True)
 OWN_SESSION = Rule(admin=OK, manager=OK, supervisor=OK, cashier=OK, terminal=ROLE)
 TILL = Rule(admin=ROLE, manager=ROLE, supervisor=ROLE, cashier=ROLE, terminal=OK)
+# Rows of the chain that any store's manager keeps (suppliers serve every outlet;
+# customers and the points rule are the chain's): no store to check.
+CHAIN_MANAGE = Rule(admin=OK, manager=OK, supervisor=ROLE, cashier=ROLE, terminal=ROLE)
+# A till looks a customer up by phone and adds one; supervisors and up too.
+CUSTOMER_LOOKUP = Rule(admin=OK, manager=OK, supervisor=OK, cashier=ROLE, terminal=OK)
 
 RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/api/v1/auth/logout"): OWN_SESSION,
@@ -131,6 +145,67 @@ RULES: dict[tuple[str, str], Rule] = {
     # The flag's store is checked by the service (flags/service.py); no flag is seeded
     # here, so only the role column is exercised (an allowed call answers 404).
     ("POST", "/api/v1/flags/{flag_id}/resolve"): MANAGER_READ,
+    # Reports added with issue 14 (the same period reports as above).
+    ("GET", "/api/v1/reports/hourly"): STORE_MANAGE,
+    ("GET", "/api/v1/reports/margin"): STORE_MANAGE,
+    ("GET", "/api/v1/reports/margin-products"): STORE_MANAGE,
+    ("GET", "/api/v1/reports/margin-categories"): STORE_MANAGE,
+    # Sales and shifts: lists take ?store_id=. One sale or shift of another store
+    # answers 404 by design (sales/service.py; tests/server/test_sales_api.py,
+    # test_shifts_api.py), so only the role column is exercised here.
+    ("GET", "/api/v1/sales"): STORE_MANAGE,
+    ("GET", "/api/v1/sales/{sale_id}"): MANAGER_READ,
+    ("GET", "/api/v1/shifts"): STORE_MANAGE,
+    ("GET", "/api/v1/shifts/reconciliation"): STORE_MANAGE,
+    ("GET", "/api/v1/shifts/{shift_id}"): MANAGER_READ,
+    # E-receipts: the till's signing key.
+    ("GET", "/api/v1/sync/receipt-key"): TILL,
+    # Purchasing. Suppliers serve every outlet: read like the catalog, kept by managers.
+    ("GET", "/api/v1/suppliers"): CHAIN_READ,
+    ("POST", "/api/v1/suppliers"): CHAIN_MANAGE,
+    ("GET", "/api/v1/suppliers/{supplier_id}"): CHAIN_READ,
+    ("PUT", "/api/v1/suppliers/{supplier_id}"): CHAIN_MANAGE,
+    # Orders and requests are a store's (purchasing/service.py: resolve_store, _may_see).
+    ("GET", "/api/v1/purchase-orders"): STORE_READ,
+    ("POST", "/api/v1/purchase-orders"): STORE_MANAGE,
+    ("GET", "/api/v1/purchase-orders/{order_id}"): STORE_READ,
+    ("POST", "/api/v1/purchase-orders/{order_id}/send"): STORE_MANAGE,
+    ("POST", "/api/v1/purchase-orders/{order_id}/cancel"): STORE_MANAGE,
+    ("POST", "/api/v1/purchase-orders/{order_id}/receive"): STORE_FLOOR,
+    ("GET", "/api/v1/stock-requests"): STORE_READ,
+    ("POST", "/api/v1/stock-requests"): STORE_FLOOR,
+    ("GET", "/api/v1/stock-requests/{request_id}"): STORE_READ,
+    ("POST", "/api/v1/stock-requests/{request_id}/approve"): STORE_MANAGE,
+    ("POST", "/api/v1/stock-requests/{request_id}/reject"): STORE_MANAGE,
+    ("POST", "/api/v1/stock-requests/{request_id}/to-po"): STORE_MANAGE,
+    ("GET", "/api/v1/stock/suggestions"): STORE_READ,
+    ("POST", "/api/v1/stock/suggestions/to-po"): STORE_MANAGE,
+    # Outlets (outlets/service.py): the outlet in the path, or the transfer's source
+    # (send, cancel, a new transfer's from_store_id) or destination (receive); either
+    # outlet may read a transfer.
+    ("GET", "/api/v1/outlets/{store_id}/prices"): STORE_MANAGE,
+    ("PUT", "/api/v1/outlets/{store_id}/prices"): STORE_MANAGE,
+    ("DELETE", "/api/v1/outlets/{store_id}/prices/{product_id}"): STORE_MANAGE,
+    ("GET", "/api/v1/outlets/{store_id}/in-transit"): STORE_MANAGE,
+    ("GET", "/api/v1/outlets/{store_id}/transfers"): STORE_MANAGE,
+    ("POST", "/api/v1/outlets/transfers"): STORE_MANAGE,
+    ("GET", "/api/v1/outlets/transfers/{transfer_id}"): STORE_MANAGE,
+    ("POST", "/api/v1/outlets/transfers/{transfer_id}/send"): STORE_MANAGE,
+    ("POST", "/api/v1/outlets/transfers/{transfer_id}/receive"): STORE_MANAGE,
+    ("POST", "/api/v1/outlets/transfers/{transfer_id}/cancel"): STORE_MANAGE,
+    # Lists only the outlets the caller may see: nothing to name.
+    ("GET", "/api/v1/outlets/stock/{product_id}"): CHAIN_READ,
+    # Customers and loyalty: the customer is the chain's; their history and the top
+    # list are narrowed to a store (?store_id=, customers/service.py visible_store_ids).
+    ("GET", "/api/v1/customers/changes"): TILL,
+    ("GET", "/api/v1/customers"): CUSTOMER_LOOKUP,
+    ("POST", "/api/v1/customers"): CUSTOMER_LOOKUP,
+    ("GET", "/api/v1/customers/top"): STORE_MANAGE,
+    ("GET", "/api/v1/customers/{customer_id}"): STORE_READ,
+    ("PUT", "/api/v1/customers/{customer_id}"): CHAIN_MANAGE,
+    ("POST", "/api/v1/customers/{customer_id}/points"): CHAIN_MANAGE,
+    ("GET", "/api/v1/loyalty"): CHAIN_MANAGE,
+    ("PUT", "/api/v1/loyalty"): CHAIN_MANAGE,
 }
 
 # Routes left out, each with its reason.
@@ -141,6 +216,7 @@ EXCLUDED: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/auth/login"): "sign-in: no token yet by design",
     ("POST", "/api/v1/terminals/enroll"): "enrolment: the one-time code is the credential",
     ("POST", "/api/v1/payment/callback"): "Tripay's callback: authorised by its signature",
+    ("GET", "/r/{terminal}/{sale}/{signature}"): "the e-receipt page: authorised by its signature",
 }
 EXCLUDED_PREFIXES: dict[str, str] = {
     "/web": "back-office pages: tests/web/test_access.py walks every one",
@@ -202,6 +278,11 @@ class Matrix:
     own_cashier_id: int
     own_terminal_id: int
     rejected: dict[str, uuid.UUID]
+    supplier_id: int
+    customer_id: uuid.UUID
+    orders: dict[str, int]
+    requests: dict[str, int]
+    transfers: dict[str, uuid.UUID]
 
 
 def _seed_catalog(db: Database) -> tuple[int, int, int, int]:
@@ -243,16 +324,111 @@ def _seed_rejected(db: Database, terminal_id: int) -> uuid.UUID:
     return event_id
 
 
+def _seed_purchasing(
+    db: Database, *, product_id: int, staff: dict[str, StoreStaff]
+) -> tuple[int, dict[str, int], dict[str, int]]:
+    """A supplier, and a draft purchase order and an open stock request per store."""
+    orders: dict[str, int] = {}
+    requests: dict[str, int] = {}
+    with db.session() as s:
+        supplier = Supplier(name="CV Sumber Rejeki")
+        s.add(supplier)
+        s.flush()
+        for target, people in staff.items():
+            order = PurchaseOrder(
+                store_id=people.store_id,
+                supplier_id=supplier.id,
+                status="draft",
+                created_by=people.manager_id,
+            )
+            request = StockRequest(
+                store_id=people.store_id, status="requested", requested_by=people.supervisor_id
+            )
+            s.add_all([order, request])
+            s.flush()
+            s.add_all(
+                [
+                    PurchaseOrderLine(
+                        order_id=order.id,
+                        product_id=product_id,
+                        quantity_ordered=10,
+                        unit_cost=3000,
+                        quantity_received=0,
+                    ),
+                    StockRequestLine(request_id=request.id, product_id=product_id, quantity=10),
+                ]
+            )
+            orders[target], requests[target] = order.id, request.id
+        return supplier.id, orders, requests
+
+
+def _seed_transfers(
+    db: Database, *, product_id: int, stores: dict[str, int], created_by: int
+) -> dict[str, uuid.UUID]:
+    """Draft transfers: ``out`` S01 → S02 (S01 sends), ``in`` S02 → S01 (S01 receives),
+    ``elsewhere`` S02 → S03 (S01 is neither end)."""
+    ends = {
+        "out": (stores["own"], stores["other"]),
+        "in": (stores["other"], stores["own"]),
+        "elsewhere": (stores["other"], stores["third"]),
+    }
+    ids = {name: uuid.uuid4() for name in ends}
+    with db.session() as s:
+        for name, (source, target) in ends.items():
+            s.add(
+                StockTransfer(
+                    id=ids[name],
+                    from_store_id=source,
+                    to_store_id=target,
+                    status="draft",
+                    note="",
+                    digest="0" * 64,
+                    created_by=created_by,
+                    created_at=utcnow().replace(microsecond=0),
+                    loss_reason="",
+                )
+            )
+        s.flush()
+        s.add_all(
+            StockTransferLine(transfer_id=ids[name], product_id=product_id, quantity=2)
+            for name in ends
+        )
+    return ids
+
+
+def _seed_customer(db: Database, *, store_id: int) -> uuid.UUID:
+    customer_id = uuid.uuid4()
+    with db.session() as s:
+        s.add(Customer(id=customer_id, phone="+6281100000001", name="Ibu Ani", store_id=store_id))
+    return customer_id
+
+
 def _bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
 @pytest.fixture
 def matrix(db: Database, world: World) -> Matrix:
-    """S01 and S02 each with staff, a shared catalog, and a rejected event per store."""
+    """S01 and S02 each with staff, a shared catalog, a supplier and a customer, and per
+    store a rejected event, a purchase order and a stock request; transfers out of, into
+    and away from S01 (S03 is a third outlet)."""
     own = build_staff(db, store_id=world.store_id, prefix="s01")
     other = build_staff(db, store_id=world.other_store_id, prefix="s02")
     ppn_id, category_id, product_id, voucher_id = _seed_catalog(db)
+    with db.session() as s:
+        third = Store(code="S03", name="Toko Ketiga")
+        s.add(third)
+        s.flush()
+        third_store_id = third.id
+    supplier_id, orders, requests = _seed_purchasing(
+        db, product_id=product_id, staff={"own": own, "other": other}
+    )
+    transfers = _seed_transfers(
+        db,
+        product_id=product_id,
+        stores={"own": own.store_id, "other": other.store_id, "third": third_store_id},
+        created_by=world.admin_id,
+    )
     admin_token = api_token_for(db, world.admin_id)
     headers = {
         "admin": _bearer(admin_token),
@@ -279,6 +455,11 @@ def matrix(db: Database, world: World) -> Matrix:
             "own": _seed_rejected(db, world.terminal_ids[1]),
             "other": _seed_rejected(db, other.terminal_id),
         },
+        supplier_id=supplier_id,
+        customer_id=_seed_customer(db, store_id=own.store_id),
+        orders=orders,
+        requests=requests,
+        transfers=transfers,
     )
 
 
@@ -289,6 +470,9 @@ def build_request(m: Matrix, method: str, path: str, target: str) -> dict[str, A
     """A minimal valid request for the route, aimed at S01's rows ("own") or S02's."""
     n = next(_unique)
     store_id = m.own.store_id if target == "own" else m.other.store_id
+    elsewhere = m.other.store_id if target == "own" else m.own.store_id
+    # S01 sends "out" and receives "in"; S01 is no end of "elsewhere".
+    transfer = "elsewhere" if target == "other" else "in" if path.endswith("/receive") else "out"
     ids = {
         "store_id": store_id,
         "user_id": m.own_cashier_id if target == "own" else m.other.cashier_id,
@@ -299,6 +483,13 @@ def build_request(m: Matrix, method: str, path: str, target: str) -> dict[str, A
         "tax_rate_id": m.ppn_id,
         "voucher_id": m.voucher_id,
         "flag_id": 999_999,
+        "sale_id": uuid.uuid4(),
+        "shift_id": uuid.uuid4(),
+        "supplier_id": m.supplier_id,
+        "order_id": m.orders[target],
+        "request_id": m.requests[target],
+        "transfer_id": m.transfers[transfer],
+        "customer_id": m.customer_id,
     }
     url = re.sub(r"\{(\w+)\}", lambda match: str(ids[match.group(1)]), path)
     bodies: dict[tuple[str, str], Any] = {
@@ -344,10 +535,63 @@ def build_request(m: Matrix, method: str, path: str, target: str) -> dict[str, A
         ("PATCH", "/api/v1/stores/{store_id}"): {"receipt_footer": f"Terima kasih {n}"},
         ("POST", "/api/v1/sync/push"): {"events": []},
         ("POST", "/api/v1/flags/{flag_id}/resolve"): {"note": "Sudah dicek"},
+        ("POST", "/api/v1/suppliers"): {"name": f"Pemasok {n}"},
+        ("PUT", "/api/v1/suppliers/{supplier_id}"): {"name": f"CV Sumber Rejeki {n}"},
+        ("POST", "/api/v1/purchase-orders"): {
+            "store_id": store_id,
+            "supplier_id": m.supplier_id,
+            "lines": [{"product_id": m.product_id, "quantity": 5, "unit_cost": 3000}],
+        },
+        ("POST", "/api/v1/purchase-orders/{order_id}/receive"): {
+            "receipt_id": str(uuid.uuid4()),
+            "lines": [{"product_id": m.product_id, "quantity": 1}],
+        },
+        ("POST", "/api/v1/stock-requests"): {
+            "store_id": store_id,
+            "lines": [{"product_id": m.product_id, "quantity": 5}],
+        },
+        ("POST", "/api/v1/stock-requests/{request_id}/to-po"): {"supplier_id": m.supplier_id},
+        ("POST", "/api/v1/stock/suggestions/to-po"): {
+            "supplier_id": m.supplier_id,
+            "store_id": store_id,
+        },
+        ("PUT", "/api/v1/outlets/{store_id}/prices"): {"product_id": m.product_id, "price": 4500},
+        ("POST", "/api/v1/outlets/transfers"): {
+            "id": str(uuid.uuid4()),
+            "from_store_id": store_id,
+            "to_store_id": elsewhere,
+            "lines": [{"product_id": m.product_id, "quantity": 1}],
+        },
+        ("POST", "/api/v1/customers"): {"name": "Pelanggan", "phone": f"0812{n:08d}"},
+        ("PUT", "/api/v1/customers/{customer_id}"): {
+            "name": "Ibu Ani",
+            "phone": f"0813{n:08d}",
+        },
+        ("POST", "/api/v1/customers/{customer_id}/points"): {"points": 5, "reason": "koreksi"},
+        ("PUT", "/api/v1/loyalty"): {
+            "enabled": True,
+            "earn_points": 1,
+            "earn_per_rupiah": 10000,
+            "point_value": 100,
+        },
     }
     query: dict[str, Any] = {}
-    if path in {"/api/v1/users", "/api/v1/terminals", "/api/v1/flags"} and method == "GET":
+    store_lists = {
+        "/api/v1/users",
+        "/api/v1/terminals",
+        "/api/v1/flags",
+        "/api/v1/sales",
+        "/api/v1/shifts",
+        "/api/v1/shifts/reconciliation",
+        "/api/v1/purchase-orders",
+        "/api/v1/stock-requests",
+        "/api/v1/customers/top",
+        "/api/v1/customers/{customer_id}",
+    }
+    if path in store_lists and method == "GET":
         query["store_id"] = store_id
+    if (method, path) == ("GET", "/api/v1/customers"):
+        query["phone"] = "081100000001"  # a till must give one
     if path.startswith(("/api/v1/reports/", "/api/v1/stock/")) and method == "GET":
         query["store_id"] = store_id
     if path == "/api/v1/payment/get-status-payment":

@@ -61,7 +61,9 @@ def test_sync_and_till_routes_declare_the_protocol_header(client: TestClient) ->
         names = {p["name"] for p in operation.get("parameters", []) if p["in"] == "header"}
         if PROTOCOL_HEADER not in names:
             continue
-        assert path.startswith(("/api/v1/sync", "/api/v1/payment", "/api/v1/terminals"))
+        assert path.startswith(
+            ("/api/v1/sync", "/api/v1/payment", "/api/v1/terminals", "/api/v1/customers")
+        ), path
 
 
 def test_every_route_lists_its_error_answers_in_the_error_shape(client: TestClient) -> None:

@@ -106,12 +106,28 @@ def test_every_page_renders_for_a_manager(
     manager_web: WebClient, world: World, db: Database
 ) -> None:
     products = add_products(db, 2)
+    api = manager_web.http
+    supplier = api.post(
+        "/api/v1/suppliers", json={"name": "CV Sumber Rejeki"}, headers=world.manager_headers()
+    )
+    assert supplier.status_code == 201, supplier.text
+    order = api.post(
+        "/api/v1/purchase-orders",
+        json={
+            "supplier_id": supplier.json()["id"],
+            "lines": [{"product_id": products[0].id, "quantity": 12, "unit_cost": 2_800}],
+        },
+        headers=world.manager_headers(),
+    )
+    assert order.status_code == 201, order.text
     ids = {
         "product_id": products[0].id,
         "user_id": world.cashier_ids[0],
         "terminal_id": world.terminal_ids[1],
         "event_id": uuid.uuid4(),
         "slug": "sales",
+        "supplier_id": supplier.json()["id"],
+        "order_id": order.json()["id"],
     }
     for method, path in page_routes(ids):
         if method != "GET":
