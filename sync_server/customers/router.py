@@ -2,7 +2,7 @@
 
 Tills look a customer up by phone, create one, and page through changed customers and
 balances (``/customers/changes``); supervisors and up read customers and their
-history; managers edit customers, adjust points and set the points rule.
+history; managers edit customers and adjust points; the admin sets the points rule.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from shared.models.customers import (
     PointsAdjustIn,
 )
 from sync_server.auth.deps import (
+    AdminDep,
     ManagerDep,
     Principal,
     PrincipalDep,
@@ -175,6 +176,7 @@ def loyalty(user: ManagerDep, db: DbDep) -> LoyaltySettingsOut:
 
 
 @router.put("/loyalty", summary="Set the chain's points rule")
-def set_loyalty(body: LoyaltySettings, user: ManagerDep, db: DbDep) -> LoyaltySettingsOut:
-    """Applies to sales pushed from now on; tills get it with their next changes."""
+def set_loyalty(body: LoyaltySettings, user: AdminDep, db: DbDep) -> LoyaltySettingsOut:
+    """Applies to sales pushed from now on; tills get it with their next changes. The rule
+    gives a point its rupiah value in every outlet: the admin's, like prices and PPN."""
     return service.set_loyalty(db, user=user, body=body)

@@ -26,10 +26,12 @@ RULE = {"enabled": True, "earn_points": 1, "earn_per_rupiah": 10_000, "point_val
 
 
 def _api(server: LiveServer, method: str, path: str, **kwargs: object) -> httpx.Response:
+    # The points rule is the admin's (chain-wide money, like prices).
+    token = server.admin_token() if path == "/api/v1/loyalty" else server.manager_token()
     response = httpx.request(
         method,
         f"{server.base_url}{path}",
-        headers={"Authorization": f"Bearer {server.manager_token()}"},
+        headers={"Authorization": f"Bearer {token}"},
         timeout=10,
         **kwargs,  # type: ignore[arg-type]
     )

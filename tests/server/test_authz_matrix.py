@@ -205,7 +205,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ("PUT", "/api/v1/customers/{customer_id}"): CHAIN_MANAGE,
     ("POST", "/api/v1/customers/{customer_id}/points"): CHAIN_MANAGE,
     ("GET", "/api/v1/loyalty"): CHAIN_MANAGE,
-    ("PUT", "/api/v1/loyalty"): CHAIN_MANAGE,
+    ("PUT", "/api/v1/loyalty"): CHAIN_WRITE,
 }
 
 # Routes left out, each with its reason.

@@ -141,7 +141,7 @@ def test_bad_lookups_and_adjustments(client: TestClient, world: World) -> None:
         {**RULE, "earn_points": 10**13},
         {**RULE, "enabled": "maybe"},
     ):
-        resp = client.put("/api/v1/loyalty", json=body, headers=world.manager_headers())
+        resp = client.put("/api/v1/loyalty", json=body, headers=world.admin_headers())
         assert resp.status_code == 422, (body, resp.text)
 
 
@@ -241,7 +241,7 @@ def test_young_changes_are_sent_again(client: TestClient, world: World) -> None:
 
 
 def test_history_and_top_customers(client: TestClient, db: Database, world: World) -> None:
-    client.put("/api/v1/loyalty", json=RULE, headers=world.manager_headers())
+    client.put("/api/v1/loyalty", json=RULE, headers=world.admin_headers())
     product = add_products(db, 1, price=10_000)[0]
     sari = customer_sale(world, product, 4, phone="0812 1111 0001", name="Sari")
     sari2 = customer_sale(

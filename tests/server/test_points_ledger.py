@@ -33,7 +33,7 @@ RULE = {"enabled": True, "earn_points": 1, "earn_per_rupiah": 10_000, "point_val
 
 @pytest.fixture
 def product(db: Database, world: World, client: TestClient) -> CatalogProduct:
-    resp = client.put("/api/v1/loyalty", json=RULE, headers=world.manager_headers())
+    resp = client.put("/api/v1/loyalty", json=RULE, headers=world.admin_headers())
     assert resp.status_code == 200, resp.text
     return add_products(db, 1, price=10_000)[0]
 
@@ -173,7 +173,7 @@ def test_refund_of_an_odd_share_rounds_so_the_whole_comes_back(
     client.put(
         "/api/v1/loyalty",
         json={**RULE, "earn_per_rupiah": 1_000},
-        headers=world.manager_headers(),
+        headers=world.admin_headers(),
     )
     sale = customer_sale(world, cheap, 3)  # Rp 21.000: 21 points
     first = refund_event(sale, lines=[(0, 1)], approved_by=world.manager_id)

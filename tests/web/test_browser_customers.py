@@ -27,11 +27,9 @@ def site() -> Iterator[LiveServer]:
     app, cashier_id, headers = demo_app_with_till("kasir-web-customers-")
     db = app.state.db
     client = TestClient(app)
-    login = client.post(
-        "/api/v1/auth/login", json={"username": "manager", "password": "manager123"}
-    )
-    manager = {"Authorization": f"Bearer {login.json()['access_token']}"}
-    assert client.put("/api/v1/loyalty", json=RULE, headers=manager).status_code == 200
+    admin = client.post("/api/v1/auth/login", json={"username": "admin", "password": "admin12345"})
+    rule_owner = {"Authorization": f"Bearer {admin.json()['access_token']}"}
+    assert client.put("/api/v1/loyalty", json=RULE, headers=rule_owner).status_code == 200
     (product,) = catalog_products(db, PRODUCTS_WITH_TAX.limit(1))
     people = [
         ("Ibu Sari Wulandari", "0812 3456 7890", 12, 0),

@@ -54,7 +54,7 @@ def test_add_search_and_edit(manager_web: WebClient) -> None:
 def test_history_points_and_corrections(
     manager_web: WebClient, client: TestClient, db: Database, world: World
 ) -> None:
-    client.put("/api/v1/loyalty", json=RULE, headers=world.manager_headers())
+    client.put("/api/v1/loyalty", json=RULE, headers=world.admin_headers())
     product = add_products(db, 1, price=10_000)[0]
     sale = customer_sale(world, product, 4, phone="0857 1111 2222", name="Budi")
     assert statuses(push(client, world.terminal_headers(0), [sale])) == ["applied"]
@@ -84,9 +84,19 @@ def test_history_points_and_corrections(
     assert rows[0][0] == "Pelanggan" and rows[1][:3] == ["Budi", "+6285711112222", 40_000]
 
 
-def test_the_points_rule(manager_web: WebClient) -> None:
+def test_the_points_rule_is_read_by_managers_and_set_by_the_admin(
+    client: TestClient, world: World
+) -> None:
+    client.cookies.set("kasir_session", world.manager_token)
+    manager_web = WebClient(client, world.manager_token)
     page = manager_web.http.get("/web/loyalty")
     assert page.status_code == 200 and "tidak aktif" in page.text
+    assert 'id="loyalty-form"' not in page.text and "hanya admin" in page.text
+    refused = manager_web.post("/web/loyalty", {"enabled": "on", "earn_points": "9"})
+    assert refused.status_code == 403
+    client.cookies.set("kasir_session", world.admin_token)
+    manager_web = WebClient(client, world.admin_token)  # the admin, from here on
+    assert 'id="loyalty-form"' in manager_web.http.get("/web/loyalty").text
     saved = manager_web.post(
         "/web/loyalty",
         {"enabled": "on", "earn_points": "2", "earn_per_rupiah": "Rp 10.000", "point_value": "50"},

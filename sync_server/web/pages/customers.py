@@ -30,6 +30,7 @@ from sync_server.core.errors import AppError
 from sync_server.customers import service
 from sync_server.web import views
 from sync_server.web.deps import (
+    AdminPostDep,
     PageDep,
     PostDep,
     back,
@@ -39,6 +40,7 @@ from sync_server.web.deps import (
     report_store_id,
     store_timezone,
 )
+from sync_server.web.forms import WebDate
 
 router = page_router()
 
@@ -82,13 +84,6 @@ def _signed(value: str | None) -> int | None:
     return -found if negative else found
 
 
-def _day(value: str | None) -> date | None:
-    try:
-        return date.fromisoformat((value or "").strip())
-    except ValueError:
-        return None
-
-
 def _problems(exc: ValidationError) -> list[str]:
     """A form's refusal in Bahasa Indonesia, one line per field."""
     lines = []
@@ -110,12 +105,12 @@ def _problems(exc: ValidationError) -> list[str]:
     return list(dict.fromkeys(lines))
 
 
-def _period(tz: str, start: str | None, end: str | None) -> tuple[date, date]:
+def _period(tz: str, start: date | None, end: date | None) -> tuple[date, date]:
     from datetime import datetime
 
     today = datetime.now(store_zone(tz)).date()
-    last = _day(end) or today
-    first = _day(start) or last - timedelta(days=29)
+    last = end or today
+    first = start or last - timedelta(days=29)
     return (first, last) if first <= last else (last, first)
 
 
@@ -127,8 +122,8 @@ def _customers_page(
     q: str = "",
     offset: int = 0,
     store_id: int | None = None,
-    start: str | None = None,
-    end: str | None = None,
+    start: date | None = None,
+    end: date | None = None,
     status_code: int = 200,
     form: dict[str, str] | None = None,
     errors: list[str] | None = None,
@@ -176,8 +171,8 @@ def customers(
     q: str = "",
     offset: str | None = None,
     store_id: str | None = None,
-    start: str | None = None,
-    end: str | None = None,
+    start: WebDate = None,
+    end: WebDate = None,
 ) -> HTMLResponse:
     """Customers by name (search by name, phone digits or e-mail), the top customers of
     the period, and a form to add one."""
@@ -330,7 +325,7 @@ def loyalty(request: Request, ws: PageDep, db: DbDep) -> HTMLResponse:
 @router.post("/loyalty")
 def set_loyalty(
     request: Request,
-    ws: PostDep,
+    ws: AdminPostDep,
     db: DbDep,
     enabled: Annotated[str, Form()] = "",
     earn_points: Annotated[str, Form()] = "",
