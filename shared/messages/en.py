@@ -523,4 +523,5 @@ MESSAGES: dict[str, str] = {
     "rejected_unknown_sale": "The sale referred to is unknown in this store.",
     "rejected_unknown_sale_line": "The sale line referred to does not exist.",
     "rejected_unknown_shift": "The shift referred to is unknown.",
+    "web_date_invalid": "Date {value} is not recognised: write dd/mm/yyyy, e.g. 31/12/2025.",
 }

@@ -532,4 +532,5 @@ MESSAGES: dict[str, str] = {
     "rejected_unknown_sale": "Penjualan yang dirujuk tidak dikenal di toko ini.",
     "rejected_unknown_sale_line": "Baris penjualan yang dirujuk tidak ada.",
     "rejected_unknown_shift": "Shift yang dirujuk tidak dikenal.",
+    "web_date_invalid": "Tanggal {value} tidak dikenali: tulis dd/mm/yyyy, mis. 31/12/2025.",
 }

@@ -10,16 +10,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
 
+from shared.messages import render as render_message
 from shared.models import StoreOut
 from sync_server.core.config import Settings, SettingsDep, settings_of_app
 from sync_server.core.database import Database, DbDep, ReportsDbDep, run_in_transaction
@@ -37,6 +38,7 @@ from sync_server.web.access import (
     csrf_valid,
     web_session,
 )
+from sync_server.web.forms import DATE_INVALID, WebDate, date_field_text
 
 T = TypeVar("T")
 
@@ -45,6 +47,7 @@ templates = Jinja2Templates(directory=HERE / "templates")
 templates.env.filters["rupiah"] = views.rupiah
 templates.env.filters["number"] = views.number
 templates.env.filters["local_time"] = views.local_time
+templates.env.filters["date_field"] = date_field_text
 templates.env.globals["role_labels"] = {
     role.value: label for role, label in views.ROLE_LABELS.items()
 }
@@ -78,8 +81,23 @@ class PageRoute(APIRoute):
                     status_code=exc.status_code,
                     message=views.error_text(exc),
                 )
+            except RequestValidationError as exc:
+                return render(
+                    request, None, "error.html", status_code=422, message=_refusal_text(exc)
+                )
 
         return page_handler
+
+
+def _refusal_text(exc: RequestValidationError) -> str:
+    """A page's refused query or form, in Bahasa Indonesia: each bad date's sentence, or
+    the general one."""
+    lines = [
+        render_message(DATE_INVALID, (e.get("ctx") or {}), "id")
+        for e in exc.errors()
+        if e.get("type") == DATE_INVALID
+    ]
+    return " ".join(dict.fromkeys(lines)) or render_message("request_invalid", {}, "id")
 
 
 def page_router() -> APIRouter:
@@ -263,8 +281,8 @@ def _report_period(
     db: ReportsDbDep,
     store_id: int | None = None,
     preset: str | None = None,
-    start: date | None = None,
-    end: date | None = None,
+    start: WebDate = None,
+    end: WebDate = None,
 ) -> views.ReportPeriod:
     sid = report_store_id(db, ws, store_id)
     today = reports_service.store_today(db, store_id=sid)

@@ -2,14 +2,90 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from datetime import date
+from typing import Annotated, Any
 
+from pydantic import PlainValidator
+from pydantic_core import PydanticCustomError
+
+from shared.messages import render
 from shared.models import StoreOut
 from shared.receipt_text import TEMPLATE_FIELDS
 from sync_server.stock.schemas import CountIn, CountLine, ReceiveIn, ReceiveLine
 from sync_server.stores.schemas import StorePatch
+
+# ---------------------------------------------------------------- dates
+
+DATE_INVALID = "web_date_invalid"
+"""The message code (and the validation error's type) of a date the back office refuses."""
+
+_DAY_MONTH_YEAR = re.compile(r"(\d{1,2})([/-])(\d{1,2})\2(\d{4})", re.ASCII)
+_ISO = re.compile(r"(\d{4})-(\d{2})-(\d{2})", re.ASCII)
+FIRST_YEAR, LAST_YEAR = 1900, 2999
+"""The years a typed date may name (wider ones overflow the period arithmetic)."""
+
+
+def parse_web_date(value: object) -> date | None:
+    """A date the manager typed or a link carried, or None for a blank field.
+
+    Takes ``dd/mm/yyyy`` (also ``d/m/yyyy`` and ``dd-mm-yyyy``), the way the shop writes
+    a day, and ISO ``yyyy-mm-dd`` (links, bookmarks and the API). Anything else raises
+    :class:`ValueError` with the Indonesian sentence.
+    """
+    if value is None or isinstance(value, date):
+        return value
+    text = str(value).strip()
+    if not text:
+        return None
+    found: date | None = None
+    if (iso := _ISO.fullmatch(text)) is not None:
+        year, month, day = (int(part) for part in iso.groups())
+    elif (dmy := _DAY_MONTH_YEAR.fullmatch(text)) is not None:
+        day, month, year = int(dmy.group(1)), int(dmy.group(3)), int(dmy.group(4))
+    else:
+        raise ValueError(render(DATE_INVALID, {"value": text[:40]}, "id"))
+    if FIRST_YEAR <= year <= LAST_YEAR:
+        try:
+            found = date(year, month, day)
+        except ValueError:
+            found = None
+    if found is None:
+        raise ValueError(render(DATE_INVALID, {"value": text[:40]}, "id"))
+    return found
+
+
+def _web_date(value: object) -> date | None:
+    try:
+        return parse_web_date(value)
+    except ValueError as exc:
+        text = str(value).strip()[:40]
+        raise PydanticCustomError(DATE_INVALID, str(exc), {"value": text}) from None
+
+
+WebDate = Annotated[date | None, PlainValidator(_web_date)]
+"""A date query parameter of a back-office page: ``dd/mm/yyyy`` as the forms write it, or
+ISO ``yyyy-mm-dd`` as links do; blank is None. Anything else is refused (a 422 page with
+the Indonesian sentence of ``web_date_invalid``)."""
+
+
+def date_field_text(value: object) -> str:
+    """A date (or an ISO ``yyyy-mm-dd`` string) as a date field shows it: ``31/12/2025``.
+
+    Blank stays blank; text that is no date is shown as it is.
+    """
+    if value is None or value == "":
+        return ""
+    if isinstance(value, date):
+        return f"{value:%d/%m/%Y}"
+    try:
+        found = parse_web_date(value)
+    except ValueError:
+        return str(value)
+    return "" if found is None else f"{found:%d/%m/%Y}"
+
 
 # ---------------------------------------------------------------- stock forms
 

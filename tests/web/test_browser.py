@@ -207,11 +207,18 @@ def test_change_the_report_period(site: LiveServer, manager: object) -> None:
     # Typed dates: the first of last month to today, by month: two bars.
     today = datetime.now(UTC).date()
     first = (today.replace(day=1) - timedelta(days=1)).replace(day=1)
+    # The date boxes are text boxes showing dd/mm/yyyy whatever the browser's language;
+    # the manager types the day the shop's way.
     for field, value in (("start", first), ("end", today)):
         box = d.find_element(_by("id"), field)  # type: ignore[attr-defined]
-        d.execute_script("arguments[0].value = arguments[1]", box, value.isoformat())  # type: ignore[attr-defined]
+        assert box.get_attribute("type") == "text"
+        assert box.get_attribute("placeholder") == "dd/mm/yyyy"
+        assert re.fullmatch(r"\d{2}/\d{2}/\d{4}", box.get_attribute("value") or "")
+        box.clear()
+        box.send_keys(f"{value:%d/%m/%Y}")
     go(d, d.find_element(_by("css"), "form.period button[type=submit]"))  # type: ignore[attr-defined]
-    assert f"start={first.isoformat()}" in d.current_url  # type: ignore[attr-defined]
+    assert f"start={first:%d}%2F{first:%m}%2F{first:%Y}" in d.current_url  # type: ignore[attr-defined]
+    assert d.find_element(_by("id"), "start").get_attribute("value") == f"{first:%d/%m/%Y}"  # type: ignore[attr-defined]
     labels = [
         g.get_attribute("data-label")
         for g in d.find_elements(_by("css"), "figure.chart g.point")  # type: ignore[attr-defined]
@@ -226,6 +233,12 @@ def test_change_the_report_period(site: LiveServer, manager: object) -> None:
         d.get(f"{site.base_url}/web/reports/{slug}?preset=7d")  # type: ignore[attr-defined]
         assert d.find_elements(_by("css"), "table tbody tr")  # type: ignore[attr-defined]
         shot(d, f"report-{slug}")
+    # The best-sellers chart lays its bars down: every product keeps its name.
+    d.get(f"{site.base_url}/web/reports/products?preset=7d")  # type: ignore[attr-defined]
+    bars = d.find_elements(_by("css"), "figure.chart g.point")  # type: ignore[attr-defined]
+    names = [b.find_element(_by("css"), "text").text for b in bars]
+    assert bars and all(names), names
+    shot(d, "report-products-phone", PHONE)
 
 
 def test_export_a_csv(site: LiveServer, manager: object) -> None:

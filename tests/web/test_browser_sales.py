@@ -27,7 +27,7 @@ from tests.server.sync_helpers import (
     void_event,
 )
 from tests.web.conftest import PRODUCTS_WITH_TAX, catalog_products, demo_app_with_till
-from tests.web.test_browser import PHONE, _by, chrome, go, shot  # noqa: F401 - fixture
+from tests.web.test_browser import DESKTOP, PHONE, _by, chrome, go, shot  # noqa: F401 - fixture
 
 pytestmark = pytest.mark.browser
 
@@ -184,6 +184,44 @@ def test_the_sales_list_and_a_sale(site: LiveServer, manager: object) -> None:
     go(d, split[0].find_element(_by("css"), "a"))
     assert "QRIS" in d.find_element(_by("css"), ".flag").text  # type: ignore[attr-defined]
     shot(d, "sale-detail-flag")
+
+
+def test_typing_the_period_the_shops_way_on_a_phone(site: LiveServer, manager: object) -> None:
+    """The period boxes are text boxes showing dd/mm/yyyy in any browser language; a day
+    typed d/m/yyyy or dd/mm/yyyy lists what the ISO link lists; junk is stopped."""
+    d = manager
+    day = datetime.strptime(LOCAL_DAY[0], "%d/%m/%Y").date()
+    d.get(f"{site.base_url}/web/sales?start={day.isoformat()}&end={day.isoformat()}")  # type: ignore[attr-defined]
+    by_link = len(d.find_elements(_by("css"), "table tbody tr[data-sale]"))  # type: ignore[attr-defined]
+    assert by_link == 9  # the day's 8 cash sales and the split one
+    d.get(f"{site.base_url}/web/sales")  # type: ignore[attr-defined]
+    d.set_window_size(*PHONE)  # type: ignore[attr-defined]
+    start, end = (d.find_element(_by("id"), box) for box in ("f-start", "f-end"))  # type: ignore[attr-defined]
+    for box in (start, end):
+        assert box.get_attribute("type") == "text"
+        assert box.get_attribute("inputmode") == "numeric"
+        assert box.get_attribute("placeholder") == "dd/mm/yyyy"
+    assert end.get_attribute("value") == LOCAL_DAY[0]  # the default period ends today
+    start.clear()
+    start.send_keys(f"{day.day}/{day.month}/{day.year}")
+    end.clear()
+    end.send_keys(LOCAL_DAY[0])
+    shot(d, "sales-filter-phone", PHONE)
+    go(d, d.find_element(_by("css"), "form.sales-filters button[type=submit]"))  # type: ignore[attr-defined]
+    assert "start=" in d.current_url and "%2F" in d.current_url  # type: ignore[attr-defined]
+    rows = d.find_elements(_by("css"), "table tbody tr[data-sale]")  # type: ignore[attr-defined]
+    assert len(rows) == by_link
+    assert d.find_element(_by("id"), "f-start").get_attribute("value") == LOCAL_DAY[0]  # type: ignore[attr-defined]
+    # a shape the browser can tell is wrong is stopped before it is sent...
+    box = d.find_element(_by("id"), "f-start")  # type: ignore[attr-defined]
+    box.clear()
+    box.send_keys("2025/12/31")
+    assert d.execute_script("return arguments[0].validity.patternMismatch", box)  # type: ignore[attr-defined]
+    # ...and a day that does not exist is refused by the server in words
+    d.get(f"{site.base_url}/web/sales?start=31/02/2026")  # type: ignore[attr-defined]
+    main = d.find_element(_by("css"), "main").text  # type: ignore[attr-defined]
+    assert "Tanggal 31/02/2026 tidak dikenali: tulis dd/mm/yyyy" in main
+    d.set_window_size(*DESKTOP)  # type: ignore[attr-defined]
 
 
 def test_shifts_and_the_days_cash(site: LiveServer, manager: object) -> None:

@@ -125,8 +125,9 @@ def test_sales_list_filters_and_pages(manager_web: WebClient, world: World, push
     assert pushed["voided"]["payload"]["receipt_number"] in voided
     assert pushed["sold"]["payload"]["receipt_number"] not in voided
     # junk in the form never breaks the page
-    junk = http.get("/web/sales", params={"min_total": "abc", "terminal_id": "-1", "start": "x"})
+    junk = http.get("/web/sales", params={"min_total": "abc", "terminal_id": "-1"})
     assert junk.status_code == 200
+    # ...but a date that is no date is refused in words, not ignored (tests below)
     bad_cursor = http.get("/web/sales", params={"cursor": "nonsense"})
     assert bad_cursor.status_code == 422 and "Penanda halaman" in bad_cursor.text
     # the download links work with the session cookie
@@ -217,7 +218,7 @@ def test_shift_pages_and_cash_reconciliation(
     assert 'id="totals"' in cash.text and "Rp 160.000" in cash.text
     empty = http.get("/web/cash", params={"day": "2020-01-01"})
     assert "Tidak ada shift" in empty.text
-    assert http.get("/web/cash", params={"day": "nonsense"}).status_code == 200
+    assert http.get("/web/cash", params={"day": "nonsense"}).status_code == 422
 
 
 def test_cashiers_and_strangers_are_refused(client: TestClient, world: World) -> None:
@@ -225,3 +226,127 @@ def test_cashiers_and_strangers_are_refused(client: TestClient, world: World) ->
     client.cookies.set("kasir_session", world.cashier_token)
     for url in ("/web/sales", "/web/shifts", "/web/cash", f"/web/sales/{new_id()}"):
         assert client.get(url).status_code == 403, url
+
+
+# ---------------------------------------------------------------- typed dates (dd/mm/yyyy)
+
+
+def _main(html: str) -> str:
+    """The page's main content without its date fields (they show what was typed)."""
+    return re.sub(r"<input[^>]*>", "", html.split("<main", 1)[1])
+
+
+def _rows(html: str) -> list[str]:
+    """The page's main content without its date fields (they show what was typed)."""
+    main = html.split("<main", 1)[1]
+    return re.findall(r"<tr\b.*?</tr>", re.sub(r"<input[^>]*>", "", main), flags=re.S)
+
+
+def test_a_typed_dd_mm_yyyy_filter_shows_the_same_rows_as_iso(
+    manager_web: WebClient, pushed: dict
+) -> None:
+    http = manager_web.http
+    day = pushed["local_day"]
+    week_ago = day - timedelta(days=6)
+    typed = {
+        "dd/mm/yyyy": (f"{week_ago:%d/%m/%Y}", f"{day:%d/%m/%Y}"),
+        "d/m/yyyy": (
+            f"{week_ago.day}/{week_ago.month}/{week_ago.year}",
+            f"{day.day}/{day.month}/{day.year}",
+        ),
+        "dd-mm-yyyy": (f"{week_ago:%d-%m-%Y}", f"{day:%d-%m-%Y}"),
+    }
+    for path, first, last in (("/web/sales", "start", "end"), ("/web/shifts", "start", "end")):
+        iso = http.get(path, params={first: week_ago.isoformat(), last: day.isoformat()})
+        assert iso.status_code == 200
+        assert _rows(iso.text), path
+        for shape, (a, b) in typed.items():
+            page = http.get(path, params={first: a, last: b})
+            assert page.status_code == 200, (path, shape)
+            assert _rows(page.text) == _rows(iso.text), (path, shape)
+            # the form shows the period back the shop's way
+            assert f'value="{week_ago:%d/%m/%Y}"' in page.text, (path, shape)
+            assert f'value="{day:%d/%m/%Y}"' in page.text, (path, shape)
+    flags_iso = http.get("/web/flags", params={"day_from": day.isoformat(), "status": "all"})
+    flags_typed = http.get("/web/flags", params={"day_from": f"{day:%d/%m/%Y}", "status": "all"})
+    assert flags_iso.status_code == flags_typed.status_code == 200
+    assert _main(flags_typed.text) == _main(flags_iso.text)
+    assert f'value="{day:%d/%m/%Y}"' in flags_iso.text
+    cash_iso = http.get("/web/cash", params={"day": day.isoformat()})
+    cash_typed = http.get("/web/cash", params={"day": f"{day:%d/%m/%Y}"})
+    assert cash_iso.status_code == cash_typed.status_code == 200
+    assert _rows(cash_typed.text) == _rows(cash_iso.text) and _rows(cash_iso.text)
+    report_iso = http.get(
+        "/web/reports/sales", params={"start": week_ago.isoformat(), "end": day.isoformat()}
+    )
+    report_typed = http.get(
+        "/web/reports/sales", params={"start": f"{week_ago:%d/%m/%Y}", "end": f"{day:%d/%m/%Y}"}
+    )
+    assert report_iso.status_code == report_typed.status_code == 200
+    assert _rows(report_typed.text) == _rows(report_iso.text)
+    assert "Rp 62.500" in report_typed.text
+    customers_iso = http.get(
+        "/web/customers", params={"start": week_ago.isoformat(), "end": day.isoformat()}
+    )
+    customers_typed = http.get(
+        "/web/customers", params={"start": f"{week_ago:%d/%m/%Y}", "end": f"{day:%d/%m/%Y}"}
+    )
+    assert customers_iso.status_code == customers_typed.status_code == 200
+    assert _rows(customers_typed.text) == _rows(customers_iso.text)
+
+
+BAD_DATES = ("x", "31/02/2025", "2025/12/31", "12-31", "1/1/25", "2025-1-1", "32/01/2025")
+
+
+@pytest.mark.parametrize(
+    ("path", "field"),
+    [
+        ("/web/sales", "start"),
+        ("/web/sales", "end"),
+        ("/web/shifts", "start"),
+        ("/web/cash", "day"),
+        ("/web/flags", "day_from"),
+        ("/web/flags", "day_to"),
+        ("/web/customers", "end"),
+        ("/web/reports/sales", "start"),
+        ("/web/payments", "end"),
+    ],
+)
+def test_a_bad_date_is_refused_in_words(manager_web: WebClient, path: str, field: str) -> None:
+    for bad in BAD_DATES:
+        page = manager_web.http.get(path, params={field: bad})
+        assert page.status_code == 422, (path, field, bad, page.status_code)
+        assert page.headers["content-type"].startswith("text/html")
+        assert f"Tanggal {bad} tidak dikenali: tulis dd/mm/yyyy" in page.text, (path, bad)
+    blank = manager_web.http.get(path, params={field: ""})
+    assert blank.status_code == 200, (path, field)
+
+
+def test_the_date_fields_are_text_boxes_showing_dd_mm_yyyy(manager_web: WebClient) -> None:
+    http = manager_web.http
+    for path in (
+        "/web/sales",
+        "/web/shifts",
+        "/web/cash",
+        "/web/flags",
+        "/web/customers",
+        "/web/reports/sales",
+        "/web/payments",
+    ):
+        html = http.get(path).text
+        assert 'type="date"' not in html, path
+        boxes = re.findall(r'<input[^>]*placeholder="dd/mm/yyyy"[^>]*>', html)
+        assert boxes, path
+        for box in boxes:
+            assert (
+                'type="text"' in box
+                and 'inputmode="numeric"' in box
+                and 'autocomplete="off"' in box
+            )
+            assert "pattern=" in box
+            value = re.search(r'value="([^"]*)"', box)
+            assert value is not None
+            assert value.group(1) == "" or re.fullmatch(r"\d{2}/\d{2}/\d{4}", value.group(1)), (
+                path,
+                box,
+            )

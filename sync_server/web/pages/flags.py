@@ -29,6 +29,7 @@ from sync_server.web.deps import (
     report_store_id,
     store_timezone,
 )
+from sync_server.web.forms import WebDate
 
 router = page_router()
 
@@ -41,13 +42,6 @@ def _int(value: str | None) -> int | None:
     return int(value) if value.isdigit() else None
 
 
-def _day(value: str | None) -> date | None:
-    try:
-        return date.fromisoformat((value or "").strip())
-    except ValueError:
-        return None
-
-
 def _flags_page(
     request: Request,
     ws: WebSession,
@@ -55,6 +49,8 @@ def _flags_page(
     *,
     store_id: int | None,
     query: dict[str, str | None],
+    day_from: date | None = None,
+    day_to: date | None = None,
     status_code: int = 200,
     **extra: Any,
 ) -> HTMLResponse:
@@ -62,7 +58,6 @@ def _flags_page(
     kind = query.get("kind") if query.get("kind") in set(FlagKind) else None
     status = query.get("status") if query.get("status") in views.FLAG_STATUSES else "open"
     terminal_id, cashier_id = _int(query.get("terminal_id")), _int(query.get("cashier_id"))
-    day_from, day_to = _day(query.get("day_from")), _day(query.get("day_to"))
     offset = _int(query.get("offset")) or 0
     found = flags_service.list_flags(
         db,
@@ -129,8 +124,8 @@ def flags(
     kind: str | None = None,
     terminal_id: str | None = None,
     cashier_id: str | None = None,
-    day_from: str | None = None,
-    day_to: str | None = None,
+    day_from: WebDate = None,
+    day_to: WebDate = None,
     status: str | None = None,
     offset: str | None = None,
 ) -> HTMLResponse:
@@ -144,11 +139,11 @@ def flags(
             "kind": kind,
             "terminal_id": terminal_id,
             "cashier_id": cashier_id,
-            "day_from": day_from,
-            "day_to": day_to,
             "status": status,
             "offset": offset,
         },
+        day_from=day_from,
+        day_to=day_to,
     )
 
 

@@ -29,6 +29,7 @@ from sync_server.web.deps import (
     report_store_id,
     store_timezone,
 )
+from sync_server.web.forms import WebDate
 
 router = page_router()
 
@@ -57,18 +58,10 @@ def number(value: str | None, *, high: int = MAX_RUPIAH) -> int | None:
     return found if found <= high else None
 
 
-def day(value: str | None) -> date | None:
-    """A ``yyyy-mm-dd`` day, or None."""
-    try:
-        return date.fromisoformat((value or "").strip())
-    except ValueError:
-        return None
-
-
-def period(today: date, start: str | None, end: str | None) -> tuple[date, date]:
+def period(today: date, start: date | None, end: date | None) -> tuple[date, date]:
     """The days asked for (default: the last 7 days up to today), earliest first."""
-    last = day(end) or today
-    first = day(start) or last - timedelta(days=6)
+    last = end or today
+    first = start or last - timedelta(days=6)
     return (first, last) if first <= last else (last, first)
 
 
@@ -104,8 +97,8 @@ def sales(
     ws: PageDep,
     db: ReportsDbDep,
     store_id: str | None = None,
-    start: str | None = None,
-    end: str | None = None,
+    start: WebDate = None,
+    end: WebDate = None,
     terminal_id: str | None = None,
     cashier_id: str | None = None,
     method: str | None = None,

@@ -20,8 +20,8 @@ from sync_server.core.errors import Invalid
 from sync_server.reports.registry import payment_method_label
 from sync_server.sales import service
 from sync_server.web.deps import PageDep, page_router, render_for_store, report_store_id
+from sync_server.web.forms import WebDate
 from sync_server.web.pages.sales import clock, number, period, when
-from sync_server.web.pages.sales import day as parse_day
 
 router = page_router()
 
@@ -36,8 +36,8 @@ def shifts(
     ws: PageDep,
     db: ReportsDbDep,
     store_id: str | None = None,
-    start: str | None = None,
-    end: str | None = None,
+    start: WebDate = None,
+    end: WebDate = None,
     terminal_id: str | None = None,
     state: str | None = None,
     offset: str | None = None,
@@ -125,12 +125,12 @@ def cash(
     ws: PageDep,
     db: ReportsDbDep,
     store_id: str | None = None,
-    day: str | None = None,
+    day: WebDate = None,
 ) -> HTMLResponse:
     """The outlet's drawers of one day: every shift open at some moment of it."""
     sid = report_store_id(db, ws, number(store_id))
     today = service.today_of(db, store_id=sid)
-    chosen = parse_day(day) or today
+    chosen = day or today
     recon = service.cash_reconciliation(db, store_id=sid, day=chosen)
     query = urlencode({"store_id": sid, "day": chosen.isoformat()})
     return render_for_store(
