@@ -5,6 +5,12 @@ and footer come from the store's receipt template on the server (``StoreOut``).
 :func:`receipt_lines` is the one layout, shared by the plain text and the ESC/POS
 bytes, so what the screen previews is what the printer prints.
 
+**The customer.** A sale with a customer (``SaleIn.customer``) carries a
+:class:`ReceiptCustomer`: "Pelanggan: <name>" is printed under the cashier, the points
+redeemed as a discount line of their own ("Tukar poin (N)", taken out of "Total
+diskon"), and under the payments the points the sale earns and the balance after it,
+each only when the till knows it.
+
 **E-receipt links.** A receipt may carry ``link``, the address of its digital copy on
 the server: ``<public base URL>/r/<terminal id>/<sale id>/<signature>``, where the
 signature is :func:`receipt_signature`: ``base64url(HMAC-SHA256(key, "ereceipt:v1:" +
@@ -118,6 +124,30 @@ class ReceiptPayment:
 
 
 @dataclass(frozen=True)
+class ReceiptCustomer:
+    """The sale's customer as printed, and their points (``SaleIn.customer``).
+
+    ``points_discount`` is part of the sale's ``discount_total``: the receipt prints it
+    on a line of its own ("Tukar poin (N)") and the rest as "Total diskon".
+    """
+
+    name: str
+    points_redeemed: int = 0
+    points_discount: int = 0
+    points_earned: int | None = None
+    """Points the sale earns by the chain's rule as the till last pulled it; None when the
+    till does not know (loyalty off, or never pulled): then nothing is printed."""
+    points_balance: int | None = None
+    """The customer's balance after the sale as the till reckons it; None when not known
+    (a reprint, or a sale the server already counted): then nothing is printed."""
+
+
+def format_points(points: int) -> str:
+    """Points as printed: ``1.250`` (Indonesian thousands separator)."""
+    return f"{points:,}".replace(",", ".")
+
+
+@dataclass(frozen=True)
 class ReceiptData:
     """Everything printed on a receipt, in whole rupiah."""
 
@@ -136,6 +166,8 @@ class ReceiptData:
     link: str = ""
     """The signed address of the sale's digital receipt (:func:`receipt_link`); "" when
     the till holds no receipt key yet: then no link and no e-receipt QR is printed."""
+    customer: ReceiptCustomer | None = None
+    """Who the sale is for and their points; None for a sale with no customer."""
 
 
 @dataclass(frozen=True)
@@ -209,6 +241,9 @@ def receipt_lines(receipt: ReceiptData, *, width: int, reprint: bool = False) ->
     out += _pairs("No.", receipt.receipt_number, width)
     out += _pairs("Tanggal", format_local(receipt.created_at, store.timezone), width)
     out += _pairs("Kasir", receipt.cashier_name, width)
+    customer = receipt.customer
+    if customer is not None:
+        out += [Line(text) for text in _wrap(f"Pelanggan: {customer.name}", width)]
     out.append(rule)
     for item in receipt.lines:
         out += [Line(text) for text in _wrap(item.name, width)]
@@ -220,8 +255,13 @@ def receipt_lines(receipt: ReceiptData, *, width: int, reprint: bool = False) ->
             out += _pairs("  Jumlah", format_rupiah(item.total), width)
     out.append(rule)
     out += _pairs("Subtotal", format_rupiah(receipt.subtotal), width)
-    if receipt.discount_total:
-        out += _pairs("Total diskon", format_rupiah(-receipt.discount_total), width)
+    points_discount = customer.points_discount if customer is not None else 0
+    other_discounts = receipt.discount_total - points_discount
+    if other_discounts:
+        out += _pairs("Total diskon", format_rupiah(-other_discounts), width)
+    if customer is not None and points_discount:
+        label = f"Tukar poin ({format_points(customer.points_redeemed)})"
+        out += _pairs(label, format_rupiah(-points_discount), width)
     if receipt.tax_total or not receipt.tax_inclusive:
         label = f"{receipt.tax_label} (termasuk)" if receipt.tax_inclusive else receipt.tax_label
         out += _pairs(label, format_rupiah(receipt.tax_total), width)
@@ -235,6 +275,14 @@ def receipt_lines(receipt: ReceiptData, *, width: int, reprint: bool = False) ->
             out += _pairs("  Ref.", payment.reference, width)
         if payment.change:
             out += _pairs("Kembali", format_rupiah(payment.change), width)
+    if customer is not None and (
+        customer.points_earned is not None or customer.points_balance is not None
+    ):
+        out.append(rule)
+        if customer.points_earned is not None:
+            out += _pairs("Poin didapat", f"+{format_points(customer.points_earned)}", width)
+        if customer.points_balance is not None:
+            out += _pairs("Saldo poin", format_points(customer.points_balance), width)
     if store.footer:
         out.append(rule)
         out += _centered(store.footer, width)

@@ -15,9 +15,11 @@ from urllib.parse import quote
 
 from pos_client.domain.errors import DomainError
 from pos_client.store import LocalStore
+from pos_client.store.customers import CustomersStore
 from pos_client.sync.receipt_link import saved_receipt_key
 from shared.models import SaleIn
 from shared.receipt_text import (
+    ReceiptCustomer,
     ReceiptData,
     ReceiptLine,
     ReceiptPayment,
@@ -46,9 +48,41 @@ def link_for_sale(store: LocalStore, sale_id: object) -> str:
     return receipt_link(key.base_url, key.terminal_id, str(sale_id), key.key_bytes())
 
 
-def receipt_for_sale(store: LocalStore, sale: SaleIn) -> ReceiptData:
-    """The receipt of ``sale`` with the store's template (last pull), the cashier's name
-    and its e-receipt link (when the till holds its key)."""
+def customer_for_sale(
+    store: LocalStore, sale: SaleIn, *, just_made: bool = False
+) -> ReceiptCustomer | None:
+    """The sale's customer as printed, or None for a sale with no customer.
+
+    The points the sale earns come from the chain's rule as the till last pulled it
+    (none printed while loyalty is off: the till does not know). The balance after the
+    sale is printed only on the receipt made ``just_made`` (at checkout) while the sale
+    is still in the outbox: the pulled balance cannot include it yet, and this till's
+    redemptions (this sale's too) are taken off it, so balance = what the customer may
+    still redeem here + what the sale earns. A reprint, or a sale the server already
+    took, prints no balance (later sales or the server's rule may have moved it).
+    """
+    block = sale.customer
+    if block is None:
+        return None
+    customers = CustomersStore(store)
+    loyalty = customers.loyalty()
+    earned = loyalty.earned(sale.total) if loyalty.enabled else None
+    balance = None
+    if just_made and earned is not None and str(sale.id) in customers.sales_in_outbox():
+        balance = customers.available(block.phone) + earned
+    return ReceiptCustomer(
+        name=block.name,
+        points_redeemed=block.points_redeemed,
+        points_discount=block.points_discount,
+        points_earned=earned,
+        points_balance=balance,
+    )
+
+
+def receipt_for_sale(store: LocalStore, sale: SaleIn, *, just_made: bool = False) -> ReceiptData:
+    """The receipt of ``sale`` with the store's template (last pull), the cashier's name,
+    its customer and points (:func:`customer_for_sale`; ``just_made``: the receipt shown
+    at checkout) and its e-receipt link (when the till holds its key)."""
     profile = store.store_profile()
     receipt_store = (
         ReceiptStore.from_store_out(profile) if profile is not None else ReceiptStore(name="Kasir")
@@ -85,6 +119,7 @@ def receipt_for_sale(store: LocalStore, sale: SaleIn) -> ReceiptData:
             for p in sale.payments
         ),
         link=link_for_sale(store, sale.id),
+        customer=customer_for_sale(store, sale, just_made=just_made),
     )
 
 

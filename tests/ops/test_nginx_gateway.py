@@ -31,8 +31,9 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from pos_client.sync import payments_client
+from pos_client.sync import customers_client, payments_client
 from pos_client.sync.client import ENROLL_PATH, PULL_PATH, PUSH_PATH
+from pos_client.sync.receipt_link import RECEIPT_KEY_PATH
 from shared.models import PROTOCOL_HEADER, PROTOCOL_VERSION
 from sync_server.catalog.demo import demo_items
 from sync_server.main import create_app
@@ -92,9 +93,13 @@ TILL_ROUTES = {
     payments_client.CREATE_PAYMENT_PATH,
     payments_client.STATUS_PATH,
     "/api/v1/payment/callback",  # Tripay settling the order a till is polling
+    RECEIPT_KEY_PATH,
+    customers_client.CHANGES_PATH,  # polled by every till each round, like a pull
 }
-"""The routes nginx sends to the sync servers: every call of pos_client/sync and Tripay's
-callback. Every other route of the app is the back office's."""
+"""The routes nginx sends to the sync servers: the calls of pos_client/sync a till makes
+all the time, and Tripay's callback. Every other route of the app is the back office's,
+including ``/api/v1/customers`` itself: the managers' list and a till's occasional lookup
+or registration by phone share it (``customers_client.CUSTOMERS_PATH``)."""
 
 
 @dataclass

@@ -19,38 +19,12 @@ from kivy.properties import BooleanProperty, StringProperty
 from pos_client.domain.errors import DomainError
 from pos_client.printing.escpos import print_receipt
 from pos_client.services.receipts import email_link, receipt_for_sale, whatsapp_link
-from pos_client.ui import i18n
 from pos_client.ui.i18n import describe, tr
 from pos_client.ui.screens.base import KasirScreen, load_kv
 from pos_client.ui.widgets import qr_texture
 from shared.models import SaleIn
 from shared.money import format_rupiah
 from shared.receipt_text import ReceiptData, render_receipt
-
-# This screen's words, kept beside it (both languages, the same keys).
-SCREEN_STRINGS = {
-    "id": {
-        "share_whatsapp": "Bagikan WhatsApp",
-        "share_email": "Kirim e-mail",
-        "share_phone_hint": "No. WhatsApp (boleh kosong)",
-        "share_email_hint": "E-mail (boleh kosong)",
-        "share_opened": "Tautan dibuka: kirim dari aplikasinya.",
-        "ereceipt_scan": "Pindai untuk struk digital",
-        "ereceipt_none": "Struk digital tersedia setelah kasir ini sinkron pertama kali.",
-    },
-    "en": {
-        "share_whatsapp": "Share on WhatsApp",
-        "share_email": "Send e-mail",
-        "share_phone_hint": "WhatsApp number (optional)",
-        "share_email_hint": "E-mail (optional)",
-        "share_opened": "Link opened: send it from the app.",
-        "ereceipt_scan": "Scan for the digital receipt",
-        "ereceipt_none": "Digital receipts come after this till's first sync.",
-    },
-}
-for _language, _words in SCREEN_STRINGS.items():
-    for _key, _text in _words.items():
-        i18n.STRINGS[_language].setdefault(_key, _text)
 
 load_kv("receipt")
 
@@ -79,7 +53,7 @@ class ReceiptScreen(KasirScreen):
 
     def show(self, sale: SaleIn, change: int) -> None:
         """Lay out ``sale``'s receipt at the configured width and print it once."""
-        self.receipt = receipt_for_sale(self.till.store, sale)
+        self.receipt = receipt_for_sale(self.till.store, sale, just_made=True)
         self.receipt_text = render_receipt(self.receipt, width=self.till.prefs.receipt_width)
         self.change_text = tr("change_due", amount=format_rupiah(change))
         self.printed_once = False
