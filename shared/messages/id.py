@@ -306,7 +306,7 @@ MESSAGES: dict[str, str] = {
     "transfer_conflict": (
         "Transfer {transfer_id} sudah ada dengan isi lain; pakai nomor transfer baru."
     ),
-    "transfer_state": "Langkah itu tidak bisa lagi: transfer ini sudah {status_id}.",
+    "transfer_state": "Langkah itu tidak bisa lagi: transfer ini sudah {status}.",
     "transfer_line_unknown": "Produk {product_ids} tidak ada dalam transfer ini.",
     "transfer_over_received": "Jumlah diterima produk {product_ids} melebihi yang dikirim.",
     "transfer_loss_reason": "Sebagian barang tidak sampai: tulis alasannya (hilang, rusak...).",

@@ -381,8 +381,8 @@ def _wrong_state(transfer: StockTransfer, step: str) -> Conflict:
         "transfer_state",
         code="transfer_state",
         details={"status": transfer.status, "step": step},
-        status=transfer.status,
-        status_id=STATUS_LABELS[TransferStatus(transfer.status)],
+        # The label the pages show (as purchase orders do); the code is in details.
+        status=STATUS_LABELS[TransferStatus(transfer.status)],
     )
 
 
