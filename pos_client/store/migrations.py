@@ -543,13 +543,21 @@ CREATE TABLE customer_redeems (
     created_at TEXT NOT NULL
 );
 CREATE INDEX customer_redeems_phone ON customer_redeems(phone);
+
+-- A sale's customer block (JSON of SaleCustomerIn), for reprints and history: a row only
+-- for a sale with a customer, so a sale without one writes nothing more.
+CREATE TABLE sale_customers (
+    sale_id TEXT PRIMARY KEY REFERENCES sales(id),
+    customer TEXT NOT NULL
+) WITHOUT ROWID;
 """
 
 
 def _v11_customers(conn: sqlite3.Connection) -> None:
     # Customers pulled from the server (``points``: the balance as last pulled) or made
     # here (``synced`` 0 until the server sends them back), and the points this till
-    # redeemed that the pulled balances may not show yet (pos_client/store/customers.py).
+    # redeemed that the pulled balances may not show yet (pos_client/store/customers.py);
+    # a sale with a customer keeps its customer block for reprints and history.
     for statement in statements(_V11_CUSTOMERS):
         conn.execute(statement)
 

@@ -26,6 +26,7 @@ from shared.models import (
     SaleLineIn,
     StockMoveKind,
 )
+from shared.models.customers import SaleCustomerIn
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +82,7 @@ _INSERT_STOCK_MOVE = (
     "created_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
 )
 _INSERT_OUTBOX = "INSERT INTO outbox (id, type, created_at, payload) VALUES (?, ?, ?, ?)"
+_INSERT_SALE_CUSTOMER = "INSERT INTO sale_customers (sale_id, customer) VALUES (?, ?)"
 
 # The payload is serialised before the write lock with a placeholder number; the real
 # number (known inside the transaction) replaces it. A JSON string value never holds an
@@ -139,6 +141,7 @@ class SalesMixin(StoreBase):
             event_id,
             unnumbered.catalog_cursor,
         )
+        customer = unnumbered.customer.model_dump_json() if unnumbered.customer else None
         line_rows = [
             (
                 str(line.id),
@@ -197,6 +200,8 @@ class SalesMixin(StoreBase):
             conn.executemany(_INSERT_SALE_LINE, line_rows)
             conn.executemany(_INSERT_PAYMENT, payment_rows)
             conn.executemany(_INSERT_STOCK_MOVE, move_rows)
+            if customer is not None:
+                conn.execute(_INSERT_SALE_CUSTOMER, (sale_id, customer))
             conn.execute(
                 _INSERT_OUTBOX,
                 (
@@ -217,6 +222,9 @@ class SalesMixin(StoreBase):
             "SELECT * FROM sale_lines WHERE sale_id = ? ORDER BY line_no", (row["id"],)
         )
         payments = self._all("SELECT * FROM payments WHERE sale_id = ? ORDER BY id", (row["id"],))
+        customer = self._scalar(
+            "SELECT customer FROM sale_customers WHERE sale_id = ?", (row["id"],)
+        )
         return SaleIn(
             id=UUID(row["id"]),
             receipt_number=row["receipt_number"],
@@ -259,6 +267,7 @@ class SalesMixin(StoreBase):
                 for p in payments
             ],
             catalog_cursor=row["catalog_cursor"],
+            customer=SaleCustomerIn.model_validate_json(customer) if customer else None,
         )
 
     def sale_id_by_receipt(self, receipt_number: str) -> UUID | None:

@@ -13,6 +13,7 @@ import pytest
 
 from pos_client.domain import CartError
 from pos_client.services.customers import CustomerError, CustomersService
+from pos_client.services.receipts import receipt_for_sale
 from pos_client.store.customers import CustomersStore
 from pos_client.sync.client import SyncClient
 from pos_client.sync.customers_client import CustomersRefresher, refresh_customers
@@ -21,6 +22,7 @@ from shared.ids import new_id
 from shared.models import EventResult, EventStatus, SaleIn
 from shared.models.customers import CustomerChangesOut, CustomerOut, LoyaltySettings
 from shared.pricing import LineInput, price_sale
+from shared.receipt_text import render_receipt
 from tests.client.conftest import TEH, Till
 
 RULE = LoyaltySettings(enabled=True, earn_points=1, earn_per_rupiah=10_000, point_value=100)
@@ -304,3 +306,21 @@ def test_a_redemption_stops_counting_once_acknowledged_and_pulled(till: Till) ->
     assert store.redeemed_here("+6281234567890") == 0
     assert store.available("+6281234567890") == 6
     assert sale.customer is not None
+
+
+def test_a_sale_read_back_keeps_its_customer_for_reprints(till: Till) -> None:
+    found = till.customers.find(pulled(till).phone)
+    assert found is not None
+    till.checkout.scan(TEH)
+    till.checkout.scan(TEH)
+    till.customers.attach(found)
+    till.customers.redeem(5)
+    sale = till.checkout.checkout_cash(10_000).sale
+    stored = till.store.sale(sale.id)
+    assert stored == sale and stored is not None and stored.customer == sale.customer
+    reprint = render_receipt(receipt_for_sale(till.store, stored), width=32)
+    assert "Pelanggan: Sari" in reprint and "Tukar poin (5)" in reprint
+    # A sale without a customer reads back without one.
+    till.checkout.scan(TEH)
+    plain = till.checkout.checkout_cash(5_000).sale
+    assert till.store.sale(plain.id) == plain and plain.customer is None
