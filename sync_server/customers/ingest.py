@@ -17,7 +17,9 @@ is also unique per (event id, kind).
   so refunds of every unit take back exactly what was earned); a void takes back what
   is left of them and gives the redeemed points back.
 
-A batch with no customer, refund or void issues no statement here.
+A batch with no sale to a customer and no refund or void of one issues no statement
+here: whether a stored sale had a customer comes with the batch context's read of the
+sales it reverses (``sync.ingest.context``).
 """
 
 from __future__ import annotations
@@ -54,6 +56,8 @@ class _Context(Protocol):
     store_id: int
     terminal_id: int
     now: datetime
+    customer_sale_ids: set[uuid.UUID]
+    """Stored sales the batch reverses that were sold to a customer."""
 
     def business_date(self, moment: datetime) -> date: ...
 
@@ -235,7 +239,15 @@ def plan_points(session: Session, ctx: _Context, planned: Sequence[tuple[_Plan, 
     """Add the customer, points and flag rows of a batch's accepted events to their
     plans; ``planned`` pairs each plan with its event's checked payload."""
     sales = [(plan, p) for plan, p in planned if isinstance(p, SaleIn) and p.customer is not None]
-    reversals = [(plan, p) for plan, p in planned if isinstance(p, RefundIn | VoidIn)]
+    # Only reversals of a customer's sale: stored ones the batch context found sold to a
+    # customer, or ones sold to a customer earlier in this batch.
+    batch_sales = {p.id for _, p in sales}
+    reversals = [
+        (plan, p)
+        for plan, p in planned
+        if isinstance(p, RefundIn | VoidIn)
+        and (p.sale_id in ctx.customer_sale_ids or p.sale_id in batch_sales)
+    ]
     if not sales and not reversals:
         return
     books: dict[uuid.UUID, _SaleBook] = {}

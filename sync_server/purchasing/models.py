@@ -7,20 +7,19 @@ over-receive. A goods receipt is keyed by the id its sender chose: the same rece
 sent twice is applied once.
 
 ``product_costs`` keeps each outlet's moving-average cost per product (whole rupiah);
-``report_cost_totals`` is a rollup kept by :mod:`sync_server.reports.rollups` beside the
-others (same key, per terminal), from which the margin reports read.
+the cost of goods sold is kept in the product rollup (``report_product_totals``, by
+:mod:`sync_server.reports.rollups`), from which the margin reports read.
 """
 
 from __future__ import annotations
 
 import uuid
-from datetime import date, datetime
+from datetime import datetime
 
 from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
-    Date,
     ForeignKey,
     Index,
     Integer,
@@ -168,33 +167,3 @@ class StockRequestLine(Base):
     request_id: Mapped[int] = mapped_column(ForeignKey("stock_requests.id"), nullable=False)
     product_id: Mapped[int] = mapped_column(ForeignKey("products.id"), nullable=False)
     quantity: Mapped[int] = mapped_column(Integer, nullable=False)
-
-
-class CostTotals(Base):
-    """Cost of goods sold and the revenue it stands against, per store, period, terminal
-    and product (a rollup like :class:`sync_server.reports.models.ProductTotals`).
-
-    Revenue here is without PPN (line total less line tax; a refund's share of the
-    line's tax floored). ``costed_*`` count only lines whose cost was known when they
-    were sold (``sale_lines.unit_cost``); lines with unknown cost are counted in
-    ``unknown_lines``, never taken as cost 0. Refunds count on the refund's day and
-    till, at the cost their sale line was sold at.
-    """
-
-    __tablename__ = "report_cost_totals"
-
-    store_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    grain: Mapped[str] = mapped_column(String(1), primary_key=True)
-    period: Mapped[date] = mapped_column(Date, primary_key=True)
-    terminal_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    product_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    quantity: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
-    net_revenue: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
-    costed_revenue: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
-    cost: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
-    unknown_lines: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
-    refunded_quantity: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
-    refunded_net_revenue: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
-    refunded_costed_revenue: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
-    refunded_cost: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
-    refunded_unknown_lines: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)

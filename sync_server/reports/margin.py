@@ -1,13 +1,14 @@
 """Gross margin (laba kotor) and cost of goods sold (HPP): per product, per category and
 per period.
 
-Every figure comes from the cost rollup ``report_cost_totals`` (kept in the ingest
-transaction by :mod:`sync_server.reports.rollups`, like the other rollups), so a year
-reads twelve month rows per product and terminal plus the ragged days, whatever the
-number of sales. Each sale line carries the outlet's moving-average cost at the moment
-it was ingested (``sale_lines.unit_cost``); a refund takes its units back out at that
-same cost, on the refund's own business day. Lines whose cost was unknown are counted
-(``unknown_lines``) and left out of the margin, never counted as free goods.
+Every figure comes from the product rollup ``report_product_totals`` (its units and
+its cost columns, kept in the ingest transaction by :mod:`sync_server.reports.rollups`
+in the same upsert as the rest of those rows), so a year reads twelve month rows per
+product and terminal plus the ragged days, whatever the number of sales. Each sale line
+carries the outlet's moving-average cost at the moment it was ingested
+(``sale_lines.unit_cost``); a refund takes its units back out at that same cost, on the
+refund's own business day. Lines whose cost was unknown are counted (``unknown_lines``)
+and left out of the margin, never counted as free goods.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from sqlalchemy import func, select
 
 from sync_server.catalog.models import Category, Product
 from sync_server.core.database import Database
-from sync_server.reports.rollups import COST_TOTALS
+from sync_server.reports.rollups import PRODUCT_TOTALS
 from sync_server.reports.schemas import (
     Granularity,
     MarginByCategory,
@@ -36,7 +37,7 @@ from sync_server.reports.service import _check_range, _period_filter, _period_of
 MARGIN_FIELDS = ("quantity", "revenue", "costed_revenue", "cost", "unknown_lines")
 """The stored parts of :class:`MarginFigures`, as :func:`figures_of` computes them."""
 
-_T = COST_TOTALS
+_T = PRODUCT_TOTALS
 _SUMS = (
     (func.sum(_T.c.quantity) - func.sum(_T.c.refunded_quantity)).label("quantity"),
     (func.sum(_T.c.net_revenue) - func.sum(_T.c.refunded_net_revenue)).label("revenue"),

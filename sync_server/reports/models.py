@@ -59,10 +59,14 @@ class SalesTotals(Base):
 
 
 class ProductTotals(Base):
-    """Units and money per store, period, terminal and product (voided sales left out).
+    """Units and money per store, period, terminal and product (voided sales left out),
+    with the cost of goods sold the margin reports read.
 
     Readers sum over terminals; ``terminal_id`` 0 holds the totals from before the rows
-    were kept per terminal (revision 0007) until :func:`rebuild_rollups` runs.
+    were kept per terminal (revision 0007) until :func:`rebuild_rollups` runs. Refunds
+    count on the refund's day and till, at the cost their sale line was sold at. The
+    cost columns of rows written before revision 0009 stay 0 until
+    :func:`rebuild_rollups` runs.
     """
 
     __tablename__ = "report_product_totals"
@@ -78,6 +82,23 @@ class ProductTotals(Base):
     """Sum of line totals (after discounts, with tax)."""
     refunded_quantity: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
     refunded_amount: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
+    # Cost of goods sold and the revenue it stands against (the margin reports,
+    # :mod:`sync_server.reports.margin`; revision 0009). Kept in these rows rather than
+    # a table of the same key, so one upsert per push carries both.
+    net_revenue: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
+    """Sum of line totals less line tax (revenue without PPN)."""
+    costed_revenue: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
+    """``net_revenue`` of the lines whose cost was known when they were sold."""
+    cost: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
+    """HPP: ``sale_lines.unit_cost`` × quantity of those lines."""
+    unknown_lines: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
+    """Lines sold with no known cost (never counted as cost 0)."""
+    refunded_net_revenue: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
+    """A refund's amount less its share of the sale line's tax (floored)."""
+    refunded_costed_revenue: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
+    refunded_cost: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
+    """Refunded units at the cost their sale line was sold at."""
+    refunded_unknown_lines: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
 
 
 class PaymentTotals(Base):

@@ -36,7 +36,6 @@ from sqlalchemy.dialects import mysql, sqlite
 from sqlalchemy.orm import Session
 
 from sync_server.core.database import Database, driver_statement
-from sync_server.purchasing.models import CostTotals
 from sync_server.reports.models import (
     GRAIN_DAY,
     GRAIN_MONTH,
@@ -54,8 +53,7 @@ def _table(model: type[Any]) -> Table:
 SALES_TOTALS = _table(SalesTotals)
 PRODUCT_TOTALS = _table(ProductTotals)
 PAYMENT_TOTALS = _table(PaymentTotals)
-COST_TOTALS = _table(CostTotals)
-ROLLUPS: tuple[Table, ...] = (SALES_TOTALS, PRODUCT_TOTALS, PAYMENT_TOTALS, COST_TOTALS)
+ROLLUPS: tuple[Table, ...] = (SALES_TOTALS, PRODUCT_TOTALS, PAYMENT_TOTALS)
 """Rollup tables, in the order every transaction writes them."""
 
 SALES = _table(Sale)
@@ -76,25 +74,26 @@ SALES_VALUES = (
     "voids_amount",
 )
 PRODUCT_VALUES = ("quantity", "revenue", "refunded_quantity", "refunded_amount")
-PAYMENT_VALUES = ("payments_count", "amount", "refunds_count", "refunds_amount")
+"""What the product reports read of ``report_product_totals``."""
 COST_VALUES = (
-    "quantity",
     "net_revenue",
     "costed_revenue",
     "cost",
     "unknown_lines",
-    "refunded_quantity",
     "refunded_net_revenue",
     "refunded_costed_revenue",
     "refunded_cost",
     "refunded_unknown_lines",
 )
+"""What the margin reports read of ``report_product_totals`` besides the units: HPP and
+the revenue without PPN it stands against (kept in the product rows, not a table of the
+same key, so one upsert per push carries both)."""
+PAYMENT_VALUES = ("payments_count", "amount", "refunds_count", "refunds_amount")
 
 VALUE_COLUMNS: dict[Table, tuple[str, ...]] = {
     SALES_TOTALS: SALES_VALUES,
-    PRODUCT_TOTALS: PRODUCT_VALUES,
+    PRODUCT_TOTALS: PRODUCT_VALUES + COST_VALUES,
     PAYMENT_TOTALS: PAYMENT_VALUES,
-    COST_TOTALS: COST_VALUES,
 }
 
 
@@ -142,35 +141,39 @@ class RollupDeltas:
             voids_amount=sale["total"] if sign < 0 else 0,
         )
 
-    def add_cost(self, sale: Mapping[str, Any], line: Mapping[str, Any], sign: int = 1) -> None:
-        """A sale line's cost of goods and the revenue without PPN it stands against
-        (``sign=-1`` for a void): ``line`` has quantity, total, tax and unit_cost."""
+    def add_line(self, sale: Mapping[str, Any], line: Mapping[str, Any], sign: int = 1) -> None:
+        """A sale line's units and money, its cost of goods and the revenue without PPN
+        it stands against (``sign=-1`` for a void): ``line`` has product_id, quantity,
+        total, tax and unit_cost (None: unknown)."""
         net = line["total"] - line["tax"]
         cost = line["unit_cost"]
         self.add(
-            COST_TOTALS,
+            PRODUCT_TOTALS,
             sale,
             line["product_id"],
             quantity=sign * line["quantity"],
+            revenue=sign * line["total"],
             net_revenue=sign * net,
             costed_revenue=0 if cost is None else sign * net,
             cost=0 if cost is None else sign * cost * line["quantity"],
             unknown_lines=sign if cost is None else 0,
         )
 
-    def add_refund_cost(
+    def add_refund_line(
         self, refund: Mapping[str, Any], line: Mapping[str, Any], sold: LineCost | None
     ) -> None:
-        """A refund line takes its units back out at the cost its sale line was sold at;
-        its revenue without PPN is the amount less the line's tax share (floored)."""
+        """A refund line's units and amount, taken back out at the cost its sale line
+        was sold at; its revenue without PPN is the amount less the line's tax share
+        (floored)."""
         unit_cost, total, tax = sold if sold is not None else (None, 0, 0)
         amount = line["amount"]
         net = refund_net(amount, total=total, tax=tax)
         self.add(
-            COST_TOTALS,
+            PRODUCT_TOTALS,
             refund,
             line["product_id"],
             refunded_quantity=line["quantity"],
+            refunded_amount=amount,
             refunded_net_revenue=net,
             refunded_costed_revenue=0 if unit_cost is None else net,
             refunded_cost=0 if unit_cost is None else unit_cost * line["quantity"],
@@ -266,14 +269,6 @@ def _void_deltas(session: Session, deltas: RollupDeltas, sale_ids: Sequence[uuid
             SALE_LINES.c.unit_cost,
         ).where(SALE_LINES.c.sale_id.in_(ids))
     ):
-        sale = sales[sale_id]
-        deltas.add(
-            PRODUCT_TOTALS,
-            sale,
-            product_id,
-            quantity=-qty,
-            revenue=-total,
-        )
         line = {
             "product_id": product_id,
             "quantity": qty,
@@ -281,7 +276,7 @@ def _void_deltas(session: Session, deltas: RollupDeltas, sale_ids: Sequence[uuid
             "tax": tax,
             "unit_cost": unit_cost,
         }
-        deltas.add_cost(sale, line, sign=-1)
+        deltas.add_line(sales[sale_id], line, sign=-1)
     for sale_id, method, amount in session.execute(
         select(SALE_PAYMENTS.c.sale_id, SALE_PAYMENTS.c.method, SALE_PAYMENTS.c.amount).where(
             SALE_PAYMENTS.c.sale_id.in_(ids)
@@ -322,15 +317,7 @@ def record_batch(
         for sale in sales.values():
             deltas.add_sale(sale)
         for line in event_rows.get(SALE_LINES, ()):
-            sale = sales[line["sale_id"]]
-            deltas.add(
-                PRODUCT_TOTALS,
-                sale,
-                line["product_id"],
-                quantity=line["quantity"],
-                revenue=line["total"],
-            )
-            deltas.add_cost(sale, {"unit_cost": None, **line})
+            deltas.add_line(sales[line["sale_id"]], {"unit_cost": None, **line})
         for pay in event_rows.get(SALE_PAYMENTS, ()):
             sale = sales[pay["sale_id"]]
             deltas.add(
@@ -358,14 +345,7 @@ def record_batch(
             )
         for line in event_rows.get(REFUND_LINES, ()):
             refund = refunds[line["refund_id"]]
-            deltas.add(
-                PRODUCT_TOTALS,
-                refund,
-                line["product_id"],
-                refunded_quantity=line["quantity"],
-                refunded_amount=line["amount"],
-            )
-            deltas.add_refund_cost(refund, line, sold.get(line["sale_line_id"]))
+            deltas.add_refund_line(refund, line, sold.get(line["sale_line_id"]))
     if voided_sale_ids:
         _void_deltas(session, deltas, voided_sale_ids)
     apply_deltas(session, deltas)
@@ -422,30 +402,6 @@ def _day_selects() -> dict[Table, Any]:
             _zero(),
         ),
     ).subquery("parts")
-    product_parts = union_all(
-        select(
-            SALES.c.store_id,
-            SALES.c.business_date.label("period"),
-            SALES.c.terminal_id,
-            SALE_LINES.c.product_id,
-            SALE_LINES.c.quantity.label("quantity"),
-            SALE_LINES.c.total.label("revenue"),
-            _zero().label("refunded_quantity"),
-            _zero().label("refunded_amount"),
-        )
-        .select_from(SALE_LINES.join(SALES, SALES.c.id == SALE_LINES.c.sale_id))
-        .where(live),
-        select(
-            REFUNDS.c.store_id,
-            REFUNDS.c.business_date,
-            REFUNDS.c.terminal_id,
-            REFUND_LINES.c.product_id,
-            _zero(),
-            _zero(),
-            REFUND_LINES.c.quantity,
-            REFUND_LINES.c.amount,
-        ).select_from(REFUND_LINES.join(REFUNDS, REFUNDS.c.id == REFUND_LINES.c.refund_id)),
-    ).subquery("parts")
     payment_parts = union_all(
         select(
             SALES.c.store_id,
@@ -479,13 +435,16 @@ def _day_selects() -> dict[Table, Any]:
     )
     refund_net = REFUND_LINES.c.amount - refund_tax
     refund_costed = sold_line.c.unit_cost.is_not(None)
-    cost_parts = union_all(
+    product_parts = union_all(
         select(
             SALES.c.store_id,
             SALES.c.business_date.label("period"),
             SALES.c.terminal_id,
             SALE_LINES.c.product_id,
             SALE_LINES.c.quantity.label("quantity"),
+            SALE_LINES.c.total.label("revenue"),
+            _zero().label("refunded_quantity"),
+            _zero().label("refunded_amount"),
             line_net.label("net_revenue"),
             case((costed, line_net), else_=0).label("costed_revenue"),
             func.coalesce(SALE_LINES.c.unit_cost * SALE_LINES.c.quantity, 0).label("cost"),
@@ -493,7 +452,6 @@ def _day_selects() -> dict[Table, Any]:
             *(
                 _zero().label(name)
                 for name in (
-                    "refunded_quantity",
                     "refunded_net_revenue",
                     "refunded_costed_revenue",
                     "refunded_cost",
@@ -503,19 +461,24 @@ def _day_selects() -> dict[Table, Any]:
         )
         .select_from(SALE_LINES.join(SALES, SALES.c.id == SALE_LINES.c.sale_id))
         .where(live),
+        # A refund line's sale line is always there (a foreign key); outer-joined all
+        # the same, so its units and amount count even without it (cost unknown).
         select(
             REFUNDS.c.store_id,
             REFUNDS.c.business_date,
             REFUNDS.c.terminal_id,
             REFUND_LINES.c.product_id,
-            *(_zero() for _ in range(5)),
+            _zero(),
+            _zero(),
             REFUND_LINES.c.quantity,
+            REFUND_LINES.c.amount,
+            *(_zero() for _ in range(4)),
             refund_net,
             case((refund_costed, refund_net), else_=0),
             func.coalesce(sold_line.c.unit_cost * REFUND_LINES.c.quantity, 0),
             case((refund_costed, 0), else_=1),
         ).select_from(
-            REFUND_LINES.join(REFUNDS, REFUNDS.c.id == REFUND_LINES.c.refund_id).join(
+            REFUND_LINES.join(REFUNDS, REFUNDS.c.id == REFUND_LINES.c.refund_id).outerjoin(
                 sold_line, sold_line.c.id == REFUND_LINES.c.sale_line_id
             )
         ),
@@ -525,7 +488,6 @@ def _day_selects() -> dict[Table, Any]:
         (SALES_TOTALS, sales_parts),
         (PRODUCT_TOTALS, product_parts),
         (PAYMENT_TOTALS, payment_parts),
-        (COST_TOTALS, cost_parts),
     ):
         keys = [parts.c[name] for name in key_columns(table) if name != "grain"]
         selects[table] = select(

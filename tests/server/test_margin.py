@@ -18,9 +18,8 @@ from sqlalchemy import insert, select
 from shared.models import PROTOCOL_HEADER
 from sync_server.core.database import Database
 from sync_server.core.models import Store
-from sync_server.purchasing.models import CostTotals
 from sync_server.reports import margin
-from sync_server.reports.rollups import rebuild_rollups
+from sync_server.reports.rollups import PRODUCT_TOTALS, rebuild_rollups
 from sync_server.sync.models import SaleLine
 from tests.server.conftest import World, build_staff
 from tests.server.sync_helpers import (
@@ -296,11 +295,13 @@ def test_a_year_of_margin_answers_in_milliseconds(db: Database, world: World) ->
             for i, p in enumerate(products):
                 figures = {
                     "quantity": 1 + i % 3,
+                    "revenue": 9_990,
                     "net_revenue": 9_000,
                     "costed_revenue": 9_000 if i % 10 else 0,
                     "cost": 6_000 if i % 10 else 0,
                     "unknown_lines": 0 if i % 10 else 1,
                     "refunded_quantity": 0,
+                    "refunded_amount": 0,
                     "refunded_net_revenue": 0,
                     "refunded_costed_revenue": 0,
                     "refunded_cost": 0,
@@ -314,7 +315,7 @@ def test_a_year_of_margin_answers_in_milliseconds(db: Database, world: World) ->
                 )
                 for name, value in figures.items():
                     month[name] += value
-    table = CostTotals.__table__
+    table = PRODUCT_TOTALS
     with db.session() as s:
         for chunk in range(0, len(rows), 5_000):
             s.execute(insert(table), rows[chunk : chunk + 5_000])

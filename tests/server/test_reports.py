@@ -24,6 +24,7 @@ from sync_server.core.database import Database
 from sync_server.reports import service
 from sync_server.reports.rollups import (
     PRODUCT_TOTALS,
+    PRODUCT_VALUES,
     ROLLUPS,
     SALES_VALUES,
     VALUE_COLUMNS,
@@ -311,7 +312,7 @@ def product_shards(
             select(
                 t.c.terminal_id,
                 t.c.product_id,
-                *(func.sum(t.c[v]) for v in VALUE_COLUMNS[t]),
+                *(func.sum(t.c[v]) for v in PRODUCT_VALUES),
             )
             .where(t.c.store_id == store_id, t.c.grain == "D", t.c.period.between(start, end))
             .group_by(t.c.terminal_id, t.c.product_id)

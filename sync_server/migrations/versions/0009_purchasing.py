@@ -3,10 +3,11 @@
 New tables: ``suppliers``, ``purchase_orders`` and their lines (status and received
 quantities guarded by CHECK constraints), ``goods_receipts`` (a receipt applied once
 per sender's id), ``product_costs`` (moving-average cost per outlet and product),
-``stock_requests`` and their lines, and the rollup ``report_cost_totals`` (HPP and the
-revenue it stands against, per store, period, terminal and product). New columns:
-``stock_moves.unit_cost`` (the cost a receive named) and ``sale_lines.unit_cost`` (the
-outlet's average cost when the sale was ingested; NULL: unknown).
+``stock_requests`` and their lines. New columns: ``stock_moves.unit_cost`` (the cost a
+receive named), ``sale_lines.unit_cost`` (the outlet's average cost when the sale was
+ingested; NULL: unknown) and, in the product rollup ``report_product_totals``, HPP and
+the revenue without PPN it stands against (sold and refunded; 0 for the rows already
+there until ``rebuild_rollups`` runs).
 
 Create Date: 2026-12-08 00:20:00.000000
 """
@@ -18,6 +19,19 @@ revision: str = "0009"
 down_revision: str | None = "0008"
 
 _ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+_COST_COLUMNS = (
+    "net_revenue",
+    "costed_revenue",
+    "cost",
+    "unknown_lines",
+    "refunded_net_revenue",
+    "refunded_costed_revenue",
+    "refunded_cost",
+    "refunded_unknown_lines",
+)
+"""What ``report_product_totals`` gains for the margin reports (HPP and the revenue
+without PPN it stands against)."""
 
 
 def _fk(table: str, column: str, target: str) -> sa.ForeignKeyConstraint:
@@ -157,37 +171,13 @@ def upgrade() -> None:
             "request_id", "product_id", name=op.f("uq_stock_request_lines_request_id_product_id")
         ),
     )
-    op.create_table(
-        "report_cost_totals",
-        sa.Column("store_id", sa.Integer(), autoincrement=False, nullable=False),
-        sa.Column("grain", sa.String(length=1), nullable=False),
-        sa.Column("period", sa.Date(), nullable=False),
-        sa.Column("terminal_id", sa.Integer(), autoincrement=False, nullable=False),
-        sa.Column("product_id", sa.Integer(), autoincrement=False, nullable=False),
-        *(
-            sa.Column(name, sa.BigInteger(), nullable=False)
-            for name in (
-                "quantity",
-                "net_revenue",
-                "costed_revenue",
-                "cost",
-                "unknown_lines",
-                "refunded_quantity",
-                "refunded_net_revenue",
-                "refunded_costed_revenue",
-                "refunded_cost",
-                "refunded_unknown_lines",
+    # The cost of goods sold rides in the product rollup (same key), so a push upserts
+    # one table for both; rows from before this revision hold 0 until rebuild_rollups.
+    with op.batch_alter_table("report_product_totals", schema=None) as batch_op:
+        for name in _COST_COLUMNS:
+            batch_op.add_column(
+                sa.Column(name, sa.BigInteger(), nullable=False, server_default="0")
             )
-        ),
-        sa.PrimaryKeyConstraint(
-            "store_id",
-            "grain",
-            "period",
-            "terminal_id",
-            "product_id",
-            name=op.f("pk_report_cost_totals"),
-        ),
-    )
     with op.batch_alter_table("stock_moves", schema=None) as batch_op:
         batch_op.add_column(sa.Column("unit_cost", sa.BigInteger(), nullable=True))
     with op.batch_alter_table("sale_lines", schema=None) as batch_op:
@@ -195,12 +185,14 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("report_product_totals", schema=None) as batch_op:
+        for name in reversed(_COST_COLUMNS):
+            batch_op.drop_column(name)
     with op.batch_alter_table("sale_lines", schema=None) as batch_op:
         batch_op.drop_column("unit_cost")
     with op.batch_alter_table("stock_moves", schema=None) as batch_op:
         batch_op.drop_column("unit_cost")
     for table in (
-        "report_cost_totals",
         "stock_request_lines",
         "stock_requests",
         "product_costs",

@@ -47,6 +47,7 @@ from sync_server.catalog.price_history import HISTORY, PricePoint
 from sync_server.core.database import utcnow
 from sync_server.core.errors import Unauthorized
 from sync_server.core.models import Store
+from sync_server.customers.models import CustomerSale
 from sync_server.flags.models import Flag, QrisPaymentUse, VoucherUse
 from sync_server.outlets.prices import OutletPoint, outlet_history_rows
 from sync_server.payments.models import PaymentOrder
@@ -84,6 +85,7 @@ TERMINALS = _table(Terminal)
 FLAGS = _table(Flag)
 VOUCHER_USES = _table(VoucherUse)
 QRIS_USES = _table(QrisPaymentUse)
+CUSTOMER_SALES = _table(CustomerSale)
 COSTS = _table(ProductCost)
 
 
@@ -394,6 +396,9 @@ class BatchContext:
         self.line_costs: dict[uuid.UUID, tuple[int | None, int, int]] = {}
         """Per stored sale line refunds of the batch name: (cost per unit or None,
         total, tax), what the margin rollup takes back out."""
+        self.customer_sale_ids: set[uuid.UUID] = set()
+        """Stored sales refunded or voided by the batch that were sold to a customer
+        (read with them): only these send the points ledger to the database."""
         self.vouchers: dict[str, VoucherState] = {}
         self.orders: dict[str, OrderState] = {}
         """QRIS orders named by the batch, by order id and by Tripay reference."""
@@ -559,6 +564,10 @@ class BatchContext:
 
     def _load_sales(self, session: Session, sale_ids: Iterable[uuid.UUID]) -> None:
         # Locked to the commit: two refunds of one sale through two servers queue here.
+        # Whether the sale had a customer comes along (its customer_sales row, keyed by
+        # the sale), so reversals of sales without one cost the points ledger nothing.
+        # Under READ COMMITTED a missing row locks no gap: other tills' customer sales
+        # are never held up by it.
         rows = session.connection().execute(
             select(
                 SALES.c.id,
@@ -572,16 +581,24 @@ class BatchContext:
                 SALE_LINES.c.refunded_amount,
                 SALE_LINES.c.unit_cost,
                 SALE_LINES.c.tax,
+                CUSTOMER_SALES.c.sale_id,
             )
-            .select_from(SALES.join(SALE_LINES, SALE_LINES.c.sale_id == SALES.c.id))
+            .select_from(
+                SALES.join(SALE_LINES, SALE_LINES.c.sale_id == SALES.c.id).outerjoin(
+                    CUSTOMER_SALES, CUSTOMER_SALES.c.sale_id == SALES.c.id
+                )
+            )
             .where(SALES.c.id.in_(sorted(sale_ids)))
             .order_by(SALES.c.id, SALE_LINES.c.id)
             .with_for_update()
         )
-        for sale_id, store_id, voided, line_id, pid, qty, total, r_qty, r_amount, *cost in rows:
-            self.line_costs[line_id] = (cost[0], total, cost[1])
+        for sale_id, store_id, voided, line_id, pid, qty, total, r_qty, r_amount, *more in rows:
+            unit_cost, tax, customer_sale = more
+            self.line_costs[line_id] = (unit_cost, total, tax)
             sale = self.sales.get(sale_id)
             if sale is None:
+                if customer_sale is not None:
+                    self.customer_sale_ids.add(sale_id)
                 sale = self.sales[sale_id] = SaleState(
                     store_id=store_id, voided=bool(voided), lines={}
                 )
