@@ -158,6 +158,13 @@ def test_stock_page_flags_negative_and_low(
     assert neg.sku in page and low.sku not in page
     page = manager_web.http.get("/web/stock?only=low").text
     assert low.sku in page
+    # The page's Excel link downloads the same list, with the session (no API token).
+    link = re.search(r'href="([^"]+)" class="csv" id="stock-xlsx"', page)
+    assert link is not None
+    sheet = manager_web.http.get(link.group(1).replace("&amp;", "&"))
+    assert sheet.status_code == 200, sheet.text[:200]
+    rows = list(load_workbook(io.BytesIO(sheet.content)).active.iter_rows(values_only=True))
+    assert rows[0][0] and any(low.sku in row for row in rows[1:])
 
 
 def test_enroll_shows_a_code_that_enrolls_a_till_then_revoke(
