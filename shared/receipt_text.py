@@ -322,10 +322,23 @@ class ReceiptKeyOut(BaseModel):
     terminal_id: RowId
     key: str = Field(min_length=43, max_length=44, description="base64url of 32 bytes")
     base_url: str = Field(min_length=1, max_length=200)
+    email: bool = Field(
+        default=False,
+        description="The server sends e-receipts by e-mail (`POST /api/v1/sync/receipt-email`).",
+    )
 
     def key_bytes(self) -> bytes:
         """The key itself (32 bytes)."""
         return base64.urlsafe_b64decode(self.key + "=" * (-len(self.key) % 4))
+
+
+class ReceiptEmailIn(BaseModel):
+    """``POST /api/v1/sync/receipt-email``: e-mail this till's sale's receipt to ``to``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    sale_id: UUID
+    to: str = Field(min_length=3, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
 def receipt_signature(key: bytes, sale_id: UUID | str) -> str:

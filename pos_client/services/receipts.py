@@ -11,16 +11,20 @@ e-mail a ``mailto:`` link with the same text, opened by the device's own apps.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from urllib.parse import quote
+from uuid import UUID
 
 from pos_client.domain.errors import DomainError
 from pos_client.store import LocalStore
 from pos_client.store.customers import CustomersStore
+from pos_client.sync.http import SyncError
 from pos_client.sync.receipt_link import saved_receipt_key
 from shared.models import SaleIn
 from shared.receipt_text import (
     ReceiptCustomer,
     ReceiptData,
+    ReceiptKeyOut,
     ReceiptLine,
     ReceiptPayment,
     ReceiptStore,
@@ -148,6 +152,30 @@ def whatsapp_link(receipt: ReceiptData, phone: str = "") -> str:
     """``https://wa.me/<62 number or nothing>?text=<the receipt and its link>``: opened,
     WhatsApp starts a message to that number (or lets the customer pick a chat)."""
     return f"{WHATSAPP_URL}{whatsapp_number(phone)}?text={quote(share_text(receipt), safe='')}"
+
+
+def email_receipt(
+    receipt: ReceiptData,
+    address: str,
+    *,
+    sale_id: UUID,
+    key: ReceiptKeyOut | None,
+    send: Callable[[UUID, str], None],
+) -> str | None:
+    """E-mail the receipt to ``address``: through the server when it sends e-mail (the
+    till's key says so) and an address was typed, answering None once it is sent;
+    otherwise, or when the server cannot send it now (offline, its mail server down), the
+    ``mailto:`` link for the device's mail app. ``send(sale_id, to)`` blocks: call this
+    from a worker. A bad address raises :class:`ShareError` before anything is sent."""
+    link = email_link(receipt, address)
+    to = address.strip()
+    if not to or key is None or not key.email:
+        return link
+    try:
+        send(sale_id, to)
+    except SyncError:
+        return link
+    return None
 
 
 def email_link(receipt: ReceiptData, address: str = "") -> str:

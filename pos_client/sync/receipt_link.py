@@ -17,13 +17,14 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from uuid import UUID
 
 from pydantic import ValidationError
 
 from pos_client.store import LocalStore
 from pos_client.store.ports import SyncStore
 from pos_client.sync.http import ServerClient, SyncError, parse
-from shared.receipt_text import ReceiptKeyOut
+from shared.receipt_text import ReceiptEmailIn, ReceiptKeyOut
 
 log = logging.getLogger("kasir.sync")
 
@@ -33,11 +34,22 @@ STATE_KEY = "receipt_key"
 RETRY_SECONDS = 300.0
 """After a failed fetch (an older server without the route, a refusal) the worker asks
 again this much later, not every round."""
+REFRESH_SECONDS = 6 * 3600.0
+"""A kept key is fetched again this often (and once after each start), so a server that
+gains or loses its e-mail settings is followed; the key itself does not change."""
+RECEIPT_EMAIL_PATH = "/api/v1/sync/receipt-email"
 
 
 def fetch_receipt_key(client: ServerClient) -> ReceiptKeyOut:
     """The calling till's receipt key and the base URL of links (may raise SyncError)."""
     return parse(client.get(RECEIPT_KEY_PATH), ReceiptKeyOut)
+
+
+def send_receipt_email(client: ServerClient, sale_id: UUID, to: str) -> None:
+    """Have the server e-mail the receipt of ``sale_id`` to ``to`` (may raise SyncError:
+    offline, no e-mail on the server, its mail server down)."""
+    body = ReceiptEmailIn(sale_id=sale_id, to=to).model_dump_json()
+    client.post(RECEIPT_EMAIL_PATH, body)
 
 
 def saved_receipt_key(store: LocalStore) -> ReceiptKeyOut | None:
@@ -73,27 +85,31 @@ class ReceiptKeyKeeper:
         """Time retries with ``monotonic``."""
         self._monotonic = monotonic
         self._retry_at: float | None = None
+        self._fetched_at: float | None = None
 
     def __call__(self, store: SyncStore, client: ServerClient) -> ReceiptKeyOut | None:
         """The kept key, fetching it first when needed; None when there is none yet."""
         if not isinstance(store, LocalStore):  # a test's fake store: nothing to keep
             return None
         kept = saved_receipt_key(store)
-        if kept is not None:
-            return kept
         now = self._monotonic()
+        fresh = self._fetched_at is not None and now - self._fetched_at < REFRESH_SECONDS
+        if kept is not None and fresh:
+            return kept
         if self._retry_at is not None and now < self._retry_at:
-            return None
+            return kept
         try:
             key = fetch_receipt_key(client)
         except SyncError as exc:
-            log.warning("no e-receipt key yet: %s", exc)
+            log.warning("no e-receipt key from the server: %s", exc)
             self._retry_at = now + RETRY_SECONDS
-            return None
+            return kept
         if key.terminal_id != store.terminal_identity().terminal_id:
             log.warning("the server's e-receipt key is for terminal %s", key.terminal_id)
             self._retry_at = now + RETRY_SECONDS
-            return None
-        save_receipt_key(store, key)
+            return kept
+        if key != kept:
+            save_receipt_key(store, key)
         self._retry_at = None
+        self._fetched_at = now
         return key

@@ -163,6 +163,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "share_phone_hint": "No. WhatsApp (boleh kosong)",
         "share_email_hint": "E-mail (boleh kosong)",
         "share_opened": "Tautan dibuka: kirim dari aplikasinya.",
+        "email_sent": "Struk terkirim ke {address}.",
         "ereceipt_scan": "Pindai untuk struk digital",
         "ereceipt_none": "Struk digital tersedia setelah kasir ini sinkron pertama kali.",
         # refund
@@ -472,6 +473,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "share_phone_hint": "WhatsApp number (optional)",
         "share_email_hint": "E-mail (optional)",
         "share_opened": "Link opened: send it from the app.",
+        "email_sent": "Receipt sent to {address}.",
         "ereceipt_scan": "Scan for the digital receipt",
         "ereceipt_none": "Digital receipts come after this till's first sync.",
         "refund_title": "Refund / Void",

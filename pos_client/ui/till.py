@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from uuid import UUID
 
 import httpx
 from argon2 import PasswordHasher
@@ -19,7 +20,9 @@ from pos_client.services.tender import TenderFlow
 from pos_client.services.wiring import TillServices
 from pos_client.store import LocalStore
 from pos_client.sync.client import SyncClient
+from pos_client.sync.http import ServerClient
 from pos_client.sync.payments_client import PaymentsClient
+from pos_client.sync.receipt_link import send_receipt_email
 from pos_client.sync.worker import SyncReport, SyncWorker
 from pos_client.ui.prefs import UiPrefs, load_prefs, save_prefs
 from shared.models import OrderItemIn
@@ -96,6 +99,17 @@ class Till(TillServices):
             pull_limit=settings.pull_page_size,
             interval=settings.sync_interval_seconds,
         )
+
+    def send_receipt_email(self, sale_id: UUID, to: str) -> None:
+        """Have the server e-mail a sale's receipt (blocking: call from a worker; its own
+        store connection, as the worker thread may not use the UI thread's)."""
+        store = LocalStore.open(self.settings)
+        try:
+            token = store.device_token() or ""
+        finally:
+            store.close()
+        client = ServerClient(self.http(), base_url=self.server_url(), token=token)
+        send_receipt_email(client, sale_id, to)
 
     # -- preferences -------------------------------------------------------------------
     def save_prefs(self, prefs: UiPrefs) -> None:

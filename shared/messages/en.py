@@ -524,4 +524,11 @@ MESSAGES: dict[str, str] = {
     "rejected_unknown_sale_line": "The sale line referred to does not exist.",
     "rejected_unknown_shift": "The shift referred to is unknown.",
     "web_date_invalid": "Date {value} is not recognised: write dd/mm/yyyy, e.g. 31/12/2025.",
+    "email_not_configured": (
+        "The server is not set up to send e-mail; send it from the device's mail app."
+    ),
+    "email_unavailable": (
+        "The e-mail was not sent: the mail server could not be reached ({reason}). Try again later."
+    ),
+    "ereceipt_not_found": "That receipt is not this till's.",
 }

@@ -533,4 +533,11 @@ MESSAGES: dict[str, str] = {
     "rejected_unknown_sale_line": "Baris penjualan yang dirujuk tidak ada.",
     "rejected_unknown_shift": "Shift yang dirujuk tidak dikenal.",
     "web_date_invalid": "Tanggal {value} tidak dikenali: tulis dd/mm/yyyy, mis. 31/12/2025.",
+    "email_not_configured": (
+        "Server belum diatur untuk mengirim e-mail; kirim lewat aplikasi e-mail perangkat."
+    ),
+    "email_unavailable": (
+        "E-mail tidak terkirim: server e-mail tidak bisa dihubungi ({reason}). Coba lagi nanti."
+    ),
+    "ereceipt_not_found": "Struk itu bukan milik kasir ini.",
 }

@@ -95,6 +95,16 @@ class Settings(BaseSettings):
     tripay_merchant_code: str = "T0001"
     public_base_url: str = "http://127.0.0.1:8000"
 
+    # E-mail of e-receipts (the till's "Kirim e-mail"): unset host = not configured, and
+    # the till opens its device's mail app instead.
+    smtp_host: str = ""
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_starttls: bool = True
+    smtp_user: str = ""
+    smtp_password: str = ""
+    smtp_from: str = "Kasir <struk@localhost>"
+    smtp_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+
     @model_validator(mode="after")
     def _refuse_default_secret_in_production(self) -> Settings:
         if self.environment == "production":

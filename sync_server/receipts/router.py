@@ -19,7 +19,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from shared.money import format_rupiah
-from shared.receipt_text import LINK_PATH, ReceiptKeyOut, payment_label
+from shared.receipt_text import LINK_PATH, ReceiptEmailIn, ReceiptKeyOut, payment_label
 from shared.timezones import format_local
 from sync_server.auth.deps import TerminalDep
 from sync_server.core.config import SettingsDep
@@ -35,7 +35,15 @@ templates.env.filters["payment"] = payment_label
 
 router = APIRouter(tags=["receipts"])
 
-_errors = documented_errors({403: "A user's token, not a terminal's."})
+_errors = documented_errors(
+    {
+        403: "A user's token, not a terminal's.",
+        404: "`ereceipt_not_found`: a sale of another till.",
+        422: "Not an e-mail address, or not a sale id.",
+        503: "`email_not_configured` (no `KASIR_SMTP_HOST`: use the device's mail app) or "
+        "`email_unavailable` (the mail server failed; nothing was sent).",
+    }
+)
 
 PAGE_HEADERS = {
     "Cache-Control": "private, no-store",
@@ -55,7 +63,41 @@ def receipt_key(terminal: TerminalDep, settings: SettingsDep) -> ReceiptKeyOut:
         secret_key=settings.secret_key,
         terminal_id=terminal.id,
         base_url=settings.public_base_url,
+        email=bool(settings.smtp_host),
     )
+
+
+@router.post(
+    "/api/v1/sync/receipt-email",
+    status_code=202,
+    summary="E-mail a sale's receipt and its link to the customer",
+    responses=_errors(403, 404, 422, 503),
+)
+def receipt_email(
+    body: ReceiptEmailIn, terminal: TerminalDep, settings: SettingsDep, db: DbDep
+) -> dict[str, bool]:
+    """The receipt as printed (once the sale has synced) and its signed link, sent
+    through ``KASIR_SMTP_*``; 503 ``email_not_configured`` without them (the till then
+    opens its device's mail app), 503 ``email_unavailable`` when the mail server fails,
+    404 for another till's sale."""
+    service.send_receipt_email(
+        db,
+        mail=service.MailSettings(
+            host=settings.smtp_host,
+            port=settings.smtp_port,
+            starttls=settings.smtp_starttls,
+            user=settings.smtp_user,
+            password=settings.smtp_password,
+            sender=settings.smtp_from,
+            timeout=settings.smtp_timeout_seconds,
+        ),
+        secret_key=settings.secret_key,
+        base_url=settings.public_base_url,
+        terminal_id=terminal.id,
+        sale_id=body.sale_id,
+        to=body.to,
+    )
+    return {"sent": True}
 
 
 @router.get(LINK_PATH + "/{terminal}/{sale}/{signature}", include_in_schema=False)

@@ -24,6 +24,10 @@ import base64
 import hashlib
 import hmac
 import re
+import smtplib
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from email.message import EmailMessage
 from uuid import UUID
 
 from sqlalchemy import select
@@ -31,16 +35,20 @@ from sqlalchemy.orm import Session
 
 from shared.models import MAX_BIGINT
 from shared.receipt_text import (
+    LINK_LABEL,
     SIGNATURE_CHARS,
     ReceiptData,
     ReceiptKeyOut,
     ReceiptLine,
     ReceiptPayment,
     ReceiptStore,
+    receipt_link,
     receipt_signature,
+    share_text,
 )
 from sync_server.auth.models import User
-from sync_server.core.database import unit_of_work
+from sync_server.core.database import Database, unit_of_work
+from sync_server.core.errors import NotFound, Unavailable
 from sync_server.core.models import Store
 from sync_server.receipts.schemas import (
     EReceipt,
@@ -54,6 +62,7 @@ from sync_server.stores.service import store_out
 from sync_server.sync.models import Refund, RefundLine, Sale, SaleLine, SalePayment
 
 KEY_CONTEXT = "kasir-ereceipt-key:v1:"
+PENDING_TEXT = "Struk belanja Anda. Tautan ini bisa dibuka begitu penjualan tersinkron."
 _TERMINAL = re.compile(r"[1-9][0-9]{0,18}")
 _SALE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 _SIGNATURE = re.compile(rf"[A-Za-z0-9_-]{{{SIGNATURE_CHARS}}}")
@@ -65,10 +74,15 @@ def terminal_receipt_key(secret_key: str, terminal_id: int) -> bytes:
     return hmac.new(secret_key.encode(), message, hashlib.sha256).digest()
 
 
-def receipt_key_out(*, secret_key: str, terminal_id: int, base_url: str) -> ReceiptKeyOut:
-    """What a till gets: its key (base64url) and where links point."""
+def receipt_key_out(
+    *, secret_key: str, terminal_id: int, base_url: str, email: bool = False
+) -> ReceiptKeyOut:
+    """What a till gets: its key (base64url), where links point, and whether the server
+    sends receipts by e-mail."""
     key = base64.urlsafe_b64encode(terminal_receipt_key(secret_key, terminal_id)).decode()
-    return ReceiptKeyOut(terminal_id=terminal_id, key=key, base_url=base_url.rstrip("/"))
+    return ReceiptKeyOut(
+        terminal_id=terminal_id, key=key, base_url=base_url.rstrip("/"), email=email
+    )
 
 
 def verify_link(*, secret_key: str, terminal: str, sale: str, signature: str) -> LinkRef | None:
@@ -174,3 +188,82 @@ def _refunds(session: Session, sale_id: UUID, names: dict[UUID, str]) -> tuple[R
         RefundShown(r.created_at, r.total, r.method, tuple(by_refund.get(r.id, ())))
         for r in refunds
     )
+
+
+# -- e-mail ---------------------------------------------------------------------------
+
+
+class EmailNotConfigured(Unavailable):
+    """The server has no SMTP settings: the till opens its device's mail app instead."""
+
+    code = "email_not_configured"
+
+
+class EmailUnavailable(Unavailable):
+    """The mail server refused or could not be reached; nothing was sent."""
+
+    code = "email_unavailable"
+
+
+@dataclass(frozen=True)
+class MailSettings:
+    """Where e-receipts are sent from (``KASIR_SMTP_*``); ``host`` empty: not configured."""
+
+    host: str
+    port: int
+    starttls: bool
+    user: str
+    password: str
+    sender: str
+    timeout: float
+
+
+def email_text(*, link: str, answer: EReceiptAnswer | None) -> str:
+    """The message: the receipt as the till prints it (32 columns) when the sale has
+    synced, then its link; before that, the link and a word that it will work soon."""
+    if answer is not None and answer.receipt is not None:
+        receipt = replace(answer.receipt.receipt, link=link)
+        return share_text(receipt)
+    return f"{PENDING_TEXT}\n\n{LINK_LABEL}\n{link}"
+
+
+def send_receipt_email(
+    db: Database,
+    *,
+    mail: MailSettings,
+    secret_key: str,
+    base_url: str,
+    terminal_id: int,
+    sale_id: UUID,
+    to: str,
+    send: Callable[[MailSettings, EmailMessage], None] | None = None,
+) -> None:
+    """E-mail the customer the receipt of ``sale_id`` with its link, signed for the
+    calling till (a sale of another till is sent as a link that says nothing)."""
+    if not mail.host:
+        raise EmailNotConfigured("email_not_configured")
+    key = terminal_receipt_key(secret_key, terminal_id)
+    link = receipt_link(base_url, terminal_id, sale_id, key)
+    answer = find_ereceipt(db, ref=LinkRef(terminal_id=terminal_id, sale_id=sale_id))
+    if answer.state is EReceiptState.MISSING:
+        raise NotFound("ereceipt_not_found", code="ereceipt_not_found")
+    message = EmailMessage()
+    message["From"] = mail.sender
+    message["To"] = to
+    number = answer.receipt.receipt.receipt_number if answer.receipt is not None else ""
+    message["Subject"] = f"Struk belanja {number}".strip()
+    message.set_content(email_text(link=link, answer=answer))
+    (send or smtp_send)(mail, message)
+
+
+def smtp_send(mail: MailSettings, message: EmailMessage) -> None:
+    """Hand ``message`` to the SMTP server (STARTTLS and login when configured)."""
+    try:
+        with smtplib.SMTP(mail.host, mail.port, timeout=mail.timeout) as smtp:
+            if mail.starttls:
+                smtp.starttls()
+            if mail.user:
+                smtp.login(mail.user, mail.password)
+            smtp.send_message(message)
+    except (OSError, smtplib.SMTPException) as exc:
+        raise EmailUnavailable("email_unavailable", reason=type(exc).__name__) from exc

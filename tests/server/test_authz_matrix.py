@@ -160,6 +160,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/shifts/{shift_id}"): MANAGER_READ,
     # E-receipts: the till's signing key.
     ("GET", "/api/v1/sync/receipt-key"): TILL,
+    ("POST", "/api/v1/sync/receipt-email"): TILL,
     # Purchasing. Suppliers serve every outlet: read like the catalog, kept by managers.
     ("GET", "/api/v1/suppliers"): CHAIN_READ,
     ("POST", "/api/v1/suppliers"): CHAIN_MANAGE,
@@ -534,6 +535,7 @@ def build_request(m: Matrix, method: str, path: str, target: str) -> dict[str, A
         },
         ("PATCH", "/api/v1/stores/{store_id}"): {"receipt_footer": f"Terima kasih {n}"},
         ("POST", "/api/v1/sync/push"): {"events": []},
+        ("POST", "/api/v1/sync/receipt-email"): {"sale_id": str(uuid.uuid4()), "to": "a@b.id"},
         ("POST", "/api/v1/flags/{flag_id}/resolve"): {"note": "Sudah dicek"},
         ("POST", "/api/v1/suppliers"): {"name": f"Pemasok {n}"},
         ("PUT", "/api/v1/suppliers/{supplier_id}"): {"name": f"CV Sumber Rejeki {n}"},

@@ -13,15 +13,23 @@ from __future__ import annotations
 import threading
 import webbrowser
 from collections.abc import Callable
+from uuid import UUID
 
 from kivy.properties import BooleanProperty, StringProperty
 
 from pos_client.domain.errors import DomainError
 from pos_client.printing.escpos import print_receipt
-from pos_client.services.receipts import email_link, receipt_for_sale, whatsapp_link
+from pos_client.services.receipts import (
+    email_link,
+    email_receipt,
+    receipt_for_sale,
+    whatsapp_link,
+)
+from pos_client.sync.receipt_link import saved_receipt_key
 from pos_client.ui.i18n import describe, tr
 from pos_client.ui.screens.base import KasirScreen, load_kv
 from pos_client.ui.widgets import qr_texture
+from pos_client.ui.workers import run_in_worker
 from shared.models import SaleIn
 from shared.money import format_rupiah
 from shared.receipt_text import ReceiptData, render_receipt
@@ -50,10 +58,12 @@ class ReceiptScreen(KasirScreen):
         """No receipt yet."""
         super().__init__(**kwargs)
         self.receipt: ReceiptData | None = None
+        self.sale_id: UUID | None = None
 
     def show(self, sale: SaleIn, change: int) -> None:
         """Lay out ``sale``'s receipt at the configured width and print it once."""
         self.receipt = receipt_for_sale(self.till.store, sale, just_made=True)
+        self.sale_id = sale.id
         self.receipt_text = render_receipt(self.receipt, width=self.till.prefs.receipt_width)
         self.change_text = tr("change_due", amount=format_rupiah(change))
         self.printed_once = False
@@ -93,10 +103,33 @@ class ReceiptScreen(KasirScreen):
             self._share(lambda: whatsapp_link(receipt, self.ids.share_phone.text))
 
     def share_email(self) -> None:
-        """Open the mail app with the receipt and its link, to the address typed (if any)."""
-        receipt = self.receipt
-        if receipt is not None:
-            self._share(lambda: email_link(receipt, self.ids.share_email.text))
+        """E-mail the receipt and its link to the address typed: by the server when it
+        sends e-mail, else (or offline) through the device's mail app."""
+        receipt, sale_id = self.receipt, self.sale_id
+        if receipt is None or sale_id is None:
+            return
+        address = self.ids.share_email.text
+        key = saved_receipt_key(self.till.store)
+        send = self.till.send_receipt_email
+
+        def done(link: str | None) -> None:
+            if link is None:
+                self.tell(tr("email_sent", address=address.strip()), "ok")
+            else:
+                self._share(lambda: link)
+
+        def failed(exc: Exception) -> None:
+            if isinstance(exc, DomainError):
+                self.tell(describe(exc), "error")
+            else:
+                self._share(lambda: email_link(receipt, address))
+
+        run_in_worker(
+            lambda: email_receipt(receipt, address, sale_id=sale_id, key=key, send=send),
+            done,
+            failed,
+            name="kasir-email",
+        )
 
     def _share(self, make: Callable[[], str]) -> None:
         try:

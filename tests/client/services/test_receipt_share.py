@@ -11,6 +11,7 @@ import pytest
 from pos_client.services.receipts import (
     ShareError,
     email_link,
+    email_receipt,
     link_for_sale,
     receipt_for_sale,
     whatsapp_link,
@@ -18,8 +19,10 @@ from pos_client.services.receipts import (
 )
 from pos_client.store import LocalStore
 from pos_client.sync.client import SyncClient
+from pos_client.sync.http import Offline
 from pos_client.sync.receipt_link import (
     RECEIPT_KEY_PATH,
+    REFRESH_SECONDS,
     RETRY_SECONDS,
     ReceiptKeyKeeper,
     save_receipt_key,
@@ -157,3 +160,57 @@ def test_email_link_carries_subject_and_the_receipt(till: Till) -> None:
     with pytest.raises(ShareError) as caught:
         email_link(receipt, "bukan alamat")
     assert caught.value.code == "share_email_invalid"
+
+
+def test_email_goes_through_the_server_when_it_sends_mail_else_the_mail_app(till: Till) -> None:
+    sale = ring(till, INDOMIE, TEH)
+    receipt = receipt_for_sale(till.store, sale)
+    sent: list[tuple[object, str]] = []
+    with_mail = server.receipt_key_out(secret_key=SECRET, terminal_id=1, base_url=BASE, email=True)
+    no_mail = with_mail.model_copy(update={"email": False})
+
+    def send(sale_id: object, to: str) -> None:
+        sent.append((sale_id, to))
+
+    def offline(sale_id: object, to: str) -> None:
+        raise Offline("no route to host")
+
+    def refused(sale_id: object, to: str) -> None:
+        raise Offline("mail server down", status_code=503, code="email_unavailable")
+
+    def mail_app(**kw: object) -> str | None:
+        return email_receipt(receipt, " sari@contoh.co.id ", sale_id=sale.id, **kw)  # type: ignore[arg-type]
+
+    # The server sends it: nothing for the device to open.
+    assert mail_app(key=with_mail, send=send) is None
+    assert sent == [(sale.id, "sari@contoh.co.id")]
+    # No e-mail on the server, no key yet, no address, offline, or its mail server
+    # down: the device's mail app, with the same message.
+    expected = email_link(receipt, "sari@contoh.co.id")
+    for key, how in ((no_mail, send), (None, send), (with_mail, offline), (with_mail, refused)):
+        assert mail_app(key=key, send=how) == expected
+    assert email_receipt(receipt, "", sale_id=sale.id, key=with_mail, send=send) == email_link(
+        receipt
+    )
+    assert len(sent) == 1
+    # A bad address is refused before anything is sent.
+    with pytest.raises(ShareError):
+        email_receipt(receipt, "bukan alamat", sale_id=sale.id, key=with_mail, send=send)
+    assert len(sent) == 1
+
+
+def test_the_keeper_follows_the_servers_email_setting(store: LocalStore) -> None:
+    now = [0.0]
+    keeper, web = ReceiptKeyKeeper(lambda: now[0]), KeyServer()
+    assert keeper(store, web.client()) is not None and web.calls == 1
+    now[0] += REFRESH_SECONDS - 1
+    assert keeper(store, web.client()) is not None and web.calls == 1  # still fresh
+    now[0] += 2
+    web.down = True  # a failed refresh keeps the kept key
+    assert keeper(store, web.client()) == saved_receipt_key(store) is not None
+    assert web.calls == 2
+    # A till started again asks once, then keeps it.
+    again = ReceiptKeyKeeper(lambda: now[0])
+    web.down = False
+    assert again(store, web.client()) is not None and web.calls == 3
+    assert again(store, web.client()) is not None and web.calls == 3
