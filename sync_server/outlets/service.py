@@ -87,10 +87,7 @@ def _now() -> datetime:
 def _outlet(session: Session, *, user: User, store_id: int) -> Store:
     """The outlet ``store_id``, when ``user`` may act on it (404 unknown, 403 other)."""
     require_store_access(actor=user, store_id=store_id)
-    store = session.get(Store, store_id)
-    if store is None:
-        raise NotFound("unknown_store", code="unknown_store", store_id=store_id)
-    return store
+    return _known_store(session, store_id)
 
 
 def _known_store(session: Session, store_id: int) -> Store:
@@ -98,21 +95,6 @@ def _known_store(session: Session, store_id: int) -> Store:
     if store is None:
         raise NotFound("unknown_store", code="unknown_store", store_id=store_id)
     return store
-
-
-def _products(session: Session, product_ids: Iterable[int]) -> dict[int, Product]:
-    """The products by id; 422 ``unknown_product`` naming any that do not exist."""
-    wanted = sorted(set(product_ids))
-    found = {p.id: p for p in session.scalars(select(Product).where(Product.id.in_(wanted))).all()}
-    missing = [pid for pid in wanted if pid not in found]
-    if missing:
-        raise Invalid(
-            "unknown_products",
-            code="unknown_product",
-            details={"product_ids": missing},
-            product_ids=", ".join(map(str, missing)),
-        )
-    return found
 
 
 @unit_of_work
@@ -175,7 +157,7 @@ def _change_price(
     session: Session, *, user: User, store_id: int, product_id: int, price: int | None
 ) -> OutletPriceOut:
     _outlet(session, user=user, store_id=store_id)
-    product = _products(session, [product_id])[product_id]
+    product = stock_service.known_products(session, [product_id])[product_id]
     # The counter first: it is held to the commit anyway, and two managers changing the
     # same override then take turns instead of both inserting its row.
     change_no = next_change_numbers(session, 1)
@@ -256,7 +238,7 @@ def _in_transit(session: Session, product_ids: Sequence[int]) -> dict[tuple[str,
 @unit_of_work
 def product_outlets(session: Session, *, user: User, product_id: int) -> ProductOutletsOut:
     """A product's on hand at every outlet the caller may see, with what is in transit."""
-    product = _products(session, [product_id])[product_id]
+    product = stock_service.known_products(session, [product_id])[product_id]
     moving = _in_transit(session, [product_id])
     outlets = []
     for store in outlets_of(session, user=user):
@@ -386,20 +368,21 @@ def _wrong_state(transfer: StockTransfer, step: str) -> Conflict:
     )
 
 
+def _adjust_source(
+    session: Session, transfer: StockTransfer, *, user: User, sign: int, note: str
+) -> None:
+    """The transfer's goods taken out of (``sign`` -1) or put back into (+1) the source."""
+    lines = [(line.product_id, sign * line.quantity) for line in _lines(session, transfer.id)]
+    moves = _moves(transfer, user=user, kind=StockMoveKind.ADJUST, lines=lines, note=note)
+    stock_service.apply_stock_moves(session, store_id=transfer.from_store_id, moves=moves)
+
+
 def _send(session: Session, transfer: StockTransfer, *, user: User) -> None:
     target = _known_store(session, transfer.to_store_id)
-    lines = [(line.product_id, -line.quantity) for line in _lines(session, transfer.id)]
     transfer.status = TransferStatus.SENT.value
     transfer.sent_at, transfer.sent_by = _now(), user.id
     session.flush()
-    moves = _moves(
-        transfer,
-        user=user,
-        kind=StockMoveKind.ADJUST,
-        lines=lines,
-        note=f"Transfer ke {target.code}",
-    )
-    stock_service.apply_stock_moves(session, store_id=transfer.from_store_id, moves=moves)
+    _adjust_source(session, transfer, user=user, sign=-1, note=f"Transfer ke {target.code}")
 
 
 @unit_of_work
@@ -417,7 +400,7 @@ def create_transfer(session: Session, *, user: User, body: TransferIn) -> Transf
         return _transfer_out(session, stored)
     _outlet(session, user=user, store_id=body.from_store_id)
     _known_store(session, body.to_store_id)
-    _products(session, (line.product_id for line in body.lines))
+    stock_service.known_products(session, (line.product_id for line in body.lines))
     transfer = StockTransfer(
         id=body.id,
         from_store_id=body.from_store_id,
@@ -529,15 +512,9 @@ def cancel_transfer(session: Session, *, user: User, transfer_id: uuid.UUID) -> 
     session.flush()
     if was_sent:
         target = _known_store(session, transfer.to_store_id)
-        lines = [(line.product_id, line.quantity) for line in _lines(session, transfer.id)]
-        moves = _moves(
-            transfer,
-            user=user,
-            kind=StockMoveKind.ADJUST,
-            lines=lines,
-            note=f"Transfer ke {target.code} dibatalkan",
+        _adjust_source(
+            session, transfer, user=user, sign=1, note=f"Transfer ke {target.code} dibatalkan"
         )
-        stock_service.apply_stock_moves(session, store_id=transfer.from_store_id, moves=moves)
     return _transfer_out(session, transfer)
 
 

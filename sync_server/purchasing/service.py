@@ -33,7 +33,7 @@ from shared.models import StockMoveKind, StockMoveOut
 from sync_server.auth.models import User
 from sync_server.catalog.models import Product
 from sync_server.core.database import unit_of_work, utcnow
-from sync_server.core.errors import Conflict, Forbidden, Invalid, NotFound
+from sync_server.core.errors import Conflict, Invalid, NotFound
 from sync_server.purchasing.models import (
     GoodsReceipt,
     ProductCost,
@@ -63,8 +63,13 @@ from sync_server.purchasing.schemas import (
 )
 from sync_server.stock.models import StockMove
 from sync_server.stock.schemas import ReceiveIn
-from sync_server.stock.service import product_stock, receive_lines, resolve_store
-from sync_server.stores.service import may_see_store
+from sync_server.stock.service import (
+    known_products,
+    product_stock,
+    receive_lines,
+    resolve_store,
+)
+from sync_server.stores.service import require_store_access
 
 OPEN_ORDER_STATUSES = ("draft", "sent", "partial")
 """Orders whose missing quantities are still to arrive (the suggestions count them)."""
@@ -125,25 +130,7 @@ def update_supplier(session: Session, *, supplier_id: int, body: SupplierIn) -> 
 def _check_products(session: Session, product_ids: Sequence[int]) -> dict[int, Product]:
     if len(set(product_ids)) != len(product_ids):
         raise Invalid("duplicate_product", code="duplicate_product")
-    found = {p.id: p for p in session.scalars(select(Product).where(Product.id.in_(product_ids)))}
-    missing = sorted(set(product_ids) - set(found))
-    if missing:
-        raise Invalid(
-            "unknown_products",
-            code="unknown_product",
-            details={"product_ids": missing},
-            product_ids=", ".join(map(str, missing)),
-        )
-    return found
-
-
-def _may_see(user: User, store_id: int) -> None:
-    if not may_see_store(user, store_id):
-        raise Forbidden(
-            "other_store",
-            code="other_store",
-            details={"store_id": store_id, "your_store_id": user.store_id},
-        )
+    return known_products(session, product_ids)
 
 
 def _order_row(session: Session, order_id: int, *, user: User, lock: bool = False) -> PurchaseOrder:
@@ -153,7 +140,7 @@ def _order_row(session: Session, order_id: int, *, user: User, lock: bool = Fals
     order = session.scalars(stmt).first()
     if order is None:
         raise NotFound("purchase_order_not_found", code="not_found", order_id=order_id)
-    _may_see(user, order.store_id)
+    require_store_access(actor=user, store_id=order.store_id)
     return order
 
 
@@ -586,7 +573,7 @@ def _request_row(session: Session, request_id: int, *, user: User) -> StockReque
     request = session.get(StockRequest, request_id)
     if request is None:
         raise NotFound("stock_request_not_found", code="not_found", request_id=request_id)
-    _may_see(user, request.store_id)
+    require_store_access(actor=user, store_id=request.store_id)
     return request
 
 
@@ -669,32 +656,30 @@ def _move_request(
     return request
 
 
+def _decide_request(
+    session: Session, *, user: User, request_id: int, action: str, to: str
+) -> StockRequestOut:
+    """A ``requested`` request approved or rejected, as the wire shape."""
+    request = _move_request(
+        session, user=user, request_id=request_id, action=action, source="requested", to=to
+    )
+    return _request_out(session, request)
+
+
 @unit_of_work
 def approve_request(session: Session, *, user: User, request_id: int) -> StockRequestOut:
     """``requested → approved``."""
-    request = _move_request(
-        session,
-        user=user,
-        request_id=request_id,
-        action="approve",
-        source="requested",
-        to="approved",
+    return _decide_request(
+        session, user=user, request_id=request_id, action="approve", to="approved"
     )
-    return _request_out(session, request)
 
 
 @unit_of_work
 def reject_request(session: Session, *, user: User, request_id: int) -> StockRequestOut:
     """``requested → rejected``."""
-    request = _move_request(
-        session,
-        user=user,
-        request_id=request_id,
-        action="reject",
-        source="requested",
-        to="rejected",
+    return _decide_request(
+        session, user=user, request_id=request_id, action="reject", to="rejected"
     )
-    return _request_out(session, request)
 
 
 def _last_costs(session: Session, *, store_id: int, product_ids: Sequence[int]) -> dict[int, int]:

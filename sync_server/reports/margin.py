@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Subquery, func, select
 
 from sync_server.catalog.models import Category, Product
 from sync_server.core.database import Database
@@ -59,16 +59,21 @@ def _total(rows: list[Mapping[str, int]]) -> MarginFigures:
     return MarginFigures(**{n: sum(r[n] for r in rows) for n in MARGIN_FIELDS})
 
 
-def margin_by_product(db: Database, *, store_id: int, start: date, end: date) -> MarginByProduct:
-    """HPP and gross margin of each product sold (or refunded) in the period, largest
-    margin first."""
+def _product_sums(store_id: int, start: date, end: date) -> Subquery:
+    """The period's figures summed per product (the period checked first)."""
     _check_range(start, end)
-    sums = (
+    return (
         select(_T.c.product_id, *_SUMS)
         .where(_period_filter(_T, store_id, start, end))
         .group_by(_T.c.product_id)
         .subquery("sums")
     )
+
+
+def margin_by_product(db: Database, *, store_id: int, start: date, end: date) -> MarginByProduct:
+    """HPP and gross margin of each product sold (or refunded) in the period, largest
+    margin first."""
+    sums = _product_sums(store_id, start, end)
     stmt = (
         select(sums, Product.sku, Product.name, Category.name.label("category"))
         .join(Product, Product.id == sums.c.product_id)
@@ -99,13 +104,7 @@ def margin_by_product(db: Database, *, store_id: int, start: date, end: date) ->
 def margin_by_category(db: Database, *, store_id: int, start: date, end: date) -> MarginByCategory:
     """HPP and gross margin per product category, largest margin first (category 0:
     products with no category)."""
-    _check_range(start, end)
-    sums = (
-        select(_T.c.product_id, *_SUMS)
-        .where(_period_filter(_T, store_id, start, end))
-        .group_by(_T.c.product_id)
-        .subquery("sums")
-    )
+    sums = _product_sums(store_id, start, end)
     category = func.coalesce(Product.category_id, 0)
     stmt = (
         select(

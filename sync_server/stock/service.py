@@ -438,10 +438,11 @@ def resolve_store(session: Session, *, user: User, store_id: int | None) -> int:
     return store_id
 
 
-def _check_products(session: Session, product_ids: Iterable[int]) -> None:
+def known_products(session: Session, product_ids: Iterable[int]) -> dict[int, Product]:
+    """The products by id; 422 ``unknown_product`` naming any that do not exist."""
     wanted = set(product_ids)
-    found = set(session.scalars(select(Product.id).where(Product.id.in_(wanted))))
-    missing = sorted(wanted - found)
+    found = {p.id: p for p in session.scalars(select(Product).where(Product.id.in_(wanted)))}
+    missing = sorted(wanted - set(found))
     if missing:
         raise Invalid(
             "unknown_products",
@@ -449,6 +450,7 @@ def _check_products(session: Session, product_ids: Iterable[int]) -> None:
             details={"product_ids": missing},
             product_ids=", ".join(map(str, missing)),
         )
+    return found
 
 
 def _change(session: Session, *, store_id: int, moves: list[NewStockMove]) -> StockChangeOut:
@@ -489,7 +491,7 @@ def receive_stock(session: Session, *, user: User, body: ReceiveIn) -> StockChan
     With a ``receipt_id`` the receipt is applied once (the purchasing service keeps it);
     the route sends those there."""
     store_id = resolve_store(session, user=user, store_id=body.store_id)
-    _check_products(session, (line.product_id for line in body.lines))
+    known_products(session, (line.product_id for line in body.lines))
     lines = [(line.product_id, line.quantity, line.unit_cost) for line in body.lines]
     return receive_lines(session, store_id=store_id, user=user, lines=lines, note=body.note)
 
@@ -650,7 +652,7 @@ def receive_lines(
 def adjust_stock(session: Session, *, user: User, body: AdjustIn) -> StockChangeOut:
     """Signed corrections with a reason (breakage, theft, found goods)."""
     store_id = resolve_store(session, user=user, store_id=body.store_id)
-    _check_products(session, (line.product_id for line in body.lines))
+    known_products(session, (line.product_id for line in body.lines))
     if any(line.quantity == 0 for line in body.lines):
         raise Invalid("zero_adjustment", code="zero_adjustment")
     lines = [(line.product_id, line.quantity, body.reason) for line in body.lines]
@@ -671,33 +673,13 @@ def count_stock(session: Session, *, user: User, body: CountIn) -> StockChangeOu
     product_ids = [line.product_id for line in body.lines]
     if len(set(product_ids)) != len(product_ids):
         raise Invalid("duplicate_product", code="duplicate_product")
-    _check_products(session, product_ids)
+    known_products(session, product_ids)
     now = utcnow()
-    dialect = session.get_bind().dialect.name
-    # Make sure every level row exists (a no-op add), in product order, then lock them.
-    session.execute(
-        _level_upsert(dialect, "add"),
-        [
-            {
-                "store_id": store_id,
-                "product_id": pid,
-                "on_hand": 0,
-                "change_no": 0,
-                "updated_at": now,
-            }
-            for pid in sorted(product_ids)
-        ],
-    )
-    session.execute(
-        select(LEVELS.c.product_id)
-        .where(LEVELS.c.store_id == store_id, LEVELS.c.product_id.in_(product_ids))
-        .order_by(LEVELS.c.product_id)
-        .with_for_update()
-    )
-    # Base plus the tills' deltas, in one statement. No fold can move a quantity between
-    # the two while the levels are locked; a sale whose delta commits after this read
-    # counts as sold after the count (on hand ends at counted minus that sale).
-    on_hand = on_hand_of(session, store_id=store_id, product_ids=product_ids)
+    # Every level row made to exist and locked in product order, then base plus the tills'
+    # deltas read in one statement. No fold can move a quantity between the two while the
+    # levels are locked; a sale whose delta commits after this read counts as sold after
+    # the count (on hand ends at counted minus that sale).
+    on_hand = lock_levels(session, store_id=store_id, product_ids=product_ids)
     lines = [
         (
             line.product_id,

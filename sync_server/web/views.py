@@ -10,7 +10,8 @@ import io
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, TypedDict
+from urllib.parse import urlencode
 
 from pydantic import BaseModel, ValidationError
 
@@ -419,6 +420,26 @@ def csv_url(view: ReportView, period: ReportPeriod, fmt: str = "csv") -> str:
 def xlsx_url(view: ReportView, period: ReportPeriod) -> str:
     """The reports API's Excel download of what the page shows."""
     return csv_url(view, period, "xlsx")
+
+
+def form_query(form: dict[str, Any]) -> str:
+    """A list's filters as a query string, blank ones left out (for its links)."""
+    return urlencode({k: v for k, v in form.items() if v != ""})
+
+
+class DownloadUrls(TypedDict):
+    """A list page's links to its API's downloads."""
+
+    csv_url: str
+    xlsx_url: str
+
+
+def download_urls(api: str, query: str) -> DownloadUrls:
+    """The API's CSV and Excel downloads of the same query (the session cookie works)."""
+    return {
+        "csv_url": f"/api/v1/{api}?format=csv&{query}",
+        "xlsx_url": f"/api/v1/{api}?format=xlsx&{query}",
+    }
 
 
 @dataclass(frozen=True)

@@ -105,6 +105,22 @@ def _problems(exc: ValidationError) -> list[str]:
     return list(dict.fromkeys(lines))
 
 
+def _typed_customer(name: str, phone: str, email: str) -> dict[str, str]:
+    """The customer form as typed, cut to what the columns hold."""
+    return {"name": name[:200], "phone": phone[:32], "email": email[:254]}
+
+
+def _customer_in(form: dict[str, str]) -> CustomerIn:
+    return CustomerIn(name=form["name"], phone=form["phone"], email=form["email"] or None)
+
+
+def _refusal(exc: ValidationError | AppError) -> tuple[int, list[str]]:
+    """A refused customer form: its status code and the sentences it shows."""
+    if isinstance(exc, ValidationError):
+        return 422, _problems(exc)
+    return exc.status_code, [views.error_text(exc)]
+
+
 def _period(tz: str, start: date | None, end: date | None) -> tuple[date, date]:
     from datetime import datetime
 
@@ -198,16 +214,12 @@ def add_customer(
     email: Annotated[str, Form()] = "",
 ) -> Response:
     """Add a customer; a refusal shows the form again with what was typed."""
-    form = {"name": name[:200], "phone": phone[:32], "email": email[:254]}
+    form = _typed_customer(name, phone, email)
     try:
-        body = CustomerIn(name=name[:200], phone=phone[:32], email=email[:254] or None)
-        made = service.create_customer(db, body=body, store_id=ws.user.store_id)
-    except ValidationError as exc:
-        return _customers_page(request, ws, db, status_code=422, form=form, errors=_problems(exc))
-    except AppError as exc:
-        return _customers_page(
-            request, ws, db, status_code=exc.status_code, form=form, errors=[views.error_text(exc)]
-        )
+        made = service.create_customer(db, body=_customer_in(form), store_id=ws.user.store_id)
+    except (ValidationError, AppError) as exc:
+        code, errors = _refusal(exc)
+        return _customers_page(request, ws, db, status_code=code, form=form, errors=errors)
     return back(f"/web/customers/{made.id}", f"Pelanggan {made.name} ditambahkan.")
 
 
@@ -270,23 +282,13 @@ def edit_customer(
     email: Annotated[str, Form()] = "",
 ) -> Response:
     """Change a customer's name, phone number or e-mail."""
-    form = {"name": name[:200], "phone": phone[:32], "email": email[:254]}
+    form = _typed_customer(name, phone, email)
     try:
-        body = CustomerIn(name=name[:200], phone=phone[:32], email=email[:254] or None)
-        service.update_customer(db, customer_id=customer_id, body=body)
-    except ValidationError as exc:
+        service.update_customer(db, customer_id=customer_id, body=_customer_in(form))
+    except (ValidationError, AppError) as exc:
+        code, errors = _refusal(exc)
         return _customer_page(
-            request, ws, db, customer_id, status_code=422, form=form, errors=_problems(exc)
-        )
-    except AppError as exc:
-        return _customer_page(
-            request,
-            ws,
-            db,
-            customer_id,
-            status_code=exc.status_code,
-            form=form,
-            errors=[views.error_text(exc)],
+            request, ws, db, customer_id, status_code=code, form=form, errors=errors
         )
     return back(f"/web/customers/{customer_id}", "Data pelanggan disimpan.")
 

@@ -84,7 +84,7 @@ def _flags_page(
         "day_to": day_to or "",
         "status": status,
     }
-    here = "/web/flags?" + urlencode({k: v for k, v in filters.items() if v != ""})
+    here = "/web/flags?" + views.form_query(filters)
     return render_for_store(
         request,
         ws,

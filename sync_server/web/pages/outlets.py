@@ -4,6 +4,7 @@ outlet, and stock transfers between outlets."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable, Sequence
 from typing import Annotated
 
 from fastapi import Form, Request
@@ -125,6 +126,32 @@ def prices(request: Request, ws: PageDep, db: DbDep, store_id: int | None = None
     return _prices_page(request, ws, db, store_id)
 
 
+def _outlet_page(
+    request: Request,
+    ws: WebSession,
+    db: DbDep,
+    template: str,
+    listing: Callable[..., Sequence[object]],
+    store_id: int | None,
+    status_code: int = 200,
+    **extra: object,
+) -> HTMLResponse:
+    """A page of the chosen outlet's rows (what ``listing`` gives), with the outlet picker."""
+    sid = current_store_id(db, ws, store_id)
+    rows = run(db, listing, user=ws.user, store_id=sid) if sid else []
+    return render(
+        request,
+        ws,
+        template,
+        status_code=status_code,
+        stores=store_choices(db, ws),
+        store_id=sid,
+        rows=rows,
+        tz=store_timezone(request),
+        **extra,
+    )
+
+
 def _prices_page(
     request: Request,
     ws: WebSession,
@@ -133,17 +160,14 @@ def _prices_page(
     status_code: int = 200,
     **extra: object,
 ) -> HTMLResponse:
-    sid = current_store_id(db, ws, store_id)
-    rows = run(db, outlets_service.list_outlet_prices, user=ws.user, store_id=sid) if sid else []
-    return render(
+    return _outlet_page(
         request,
         ws,
+        db,
         "outlet_prices.html",
-        status_code=status_code,
-        stores=store_choices(db, ws),
-        store_id=sid,
-        rows=rows,
-        tz=store_timezone(request),
+        outlets_service.list_outlet_prices,
+        store_id,
+        status_code,
         **extra,
     )
 
@@ -235,22 +259,19 @@ def _transfers_page(
     status_code: int = 200,
     **extra: object,
 ) -> HTMLResponse:
-    sid = current_store_id(db, ws, store_id)
-    rows = run(db, outlets_service.list_transfers, user=ws.user, store_id=sid) if sid else []
     all_stores = run(db, outlets_service.all_outlets)
     extra.setdefault("lines", [("", "")] * 4)
-    return render(
+    return _outlet_page(
         request,
         ws,
+        db,
         "transfers.html",
-        status_code=status_code,
-        stores=store_choices(db, ws),
+        outlets_service.list_transfers,
+        store_id,
+        status_code,
         all_stores=all_stores,
         codes={s.id: s.code for s in all_stores},
-        store_id=sid,
-        rows=rows,
         labels=STATUS_LABELS,
-        tz=store_timezone(request),
         transfer_id=str(uuid.uuid4()),
         **extra,
     )

@@ -36,7 +36,6 @@ def payments(
         preset=period.preset,
         start=first,
         end=last,
-        csv_url=f"/api/v1/reports/payments?format=csv&{query}",
-        xlsx_url=f"/api/v1/reports/payments?format=xlsx&{query}",
+        **views.download_urls("reports/payments", query),
         tz=store_timezone(request),
     )

@@ -38,7 +38,7 @@ from sync_server.web.deps import (
     render_for_store,
     store_timezone,
 )
-from sync_server.web.pages.stock import parse_lines
+from sync_server.web.pages.stock import parse_lines, typed_rows
 
 router = page_router()
 
@@ -151,17 +151,13 @@ def create_order(
         except (AppError, ValidationError) as exc:
             errors = views.error_messages(exc)
     if errors or order is None:
-        rows = [
-            (code, qty, form.cost[i] if i < len(form.cost) else "")
-            for i, (code, qty) in enumerate(zip(form.code, form.quantity, strict=False))
-        ]
         return _order_form(
             request,
             ws,
             db,
             status_code=422,
             errors=errors,
-            rows=rows,
+            rows=typed_rows(form.code, form.quantity, form.cost),
             note=form.note,
             supplier_id=form.supplier_id,
         )
@@ -431,7 +427,7 @@ def create_request(
         except (AppError, ValidationError) as exc:
             errors = views.error_messages(exc)
     if errors:
-        rows = [(c, q, "") for c, q in zip(form.code, form.quantity, strict=False)]
+        rows = typed_rows(form.code, form.quantity, [])
         return _requests_page(
             request, ws, db, None, status_code=422, errors=errors, rows=rows, note=form.note
         )

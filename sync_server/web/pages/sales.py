@@ -138,7 +138,7 @@ def sales(
         "receipt": filters.receipt or "",
         "status": chosen_status,
     }
-    query = urlencode({k: v for k, v in form.items() if v != ""})
+    query = views.form_query(form)
     return render_for_store(
         request,
         ws,
@@ -154,8 +154,7 @@ def sales(
         methods_label=methods_label,
         first_url=f"/web/sales?{query}" if cursor else None,
         next_url=f"/web/sales?{query}&cursor={page.next_cursor}" if page.next_cursor else None,
-        csv_url=f"/api/v1/sales?format=csv&{query}",
-        xlsx_url=f"/api/v1/sales?format=xlsx&{query}",
+        **views.download_urls("sales", query),
     )
 
 

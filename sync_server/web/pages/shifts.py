@@ -19,6 +19,7 @@ from sync_server.core.database import ReportsDbDep
 from sync_server.core.errors import Invalid
 from sync_server.reports.registry import payment_method_label
 from sync_server.sales import service
+from sync_server.web import views
 from sync_server.web.deps import PageDep, page_router, render_for_store, report_store_id
 from sync_server.web.forms import WebDate
 from sync_server.web.pages.sales import clock, number, period, when
@@ -64,7 +65,7 @@ def shifts(
         "terminal_id": number(terminal_id) or "",
         "state": chosen,
     }
-    query = urlencode({k: v for k, v in form.items() if v != ""})
+    query = views.form_query(form)
     return render_for_store(
         request,
         ws,
@@ -81,8 +82,7 @@ def shifts(
         if skip + PAGE_SIZE < page.total
         else None,
         prev_url=f"/web/shifts?{query}&offset={max(0, skip - PAGE_SIZE)}" if skip else None,
-        csv_url=f"/api/v1/shifts?format=csv&{query}",
-        xlsx_url=f"/api/v1/shifts?format=xlsx&{query}",
+        **views.download_urls("shifts", query),
         cash_url=f"/web/cash?store_id={sid}",
     )
 
@@ -149,6 +149,5 @@ def cash(
         if chosen < today
         else None,
         shifts_url=f"/web/shifts?store_id={sid}&start={chosen}&end={chosen}",
-        csv_url=f"/api/v1/shifts/reconciliation?format=csv&{query}",
-        xlsx_url=f"/api/v1/shifts/reconciliation?format=xlsx&{query}",
+        **views.download_urls("shifts/reconciliation", query),
     )

@@ -175,6 +175,16 @@ def parse_lines(
     return lines, errors
 
 
+def typed_rows(
+    codes: list[str], quantities: list[str], costs: list[str]
+) -> list[tuple[str, str, str]]:
+    """A refused form's lines as typed (product, quantity, cost), to show them again."""
+    return [
+        (code, qty, costs[i] if i < len(costs) else "")
+        for i, (code, qty) in enumerate(zip(codes, quantities, strict=False))
+    ]
+
+
 def _stock_form(
     request: Request,
     ws: WebSession,
@@ -237,17 +247,13 @@ def _stock_post(
         except (AppError, ValidationError) as exc:
             errors = views.error_messages(exc)
     if errors:
-        rows = [
-            (code, qty, form.cost[i] if i < len(form.cost) else "")
-            for i, (code, qty) in enumerate(zip(form.code, form.quantity, strict=False))
-        ]
         return _stock_form(
             request,
             ws,
             kind,
             status_code=422,
             errors=errors,
-            rows=rows,
+            rows=typed_rows(form.code, form.quantity, form.cost),
             note=form.note,
             receipt_id=form.receipt_id,
         )
