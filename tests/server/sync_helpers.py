@@ -8,10 +8,12 @@ events with :func:`sale_event` / :func:`refund_event` / ..., push them with
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Sequence
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Any
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
 
 from fastapi.testclient import TestClient
 from httpx import Response
@@ -26,6 +28,8 @@ from sync_server.stock.models import StockLevel
 from sync_server.stock.service import NewStockMove, apply_stock_moves, on_hand_of
 
 _receipt_seq = itertools.count(1)
+
+T = TypeVar("T")
 
 COUNTED_TABLES = (
     "sync_events",
@@ -296,6 +300,58 @@ def cash_move_event(shift: dict, *, user_id: int, amount: int, reason: str = "")
         "created_at": now_iso(),
     }
     return envelope("cash_move", payload)
+
+
+def all_at_once(calls: Sequence[Callable[[], T]]) -> list[T]:
+    """Run ``calls`` each on a thread of its own, released together by a barrier; their
+    answers in order (the first error raised is raised here)."""
+    barrier = threading.Barrier(len(calls))
+
+    def run(call: Callable[[], T]) -> T:
+        barrier.wait()
+        return call()
+
+    with ThreadPoolExecutor(len(calls)) as pool:
+        return list(pool.map(run, calls))
+
+
+def at_moment(event: dict, moment: datetime) -> dict:
+    """``event`` happening at ``moment`` (its envelope and its payload's own time)."""
+    event["created_at"] = moment.isoformat()
+    for key in ("created_at", "opened_at", "closed_at"):
+        if key in event["payload"]:
+            event["payload"][key] = moment.isoformat()
+    return event
+
+
+def minutes_after(start: datetime) -> Callable[[], datetime]:
+    """A clock: ``start`` plus one minute at the first call, two at the next, and so on."""
+    minute = itertools.count(1)
+    return lambda: start + timedelta(minutes=next(minute))
+
+
+def one_minute_apart(start: datetime) -> Callable[[dict], dict]:
+    """Stamps each event it is given (:func:`at_moment`) a minute after the one before,
+    the first a minute after ``start``."""
+    soon = minutes_after(start)
+    return lambda event: at_moment(event, soon())
+
+
+def split_payment(sale: dict, cash: int, tendered: int, order_id: str = "ORD-X") -> dict:
+    """``sale`` paid ``cash`` in cash (``tendered`` handed over) and the rest by QRIS
+    (order ``order_id``)."""
+    total = sale["payload"]["total"]
+    sale["payload"]["payments"] = [
+        {"id": str(new_id()), "method": "qris", "amount": total - cash, "order_id": order_id},
+        {
+            "id": str(new_id()),
+            "method": "cash",
+            "amount": cash,
+            "tendered": tendered,
+            "change": tendered - cash,
+        },
+    ]
+    return sale
 
 
 def push(

@@ -4,6 +4,7 @@ flagged, refunds and voids taking points back (each test on SQLite and MariaDB).
 from __future__ import annotations
 
 import json
+from functools import partial
 from typing import Any
 
 import pytest
@@ -21,6 +22,7 @@ from tests.server.conftest import World
 from tests.server.sync_helpers import (
     CatalogProduct,
     add_products,
+    all_at_once,
     push,
     refund_event,
     sale_event,
@@ -321,7 +323,6 @@ def test_two_tills_redeeming_at_the_same_moment_never_lose_the_overdraw(
     """Balances are sums, never a counter; the customer's row is touched before the sum
     is read, so two pushes redeeming at once queue and the second sees the first (a
     pause after the read widens the window a lost update would need)."""
-    import threading
     import time
 
     from sync_server.customers import ingest
@@ -334,8 +335,6 @@ def test_two_tills_redeeming_at_the_same_moment_never_lose_the_overdraw(
         return found
 
     monkeypatch.setattr(ingest, "_balances", slow_balances)
-    from concurrent.futures import ThreadPoolExecutor
-
     from shared.models import PushRequest
     from sync_server.auth.models import Terminal
     from sync_server.sync.service import push_events
@@ -361,15 +360,10 @@ def test_two_tills_redeeming_at_the_same_moment_never_lose_the_overdraw(
             )
             for i in (0, 1)
         ]
-        barrier = threading.Barrier(2)
-
-        def run(i: int, barrier: Any = barrier, requests: Any = requests) -> str:
-            barrier.wait()
-            answer = push_events(db, terminal=terminals[i], request=requests[i])
-            return answer.results[0].status.value
-
-        with ThreadPoolExecutor(2) as pool:
-            assert list(pool.map(run, (0, 1))) == ["applied", "applied"]
+        answers = all_at_once(
+            [partial(push_events, db, terminal=terminals[i], request=requests[i]) for i in (0, 1)]
+        )
+        assert [a.results[0].status.value for a in answers] == ["applied", "applied"]
         # 10 points, then 12 redeemed per round: one of the first two overdraws, and
         # both of every later round.
         assert len(flags(db, "points_overdrawn")) == 1 + 2 * round_no
@@ -440,9 +434,6 @@ def test_two_tills_registering_one_phone_at_the_same_moment_make_one_customer(
 ) -> None:
     """Both tills made the customer offline under their own ids and push at once: the
     phone is unique, so one insert clashes, its batch runs again and finds her."""
-    import threading
-    from concurrent.futures import ThreadPoolExecutor
-
     from shared.models import PushRequest
     from sync_server.auth.models import Terminal
     from sync_server.sync.service import push_events
@@ -457,15 +448,10 @@ def test_two_tills_registering_one_phone_at_the_same_moment_make_one_customer(
             )
             for i in (0, 1)
         ]
-        barrier = threading.Barrier(2)
-
-        def run(i: int, barrier: Any = barrier, requests: Any = requests) -> str:
-            barrier.wait()
-            answer = push_events(db, terminal=terminals[i], request=requests[i])
-            return answer.results[0].status.value
-
-        with ThreadPoolExecutor(2) as pool:
-            assert list(pool.map(run, (0, 1))) == ["applied", "applied"]
+        answers = all_at_once(
+            [partial(push_events, db, terminal=terminals[i], request=requests[i]) for i in (0, 1)]
+        )
+        assert [a.results[0].status.value for a in answers] == ["applied", "applied"]
     with db.session() as s:
         people = s.scalars(select(Customer.phone).order_by(Customer.phone)).all()
         sales = s.scalar(select(func.count()).select_from(CustomerSale))

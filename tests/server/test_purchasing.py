@@ -4,8 +4,8 @@ requests and reorder suggestions (SQLite and MariaDB)."""
 
 from __future__ import annotations
 
-import threading
 import uuid
+from functools import partial
 from typing import Any
 
 import pytest
@@ -20,8 +20,8 @@ from sync_server.purchasing.models import ProductCost, PurchaseOrderLine
 from sync_server.purchasing.schemas import OrderReceiptIn, ReceiptLineIn
 from sync_server.stock.models import StockMove
 from sync_server.stock.service import moving_average
-from tests.server.conftest import World, assert_refused
-from tests.server.sync_helpers import add_products, on_hand
+from tests.server.conftest import World, assert_refused, detached_row
+from tests.server.sync_helpers import add_products, all_at_once, on_hand
 
 
 def _supplier(client: TestClient, world: World, name: str = "CV Sumber Rejeki") -> int:
@@ -269,29 +269,20 @@ def test_concurrent_receipts_never_over_receive(
     sid = _supplier(client, world)
     order = _order(client, world, sid, [(p.id, 10, 1_000)])
     _act(client, world, order["id"], "send")
-    with db.session() as s:
-        manager = s.get(User, world.manager_id)
-        assert manager is not None
-        s.expunge(manager)
-    barrier = threading.Barrier(2)
-    outcomes: list[str] = []
+    manager = detached_row(db, User, world.manager_id)
+    bodies = [
+        OrderReceiptIn(receipt_id=uuid.uuid4(), lines=[ReceiptLineIn(product_id=p.id, quantity=6)])
+        for _ in range(2)
+    ]
 
-    def receive() -> None:
-        body = OrderReceiptIn(
-            receipt_id=uuid.uuid4(), lines=[ReceiptLineIn(product_id=p.id, quantity=6)]
-        )
-        barrier.wait()
+    def receive(body: OrderReceiptIn) -> str:
         try:
             service.receive_order(db, user=manager, order_id=order["id"], body=body)
-            outcomes.append("ok")
+            return "ok"
         except AppError as exc:
-            outcomes.append(exc.message_code)
+            return exc.message_code
 
-    threads = [threading.Thread(target=receive) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    outcomes = all_at_once([partial(receive, body) for body in bodies])
     assert sorted(outcomes) == ["ok", "po_over_receive"]
     with db.session() as s:
         received = s.scalar(
@@ -480,29 +471,23 @@ def test_concurrent_receipts_of_one_product_average_exactly(
     from sync_server.stock.schemas import ReceiveIn, ReceiveLine
 
     (p,) = add_products(db)
-    with db.session() as s:
-        manager = s.get(User, world.manager_id)
-        assert manager is not None
-        s.expunge(manager)
-    barrier = threading.Barrier(2)
-    failures: list[BaseException] = []
-
-    def receive(cost: int) -> None:
-        body = ReceiveIn(
+    manager = detached_row(db, User, world.manager_id)
+    bodies = [
+        ReceiveIn(
             receipt_id=uuid.uuid4(),
             lines=[ReceiveLine(product_id=p.id, quantity=10, unit_cost=cost)],
         )
-        barrier.wait()
+        for cost in (1_000, 2_000)
+    ]
+    failures: list[BaseException] = []
+
+    def receive(body: ReceiveIn) -> None:
         try:
             service.receive_free(db, user=manager, body=body)
         except BaseException as exc:
             failures.append(exc)
 
-    threads = [threading.Thread(target=receive, args=(c,)) for c in (1_000, 2_000)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    all_at_once([partial(receive, body) for body in bodies])
     assert failures == []
     assert on_hand(db, world.store_id, p.id) == 20
     assert _avg(db, world.store_id, p.id) == 1_500

@@ -20,6 +20,7 @@ from tests.server.sync_helpers import (
     push,
     refund_event,
     sale_event,
+    split_payment,
     statuses,
     void_event,
 )
@@ -38,22 +39,6 @@ def _get(client: TestClient, world: World, url: str = URL, **params: Any) -> Any
     return resp.json()
 
 
-def _split(sale: dict, cash: int, tendered: int) -> dict:
-    """``sale`` paid ``cash`` in cash (``tendered`` handed over) and the rest by QRIS."""
-    total = sale["payload"]["total"]
-    sale["payload"]["payments"] = [
-        {"id": str(new_id()), "method": "qris", "amount": total - cash, "order_id": "ORD-X"},
-        {
-            "id": str(new_id()),
-            "method": "cash",
-            "amount": cash,
-            "tendered": tendered,
-            "change": tendered - cash,
-        },
-    ]
-    return sale
-
-
 @pytest.fixture
 def shop(client: TestClient, world: World) -> dict[str, Any]:
     """Sales on both tills by both cashiers: cash, QRIS, split, one refunded, one voided,
@@ -67,7 +52,7 @@ def shop(client: TestClient, world: World) -> dict[str, Any]:
         "cash": sale_event(terminal_code="T01", cashier_id=c1, items=[(cheap, 2)], tendered=20_000),
         "dear": sale_event(terminal_code="T01", cashier_id=c1, items=[(dear, 1)]),
         "qris": sale_event(terminal_code="T02", cashier_id=c2, items=[(cheap, 1)], method="qris"),
-        "split": _split(
+        "split": split_payment(
             sale_event(terminal_code="T02", cashier_id=c2, items=[(dear, 2)]), 40_000, 50_000
         ),
         "refunded": sale_event(terminal_code="T01", cashier_id=c2, items=[(cheap, 3)]),

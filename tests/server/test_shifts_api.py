@@ -30,13 +30,17 @@ from shared.models import (
 from sync_server.core.database import Database
 from tests.server.conftest import StoreStaff, World, assert_refused
 from tests.server.sync_helpers import (
+    CatalogProduct,
     add_products,
+    at_moment,
     cash_move_event,
+    minutes_after,
     push,
     refund_event,
     sale_event,
     shift_close_event,
     shift_open_event,
+    split_payment,
     statuses,
     void_event,
 )
@@ -48,15 +52,6 @@ def _get(client: TestClient, world: World, url: str = URL, **params: Any) -> Any
     resp = client.get(url, params=params, headers=world.manager_headers())
     assert resp.status_code == 200, resp.text
     return resp.json()
-
-
-def _at(event: dict, moment: datetime) -> dict:
-    """``event`` happening at ``moment`` (its envelope and its payload's own time)."""
-    event["created_at"] = moment.isoformat()
-    for key in ("created_at", "opened_at", "closed_at"):
-        if key in event["payload"]:
-            event["payload"][key] = moment.isoformat()
-    return event
 
 
 def till_figures(
@@ -94,84 +89,63 @@ def day(client: TestClient, world: World) -> dict[str, Any]:
     beras = add_products(db, 1, price=62_500)[0]
     cashier = world.cashier_ids[0]
     start = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=2)
-    t = iter(range(1, 100))
+    soon = minutes_after(start)
 
-    def soon() -> datetime:
-        return start + timedelta(minutes=next(t))
-
-    shift = _at(shift_open_event(user_id=cashier, opening_float=200_000), start)
+    shift = at_moment(shift_open_event(user_id=cashier, opening_float=200_000), start)
     sid = shift["payload"]["id"]
-    cash = _at(
-        sale_event(
+
+    def sold(product: CatalogProduct, quantity: int, tendered: int) -> dict:
+        """A cash sale on T01 in this shift, a minute after the event before."""
+        sale = sale_event(
             terminal_code="T01",
             cashier_id=cashier,
-            items=[(indomie, 3)],
-            tendered=20_000,
+            items=[(product, quantity)],
+            tendered=tendered,
             shift_id=sid,
-        ),
-        soon(),
-    )
+        )
+        return at_moment(sale, soon())
+
+    cash = sold(indomie, 3, 20_000)
     split = sale_event(terminal_code="T01", cashier_id=cashier, items=[(beras, 2)], shift_id=sid)
-    total = split["payload"]["total"]
-    split["payload"]["payments"] = [
-        {"id": str(new_id()), "method": "qris", "amount": total - 25_000, "order_id": "ORD-S"},
-        {
-            "id": str(new_id()),
-            "method": "cash",
-            "amount": 25_000,
-            "tendered": 30_000,
-            "change": 5_000,
-        },
-    ]
-    _at(split, soon())
-    refunded = _at(
-        sale_event(
-            terminal_code="T01",
-            cashier_id=cashier,
-            items=[(beras, 1)],
-            tendered=100_000,
-            shift_id=sid,
-        ),
-        soon(),
-    )
-    voided = _at(
-        sale_event(
-            terminal_code="T01",
-            cashier_id=cashier,
-            items=[(indomie, 2)],
-            tendered=10_000,
-            shift_id=sid,
-        ),
-        soon(),
-    )
-    cash_in = _at(
+    split_payment(split, 25_000, 30_000, order_id="ORD-S")
+    at_moment(split, soon())
+    refunded = sold(beras, 1, 100_000)
+    voided = sold(indomie, 2, 10_000)
+    cash_in = at_moment(
         cash_move_event(shift, user_id=cashier, amount=50_000, reason="tambah receh"), soon()
     )
-    cash_out = _at(cash_move_event(shift, user_id=cashier, amount=-20_000, reason="setor"), soon())
-    refund = _at(refund_event(refunded, lines=[(0, 1)], approved_by=world.manager_id), soon())
+    cash_out = at_moment(
+        cash_move_event(shift, user_id=cashier, amount=-20_000, reason="setor"), soon()
+    )
+    refund = at_moment(refund_event(refunded, lines=[(0, 1)], approved_by=world.manager_id), soon())
     refund["payload"]["shift_id"] = sid
-    void = _at(void_event(voided, approved_by=world.manager_id), soon())
+    void = at_moment(void_event(voided, approved_by=world.manager_id), soon())
     sales = [cash, split, refunded, voided]
     report_figures = till_figures(200_000, sales, [voided], [refund], [50_000, -20_000])
-    expected = ShiftReport(
-        "Z",
-        shift_id=new_id(),
-        user_id=cashier,
-        opened_at=start,
-        generated_at=start,
-        figures=report_figures,
-        counted_cash=0,
-    ).expected_cash
+
+    def z_report(counted_cash: int) -> ShiftReport:
+        """The till's own Z report of this shift, ``counted_cash`` counted in the drawer."""
+        return ShiftReport(
+            "Z",
+            shift_id=new_id(),
+            user_id=cashier,
+            opened_at=start,
+            generated_at=start,
+            figures=report_figures,
+            counted_cash=counted_cash,
+        )
+
+    expected = z_report(0).expected_cash
     counted = expected - 1_500
-    close = _at(
+    close = at_moment(
         shift_close_event(shift, user_id=cashier, counted_cash=counted, expected_cash=expected),
         soon(),
     )
     t01 = [shift, cash, split, refunded, voided, cash_in, cash_out, refund, void, close]
     assert statuses(push(client, world.terminal_headers(0), t01)) == ["applied"] * len(t01)
 
-    other = _at(shift_open_event(user_id=world.cashier_ids[1], opening_float=100_000), soon())
-    other_sale = _at(
+    other = at_moment(shift_open_event(user_id=world.cashier_ids[1], opening_float=100_000), soon())
+    other_sale = at_moment(
         sale_event(
             terminal_code="T02",
             cashier_id=world.cashier_ids[1],
@@ -182,15 +156,7 @@ def day(client: TestClient, world: World) -> dict[str, Any]:
         soon(),
     )
     assert statuses(push(client, world.terminal_headers(1), [other, other_sale])) == ["applied"] * 2
-    report = ShiftReport(
-        "Z",
-        shift_id=new_id(),
-        user_id=cashier,
-        opened_at=start,
-        generated_at=start,
-        figures=report_figures,
-        counted_cash=counted,
-    )
+    report = z_report(counted)
     return {
         "shift": shift,
         "other": other,
@@ -341,9 +307,9 @@ def test_a_void_counts_in_the_shift_of_the_till_that_voided(
     [product] = add_products(db, 1, price=20_000)
     cashier, other = world.cashier_ids
     start = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
-    t01 = _at(shift_open_event(user_id=cashier, opening_float=50_000), start)
-    t02 = _at(shift_open_event(user_id=other, opening_float=80_000), start)
-    sale = _at(
+    t01 = at_moment(shift_open_event(user_id=cashier, opening_float=50_000), start)
+    t02 = at_moment(shift_open_event(user_id=other, opening_float=80_000), start)
+    sale = at_moment(
         sale_event(
             terminal_code="T01",
             cashier_id=cashier,
@@ -354,7 +320,7 @@ def test_a_void_counts_in_the_shift_of_the_till_that_voided(
         start + timedelta(minutes=1),
     )
     assert statuses(push(client, world.terminal_headers(0), [t01, sale])) == ["applied"] * 2
-    void = _at(
+    void = at_moment(
         void_event(sale, approved_by=world.manager_id, cashier_id=other),
         start + timedelta(minutes=2),
     )
@@ -378,10 +344,7 @@ def test_the_server_agrees_with_a_real_tills_z_report(
     till = LocalStore(tmp_path / "till.sqlite3")
     cashier = world.cashier_ids[0]
     start = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
-    minute = iter(range(1, 100))
-
-    def soon() -> datetime:
-        return start + timedelta(minutes=next(minute))
+    soon = minutes_after(start)
 
     opening = ShiftOpenIn(id=new_id(), user_id=cashier, opening_float=250_000, opened_at=start)
     till.open_shift(opening)

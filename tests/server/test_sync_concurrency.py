@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import os
 import subprocess
-import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -14,7 +13,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from shared.models import PushRequest, PushResponse
+from shared.models import PushRequest
 from sync_server.auth.models import Terminal
 from sync_server.core.database import Database
 from sync_server.sync.service import push_events
@@ -22,6 +21,7 @@ from tests.conftest import free_port, uvicorn_command
 from tests.server.conftest import TEST_SECRET, World, detached_row
 from tests.server.sync_helpers import (
     add_products,
+    all_at_once,
     on_hand,
     refund_event,
     row_counts,
@@ -31,17 +31,6 @@ from tests.server.sync_helpers import (
 )
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-def _all_at_once(calls: list[Callable[[], PushResponse]]) -> list[PushResponse]:
-    barrier = threading.Barrier(len(calls))
-
-    def run(call: Callable[[], PushResponse]) -> PushResponse:
-        barrier.wait()
-        return call()
-
-    with ThreadPoolExecutor(len(calls)) as pool:
-        return list(pool.map(run, calls))
 
 
 def _batch(world: World, products, size: int) -> list[dict]:
@@ -66,7 +55,7 @@ def test_eight_threads_push_the_same_events(db: Database, world: World) -> None:
     for _ in range(rounds):
         events = _batch(world, products, 40)
         request = PushRequest.model_validate({"events": events})
-        answers = _all_at_once(
+        answers = all_at_once(
             [lambda r=request: push_events(db, terminal=terminal, request=r) for _ in range(8)]
         )
         per_event = zip(*([r.status.value for r in a.results] for a in answers), strict=True)
@@ -88,7 +77,7 @@ def test_overlapping_batches_at_once(db: Database, world: World) -> None:
     events = _batch(world, products, 30)
     # Each thread sends a different window of the same queue (as retries after timeouts do).
     windows = [events[i : i + 12] for i in range(0, 19, 3)]
-    answers = _all_at_once(
+    answers = all_at_once(
         [
             lambda w=w: push_events(
                 db, terminal=terminal, request=PushRequest.model_validate({"events": w})
@@ -110,7 +99,7 @@ def test_concurrent_refunds_of_one_sale_never_exceed_it(db: Database, world: Wor
     push_events(db, terminal=first, request=PushRequest.model_validate({"events": [sale]}))
     refunds = [refund_event(sale, lines=[(0, 2)], approved_by=world.manager_id) for _ in range(2)]
 
-    answers = _all_at_once(
+    answers = all_at_once(
         [
             lambda t=t, r=r: push_events(
                 db, terminal=t, request=PushRequest.model_validate({"events": [r]})

@@ -5,9 +5,7 @@ and MariaDB."""
 
 from __future__ import annotations
 
-import threading
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -20,7 +18,7 @@ from sync_server.outlets.models import StockTransfer
 from sync_server.outlets.schemas import TransferIn, TransferReceiveIn
 from sync_server.stock.models import StockMove
 from tests.server.conftest import StoreStaff, World, detached_row
-from tests.server.sync_helpers import add_products, on_hand, stock_up
+from tests.server.sync_helpers import add_products, all_at_once, on_hand, stock_up
 
 API = "/api/v1/outlets"
 
@@ -312,27 +310,22 @@ def test_the_same_step_at_once_from_several_threads_moves_stock_once(
     manager = detached_row(db, User, world.manager_id)
     receiver = detached_row(db, User, other_staff.manager_id)
     body = TransferIn.model_validate(transfer_body(world, [(kopi.id, 4)]))
-    barrier = threading.Barrier(4)
 
-    def make(_: int) -> str:
-        barrier.wait()
+    def make() -> str:
         return outlets_service.create_transfer(db, user=manager, body=body).status.value
 
-    def send(_: int) -> str:
-        barrier.wait()
+    def send() -> str:
         return outlets_service.send_transfer(db, user=manager, transfer_id=body.id).status.value
 
-    def receive(_: int) -> str:
-        barrier.wait()
+    def receive() -> str:
         done = outlets_service.receive_transfer(
             db, user=receiver, transfer_id=body.id, body=TransferReceiveIn()
         )
         return done.status.value
 
-    with ThreadPoolExecutor(4) as pool:
-        assert set(pool.map(make, range(4))) == {"draft"}
-        assert set(pool.map(send, range(4))) == {"sent"}
-        assert stock(db, world, kopi.id) == (6, 0)
-        assert set(pool.map(receive, range(4))) == {"received"}
+    assert set(all_at_once([make] * 4)) == {"draft"}
+    assert set(all_at_once([send] * 4)) == {"sent"}
+    assert stock(db, world, kopi.id) == (6, 0)
+    assert set(all_at_once([receive] * 4)) == {"received"}
     assert stock(db, world, kopi.id) == (6, 4)
     assert len(moves_of(db, str(body.id))) == 2

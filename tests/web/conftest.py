@@ -1,17 +1,17 @@
 """Web back-office fixtures: signed-in page clients on both databases, and a live browser.
 
 ``manager_web`` is a TestClient carrying the world's manager's session cookie and its
-CSRF token; ``web_login`` signs in through the real form. ``browser_site`` serves the
-app under uvicorn on SQLite (demo store plus a few pushed sales) and ``chrome`` is a
-headless Chromium driven by selenium; screenshots go to ``artifacts/web/``.
+CSRF token; ``web_login`` signs in through the real form. For the ``test_browser*``
+modules, ``chrome`` is a headless Chromium driven by selenium on the module's own live
+``site`` and ``manager`` is that browser signed in (helpers in ``tests/web/browser.py``;
+screenshots go to ``artifacts/web/``).
 """
 
 from __future__ import annotations
 
 import re
-import shutil
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -45,8 +45,7 @@ from tests.server.conftest import (  # noqa: F401 - fixtures reused by name
     world,
 )
 from tests.server.sync_helpers import CatalogProduct
-
-ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts" / "web"
+from tests.web.browser import chromium, chromium_binaries, sign_in
 
 PRODUCTS_WITH_TAX = select(Product, TaxRate).join(TaxRate, TaxRate.id == Product.tax_rate_id)
 """Products with their tax rate, for :func:`catalog_products`."""
@@ -118,13 +117,23 @@ def admin_web(client: TestClient, world: World) -> WebClient:  # noqa: F811
 @pytest.fixture
 def chromium_paths() -> tuple[str, str]:
     """The Debian chromium and chromedriver, or skip (fail on CI)."""
-    from tests.conftest import missing
+    return chromium_binaries()
 
-    browser = shutil.which("chromium") or "/usr/bin/chromium"
-    driver = shutil.which("chromedriver") or "/usr/bin/chromedriver"
-    if not (Path(browser).exists() and Path(driver).exists()):
-        missing("Chromium")
-    return browser, driver
+
+@pytest.fixture(scope="module")
+def chrome(site: object) -> Iterator[object]:
+    """Headless Chromium with a fresh profile, for the module's live ``site`` (a
+    ``test_browser*`` module's own fixture, started first)."""
+    with chromium() as driver:
+        yield driver
+
+
+@pytest.fixture
+def manager(site: Any, chrome: object) -> object:
+    """The browser signed in as the demo manager (each test may run alone, e.g. under xdist)."""
+    if chrome.get_cookie("kasir_session") is None:  # type: ignore[attr-defined]
+        sign_in(chrome, site.base_url, "manager", "manager123")
+    return chrome
 
 
 def demo_app_with_till(folder_prefix: str) -> tuple[FastAPI, int, dict[str, str]]:

@@ -10,10 +10,8 @@ watch the receipt preview follow the typing. Every page is photographed into
 from __future__ import annotations
 
 import re
-import tempfile
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import httpx
 import pytest
@@ -21,14 +19,12 @@ from fastapi.testclient import TestClient
 
 from sync_server.catalog.models import Product
 from sync_server.reports.registry import MONTHS
-from tests.e2e.conftest import LiveServer, free_port
+from tests.e2e.conftest import LiveServer
 from tests.server.sync_helpers import push, sale_event, statuses
-from tests.web.conftest import ARTIFACTS, PRODUCTS_WITH_TAX, catalog_products, demo_app_with_till
+from tests.web.browser import PHONE, _by, go, live_site, shot, sign_in
+from tests.web.conftest import PRODUCTS_WITH_TAX, catalog_products, demo_app_with_till
 
 pytestmark = pytest.mark.browser
-
-DESKTOP = (1280, 900)
-PHONE = (390, 844)
 
 
 @pytest.fixture(scope="module")
@@ -49,90 +45,8 @@ def site() -> Iterator[LiveServer]:
         for k in range(1 + day % 2)
     ]
     assert set(statuses(push(TestClient(app), headers, events))) == {"applied"}
-    server = LiveServer(app, free_port())
-    server.start()
-    yield server
-    server.stop()
-    db.dispose()
-
-
-@pytest.fixture(scope="module")
-def chrome(site: LiveServer) -> Iterator[object]:
-    """Headless Chromium driven by chromedriver, with a fresh profile."""
-    import shutil
-
-    from tests.conftest import missing
-
-    browser = shutil.which("chromium") or "/usr/bin/chromium"
-    driver_path = shutil.which("chromedriver") or "/usr/bin/chromedriver"
-    if not (Path(browser).exists() and Path(driver_path).exists()):
-        missing("Chromium")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    profile = tempfile.mkdtemp(prefix="kasir-chrome-")
-    options = webdriver.ChromeOptions()
-    options.binary_location = browser
-    for flag in (
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-        "--disable-quic",
-        "--disable-dev-shm-usage",
-        f"--user-data-dir={profile}",
-        f"--window-size={DESKTOP[0]},{DESKTOP[1]}",
-    ):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(driver_path), options=options)
-    driver.implicitly_wait(2)
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    yield driver
-    driver.quit()
-    shutil.rmtree(profile, ignore_errors=True)
-
-
-def shot(driver: object, name: str, size: tuple[int, int] = DESKTOP) -> Path:
-    """Save a full-height screenshot of the current page as ``artifacts/web/<name>.png``."""
-    d = driver  # selenium's WebDriver, untyped here to keep selenium an optional import
-    d.set_window_size(size[0], size[1])  # type: ignore[attr-defined]
-    height = d.execute_script(  # type: ignore[attr-defined]
-        "return Math.max(document.body.scrollHeight, document.documentElement.scrollHeight)"
-    )
-    d.set_window_size(size[0], min(max(int(height) + 20, size[1]), 4000))  # type: ignore[attr-defined]
-    path = ARTIFACTS / f"{name}.png"
-    d.save_screenshot(str(path))  # type: ignore[attr-defined]
-    d.set_window_size(*DESKTOP)  # type: ignore[attr-defined]
-    return path
-
-
-def _by(kind: str) -> str:
-    from selenium.webdriver.common.by import By
-
-    return {"css": By.CSS_SELECTOR, "id": By.ID, "link": By.LINK_TEXT}[kind]
-
-
-def go(driver: object, element: object) -> None:
-    """Click ``element`` and wait until the browser has loaded the next page."""
-    from selenium.common.exceptions import WebDriverException
-    from selenium.webdriver.support.ui import WebDriverWait
-
-    old = driver.find_element(_by("css"), "html")  # type: ignore[attr-defined]
-    element.click()  # type: ignore[attr-defined]
-
-    def replaced(_: object) -> bool:
-        # The old page's root is gone once the next page loaded. Chromium reports a root
-        # that left the document either as a stale element or as an inspector error.
-        try:
-            old.is_enabled()  # type: ignore[attr-defined]
-        except WebDriverException:
-            return True
-        return False
-
-    WebDriverWait(driver, 10).until(replaced)  # type: ignore[arg-type]
+    with live_site(app) as server:
+        yield server
 
 
 def from_dashboard(driver: object, site: LiveServer, link: str) -> None:
@@ -142,26 +56,11 @@ def from_dashboard(driver: object, site: LiveServer, link: str) -> None:
 
 
 @pytest.fixture
-def manager(site: LiveServer, chrome: object) -> object:
-    """The browser signed in as the demo manager (each test may run alone, e.g. under xdist)."""
-    d = chrome
-    if d.get_cookie("kasir_session") is None:  # type: ignore[attr-defined]
-        d.get(f"{site.base_url}/web/login")  # type: ignore[attr-defined]
-        d.find_element(_by("id"), "username").send_keys("manager")  # type: ignore[attr-defined]
-        d.find_element(_by("id"), "password").send_keys("manager123")  # type: ignore[attr-defined]
-        go(d, d.find_element(_by("css"), "button[type=submit]"))  # type: ignore[attr-defined]
-    return d
-
-
-@pytest.fixture
 def admin(site: LiveServer, chrome: object) -> Iterator[object]:
     """The browser signed in as the demo admin, who owns the chain catalog; signed out after."""
     d = chrome
     d.delete_all_cookies()  # type: ignore[attr-defined]
-    d.get(f"{site.base_url}/web/login")  # type: ignore[attr-defined]
-    d.find_element(_by("id"), "username").send_keys("admin")  # type: ignore[attr-defined]
-    d.find_element(_by("id"), "password").send_keys("admin12345")  # type: ignore[attr-defined]
-    go(d, d.find_element(_by("css"), "button[type=submit]"))  # type: ignore[attr-defined]
+    sign_in(d, site.base_url, "admin", "admin12345")
     yield d
     d.delete_all_cookies()  # type: ignore[attr-defined]
 

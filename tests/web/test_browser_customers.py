@@ -11,10 +11,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from shared.ids import new_id
-from tests.e2e.conftest import LiveServer, free_port
+from tests.e2e.conftest import LiveServer
 from tests.server.sync_helpers import push, sale_event, statuses
+from tests.web.browser import PHONE, _by, go, live_site, shot, sign_in
 from tests.web.conftest import PRODUCTS_WITH_TAX, catalog_products, demo_app_with_till
-from tests.web.test_browser import PHONE, _by, chrome, go, shot  # noqa: F401 - fixture
 
 pytestmark = pytest.mark.browser
 
@@ -60,19 +60,13 @@ def site() -> Iterator[LiveServer]:
     }
     events.append(greedy)
     assert statuses(push(client, headers, events)) == ["applied"] * 4
-    server = LiveServer(app, free_port())
-    server.start()
-    yield server
-    server.stop()
-    db.dispose()
+    with live_site(app) as server:
+        yield server
 
 
-def test_customers_in_the_browser(site: LiveServer, chrome: object) -> None:  # noqa: F811
+def test_customers_in_the_browser(site: LiveServer, chrome: object) -> None:
     d = chrome
-    d.get(f"{site.base_url}/web/login")  # type: ignore[attr-defined]
-    d.find_element(_by("id"), "username").send_keys("manager")  # type: ignore[attr-defined]
-    d.find_element(_by("id"), "password").send_keys("manager123")  # type: ignore[attr-defined]
-    go(d, d.find_element(_by("css"), "button[type=submit]"))  # type: ignore[attr-defined]
+    sign_in(d, site.base_url, "manager", "manager123")
     go(d, d.find_element(_by("link"), "Pelanggan"))  # type: ignore[attr-defined]
     main = d.find_element(_by("css"), "main").text  # type: ignore[attr-defined]
     for words in ("Ibu Sari Wulandari", "081234567890", "Pelanggan teratas", "Rahmat Hidayat"):

@@ -5,10 +5,7 @@ link. No login; screenshots in ``artifacts/web/``.
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,15 +15,10 @@ from sqlalchemy import select
 from shared.ids import new_id
 from shared.receipt_text import ReceiptKeyOut, receipt_link
 from sync_server.auth.models import User
-from tests.e2e.conftest import LiveServer, free_port
+from tests.e2e.conftest import LiveServer
 from tests.server.sync_helpers import push, refund_event, sale_event, statuses, void_event
-from tests.web.conftest import (
-    ARTIFACTS,
-    PRODUCTS_WITH_TAX,
-    catalog_products,
-    demo_app_with_till,
-)
-from tests.web.test_browser import DESKTOP, PHONE, shot
+from tests.web.browser import DESKTOP, PHONE, live_site, shot
+from tests.web.conftest import PRODUCTS_WITH_TAX, catalog_products, demo_app_with_till
 
 pytestmark = pytest.mark.browser
 
@@ -79,48 +71,14 @@ def site() -> Iterator[Shop]:
         "kept": kept["payload"]["receipt_number"],
         "voided": voided["payload"]["receipt_number"],
     }
-    server = LiveServer(app, free_port())
-    server.start()
-    yield Shop(server, links, numbers)
-    server.stop()
-    db.dispose()
+    with live_site(app) as server:
+        yield Shop(server, links, numbers)
 
 
 @pytest.fixture(scope="module")
-def browser(site: Shop) -> Iterator[Any]:
-    """Headless Chromium driven by chromedriver, with a fresh profile (as test_browser)."""
-    from tests.conftest import missing
-
-    binary = shutil.which("chromium") or "/usr/bin/chromium"
-    driver_path = shutil.which("chromedriver") or "/usr/bin/chromedriver"
-    if not (Path(binary).exists() and Path(driver_path).exists()):
-        missing("Chromium")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    profile = tempfile.mkdtemp(prefix="kasir-chrome-")
-    options = webdriver.ChromeOptions()
-    options.binary_location = binary
-    for flag in (
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-        "--disable-quic",
-        "--disable-dev-shm-usage",
-        f"--user-data-dir={profile}",
-        f"--window-size={DESKTOP[0]},{DESKTOP[1]}",
-    ):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(driver_path), options=options)
-    driver.implicitly_wait(2)
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    yield driver
-    driver.quit()
-    shutil.rmtree(profile, ignore_errors=True)
+def browser(chrome: Any) -> Any:
+    """Headless Chromium on this module's ``site`` (the shared ``chrome`` fixture)."""
+    return chrome
 
 
 def _text(driver: Any) -> str:

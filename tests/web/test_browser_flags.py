@@ -13,10 +13,10 @@ from sqlalchemy import select
 
 from sync_server.catalog.models import TaxRate
 from sync_server.flags.models import Flag
-from tests.e2e.conftest import LiveServer, free_port
+from tests.e2e.conftest import LiveServer
 from tests.server.sync_helpers import push, sale_event, statuses
+from tests.web.browser import PHONE, _by, go, live_site, shot, sign_in
 from tests.web.conftest import PRODUCTS_WITH_TAX, catalog_products, demo_app_with_till
-from tests.web.test_browser import PHONE, _by, chrome, go, shot  # noqa: F401 - fixture
 
 pytestmark = pytest.mark.browser
 
@@ -48,19 +48,13 @@ def site() -> Iterator[LiveServer]:
     assert set(statuses(push(TestClient(app), headers, events))) == {"applied"}
     with db.session() as s:
         assert len(s.scalars(select(Flag)).all()) == 4
-    server = LiveServer(app, free_port())
-    server.start()
-    yield server
-    server.stop()
-    db.dispose()
+    with live_site(app) as server:
+        yield server
 
 
-def test_resolve_a_flag_in_the_browser(site: LiveServer, chrome: object) -> None:  # noqa: F811
+def test_resolve_a_flag_in_the_browser(site: LiveServer, chrome: object) -> None:
     d = chrome
-    d.get(f"{site.base_url}/web/login")  # type: ignore[attr-defined]
-    d.find_element(_by("id"), "username").send_keys("manager")  # type: ignore[attr-defined]
-    d.find_element(_by("id"), "password").send_keys("manager123")  # type: ignore[attr-defined]
-    go(d, d.find_element(_by("css"), "button[type=submit]"))  # type: ignore[attr-defined]
+    sign_in(d, site.base_url, "manager", "manager123")
     count = d.find_element(_by("id"), "open-flags")  # type: ignore[attr-defined]
     assert count.text == "Perlu perhatian: 4"
     shot(d, "dashboard-flags")

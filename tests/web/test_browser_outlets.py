@@ -14,17 +14,10 @@ from sync_server.catalog.demo import STORE_CODE
 from sync_server.catalog.models import Product
 from sync_server.core.models import Store
 from sync_server.stock.service import on_hand_of
-from tests.e2e.conftest import LiveServer, free_port
+from tests.e2e.conftest import LiveServer
 from tests.server.sync_helpers import stock_up
+from tests.web.browser import DESKTOP, PHONE, _by, go, live_site, shot, sign_in
 from tests.web.conftest import demo_app_with_till
-from tests.web.test_browser import (  # noqa: F401 - the browser fixture, reused by name
-    DESKTOP,
-    PHONE,
-    _by,
-    chrome,
-    go,
-    shot,
-)
 
 pytestmark = pytest.mark.browser
 
@@ -40,24 +33,18 @@ def site() -> Iterator[LiveServer]:
         product = s.scalars(select(Product).order_by(Product.id).limit(1)).one()
         product_id, sku = product.id, product.sku
     stock_up(db, demo, product_id, 24)
-    server = LiveServer(app, free_port())
-    server.start()
-    server.product = (product_id, sku)  # type: ignore[attr-defined]
-    server.demo_store = demo  # type: ignore[attr-defined]
-    yield server
-    server.stop()
-    db.dispose()
+    with live_site(app) as server:
+        server.product = (product_id, sku)  # type: ignore[attr-defined]
+        server.demo_store = demo  # type: ignore[attr-defined]
+        yield server
 
 
 @pytest.fixture(scope="module")
-def admin(site: LiveServer, chrome: object) -> object:  # noqa: F811
+def admin(site: LiveServer, chrome: object) -> object:
     """The browser signed in as the demo admin."""
     d = chrome
     d.delete_all_cookies()  # type: ignore[attr-defined]
-    d.get(f"{site.base_url}/web/login")  # type: ignore[attr-defined]
-    d.find_element(_by("id"), "username").send_keys("admin")  # type: ignore[attr-defined]
-    d.find_element(_by("id"), "password").send_keys("admin12345")  # type: ignore[attr-defined]
-    go(d, d.find_element(_by("css"), "button[type=submit]"))  # type: ignore[attr-defined]
+    sign_in(d, site.base_url, "admin", "admin12345")
     return d
 
 

@@ -23,10 +23,10 @@ from sync_server.purchasing.schemas import (
     SupplierIn,
 )
 from sync_server.stock.schemas import ReceiveIn, ReceiveLine
-from tests.e2e.conftest import LiveServer, free_port
+from tests.e2e.conftest import LiveServer
 from tests.server.sync_helpers import push, refund_event, sale_event, statuses
+from tests.web.browser import PHONE, _by, go, live_site, shot
 from tests.web.conftest import PRODUCTS_WITH_TAX, catalog_products, demo_app_with_till
-from tests.web.test_browser import PHONE, _by, chrome, go, shot  # noqa: F401 - fixture
 
 pytestmark = pytest.mark.browser
 
@@ -101,13 +101,10 @@ def site() -> Iterator[LiveServer]:
             lines=[RequestLineIn(product_id=products[3].id, quantity=10)], note="Rak minuman kosong"
         ),
     )
-    server = LiveServer(app, free_port())
-    server.start()
-    server.order_id = order.id  # type: ignore[attr-defined]
-    server.product_name = products[1].name  # type: ignore[attr-defined]
-    yield server
-    server.stop()
-    db.dispose()
+    with live_site(app) as server:
+        server.order_id = order.id  # type: ignore[attr-defined]
+        server.product_name = products[1].name  # type: ignore[attr-defined]
+        yield server
 
 
 def visit(driver: object, url: str) -> None:
@@ -115,18 +112,6 @@ def visit(driver: object, url: str) -> None:
     when the page loads right after a phone-sized screenshot, and keeps that layout."""
     driver.get(url)  # type: ignore[attr-defined]
     driver.refresh()  # type: ignore[attr-defined]
-
-
-@pytest.fixture
-def manager(site: LiveServer, chrome: object) -> object:  # noqa: F811
-    """The browser signed in as the demo manager."""
-    d = chrome
-    if d.get_cookie("kasir_session") is None:  # type: ignore[attr-defined]
-        d.get(f"{site.base_url}/web/login")  # type: ignore[attr-defined]
-        d.find_element(_by("id"), "username").send_keys("manager")  # type: ignore[attr-defined]
-        d.find_element(_by("id"), "password").send_keys("manager123")  # type: ignore[attr-defined]
-        go(d, d.find_element(_by("css"), "button[type=submit]"))  # type: ignore[attr-defined]
-    return d
 
 
 def test_orders_list_and_a_partly_received_order(site: LiveServer, manager: object) -> None:

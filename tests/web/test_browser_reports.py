@@ -22,21 +22,10 @@ from sync_server.auth.models import Terminal
 from sync_server.payments.models import PaymentOrder
 from sync_server.reports.registry import QRIS_STATUS_LABELS
 from sync_server.web.views import REPORTS
-from tests.e2e.conftest import LiveServer, free_port
+from tests.e2e.conftest import LiveServer
 from tests.server.sync_helpers import push, sale_event, statuses
-from tests.web import test_browser
-from tests.web.conftest import (
-    ARTIFACTS,
-    PRODUCTS_WITH_TAX,
-    catalog_products,
-    demo_app_with_till,
-)
-from tests.web.test_browser import DESKTOP, PHONE, _by
-
-chrome = test_browser.chrome
-"""Headless Chromium (the fixture of ``test_browser``, on this module's ``site``)."""
-manager = test_browser.manager
-"""The browser signed in as the demo manager."""
+from tests.web.browser import ARTIFACTS, DESKTOP, PHONE, _by, live_site
+from tests.web.conftest import PRODUCTS_WITH_TAX, catalog_products, demo_app_with_till
 
 pytestmark = pytest.mark.browser
 
@@ -86,11 +75,8 @@ def site() -> Iterator[LiveServer]:
                     paid_at=now - timedelta(hours=i) if status in ("PAID", "REFUND") else None,
                 )
             )
-    server = LiveServer(app, free_port())
-    server.start()
-    yield server
-    server.stop()
-    db.dispose()
+    with live_site(app) as server:
+        yield server
 
 
 def shot(driver: object, name: str, size: tuple[int, int] = DESKTOP) -> Path:

@@ -12,22 +12,23 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from shared.ids import new_id
 from sync_server.auth.models import User
 from sync_server.sales import service as sales_service
-from tests.e2e.conftest import LiveServer, free_port
+from tests.e2e.conftest import LiveServer
 from tests.server.sync_helpers import (
     cash_move_event,
+    one_minute_apart,
     push,
     refund_event,
     sale_event,
     shift_close_event,
     shift_open_event,
+    split_payment,
     statuses,
     void_event,
 )
+from tests.web.browser import DESKTOP, PHONE, _by, go, live_site, shot
 from tests.web.conftest import PRODUCTS_WITH_TAX, catalog_products, demo_app_with_till
-from tests.web.test_browser import DESKTOP, PHONE, _by, chrome, go, shot  # noqa: F401 - fixture
 
 pytestmark = pytest.mark.browser
 
@@ -47,15 +48,7 @@ def site() -> Iterator[LiveServer]:
         ).one()
     base = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=2)
     LOCAL_DAY.append((base + timedelta(hours=7)).strftime("%d/%m/%Y"))
-    minute = iter(range(1, 200))
-
-    def at(event: dict) -> dict:
-        moment = (base + timedelta(minutes=next(minute))).isoformat()
-        event["created_at"] = moment
-        for key in ("created_at", "opened_at", "closed_at"):
-            if key in event["payload"]:
-                event["payload"][key] = moment
-        return event
+    at = one_minute_apart(base)
 
     shift = at(shift_open_event(user_id=cashier_id, opening_float=300_000))
     sid = shift["payload"]["id"]
@@ -74,18 +67,7 @@ def site() -> Iterator[LiveServer]:
     split = sale_event(
         terminal_code="T01", cashier_id=cashier_id, items=[(products[0], 4)], shift_id=sid
     )
-    total = split["payload"]["total"]
-    split["payload"]["payments"] = [
-        {"id": str(new_id()), "method": "qris", "amount": total - 10_000, "order_id": "ORD-B1"},
-        {
-            "id": str(new_id()),
-            "method": "cash",
-            "amount": 10_000,
-            "tendered": 20_000,
-            "change": 10_000,
-        },
-    ]
-    at(split)
+    at(split_payment(split, 10_000, 20_000, order_id="ORD-B1"))
     refund = at(refund_event(sales[1], lines=[(0, 1)], approved_by=manager_id))
     refund["payload"]["shift_id"] = sid
     void = at(void_event(sales[2], approved_by=manager_id))
@@ -114,23 +96,8 @@ def site() -> Iterator[LiveServer]:
         )
     ]
     assert set(statuses(push(http, headers, [close, *old]))) == {"applied"}
-    server = LiveServer(app, free_port())
-    server.start()
-    yield server
-    server.stop()
-    db.dispose()
-
-
-@pytest.fixture
-def manager(site: LiveServer, chrome: object) -> object:  # noqa: F811
-    """The browser signed in as the demo manager."""
-    d = chrome
-    if d.get_cookie("kasir_session") is None:  # type: ignore[attr-defined]
-        d.get(f"{site.base_url}/web/login")  # type: ignore[attr-defined]
-        d.find_element(_by("id"), "username").send_keys("manager")  # type: ignore[attr-defined]
-        d.find_element(_by("id"), "password").send_keys("manager123")  # type: ignore[attr-defined]
-        go(d, d.find_element(_by("css"), "button[type=submit]"))  # type: ignore[attr-defined]
-    return d
+    with live_site(app) as server:
+        yield server
 
 
 def _fits_on_the_phone(d: object) -> None:

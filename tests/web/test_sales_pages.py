@@ -16,6 +16,7 @@ from tests.server.conftest import StoreStaff, World, other_staff  # noqa: F401 -
 from tests.server.sync_helpers import (
     add_products,
     cash_move_event,
+    one_minute_apart,
     push,
     refund_event,
     sale_event,
@@ -41,15 +42,7 @@ def pushed(manager_web: WebClient, world: World) -> dict[str, Any]:
     [product] = add_products(_db(client), 1, price=12_500)
     cashier = world.cashier_ids[0]
     base = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
-    minute = iter(range(1, 100))
-
-    def at(event: dict) -> dict:
-        moment = (base + timedelta(minutes=next(minute))).isoformat()
-        event["created_at"] = moment
-        for key in ("created_at", "opened_at", "closed_at"):
-            if key in event["payload"]:
-                event["payload"][key] = moment
-        return event
+    at = one_minute_apart(base)
 
     shift = at(shift_open_event(user_id=cashier, opening_float=150_000))
     sid = shift["payload"]["id"]
