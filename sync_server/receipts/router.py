@@ -40,8 +40,8 @@ _errors = documented_errors(
         403: "A user's token, not a terminal's.",
         404: "`ereceipt_not_found`: a sale of another till.",
         422: "Not an e-mail address, or not a sale id.",
-        503: "`email_not_configured` (no `KASIR_SMTP_HOST`: use the device's mail app) or "
-        "`email_unavailable` (the mail server failed; nothing was sent).",
+        409: "`email_not_configured`: no `KASIR_SMTP_HOST` (use the device's mail app).",
+        503: "`email_unavailable`: the mail server failed; nothing was sent.",
     }
 )
 
@@ -71,13 +71,13 @@ def receipt_key(terminal: TerminalDep, settings: SettingsDep) -> ReceiptKeyOut:
     "/api/v1/sync/receipt-email",
     status_code=202,
     summary="E-mail a sale's receipt and its link to the customer",
-    responses=_errors(403, 404, 422, 503),
+    responses=_errors(403, 404, 409, 422, 503),
 )
 def receipt_email(
     body: ReceiptEmailIn, terminal: TerminalDep, settings: SettingsDep, db: DbDep
 ) -> dict[str, bool]:
     """The receipt as printed (once the sale has synced) and its signed link, sent
-    through ``KASIR_SMTP_*``; 503 ``email_not_configured`` without them (the till then
+    through ``KASIR_SMTP_*``; 409 ``email_not_configured`` without them (the till then
     opens its device's mail app), 503 ``email_unavailable`` when the mail server fails,
     404 for another till's sale."""
     service.send_receipt_email(

@@ -48,7 +48,7 @@ from shared.receipt_text import (
 )
 from sync_server.auth.models import User
 from sync_server.core.database import Database, unit_of_work
-from sync_server.core.errors import NotFound, Unavailable
+from sync_server.core.errors import Conflict, NotFound, Unavailable
 from sync_server.core.models import Store
 from sync_server.receipts.schemas import (
     EReceipt,
@@ -193,8 +193,9 @@ def _refunds(session: Session, sale_id: UUID, names: dict[UUID, str]) -> tuple[R
 # -- e-mail ---------------------------------------------------------------------------
 
 
-class EmailNotConfigured(Unavailable):
-    """The server has no SMTP settings: the till opens its device's mail app instead."""
+class EmailNotConfigured(Conflict):
+    """The server has no SMTP settings (a setting, not a failure: 409): the till opens its
+    device's mail app instead."""
 
     code = "email_not_configured"
 

@@ -33,7 +33,7 @@ from sqlalchemy import select
 
 from pos_client.sync import customers_client, payments_client
 from pos_client.sync.client import ENROLL_PATH, PULL_PATH, PUSH_PATH
-from pos_client.sync.receipt_link import RECEIPT_KEY_PATH
+from pos_client.sync.receipt_link import RECEIPT_EMAIL_PATH, RECEIPT_KEY_PATH
 from shared.models import PROTOCOL_HEADER, PROTOCOL_VERSION
 from sync_server.catalog.demo import demo_items
 from sync_server.main import create_app
@@ -94,6 +94,7 @@ TILL_ROUTES = {
     payments_client.STATUS_PATH,
     "/api/v1/payment/callback",  # Tripay settling the order a till is polling
     RECEIPT_KEY_PATH,
+    RECEIPT_EMAIL_PATH,  # a cashier's "Kirim e-mail", under /api/v1/sync/
     customers_client.CHANGES_PATH,  # polled by every till each round, like a pull
 }
 """The routes nginx sends to the sync servers: the calls of pos_client/sync a till makes

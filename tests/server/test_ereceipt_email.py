@@ -145,7 +145,7 @@ def test_nothing_is_sent_when_it_should_not_be(
     sale = _synced_sale(client, db, world)
     sale_id = sale["payload"]["id"]
     # No SMTP settings: the till opens the device's mail app instead.
-    assert_refused(_send(client, world, sale_id, "a@example.com"), 503, "email_not_configured")
+    assert_refused(_send(client, world, sale_id, "a@example.com"), 409, "email_not_configured")
     _mail_to(app, sink.server_address[1])
     # Another till's sale.
     assert_refused(_send(client, world, sale_id, "a@example.com", 1), 404, "ereceipt_not_found")
