@@ -40,6 +40,7 @@ if not (os.environ.get("DISPLAY") and shutil.which("xdotool")):
 
 from tests.ui.realinput.scenario_real_input import (
     click,
+    scan,
     settle,
     take_the_window,
     type_slowly,
@@ -98,10 +99,9 @@ def test_log_in_and_scan_two_teas(app: KasirApp) -> None:
     assert app.current == "sale"
     take_the_window()
     sale = sale_screen(app)
-    # The teas as the harness's wedge scans (scanning itself has its real-X scenario,
-    # tests/ui/realinput); everything about the customer below is real clicks and keys.
+    # The teas scanned as real X key bursts, as a keyboard-wedge scanner sends them.
     for n in (1, 2):
-        ui.wedge_scan(TEH)
+        scan(TEH)
         wait(lambda n=n: app.till.checkout.totals().total == n * 5_000, f"{n} tea(s)")
     assert sale.ids.customer_button.text == "Pelanggan"
     assert sale.ids.total.text == "Rp 10.000"
@@ -194,7 +194,7 @@ def test_a_new_number_is_registered_on_the_spot(app: KasirApp) -> None:
     wait(lambda: app.current == "sale", "back on the sale screen")
     sale = sale_screen(app)
     assert sale.ids.customer_button.text == "Pelanggan", "a new sale has no customer"
-    ui.wedge_scan(TEH)
+    scan(TEH)
     wait(lambda: len(sale.rows()) == 1, "a tea in the cart")
     click(sale.ids.customer_button)
     wait(lambda: sale.customer_popup() is not None, "the customer popup opens")
